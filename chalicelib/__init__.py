@@ -1,0 +1,1 @@
+"""Trailwarden: judge CloudTrail events against a declared identity model."""

@@ -1,0 +1,44 @@
+"""The local command line: ``python -m chalicelib <command> ...``.
+
+Each command lives in its own module exposing ``register(subparsers)``, which adds a
+sub-parser and sets ``func`` to a callable taking the parsed args and returning an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from chalicelib.errors import TrailwardenError
+
+COMMANDS = ("replay", "simulate", "incidents", "audit", "model")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m chalicelib", description="Trailwarden: CloudTrail identity monitor"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"chalicelib.cli.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"chalicelib.cli.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except TrailwardenError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,95 @@
+"""Run the rules on an event and turn their verdicts into findings.
+
+The actor is resolved once per event and rules are dispatched by ``eventName``, so an event
+only meets the rules that can fire on it. A rule that raises becomes a ``rule-error``
+finding: a broken detection must be as visible as a detection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from chalicelib.events import CloudTrailEvent
+from chalicelib.findings import Finding, Severity
+from chalicelib.identity.model import IdentityModel
+from chalicelib.identity.resolve import resolve_actor
+from chalicelib.rules import load_rules
+from chalicelib.rules.base import Context, Rule, Verdict
+
+log = logging.getLogger(__name__)
+
+RULE_ERROR = "rule-error"
+RULE_ERROR_RUNBOOK = (
+    "A detection crashed on this event, so the event was not judged by it. Keep the event "
+    "(its id is in this finding), file it with the rule's tests, and judge it by hand meanwhile."
+)
+
+
+class Engine:
+    def __init__(self, model: IdentityModel, rules: Iterable[Rule] | None = None) -> None:
+        self.model = model
+        self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else tuple(load_rules())
+        self._wildcard = tuple(r for r in self.rules if r.event_names is None)
+        self._by_name: dict[str, tuple[Rule, ...]] = {}
+        for rule in self.rules:
+            for name in rule.event_names or ():
+                self._by_name.setdefault(name, ())
+        for name in self._by_name:
+            self._by_name[name] = tuple(r for r in self.rules if r.event_names is None or name in r.event_names)
+
+    def rules_for(self, event_name: str) -> tuple[Rule, ...]:
+        return self._by_name.get(event_name, self._wildcard)
+
+    def judge(self, event: CloudTrailEvent) -> list[Finding]:
+        actor = resolve_actor(event, self.model)
+        ctx = Context(event=event, actor=actor, model=self.model)
+        findings: list[Finding] = []
+        for rule in self.rules_for(event.event_name):
+            try:
+                verdict = rule.evaluate(ctx)
+            except Exception as err:  # noqa: BLE001 - any rule bug must surface as a finding
+                log.warning("rule %s raised %s on event %s", rule.id, type(err).__name__, event.event_id)
+                findings.append(self._rule_error(rule, ctx, err))
+                continue
+            if verdict is not None:
+                findings.append(self._finding(rule, ctx, verdict))
+        return findings
+
+    @staticmethod
+    def _finding(rule: Rule, ctx: Context, v: Verdict) -> Finding:
+        ev, actor = ctx.event, ctx.actor
+        return Finding(
+            rule=rule.id,
+            severity=v.severity or rule.severity,
+            title=v.title or rule.title,
+            principal_arn=v.principal_arn or actor.arn,
+            principal=actor.principal_id,
+            target_arn=v.target_arn,
+            event_id=ev.event_id,
+            event_name=ev.event_name,
+            event_source=ev.event_source,
+            event_time=ev.event_time,
+            account=ev.account,
+            region=ev.region,
+            source_ip=ev.source_ip,
+            user_agent=ev.user_agent,
+            breaks=v.breaks,
+            runbook=rule.runbook,
+            reason=v.reason,
+            reference=rule.reference,
+            observed_auth=actor.auth,
+            group_key=v.group_key,
+            details=v.details,
+        )
+
+    def _rule_error(self, rule: Rule, ctx: Context, err: Exception) -> Finding:
+        verdict = Verdict(
+            reason=f"rule '{rule.id}' raised {type(err).__name__}: {err}",
+            severity=Severity.MEDIUM,
+            title=f"Detection '{rule.id}' failed on this event",
+            details={"failed_rule": rule.id},
+        )
+        meta = type("RuleErrorMeta", (), {"id": RULE_ERROR, "severity": Severity.MEDIUM, "title": "",
+                                          "runbook": RULE_ERROR_RUNBOOK, "reference": None})
+        return self._finding(meta, ctx, verdict)  # type: ignore[arg-type]

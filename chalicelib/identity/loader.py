@@ -1,0 +1,157 @@
+"""Load an identity model file: safe YAML, schema validation, cross-references, line numbers.
+
+Every problem is collected (not just the first) and reported as ``file:line: key.path: what``
+so a user fixes the whole file in one pass, before any event is judged.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from chalicelib.errors import ModelError
+from chalicelib.identity.model import IdentityModel
+from chalicelib.identity.schema import ModelSpec
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "identity_model.yaml"
+Path_ = tuple[str | int, ...]
+
+
+def default_model_path() -> Path:
+    """``TRAILWARDEN_MODEL`` overrides the model bundled with the Lambda."""
+    env = os.environ.get("TRAILWARDEN_MODEL")
+    return Path(env) if env else DEFAULT_MODEL
+
+
+def format_path(loc: Path_) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _line_index(node: yaml.Node | None, prefix: Path_ = (), index: dict[Path_, int] | None = None) -> dict[Path_, int]:
+    """Map each key path to its 1-based line in the YAML source."""
+    index = {} if index is None else index
+    if node is None:
+        return index
+    index.setdefault(prefix, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            path = (*prefix, str(key_node.value))
+            index[path] = key_node.start_mark.line + 1
+            _line_index(value_node, path, index)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, (*prefix, i), index)
+    return index
+
+
+def _line_for(loc: Path_, lines: dict[Path_, int]) -> int | None:
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def _message(err: dict[str, Any]) -> str:
+    kind, inp = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"unknown value {inp!r} (expected {expected})"
+    if kind == "string_pattern_mismatch" and isinstance(inp, str):
+        return f"invalid value {inp!r} (must match {err['ctx']['pattern']})"
+    if kind == "string_type" and isinstance(inp, int) and len(str(inp)) <= 12:
+        return f"got the number {inp}; quote it as a string (\"{str(inp).zfill(12)}\") so leading zeros survive"
+    if kind == "missing":
+        return "required key is missing"
+    msg = err["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def _cross_checks(spec: ModelSpec) -> list[tuple[Path_, str]]:
+    """References between sections that a per-field schema cannot see."""
+    problems: list[tuple[Path_, str]] = []
+    seen: dict[str, int] = {}
+    for i, acct in enumerate(spec.accounts):
+        if acct.id in seen:
+            problems.append((("accounts", i, "id"),
+                             f"duplicate account id {acct.id!r} (also accounts[{seen[acct.id]}])"))
+        seen.setdefault(acct.id, i)
+    account_ids = set(seen)
+    ids: dict[str, int] = {}
+    owners: dict[tuple[str, str], str] = {}
+    for i, p in enumerate(spec.principals):
+        if p.id in ids:
+            problems.append((("principals", i, "id"),
+                             f"duplicate principal id {p.id!r} (also principals[{ids[p.id]}])"))
+        ids.setdefault(p.id, i)
+        for j, acct in enumerate(p.accounts):
+            if acct not in account_ids:
+                problems.append((("principals", i, "accounts", j), f"account {acct!r} is not declared under accounts"))
+        claims = [("iam_user", p.iam_user)] if p.iam_user else []
+        claims += [("role", r) for r in p.roles]
+        for what, name in claims:
+            key = (what, name.casefold())
+            if key in owners and owners[key] != p.id:
+                problems.append((("principals", i), f"{what} {name!r} is already claimed by principal {owners[key]!r}"))
+            owners.setdefault(key, p.id)
+    names: dict[str, int] = {}
+    for i, s in enumerate(spec.secrets):
+        if s.name in names:
+            problems.append((("secrets", i, "name"), f"duplicate secret {s.name!r} (also secrets[{names[s.name]}])"))
+        names.setdefault(s.name, i)
+        for j, reader in enumerate(s.readers):
+            if reader not in ids:
+                problems.append((("secrets", i, "readers", j), f"unknown principal {reader!r}"))
+    return problems
+
+
+def parse_model(text: str, source: str = "<model>") -> IdentityModel:
+    """Validate model text; raise ModelError listing every problem with file, line and path."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ModelError([f"not valid YAML: {getattr(err, 'problem', None) or err}"], where) from None
+    if not isinstance(data, dict):
+        raise ModelError(["the model must be a YAML mapping with 'version', 'accounts', 'principals'"], source)
+    lines = _line_index(node)
+    problems: list[tuple[Path_, str]] = []
+    spec: ModelSpec | None = None
+    try:
+        spec = ModelSpec.model_validate(data)
+    except ValidationError as err:
+        problems = [(tuple(e["loc"]), _message(e)) for e in err.errors()]
+    if spec is not None:
+        problems = _cross_checks(spec)
+    if problems:
+        errors = []
+        for loc, msg in problems:
+            line = _line_for(loc, lines)
+            where = f"{source}:{line}" if line else source
+            errors.append(f"{where}: {format_path(loc)}: {msg}")
+        raise ModelError(errors)
+    assert spec is not None
+    return IdentityModel.compile(spec, source=source)
+
+
+def load_model(path: str | os.PathLike[str] | None = None) -> IdentityModel:
+    target = Path(path) if path is not None else default_model_path()
+    try:
+        text = target.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ModelError([f"cannot read identity model: {err.strerror or err}"], str(target)) from None
+    return parse_model(text, source=str(target))

@@ -1,0 +1,92 @@
+"""The compiled identity model: frozen specs plus the lookup tables the resolver needs.
+
+Lookups are precomputed once per model (IAM and role names are case-insensitive in AWS, so
+keys are casefolded) so that resolving an event's actor is a handful of dict reads.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from chalicelib.identity.schema import AccountSpec, ModelSpec, PrincipalSpec, SecretSpec
+
+
+@dataclass(frozen=True)
+class IdentityModel:
+    spec: ModelSpec
+    source: str = "<model>"
+    accounts: dict[str, AccountSpec] = field(default_factory=dict)
+    principals: dict[str, PrincipalSpec] = field(default_factory=dict)
+    secrets: dict[str, SecretSpec] = field(default_factory=dict)
+    by_iam_user: dict[str, PrincipalSpec] = field(default_factory=dict)
+    by_role: dict[str, PrincipalSpec] = field(default_factory=dict)
+    by_sso_user: dict[str, tuple[PrincipalSpec, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def compile(cls, spec: ModelSpec, source: str = "<model>") -> IdentityModel:
+        sso: dict[str, list[PrincipalSpec]] = {}
+        for p in spec.principals:
+            for user in p.sso_users:
+                sso.setdefault(user.casefold(), []).append(p)
+        return cls(
+            spec=spec,
+            source=source,
+            accounts={a.id: a for a in spec.accounts},
+            principals={p.id: p for p in spec.principals},
+            secrets={s.name: s for s in spec.secrets},
+            by_iam_user={p.iam_user.casefold(): p for p in spec.principals if p.iam_user},
+            by_role={r.casefold(): p for p in spec.principals for r in p.roles},
+            by_sso_user={k: tuple(v) for k, v in sso.items()},
+        )
+
+    def exists_in(self, principal: PrincipalSpec, account: str | None) -> bool:
+        """A principal without ``accounts`` exists in every declared account."""
+        if not principal.accounts or account is None:
+            return True
+        return account in principal.accounts
+
+    def iam_user(self, name: str | None, account: str | None) -> PrincipalSpec | None:
+        p = self.by_iam_user.get(name.casefold()) if name else None
+        return p if p is not None and self.exists_in(p, account) else None
+
+    def role(self, name: str | None, account: str | None) -> PrincipalSpec | None:
+        p = self.by_role.get(name.casefold()) if name else None
+        return p if p is not None and self.exists_in(p, account) else None
+
+    def sso_user(self, user: str | None, permission_set: str | None, account: str | None) -> PrincipalSpec | None:
+        """The declared human behind an SSO session (any candidate in this account)."""
+        for p in self.by_sso_user.get(user.casefold(), ()) if user else ():
+            if self.exists_in(p, account):
+                return p
+        return None
+
+    def secret(self, name: str | None) -> SecretSpec | None:
+        """Match by name or by parameter ARN (``arn:aws:ssm:…:parameter/x`` → ``/x``)."""
+        if not name:
+            return None
+        if name.startswith("arn:") and ":parameter" in name:
+            name = name.split(":parameter", 1)[1]
+        if not name.startswith("/"):
+            name = "/" + name
+        return self.secrets.get(name)
+
+    def secrets_under(self, path: str | None, recursive: bool) -> list[SecretSpec]:
+        """Declared secrets a ``GetParametersByPath`` on ``path`` would return."""
+        if not path:
+            return []
+        base = path.rstrip("/") + "/"
+        out = []
+        for name, s in self.secrets.items():
+            if not name.startswith(base):
+                continue
+            if recursive or "/" not in name[len(base):]:
+                out.append(s)
+        return out
+
+    def subject_allowed(self, principal: PrincipalSpec, subject: str | None) -> bool:
+        return subject is not None and any(fnmatch.fnmatchcase(subject, g) for g in principal.oidc_subjects)
+
+    @property
+    def principal_ids(self) -> frozenset[str]:
+        return frozenset(self.principals)

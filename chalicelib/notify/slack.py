@@ -1,0 +1,176 @@
+"""Slack delivery through an incoming webhook, with the webhook URL kept secret.
+
+The URL is a bearer credential: it is read from SSM (SecureString) at run time, never put in
+an error message or a log line, and slack_sdk's own logger is silenced because it prints the
+URL at debug/info level. ``WebhookClient`` returns rather than raises on HTTP errors and only
+retries connection errors by default, so this module adds the 429 handler and turns every
+non-2xx answer into a :class:`DeliveryError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.webhook import WebhookClient
+
+from chalicelib.errors import DeliveryError
+from chalicelib.notify.message import WEBHOOK_PLACEHOLDER, redact
+
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_BODY_SNIPPET = 200
+
+
+@runtime_checkable
+class SlackSender(Protocol):
+    """Anything that can post a Block Kit payload; raises DeliveryError when it cannot."""
+
+    def send(self, payload: dict[str, Any]) -> None: ...
+
+
+class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (sleeps for ``Retry-After``), but gives up on long waits.
+
+    A Lambda that sleeps for minutes burns its timeout; failing fast lets the Lambda/EventBridge
+    retry (and the DLQ) take over instead.
+    """
+
+    def __init__(self, max_retry_count: int = 2, max_wait_seconds: int = 10) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait_seconds = max_wait_seconds
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        for name, values in response.headers.items():
+            if name.lower() == "retry-after":
+                value = values[0] if values else ""
+                try:
+                    return 0 <= int(str(value).strip()) <= self.max_wait_seconds
+                except ValueError:
+                    return False  # an HTTP-date; the parent would crash parsing it
+        return True  # no header: the parent waits 1-2 s
+
+
+def default_retry_handlers(rate_limit_retries: int = 2, connection_retries: int = 2) -> list[RetryHandler]:
+    """429 with Retry-After, plus connection resets, both from slack_sdk's built-ins."""
+    return [
+        CappedRateLimitRetryHandler(max_retry_count=rate_limit_retries),
+        ConnectionErrorRetryHandler(max_retry_count=connection_retries),
+    ]
+
+
+def _quiet_logger() -> logging.Logger:
+    """A logger for slack_sdk that never emits: its debug/info lines contain the webhook URL."""
+    quiet = logging.Logger("trailwarden.notify.slack_sdk", level=logging.CRITICAL + 1)
+    quiet.disabled = True
+    quiet.propagate = False
+    return quiet
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.netloc:
+        return
+    if parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS:
+        return  # a local test server
+    raise DeliveryError("Slack webhook URL is not an https URL (check the SSM parameter)")
+
+
+class WebhookSlackSender:
+    """Posts payloads to a Slack incoming webhook whose URL comes from ``url_provider``.
+
+    The provider is called at send time, not at construction, so a cold start that never
+    alerts never reads the secret, and a rotated URL is picked up once its cache expires.
+    """
+
+    def __init__(
+        self,
+        url_provider: Callable[[], str],
+        *,
+        timeout: int = 10,
+        retry_handlers: list[RetryHandler] | None = None,
+    ) -> None:
+        self._url_provider = url_provider
+        self._timeout = timeout
+        self._retry_handlers = retry_handlers if retry_handlers is not None else default_retry_handlers()
+        self._client: WebhookClient | None = None
+        self._client_url: str | None = None
+
+    def _scrub(self, text: str, url: str | None) -> str:
+        if url:
+            text = text.replace(url, WEBHOOK_PLACEHOLDER)
+            path = urlsplit(url).path
+            if len(path) > 1:
+                text = text.replace(path, "/<webhook-path>")
+        return redact(text)
+
+    def _resolve_client(self) -> WebhookClient:
+        try:
+            url = self._url_provider()
+        except Exception as err:  # noqa: BLE001 - any provider failure is a delivery failure
+            reason = f"{type(err).__name__}: {redact(str(err))}"
+            raise DeliveryError(f"could not read the Slack webhook URL: {reason}") from None
+        if not isinstance(url, str) or not url.strip():
+            raise DeliveryError("the Slack webhook URL is empty")
+        url = url.strip()
+        _check_url(url)
+        if self._client is None or self._client_url != url:
+            self._client = WebhookClient(
+                url, timeout=self._timeout, retry_handlers=self._retry_handlers, logger=_quiet_logger()
+            )
+            self._client_url = url
+        return self._client
+
+    def send(self, payload: dict[str, Any]) -> None:
+        """POST the payload; any failure after retries raises DeliveryError without the URL."""
+        client = self._resolve_client()
+        url = self._client_url
+        try:
+            response = client.send_dict(payload)
+        except Exception as err:  # noqa: BLE001 - urllib/slack_sdk errors vary; all mean "not delivered"
+            detail = self._scrub(f"{type(err).__name__}: {err}", url)
+            # `from None`: the original exception may carry the URL into a Lambda traceback.
+            raise DeliveryError(f"Slack webhook request failed: {detail}") from None
+        if not 200 <= response.status_code < 300:
+            body = self._scrub((response.body or "").strip()[:_BODY_SNIPPET], url)
+            raise DeliveryError(f"Slack webhook answered HTTP {response.status_code}: {body or '(empty body)'}")
+
+
+class CapturingSlackSender:
+    """Keeps payloads in memory: the local ``simulate`` command and tests use it."""
+
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+
+    def send(self, payload: dict[str, Any]) -> None:
+        self.payloads.append(copy.deepcopy(payload))
+
+
+def ssm_webhook_url(parameter_name: str, *, max_age: int = 300) -> Callable[[], str]:
+    """A url_provider reading a SecureString through Powertools (cached ``max_age`` seconds)."""
+
+    def provider() -> str:
+        # Imported here so that the CLI and tests that never touch SSM do not load it.
+        from aws_lambda_powertools.utilities.parameters import get_parameter
+
+        value = get_parameter(parameter_name, decrypt=True, max_age=max_age)
+        if not isinstance(value, str):
+            raise DeliveryError(f"SSM parameter {parameter_name} is not a string")
+        return value
+
+    return provider

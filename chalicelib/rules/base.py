@@ -1,0 +1,70 @@
+"""What a detection is: metadata (id, severity, runbook, reference) plus one ``evaluate``.
+
+Modelled on pypanther: one rule per module, declared as a class with its metadata, and a
+verdict object the engine turns into a full finding, so rules never build findings by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from chalicelib.events import CloudTrailEvent
+from chalicelib.findings import Severity
+from chalicelib.identity.model import IdentityModel
+from chalicelib.identity.resolve import Actor
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything a rule may look at: the event, its resolved actor and the model."""
+
+    event: CloudTrailEvent
+    actor: Actor
+    model: IdentityModel
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A rule's conclusion; unset fields fall back to the rule's metadata and the actor."""
+
+    reason: str
+    severity: Severity | None = None
+    title: str | None = None
+    target_arn: str | None = None
+    breaks: str | None = None
+    principal_arn: str | None = None
+    group_key: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Rule:
+    """Base class for detections. Subclasses set the class attributes and ``evaluate``."""
+
+    id: ClassVar[str]
+    severity: ClassVar[Severity]
+    title: ClassVar[str]
+    runbook: ClassVar[str]
+    reference: ClassVar[str]
+    # Event names the rule can fire on; None means "every event" (model-correlation rules).
+    event_names: ClassVar[frozenset[str] | None] = None
+
+    def evaluate(self, ctx: Context) -> Verdict | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def breaks_of(*specs: Any) -> str | None:
+    """Join the ``breaks`` texts of the model entries a finding touches."""
+    parts = [s.breaks for s in specs if s is not None and getattr(s, "breaks", None)]
+    return "; ".join(dict.fromkeys(parts)) or None
+
+
+def fingerprint(value: str) -> str:
+    """A short stable digest, for grouping on values (session keys) that must not be shown."""
+    return hashlib.sha256(value.encode()).hexdigest()[:12]
+
+
+def failed_suffix(ctx: Context) -> str:
+    ev = ctx.event
+    return f" The call failed ({ev.error_code or 'Failure'}), so this was an attempt." if ev.failed else ""

@@ -1,0 +1,68 @@
+"""identity-auth-mismatch: a declared principal authenticating in a way the model does not declare."""
+
+from __future__ import annotations
+
+from chalicelib.findings import Severity
+from chalicelib.identity.resolve import INSTANCE_ID
+from chalicelib.rules.base import Context, Rule, Verdict
+from chalicelib.rules.registry import register
+
+# Declared auth → the observed methods that honour it. An OIDC role's later calls are plain
+# role sessions (the web identity is only visible on AssumeRoleWithWebIdentity itself).
+ACCEPTS: dict[str, frozenset[str]] = {
+    "sso": frozenset({"sso"}),
+    "access-key": frozenset({"access-key"}),
+    "instance-profile": frozenset({"instance-profile"}),
+    "role": frozenset({"role"}),
+    "oidc": frozenset({"oidc", "role"}),
+}
+NOT_JUDGED = frozenset({"service", "unknown", "root"})
+
+
+@register
+class IdentityAuthMismatch(Rule):
+    id = "identity-auth-mismatch"
+    severity = Severity.HIGH
+    title = "Declared principal used an undeclared way to authenticate"
+    event_names = None
+    reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#bp-users-federation-idp"
+    runbook = (
+        "The principal's credentials are being used in a way the model forbids (a CI user in the "
+        "console, a human with a static key, an instance role outside EC2). Ask the owner; if nobody "
+        "expects it, revoke the sessions (`aws iam put-role-policy` with an AWSRevokeOlderSessions "
+        "deny, or deactivate the key) and rotate the credential."
+    )
+
+    def evaluate(self, ctx: Context) -> Verdict | None:
+        ev, actor = ctx.event, ctx.actor
+        p = actor.principal
+        if p is None or actor.auth in NOT_JUDGED:
+            return None
+        if ev.event_name == "ConsoleLogin" and ev.failed:
+            return None  # a failed sign-in proves no credential works; not a mismatch
+        problem = self._problem(ctx)
+        if problem is None:
+            return None
+        return Verdict(
+            reason=f"Principal '{p.id}' ({p.kind}) is declared to use {p.auth} but {problem}.",
+            breaks=p.breaks,
+            group_key=f"auth-mismatch:{p.id}:{actor.auth}:{actor.arn}",
+            details={"declared_auth": p.auth, "observed_auth": actor.auth},
+        )
+
+    @staticmethod
+    def _problem(ctx: Context) -> str | None:
+        actor, p = ctx.actor, ctx.actor.principal
+        assert p is not None
+        observed = actor.auth
+        if observed not in ACCEPTS[p.auth]:
+            # Old records lack ec2RoleDelivery: an i-… session of a declared instance role still counts.
+            if p.auth == "instance-profile" and observed == "role" and INSTANCE_ID.match(actor.session or ""):
+                return None
+            via = f" via {ctx.event.event_name}" if ctx.event.event_name == "ConsoleLogin" else ""
+            return f"authenticated with {observed}{via} ({actor.arn})"
+        if observed == "sso" and p.permission_sets and actor.permission_set not in p.permission_sets:
+            return f"used permission set '{actor.permission_set}', not one of {', '.join(p.permission_sets)}"
+        if observed == "oidc" and not ctx.model.subject_allowed(p, actor.session):
+            return f"presented token subject '{actor.session}', which matches none of {', '.join(p.oidc_subjects)}"
+        return None

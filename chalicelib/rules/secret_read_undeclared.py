@@ -1,0 +1,55 @@
+"""secret-read-undeclared: a declared secret decrypted by someone who is not one of its readers."""
+
+from __future__ import annotations
+
+from chalicelib.events import as_bool
+from chalicelib.findings import Severity
+from chalicelib.identity.schema import SecretSpec
+from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
+from chalicelib.rules.registry import register
+
+
+def requested_secrets(ctx: Context) -> list[SecretSpec]:
+    """Declared secrets named by a GetParameter / GetParameters / GetParametersByPath call."""
+    ev, model = ctx.event, ctx.model
+    params = ev.request_parameters
+    if ev.event_name == "GetParametersByPath":
+        return model.secrets_under(ev.param("path"), as_bool(params.get("recursive")) is True)
+    names = params.get("names") if ev.event_name == "GetParameters" else [params.get("name")]
+    found = [model.secret(n) for n in names if isinstance(n, str)] if isinstance(names, list) else []
+    return [s for s in found if s is not None]
+
+
+@register
+class SecretReadUndeclared(Rule):
+    id = "secret-read-undeclared"
+    severity = Severity.HIGH
+    title = "Declared secret read by a non-reader"
+    event_names = frozenset({"GetParameter", "GetParameters", "GetParametersByPath"})
+    reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"
+    runbook = (
+        "A secret's plaintext went to a principal the model does not list as a reader. If the read "
+        "succeeded, rotate the secret (`aws ssm put-parameter --name NAME --type SecureString "
+        "--overwrite`) and update its readers; tighten the parameter's IAM/KMS access so only the "
+        "declared readers can decrypt it."
+    )
+
+    def evaluate(self, ctx: Context) -> Verdict | None:
+        ev, actor = ctx.event, ctx.actor
+        if as_bool(ev.request_parameters.get("withDecryption")) is not True or actor.is_service:
+            return None
+        reader = actor.principal_id
+        unlisted = [s for s in requested_secrets(ctx) if reader is None or reader not in s.readers]
+        if not unlisted:
+            return None
+        names = ", ".join(s.name for s in unlisted)
+        readers = "; ".join(f"{s.name}: {', '.join(s.readers) or 'nobody'}" for s in unlisted)
+        outcome = f" The read was refused ({ev.error_code})." if ev.error_code else " The read succeeded."
+        return Verdict(
+            severity=Severity.MEDIUM if ev.error_code else Severity.HIGH,
+            reason=f"{actor.describe()} decrypted {names}, which only its readers may read ({readers}).{outcome}",
+            target_arn=f"arn:aws:ssm:{ev.region}:{ev.account}:parameter{unlisted[0].name}",
+            breaks=breaks_of(*unlisted),
+            group_key=f"secret-read:{actor.arn}:{names}",
+            details={"secrets": [s.name for s in unlisted]},
+        )

@@ -1,0 +1,65 @@
+"""sts-assume-role-failed: an AssumeRole* call was refused."""
+
+from __future__ import annotations
+
+import re
+
+from chalicelib.findings import Severity
+from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
+from chalicelib.rules.registry import register
+
+# Failed calls have requestParameters null: the role is only named in the error message.
+ROLE_IN_MESSAGE = re.compile(r"(arn:aws[a-z-]*:iam::[^:\s]*:role/[^\s,]+)")
+ASSUME_EVENTS = frozenset({"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+
+
+def role_arn_of(ctx: Context) -> str | None:
+    arn = ctx.event.param("roleArn")
+    if arn:
+        return arn
+    match = ROLE_IN_MESSAGE.search(ctx.event.error_message or "")
+    return match.group(1).rstrip(".") if match else None
+
+
+@register
+class StsAssumeRoleFailed(Rule):
+    id = "sts-assume-role-failed"
+    severity = Severity.MEDIUM
+    title = "AssumeRole refused"
+    event_names = ASSUME_EVENTS
+    reference = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"
+    runbook = (
+        "A caller tried to take on a role and was refused. If the caller is declared and the role is "
+        "in its may_assume, fix the role's trust policy (`aws iam get-role --role-name ROLE`). If not, "
+        "someone is probing roles with these credentials: find the key owner and rotate it."
+    )
+
+    def evaluate(self, ctx: Context) -> Verdict | None:
+        ev, actor = ctx.event, ctx.actor
+        if not ev.error_code:
+            return None
+        role_arn = role_arn_of(ctx)
+        role = role_arn.rsplit("/", 1)[-1] if role_arn else None
+        who = actor.describe()
+        target_role = ctx.model.role(role, ev.account)
+        if actor.principal is None and not actor.is_service:
+            severity = Severity.HIGH
+            reason = f"{who}, not declared in the model, was refused role '{role or 'unknown'}' ({ev.error_code})."
+        elif actor.principal is not None and actor.principal.may_assume and role not in actor.principal.may_assume:
+            severity = Severity.HIGH
+            reason = (f"{who} was refused role '{role or 'unknown'}' ({ev.error_code}); the model allows it only "
+                      f"{', '.join(actor.principal.may_assume)}.")
+        else:
+            severity = Severity.MEDIUM
+            reason = f"{who} was refused role '{role or 'unknown'}' ({ev.error_code})."
+        if role_arn is None:
+            reason += " The record does not name the role."
+        return Verdict(
+            reason=reason,
+            severity=severity,
+            target_arn=role_arn,
+            breaks=breaks_of(actor.principal) if actor.principal and role in actor.principal.may_assume else
+            breaks_of(target_role),
+            group_key=f"assume-denied:{actor.arn}:{role_arn}",
+            details={"role": role, "error_code": ev.error_code},
+        )

@@ -1,0 +1,50 @@
+"""Settings read from the environment once per process (Lambda env vars or the shell).
+
+Built once and frozen: handlers read ``settings()`` instead of scattering ``os.environ``
+lookups, and tests build a ``Settings`` directly with the values they need.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_path: str | None = None  # None → the model bundled in chalicelib/
+    table_name: str = "trailwarden-incidents"
+    topic_arn: str | None = None
+    slack_webhook_parameter: str = "/trailwarden/slack-webhook-url"
+    slack_enabled: bool = True
+    # severity → channels, e.g. "critical=slack,sns;high=slack,sns;medium=slack;low=;info="
+    routing: str = "critical=slack,sns;high=slack,sns;medium=slack;low=;info="
+    group_window_seconds: int = 3600
+    retention_days: int = 400
+    stage: str = "local"
+    region: str = "us-east-1"
+    store_url: str | None = None  # overrides table_name when set (e.g. sqlite:///x.db)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        d = cls()
+        return cls(
+            model_path=env.get("TRAILWARDEN_MODEL") or None,
+            table_name=env.get("TRAILWARDEN_TABLE", d.table_name),
+            topic_arn=env.get("TRAILWARDEN_TOPIC_ARN") or None,
+            slack_webhook_parameter=env.get("TRAILWARDEN_SLACK_WEBHOOK_PARAM", d.slack_webhook_parameter),
+            slack_enabled=env.get("TRAILWARDEN_SLACK_ENABLED", "true").lower() != "false",
+            routing=env.get("TRAILWARDEN_ROUTING", d.routing),
+            group_window_seconds=int(env.get("TRAILWARDEN_GROUP_WINDOW_SECONDS", d.group_window_seconds)),
+            retention_days=int(env.get("TRAILWARDEN_RETENTION_DAYS", d.retention_days)),
+            stage=env.get("TRAILWARDEN_STAGE", d.stage),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or d.region,
+            store_url=env.get("TRAILWARDEN_STORE") or None,
+        )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()

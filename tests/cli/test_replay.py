@@ -1,0 +1,149 @@
+"""``python -m chalicelib replay`` end to end: files, directories, stdin, bad input, formats."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib.cli import main
+from chalicelib.findings import FINDING_FIELDS
+
+ROOT = Path(__file__).resolve().parents[2]
+STORY = ROOT / "examples" / "story"
+
+
+def replay(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict], str]:
+    code = main(["replay", "--format", "json", *args])
+    out, err = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines() if line.strip()], err
+
+
+@pytest.fixture
+def story_with_bad_file(tmp_path: Path) -> Path:
+    folder = tmp_path / "events"
+    shutil.copytree(STORY, folder)
+    (folder / "nested").mkdir()
+    (folder / "nested" / "broken.json").write_text('{"eventName": "DeleteUser", ')
+    (folder / "notes.txt").write_text("not an event file, not read")
+    return folder
+
+
+def test_story_prints_the_seed_story_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, findings, _ = replay(capsys, str(STORY))
+    assert code == 0
+    rules = {f["rule"] for f in findings}
+    assert {"root-signin", "root-api-use", "secret-read-undeclared", "iam-delete-user",
+            "iam-create-access-key", "sts-assume-role-failed"} <= rules
+
+
+def test_story_routine_activity_is_quiet(capsys: pytest.CaptureFixture[str]) -> None:
+    _, findings, _ = replay(capsys, str(STORY / "07-routine-activity.jsonl"))
+    assert findings == []
+
+
+def test_json_findings_carry_every_design_field(capsys: pytest.CaptureFixture[str]) -> None:
+    _, findings, _ = replay(capsys, str(STORY / "04-root-deletes-ci-user.eventbridge.json"))
+    delete = next(f for f in findings if f["rule"] == "iam-delete-user")
+    assert set(FINDING_FIELDS) <= set(delete)
+    assert delete["principal_arn"] == "arn:aws:iam::630287363158:root"
+    assert delete["breaks"] == "Terraform CI in GitHub Actions"
+    assert delete["target_arn"] == "arn:aws:iam::630287363158:user/github-actions-aws-deployer"
+
+
+def test_bad_file_in_directory_is_reported_and_the_rest_judged(
+    capsys: pytest.CaptureFixture[str], story_with_bad_file: Path
+) -> None:
+    code, findings, err = replay(capsys, str(story_with_bad_file))
+    assert code == 1
+    assert "broken.json" in err and "invalid JSON" in err
+    assert "Traceback" not in err
+    assert "iam-delete-user" in {f["rule"] for f in findings}
+    assert "1 bad inputs" in err
+
+
+def test_bad_line_in_json_lines_names_the_line_and_keeps_the_others(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lines = (STORY / "03-root-reads-agent-secret.json").read_text()
+    record = json.dumps(json.loads(lines))
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(f"{record}\n{{oops\n[1, 2]\n{record}\n")
+    code, findings, err = replay(capsys, str(path))
+    assert code == 1
+    assert f"{path}:2: invalid JSON" in err
+    assert f"{path}:3[0]: expected a JSON object" in err
+    assert sum(f["rule"] == "secret-read-undeclared" for f in findings) == 2
+
+
+def test_gzipped_records_file_is_read(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "630287363158_CloudTrail_us-east-1_20261102T0905Z_abc.json.gz"
+    path.write_bytes(gzip.compress((STORY / "02-root-cli-session.records.json").read_bytes()))
+    code, findings, _ = replay(capsys, str(path))
+    assert code == 0
+    assert [f["event_name"] for f in findings] == ["GetCallerIdentity", "DescribeInstances", "CreateBucket"]
+
+
+def test_stdin_is_read_with_dash(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    data = (STORY / "05-root-creates-access-key.json").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
+    code, findings, _ = replay(capsys, "-")
+    assert code == 0
+    assert "iam-create-access-key" in {f["rule"] for f in findings}
+
+
+def test_min_severity_filters_lower_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    _, findings, _ = replay(capsys, "--min-severity", "critical", str(STORY))
+    assert findings and {f["severity"] for f in findings} == {"critical"}
+
+
+def test_unknown_min_severity_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["replay", "--min-severity", "urgent", str(STORY)])
+    assert caught.value.code == 2
+
+
+def test_invalid_model_exits_before_judging(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    model = tmp_path / "model.yaml"
+    model.write_text("version: 1\nprincipals:\n  - id: x\n    kind: human\n    auth: ssoo\n    sso_users: [a]\n")
+    code, findings, err = replay(capsys, "--model", str(model), str(STORY))
+    assert code == 2
+    assert findings == []
+    assert f"{model}:5: principals[0].auth: unknown value 'ssoo'" in err
+
+
+def test_missing_path_is_reported_as_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = replay(capsys, str(tmp_path / "nope.json"))
+    assert code == 1
+    assert "no such file or directory" in err
+
+
+def test_non_cloudtrail_json_is_reported_with_its_location(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps({"Records": [{"hello": "world"}]}))
+    code, _, err = replay(capsys, str(path))
+    assert code == 1
+    assert f"{path}:1.Records[0]: not a CloudTrail record" in err
+
+
+def test_table_output_shows_severity_rule_arn_and_breaks(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["replay", str(STORY / "04-root-deletes-ci-user.eventbridge.json")])
+    out = capsys.readouterr().out
+    assert "SEVERITY" in out and "HIGH" in out and "iam-delete-user" in out
+    assert "Terraform CI in GitHub Actions" in out
+
+
+def test_module_entry_point_runs_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    proc = subprocess.run([sys.executable, "-m", "chalicelib", "replay", str(bad)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "bad.json: invalid JSON" in proc.stderr

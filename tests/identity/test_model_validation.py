@@ -1,0 +1,132 @@
+"""The identity model is validated strictly, and every error names its file, line and key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chalicelib.errors import ModelError
+from chalicelib.identity import load_model, parse_model
+from chalicelib.identity.loader import DEFAULT_MODEL
+
+VALID = """\
+version: 1
+accounts:
+  - id: "630287363158"
+    name: management
+principals:
+  - id: jared
+    kind: human
+    auth: sso
+    sso_users: [jared@example.com]
+  - id: github-actions
+    kind: ci
+    auth: access-key
+    iam_user: github-actions-aws-deployer
+secrets:
+  - name: /paperclip-app/api-key
+    readers: [jared]
+"""
+
+
+def errors_of(text: str) -> list[str]:
+    with pytest.raises(ModelError) as caught:
+        parse_model(text, source="model.yaml")
+    return caught.value.errors
+
+
+def test_bundled_example_model_is_valid() -> None:
+    model = load_model(DEFAULT_MODEL)
+    assert {"jared", "github-actions", "app-servers", "paperclip-agents", "infra-deploy"} <= set(model.principals)
+
+
+def test_valid_model_compiles_lookups() -> None:
+    model = parse_model(VALID)
+    assert model.iam_user("GitHub-Actions-AWS-Deployer", "630287363158").id == "github-actions"
+
+
+def test_unknown_auth_value_names_path_line_and_choices() -> None:
+    errors = errors_of(VALID.replace("auth: sso", "auth: ssoo"))
+    assert len(errors) == 1
+    assert errors[0].startswith("model.yaml:8: principals[0].auth: unknown value 'ssoo'")
+    assert "'access-key'" in errors[0]
+
+
+def test_unknown_key_is_an_error() -> None:
+    errors = errors_of(VALID.replace("    kind: human\n", "    kind: human\n    favourite_colour: blue\n"))
+    assert errors == ["model.yaml:8: principals[0].favourite_colour: unknown key"]
+
+
+def test_account_id_given_as_number_asks_for_quotes() -> None:
+    errors = errors_of(VALID.replace('"630287363158"', "630287363158"))
+    assert "accounts[0].id" in errors[0]
+    assert "quote it" in errors[0]
+
+
+def test_account_id_with_wrong_length_is_rejected() -> None:
+    errors = errors_of(VALID.replace('"630287363158"', '"63028736315"'))
+    assert "accounts[0].id: invalid value '63028736315'" in errors[0]
+
+
+def test_reader_naming_unknown_principal_is_an_error() -> None:
+    errors = errors_of(VALID.replace("readers: [jared]", "readers: [jared, paperclip]"))
+    assert errors == ["model.yaml:16: secrets[0].readers[1]: unknown principal 'paperclip'"]
+
+
+def test_duplicate_principal_id_is_an_error() -> None:
+    dup = VALID.replace("  - id: github-actions", "  - id: jared")
+    errors = errors_of(dup)
+    assert any("principals[1].id: duplicate principal id 'jared'" in e for e in errors)
+
+
+def test_every_error_is_reported_not_just_the_first() -> None:
+    bad = VALID.replace("auth: sso", "auth: ssoo").replace("kind: ci", "kind: robot")
+    errors = errors_of(bad)
+    assert len(errors) == 2
+
+
+def test_access_key_principal_without_iam_user_is_an_error() -> None:
+    errors = errors_of(VALID.replace("    iam_user: github-actions-aws-deployer\n", ""))
+    assert "principals[1]: auth 'access-key' needs 'iam_user'" in errors[0]
+
+
+def test_principal_account_must_be_declared() -> None:
+    text = VALID.replace("    sso_users: [jared@example.com]\n",
+                         "    sso_users: [jared@example.com]\n    accounts: [\"111111111111\"]\n")
+    errors = errors_of(text)
+    assert "principals[0].accounts[0]: account '111111111111' is not declared" in errors[0]
+
+
+def test_same_iam_user_claimed_twice_is_an_error() -> None:
+    text = VALID.replace("secrets:", "  - id: other\n    kind: ci\n    auth: access-key\n"
+                                     "    iam_user: github-actions-aws-deployer\nsecrets:")
+    errors = errors_of(text)
+    assert "already claimed by principal 'github-actions'" in errors[0]
+
+
+def test_yaml_syntax_error_names_the_line() -> None:
+    errors = errors_of("version: 1\naccounts: [\n")
+    assert errors[0].startswith("not valid YAML")
+
+
+def test_model_that_is_not_a_mapping_is_rejected() -> None:
+    assert "mapping" in errors_of("- just\n- a list\n")[0]
+
+
+def test_missing_model_file_is_a_model_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError) as caught:
+        load_model(tmp_path / "absent.yaml")
+    assert "absent.yaml" in str(caught.value)
+
+
+def test_yaml_python_tags_are_refused() -> None:
+    errors = errors_of(VALID + "extra: !!python/object/apply:os.system ['true']\n")
+    assert "not valid YAML" in errors[0]
+
+
+def test_env_variable_overrides_default_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(VALID)
+    monkeypatch.setenv("TRAILWARDEN_MODEL", str(path))
+    assert set(load_model().principals) == {"jared", "github-actions"}
