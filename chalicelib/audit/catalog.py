@@ -54,14 +54,17 @@ _CHECKS = (
     AuditCheck(
         id="inventory-missing-principal",
         severity=Severity.HIGH,
-        title="Declared IAM user or role does not exist",
+        title="Declared IAM user, role or access key does not exist",
         runbook=(
-            "Confirm it is gone: `{check_command}`. If it was deleted by mistake, recreate it "
-            "(`{create_command}`), restore its policies, and re-issue and wire up its credentials "
-            "({lives_in}). If it was retired on purpose, remove it from the identity model."
+            "Confirm it is gone: `aws iam get-{kind} --{kind}-name {name}`. If it was deleted by mistake, recreate "
+            "it (`aws iam create-{kind} --{kind}-name {name}{create_extra}`), restore its policies, and re-issue and "
+            "wire up its credentials ({lives_in}). If it was retired on purpose, remove it from the identity model."
         ),
         reference="https://docs.aws.amazon.com/IAM/latest/UserGuide/id.html",
-        severity_logic="always high: whatever the model says it serves is broken or about to be",
+        severity_logic=(
+            "always high: a declared iam_user or role is absent, or an access-key principal's user has no "
+            "active key — whatever the model says it serves is broken or about to be"
+        ),
     ),
     AuditCheck(
         id="inventory-key-overdue",

@@ -91,8 +91,7 @@ def console_url(finding: Finding) -> str | None:
     if not event_id or not _REGION_RE.match(region):
         return None
     return (
-        f"https://{region}.console.aws.amazon.com/cloudtrailv2/home"
-        f"?region={region}#/events/{quote(event_id, safe='')}"
+        f"https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}#/events/{quote(event_id, safe='')}"
     )
 
 

@@ -81,6 +81,15 @@ class Notifier:
         sns = SnsPublisher(settings.topic_arn) if settings.topic_arn else None
         return cls(Routing.parse(settings.routing), slack, sns, metrics=metrics, logger=logger)
 
+    @property
+    def slack(self) -> SlackSender | None:
+        """The Slack channel, e.g. for ``simulate`` to print what a CapturingSlackSender got."""
+        return self._slack
+
+    @property
+    def sns(self) -> SnsPublisher | FindingPublisher | None:
+        return self._sns
+
     def _configured(self, channel: str) -> bool:
         sender = self._slack if channel == SLACK else self._sns
         if sender is not None:

@@ -15,6 +15,7 @@ from chalicelib.errors import ConfigError, DeliveryError
 from chalicelib.findings import Finding
 from chalicelib.notify.message import AlertContext, redact, sns_attributes, sns_message, sns_subject
 
+# botocore reads "max_attempts" here as retries after the first call: up to 6 calls in all.
 RETRY_CONFIG: dict[str, Any] = {"mode": "standard", "max_attempts": 5}
 
 

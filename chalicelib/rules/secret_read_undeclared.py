@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.events import as_bool
 from chalicelib.findings import Severity
+from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.schema import SecretSpec
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
 from chalicelib.rules.registry import register
@@ -16,8 +17,13 @@ def requested_secrets(ctx: Context) -> list[SecretSpec]:
     if ev.event_name == "GetParametersByPath":
         return model.secrets_under(ev.param("path"), as_bool(params.get("recursive")) is True)
     names = params.get("names") if ev.event_name == "GetParameters" else [params.get("name")]
-    found = [model.secret(n) for n in names if isinstance(n, str)] if isinstance(names, list) else []
+    found = [_secret(model, n) for n in names if isinstance(n, str)] if isinstance(names, list) else []
     return [s for s in found if s is not None]
+
+
+def _secret(model: IdentityModel, name: str) -> SecretSpec | None:
+    """``name``, or ``name:version`` / ``name:label`` (names hold no ':'), so a selector cannot hide a read."""
+    return model.secret(name) or (model.secret(name.rsplit(":", 1)[0]) if ":" in name else None)
 
 
 @register

@@ -92,7 +92,7 @@ def slack_webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedWebhook]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}{WEBHOOK_PATH}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield state

@@ -117,7 +117,9 @@ def test_slack_header_stays_within_the_block_kit_limit_for_a_very_long_title(mak
 
 def test_slack_payload_shows_grouping_when_an_incident_was_seen_more_than_once(make_finding: MakeFinding) -> None:
     context = AlertContext(
-        count=3, first_seen=datetime(2026, 11, 20, 10, 0, tzinfo=UTC), last_seen="2026-11-20T10:05:00Z",
+        count=3,
+        first_seen=datetime(2026, 11, 20, 10, 0, tzinfo=UTC),
+        last_seen="2026-11-20T10:05:00Z",
         incident_id="inc-42",
     )
     rendered = json.dumps(slack_payload(make_finding(), context))
@@ -134,7 +136,7 @@ def test_sns_subject_stays_within_limit_and_ascii_for_a_very_long_title(make_fin
     assert len(subject) <= SNS_SUBJECT_MAX <= 100
     assert subject.isascii() and subject.isprintable()
     assert "\n" not in subject and "\r" not in subject and "\t" not in subject
-    assert subject.startswith("[CRITICAL] root-api-use: Root - used \"everywhere\" -> cafe line two")
+    assert subject.startswith('[CRITICAL] root-api-use: Root - used "everywhere" -> cafe line two')
     assert subject.endswith("... (x12)")
 
 

@@ -52,7 +52,7 @@ def test_an_unknown_severity_is_a_config_error_naming_it() -> None:
 
 
 def test_an_unknown_channel_is_a_config_error_naming_it() -> None:
-    with pytest.raises(ConfigError, match="'pagerduty'.*high"):
+    with pytest.raises(ConfigError, match=r"'pagerduty' for severity high"):
         Routing.parse("high=slack,pagerduty")
 
 

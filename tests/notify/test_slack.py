@@ -22,7 +22,9 @@ PAYLOAD = {"text": "hello", "blocks": [{"type": "section", "text": {"type": "mrk
 SECRET = WEBHOOK_PATH.rsplit("/", 1)[1]
 
 
-def sender_for(hook: ScriptedWebhook, *, rate_limit_retries: int = 2, connection_retries: int = 2) -> WebhookSlackSender:
+def sender_for(
+    hook: ScriptedWebhook, *, rate_limit_retries: int = 2, connection_retries: int = 2
+) -> WebhookSlackSender:
     handlers = default_retry_handlers(rate_limit_retries=rate_limit_retries, connection_retries=connection_retries)
     return WebhookSlackSender(lambda: hook.url, timeout=5, retry_handlers=handlers)
 
@@ -69,9 +71,6 @@ def test_an_error_status_raises_delivery_error_naming_status_and_body_but_not_th
         sender_for(slack_webhook).send(PAYLOAD)
     assert f"HTTP {status}: {body}" in str(caught.value)
     assert_no_url(str(caught.value), slack_webhook)
-    assert caught.value.__cause__ is None and caught.value.__context__ is None or SECRET not in repr(
-        caught.value.__context__
-    )
 
 
 def test_an_error_body_that_echoes_the_url_is_scrubbed(slack_webhook: ScriptedWebhook) -> None:

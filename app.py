@@ -1,0 +1,222 @@
+"""Chalice wiring for Trailwarden: which CloudTrail events reach which handler, and the auditor API.
+
+Wiring only (DESIGN §3): every handler hands its event to ``chalicelib.runtime``. Importing
+this module stays cheap because Lambda pays for it on every cold start: no boto3 client, no
+model load, and no X-Ray SDK (the Tracer is built on the first invocation, see ``_tracer``).
+
+The EventBridge patterns below are the deployed contract. Rule *state*, retries and
+dead-letter queues cannot be expressed through Chalice; ``deploy/build_merge_template.py``
+adds them to the packaged template (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from chalice import Chalice, ConvertToMiddleware, IAMAuthorizer, Rate, Response
+from chalice.app import CloudWatchEvent, Request
+
+from chalicelib import runtime
+from chalicelib.errors import ConfigError
+
+SERVICE = "trailwarden"
+API_CALL = "AWS API Call via CloudTrail"
+
+# Only AWS itself may publish a source starting with "aws." (PutEvents rejects it), so
+# pinning the source keeps forged custom events out of the incident log.
+PATTERNS: dict[str, dict[str, Any]] = {
+    # Root API calls (read-only too) and root console sign-ins: no source or detail-type pin
+    # beyond "from AWS", because root use anywhere must be loud.
+    "root": {
+        "source": [{"prefix": "aws."}],
+        "detail": {"userIdentity": {"type": ["Root"]}},
+    },
+    "iam": {
+        "source": ["aws.iam"],
+        "detail-type": [API_CALL],
+        "detail": {
+            "eventSource": ["iam.amazonaws.com"],
+            "eventName": ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile"],
+        },
+    },
+    # AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity, failed only.
+    "sts": {
+        "source": ["aws.sts"],
+        "detail-type": [API_CALL],
+        "detail": {
+            "eventSource": ["sts.amazonaws.com"],
+            "eventName": [{"prefix": "AssumeRole"}],
+            "errorCode": [{"exists": True}],
+        },
+    },
+    # Secret reads (only with decryption: without it a SecureString stays ciphertext) and
+    # deletions. GetParameterHistory returns old values too, so it counts as a read.
+    "ssm": {
+        "source": ["aws.ssm"],
+        "detail-type": [API_CALL],
+        "detail": {
+            "eventSource": ["ssm.amazonaws.com"],
+            "$or": [
+                {
+                    "eventName": ["GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"],
+                    "requestParameters": {"withDecryption": [True]},
+                },
+                {"eventName": ["DeleteParameter", "DeleteParameters"]},
+            ],
+        },
+    },
+    # Not the detail-type: AWS spells the sign-in detail-type two ways (DESIGN §8).
+    "signin": {
+        "source": ["aws.signin"],
+        "detail": {"eventName": ["ConsoleLogin"]},
+    },
+    # Every write by anyone: the model-correlation rules (undeclared principal, auth
+    # mismatch) need them. The loudest family by far, so it is switchable per stage.
+    "writes": {
+        "source": [{"prefix": "aws."}],
+        "detail": {"readOnly": [False]},
+    },
+}
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Read at import on purpose: `chalice package` exports the stage's environment_variables
+# before importing this module, and Lambda sets the same variables, so the template and the
+# running code always agree on whether the writes handler exists.
+WATCH_WRITES = _flag("TRAILWARDEN_WATCH_WRITES")
+FAMILIES: tuple[str, ...] = tuple(f for f in PATTERNS if f != "writes" or WATCH_WRITES)
+
+app = Chalice(app_name=SERVICE)
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace="Trailwarden", service=SERVICE)
+iam_authorizer = IAMAuthorizer()
+
+
+@lru_cache(maxsize=1)
+def _tracer() -> Any:
+    """Built on first use: creating a Tracer imports and patches the X-Ray SDK (~0.4 s)."""
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE)
+
+
+# --- observability middleware (outermost first) ---------------------------------------
+# Powertools decorators expect (event, context); ConvertToMiddleware adapts them to
+# Chalice's one-argument handlers. The correlation id is the CloudTrail eventID, the
+# de-duplication key too (DESIGN §8), so one id follows an event from log to incident.
+app.register_middleware(
+    ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path="detail.eventID", clear_state=True)),
+    "cloudwatch",
+)
+app.register_middleware(
+    ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path="id", clear_state=True)), "scheduled"
+)
+app.register_middleware(
+    ConvertToMiddleware(
+        logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
+    ),
+    "http",
+)
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics(capture_cold_start_metric=True)), "all")
+
+
+@app.middleware("all")
+def _trace_and_count(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """One X-Ray subsegment per invocation; failures are logged and counted, then re-raised
+    so Lambda's retries and on-failure destination still see them."""
+    context = event.lambda_context if isinstance(event, Request) else getattr(event, "context", None)
+    name = getattr(context, "function_name", None) or SERVICE
+    with _tracer().provider.in_subsegment(f"## {name}") as subsegment:
+        subsegment.put_annotation(key="Service", value=SERVICE)
+        try:
+            response = get_response(event)
+        except Exception:
+            metrics.add_metric(name="HandlerErrors", unit=MetricUnit.Count, value=1)
+            logger.exception("handler failed")
+            raise
+    if isinstance(response, Response) and response.status_code >= 500:
+        metrics.add_metric(name="ApiServerErrors", unit=MetricUnit.Count, value=1)
+    return response
+
+
+def _judge(event: CloudWatchEvent, family: str) -> dict[str, Any]:
+    logger.append_keys(family=family)
+    metrics.add_dimension(name="family", value=family)
+    metrics.add_metric(name="CloudTrailEvents", unit=MetricUnit.Count, value=1)
+    return runtime.handle_cloudtrail(event.to_dict(), family)
+
+
+# --- CloudTrail handlers: one Lambda function and one rule per family -----------------
+
+
+@app.on_cw_event(PATTERNS["root"], name="root")
+def root(event: CloudWatchEvent) -> dict[str, Any]:
+    return _judge(event, "root")
+
+
+@app.on_cw_event(PATTERNS["iam"], name="iam")
+def iam(event: CloudWatchEvent) -> dict[str, Any]:
+    return _judge(event, "iam")
+
+
+@app.on_cw_event(PATTERNS["sts"], name="sts")
+def sts(event: CloudWatchEvent) -> dict[str, Any]:
+    return _judge(event, "sts")
+
+
+@app.on_cw_event(PATTERNS["ssm"], name="ssm")
+def ssm(event: CloudWatchEvent) -> dict[str, Any]:
+    return _judge(event, "ssm")
+
+
+@app.on_cw_event(PATTERNS["signin"], name="signin")
+def signin(event: CloudWatchEvent) -> dict[str, Any]:
+    return _judge(event, "signin")
+
+
+def writes(event: CloudWatchEvent) -> dict[str, Any]:
+    return _judge(event, "writes")
+
+
+if WATCH_WRITES:
+    writes = app.on_cw_event(PATTERNS["writes"], name="writes")(writes)
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="daily_audit", description="Trailwarden daily credential inventory")
+def daily_audit(event: CloudWatchEvent) -> dict[str, Any]:
+    return runtime.run_scheduled_audit()
+
+
+# --- auditor API: IAM (SigV4) auth on every route ---------------------------------------
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return Response(body={"error": code, "message": message}, status_code=status)
+
+
+@app.route("/incidents", methods=["GET"], authorizer=iam_authorizer)
+def list_incidents() -> Any:
+    query = app.current_request.query_params or {}
+    repeated = sorted(k for k in query if len(query.getlist(k)) > 1)
+    if repeated:
+        return _error(400, "bad_filter", f"give each filter once: {', '.join(repeated)} repeated")
+    try:
+        return runtime.list_incidents({k: query[k] for k in query})
+    except ConfigError as err:
+        return _error(400, "bad_filter", str(err))
+
+
+@app.route("/incidents/{incident_id}", methods=["GET"], authorizer=iam_authorizer)
+def get_incident(incident_id: str) -> Any:
+    incident = runtime.get_incident(incident_id)
+    if incident is None:
+        return _error(404, "not_found", f"no incident with id {incident_id!r}")
+    return incident

@@ -1,0 +1,322 @@
+"""Generate a large, realistic CloudTrail JSON-lines file for the replay benchmark.
+
+Templates are the real-shaped records in ``examples/story/`` and, when present, the public
+samples in ``../shared/cloudtrail-samples/`` (read in place, never copied). Each output
+record is a template with a fresh eventID/requestID, a monotonic eventTime, a source IP, an
+account drawn from ``bench/model.yaml`` (rarely an undeclared one) and an actor drawn from
+the model's principals (about 5% undeclared). The template mix is weighted like a real
+trail: mostly routine role and service activity, a few per cent IAM / sign-in / secret
+events, and root use only rarely.
+
+Output is deterministic for a given ``--records`` and ``--seed``, so ``bench/run`` reuses a
+file it already made. Everything is written under the ``--out`` path (``bench/data/`` by
+default, which git ignores).
+
+    .venv/bin/python bench/gen.py --records 200000 --out bench/data/trail-200000.jsonl
+    .venv/bin/python bench/gen.py --records 500 --out DIR --files 4     # JSON-lines shards
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from chalicelib.events import records_in  # noqa: E402
+
+STORY = ROOT / "examples" / "story"
+SAMPLES = ROOT.parent / "shared" / "cloudtrail-samples"
+VERSION = "1"  # bump when the output for a given seed changes, so cached files are rebuilt
+
+DECLARED_ACCOUNTS = ("630287363158", "222222222222", "111122223333")
+UNDECLARED_ACCOUNTS = ("123456789012", "444455556666")
+REGIONS = ("us-east-1",) * 6 + ("eu-west-1", "us-west-2", "eu-central-1")
+
+SSO_USERS = {  # user → permission sets it uses (the first ones are the declared ones)
+    "jared": ["AdministratorAccess"], "alice": ["AdministratorAccess", "ReadOnlyAccess"],
+    "bob": ["PowerUserAccess", "ReadOnlyAccess"], "carol": ["PowerUserAccess"], "dave": ["PowerUserAccess"],
+    "erin": ["ReadOnlyAccess"], "frank": ["PowerUserAccess"], "grace": ["AdministratorAccess"],
+    "heidi": ["PowerUserAccess"], "ivan": ["ReadOnlyAccess"], "judy": ["PowerUserAccess", "ReadOnlyAccess"],
+    "mallory": ["ReadOnlyAccess"], "niaj": ["PowerUserAccess"], "olivia": ["ReadOnlyAccess"],
+    "peggy": ["AdministratorAccess"], "rupert": ["PowerUserAccess"], "sybil": ["ReadOnlyAccess"],
+    "trent": ["PowerUserAccess"], "victor": ["PowerUserAccess"], "walter": ["ReadOnlyAccess"],
+}
+UNDECLARED_SSO = ["contractor1", "temp-auditor"]
+INSTANCE_ROLES = ["abt-app-instance-role", "ecs-cluster-instance", "batch-worker-instance", "bastion-instance-role",
+                  "web-frontend-instance", "ci-runner-instance"]
+SESSION_ROLES = {"paperclip-agent": "paperclip-run", "report-generator-lambda": "report-generator-lambda",
+                 "ingest-pipeline-lambda": "ingest-pipeline-lambda", "support-agent-role": "support-bot",
+                 "terraform-deploy": "terraform-ci", "github-oidc-deploy": "GitHubActions",
+                 "github-oidc-app-deploy": "GitHubActions"}
+UNDECLARED_ROLES = {"legacy-etl-role": "etl", "OrganizationAccountAccessRole": "admin-switch",
+                    "aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS": "ecs-service"}
+IAM_USERS = ["github-actions-aws-deployer", "github-actions-aws-deployer", "metrics-exporter", "nightly-backup"]
+UNDECLARED_IAM_USERS = ["legacy-admin", "old-jenkins"]
+CONSOLE_IAM_USERS = ["legacy-admin", "break-glass-admin"]  # IAM users with a password: never declared
+# Principals that exist in one account only (bench/model.yaml says so).
+HOME_ACCOUNT = {"batch-worker-instance": "222222222222", "ci-runner-instance": "111122223333",
+                "nightly-backup": "222222222222"}
+# Who reads which secret (the declared readers' roles); other secrets are read by anyone.
+SECRET_READER_ROLE = {"/paperclip-app/api-key": "paperclip-agent", "/app/db-password": "abt-app-instance-role",
+                      "/app/stripe-key": "abt-app-instance-role", "/ci/npm-token": "ci-runner-instance",
+                      "/reports/smtp-password": "report-generator-lambda",
+                      "/support/zendesk-token": "support-agent-role"}
+SECRETS = ["/paperclip-app/api-key", "/app/db-password", "/app/stripe-key", "/ci/npm-token",
+           "/reports/smtp-password", "/support/zendesk-token", "/app/feature-flags", "/shared/region"]
+
+# Share of output records per template class (see classify); classes with no template drop out.
+WEIGHTS = {
+    "assumed": 52.0, "service": 20.0, "iam-user": 14.0, "secret-read": 4.0, "console": 2.5, "web-identity": 2.0,
+    "iam-admin": 1.5, "assume-failed": 1.5, "other": 1.0, "federated": 0.5, "root": 0.3,
+}
+SIGNIN_MARKERS = ("ConsoleLogin", "ExternalIdPDirectoryLogin", "CheckMfa")
+
+
+def template_files() -> list[Path]:
+    roots = [STORY] + ([SAMPLES] if SAMPLES.is_dir() else [])
+    out: list[Path] = []
+    for root in roots:
+        out += sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith((".json", ".jsonl")))
+    return out
+
+
+def load_templates() -> list[dict[str, Any]]:
+    seen: set[bytes] = set()
+    out: list[dict[str, Any]] = []
+    for path in template_files():
+        data = path.read_bytes()
+        docs = [orjson.loads(line) for line in data.splitlines() if line.strip()] if path.suffix == ".jsonl" \
+            else [orjson.loads(data)]
+        for doc in docs:
+            for _loc, rec, _meta in records_in(doc):
+                if not isinstance(rec, dict) or "eventName" not in rec:
+                    continue
+                key = orjson.dumps(rec, option=orjson.OPT_SORT_KEYS)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(rec)
+    return out
+
+
+def classify(rec: dict[str, Any]) -> str:
+    ui = rec.get("userIdentity") if isinstance(rec.get("userIdentity"), dict) else {}
+    kind, name = ui.get("type"), rec.get("eventName")
+    if kind == "Root":
+        return "root"
+    if name in SIGNIN_MARKERS:
+        return "console"
+    if str(name).startswith("AssumeRole") and rec.get("errorCode"):
+        return "assume-failed"
+    if name in ("DeleteUser", "CreateAccessKey", "CreateUser", "DeleteAccessKey", "UpdateAccessKey"):
+        return "iam-admin"
+    if name in ("GetParameter", "GetParameters"):
+        return "secret-read"
+    return {"AssumedRole": "assumed", "IAMUser": "iam-user", "AWSService": "service", "AWSAccount": "service",
+            "WebIdentityUser": "web-identity", "FederatedUser": "federated"}.get(kind, "other")
+
+
+class Generator:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        templates = load_templates()
+        by_class: dict[str, list[bytes]] = {}
+        for rec in templates:
+            by_class.setdefault(classify(rec), []).append(orjson.dumps(rec))
+        self.classes = [c for c in WEIGHTS if c in by_class]
+        self.weights = [WEIGHTS[c] for c in self.classes]
+        self.templates = by_class
+        self.time = datetime(2026, 11, 1, tzinfo=UTC)
+        self.n_templates = len(templates)
+
+    # -- small random values ------------------------------------------------------------
+    def hex(self, n: int) -> str:
+        return f"{self.rng.getrandbits(4 * n):0{n}x}"
+
+    def uuid(self) -> str:
+        h = self.hex(32)
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+    def key(self, prefix: str) -> str:
+        return prefix + "".join(self.rng.choices("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", k=16))
+
+    def ip(self) -> str:
+        r = self.rng.random()
+        if r < 0.7:
+            return f"203.0.113.{self.rng.randrange(1, 60)}"
+        if r < 0.9:
+            return f"198.51.100.{self.rng.randrange(1, 255)}"
+        r = self.rng.randrange
+        return f"{r(11, 223)}.{r(256)}.{r(256)}.{r(1, 255)}"
+
+    def account(self) -> str:
+        return self.rng.choice(UNDECLARED_ACCOUNTS) if self.rng.random() < 0.01 else self.rng.choice(DECLARED_ACCOUNTS)
+
+    # -- actors -----------------------------------------------------------------------------
+    def assumed_role(self, acct: str, ui: dict[str, Any], role_path: str | None = None) -> dict[str, Any]:
+        """A fresh assumed-role identity: SSO human, instance profile, workload role or (rarely) undeclared."""
+        r = self.rng.random() if role_path is None else 0.5
+        extra: dict[str, Any] = {}
+        if r < 0.45:  # a human on SSO
+            undeclared = self.rng.random() < 0.03
+            user = self.rng.choice(UNDECLARED_SSO if undeclared else list(SSO_USERS))
+            sets = SSO_USERS.get(user, ["AdministratorAccess"])
+            pset = self.rng.choice(sets) if self.rng.random() < 0.99 else "ViewOnlyAccess"
+            role = f"AWSReservedSSO_{pset}_{self.hex(16)}"
+            role_path, session = f"aws-reserved/sso.amazonaws.com/{role}", f"{user}@example.com"
+        elif r < 0.96:
+            if role_path is None:
+                role_path = self.rng.choice(INSTANCE_ROLES if r < 0.75 else list(SESSION_ROLES))
+            role = role_path
+            if role in INSTANCE_ROLES:  # an instance profile
+                session = f"i-{self.hex(17)}"
+                extra = {"ec2RoleDelivery": "2.0"}
+            else:  # a workload / agent / deploy role
+                session = f"{SESSION_ROLES[role]}-{self.rng.randrange(10000)}"
+        else:
+            role_path = self.rng.choice(list(UNDECLARED_ROLES))
+            role = role_path.rsplit("/", 1)[-1]
+            session = f"{UNDECLARED_ROLES[role_path]}-{self.rng.randrange(1000)}"
+        acct = HOME_ACCOUNT.get(role, acct)
+        role_id = "AROA" + self.key("")[:17]
+        out = {
+            "type": "AssumedRole",
+            "principalId": f"{role_id}:{session}",
+            "arn": f"arn:aws:sts::{acct}:assumed-role/{role}/{session}",
+            "accountId": acct,
+            "accessKeyId": self.key("ASIA"),
+            "sessionContext": {
+                "sessionIssuer": {"type": "Role", "principalId": role_id,
+                                  "arn": f"arn:aws:iam::{acct}:role/{role_path}", "accountId": acct, "userName": role},
+                "webIdFederationData": {},
+                "attributes": {"creationDate": self.stamp(-self.rng.randrange(60, 3600)),
+                               "mfaAuthenticated": "false"},
+                **extra,
+            },
+        }
+        if "invokedBy" in ui:
+            out["invokedBy"] = ui["invokedBy"]
+        return out
+
+    def iam_user(self, acct: str, ui: dict[str, Any], console: bool) -> dict[str, Any]:
+        """A CI user with its static key; console sessions belong to (undeclared) password users."""
+        if ui.get("userName") == "HIDDEN_DUE_TO_SECURITY_REASONS":
+            return {**ui, "accountId": acct}
+        if console:
+            name = self.rng.choice(CONSOLE_IAM_USERS)
+        else:
+            name = self.rng.choice(UNDECLARED_IAM_USERS if self.rng.random() < 0.03 else IAM_USERS)
+        acct = HOME_ACCOUNT.get(name, acct)
+        key = str(ui.get("accessKeyId") or "AKIA")[:4]
+        out = {**ui, "principalId": "AIDA" + self.key("")[:17], "arn": f"arn:aws:iam::{acct}:user/{name}",
+               "accountId": acct, "userName": name}
+        if "accessKeyId" in ui:
+            out["accessKeyId"] = self.key(key if key in ("AKIA", "ASIA") else "AKIA")
+        return out
+
+    def stamp(self, offset: float = 0.0) -> str:
+        return (self.time + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    # -- records -----------------------------------------------------------------------------
+    def record(self) -> bytes:
+        cls = self.rng.choices(self.classes, self.weights)[0]
+        rec = orjson.loads(self.rng.choice(self.templates[cls]))
+        self.time += timedelta(seconds=self.rng.expovariate(2.0))
+        acct = self.account()
+        secret = self.vary_request(rec)
+        ui = rec.get("userIdentity") if isinstance(rec.get("userIdentity"), dict) else None
+        if ui is not None:
+            kind = ui.get("type")
+            if kind == "AssumedRole" and rec.get("eventName") != "ConsoleLogin":
+                reader = SECRET_READER_ROLE.get(secret or "") if self.rng.random() < 0.95 else None
+                ui = rec["userIdentity"] = self.assumed_role(acct, ui, reader)
+            elif kind == "IAMUser":
+                console = rec.get("eventName") in SIGNIN_MARKERS or rec.get("sessionCredentialFromConsole") \
+                    or ui.get("invokedBy") == "signin.amazonaws.com"
+                ui = rec["userIdentity"] = self.iam_user(acct, ui, bool(console))
+            elif kind == "Root":
+                ui = rec["userIdentity"] = {**ui, "principalId": acct, "arn": f"arn:aws:iam::{acct}:root",
+                                            "accountId": acct}
+            elif "accountId" in ui:
+                ui = rec["userIdentity"] = {**ui, "accountId": acct}
+            acct = ui.get("accountId") or acct
+        if "recipientAccountId" in rec or self.rng.random() < 0.98:
+            rec["recipientAccountId"] = acct
+        rec["eventTime"] = self.stamp()
+        rec["eventID"] = self.uuid()
+        if "requestID" in rec:
+            rec["requestID"] = self.uuid()
+        if "awsRegion" in rec and rec["awsRegion"] != "global":
+            rec["awsRegion"] = self.rng.choice(REGIONS)
+        src = rec.get("sourceIPAddress")
+        if isinstance(src, str) and src[:1].isdigit():
+            rec["sourceIPAddress"] = self.ip()
+        return orjson.dumps(rec)
+
+    def vary_request(self, rec: dict[str, Any]) -> str | None:
+        """Vary the target of IAM and secret calls; return the secret a GetParameter names."""
+        params = rec.get("requestParameters")
+        if not isinstance(params, dict):
+            return None
+        name = rec.get("eventName")
+        if name in ("DeleteUser", "CreateAccessKey", "CreateUser") and "userName" in params:
+            params["userName"] = self.rng.choice(IAM_USERS + UNDECLARED_IAM_USERS + ["new-admin", "temp-user"])
+        elif name == "GetParameter" and "name" in params:
+            params["name"] = self.rng.choice(SECRETS)
+            params["withDecryption"] = self.rng.random() < 0.7
+            return params["name"]
+        return None
+
+    def records(self, n: int) -> Iterator[bytes]:
+        for _ in range(n):
+            yield self.record()
+
+
+def write(out: Path, n: int, seed: int, files: int = 1) -> list[Path]:
+    """Write ``n`` records as one JSON-lines file, or as ``files`` shards in directory ``out``."""
+    gen = Generator(seed)
+    if files <= 1:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            for rec in gen.records(n):
+                fh.write(rec + b"\n")
+        tmp.replace(out)
+        return [out]
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    per = -(-n // files)
+    records = gen.records(n)
+    for i in range(files):
+        path = out / f"part-{i:03d}.jsonl"
+        with open(path, "wb") as fh:
+            for _ in range(min(per, n - i * per)):
+                fh.write(next(records) + b"\n")
+        paths.append(path)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--records", type=int, default=200_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--out", type=Path, required=True, help="a .jsonl file, or a directory with --files")
+    p.add_argument("--files", type=int, default=1, help="split into this many JSON-lines files in --out")
+    args = p.parse_args(argv)
+    paths = write(args.out, args.records, args.seed, args.files)
+    size = sum(p.stat().st_size for p in paths)
+    print(f"wrote {args.records} records, {size / 1e6:.1f} MB, in {len(paths)} file(s) under {args.out}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

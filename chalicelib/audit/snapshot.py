@@ -1,0 +1,348 @@
+"""A frozen picture of one account's live credentials: IAM users and keys, roles, root, SSM.
+
+The audit is split in two on purpose: this module does all the I/O once (read-only calls,
+paginated, retried), and ``inventory.audit`` judges the result without touching AWS, so
+tests feed it hand-built snapshots and a fixed date.
+
+Clients are built here from a boto3 session, so ``AWS_ENDPOINT_URL`` (and the per-service
+``AWS_ENDPOINT_URL_IAM`` / ``_SSM`` / ``_STS``) are honoured by botocore itself (boto3 ≥ 1.28,
+botocore ≥ 1.31 read them in ``configprovider``) — which is how moto and LocalStack are used.
+SSM is read with ``DescribeParameters`` (metadata only): the audit never fetches, decrypts or
+logs a secret value, and its reads do not show up as ``GetParameter`` in CloudTrail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from chalicelib.errors import TrailwardenError
+from chalicelib.findings import mask_key
+from chalicelib.identity.model import IdentityModel
+
+DEFAULT_REGION = "us-east-1"
+
+# Everything collect_snapshot calls, as IAM actions: the policy the auditor needs.
+REQUIRED_PERMISSIONS: tuple[str, ...] = (
+    "iam:GetAccessKeyLastUsed",
+    "iam:GetAccountSummary",
+    "iam:GetLoginProfile",
+    "iam:ListAccessKeys",
+    "iam:ListRoles",
+    "iam:ListUsers",
+    "ssm:DescribeParameters",
+)
+
+_ACCESS_DENIED = frozenset({
+    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess",
+})
+_BAD_CREDENTIALS = frozenset({
+    "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch",
+    "UnrecognizedClientException", "InvalidAccessKeyId",
+})
+# A standard-mode retry covers throttling and transient 5xx; the audit is not latency bound.
+_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 6},
+    connect_timeout=10,
+    read_timeout=30,
+    user_agent_extra="trailwarden-audit",
+)
+# DescribeParameters accepts at most 50 values in one ParameterStringFilter.
+_SSM_NAMES_PER_CALL = 50
+
+
+class AuditError(TrailwardenError):
+    """The live inventory could not be read (credentials, network, an AWS error)."""
+
+
+class AuditAccessDenied(AuditError):
+    """One read was denied; names the API and the IAM permission that would allow it."""
+
+    def __init__(self, api: str, aws_message: str = "") -> None:
+        self.api = api
+        self.permission = api  # every API the audit calls is authorised by the action of the same name
+        detail = f" AWS said: {aws_message}" if aws_message else ""
+        super().__init__(
+            f"access denied calling {api}: the audit needs the permission {self.permission} "
+            f"(all it needs: {', '.join(REQUIRED_PERMISSIONS)}).{detail}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    """One access key's metadata; the full id is kept for API calls but never shown in reprs."""
+
+    access_key_id: str = field(repr=False)
+    status: str
+    created: datetime
+    last_used: datetime | None = None
+    last_used_service: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "Active"
+
+    @property
+    def masked(self) -> str:
+        return mask_key(self.access_key_id) or "…"
+
+    @property
+    def suffix(self) -> str:
+        """The last four characters: enough to find the key, not enough to use it."""
+        return self.access_key_id[-4:]
+
+
+@dataclass(frozen=True, slots=True)
+class IamUser:
+    name: str
+    arn: str
+    created: datetime | None = None
+    has_console_password: bool = False
+    access_keys: tuple[AccessKey, ...] = ()
+
+    @property
+    def active_keys(self) -> tuple[AccessKey, ...]:
+        return tuple(k for k in self.access_keys if k.active)
+
+
+@dataclass(frozen=True, slots=True)
+class IamRole:
+    name: str
+    arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class RootSummary:
+    """From ``GetAccountSummary``: the only root facts readable without the credential report."""
+
+    access_keys_present: bool
+    mfa_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SsmParameter:
+    name: str
+    arn: str
+    type: str
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InventorySnapshot:
+    """What exists in one account (IAM is global) and one region (SSM is regional)."""
+
+    account: str
+    region: str
+    root: RootSummary
+    partition: str = "aws"
+    users: tuple[IamUser, ...] = ()
+    roles: tuple[IamRole, ...] = ()
+    parameters: tuple[SsmParameter, ...] = ()
+    # Declared secret names that DescribeParameters did not return: recorded, not raised.
+    missing_parameters: tuple[str, ...] = ()
+    collected_at: datetime | None = None
+
+    def user(self, name: str) -> IamUser | None:
+        """IAM names are case-insensitive, as in ``IdentityModel``."""
+        wanted = name.casefold()
+        return next((u for u in self.users if u.name.casefold() == wanted), None)
+
+    def role(self, name: str) -> IamRole | None:
+        wanted = name.casefold()
+        return next((r for r in self.roles if r.name.casefold() == wanted), None)
+
+    def parameter(self, name: str) -> SsmParameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    @property
+    def root_arn(self) -> str:
+        return f"arn:{self.partition}:iam::{self.account}:root"
+
+    def user_arn(self, name: str) -> str:
+        return f"arn:{self.partition}:iam::{self.account}:user/{name}"
+
+    def role_arn(self, name: str) -> str:
+        return f"arn:{self.partition}:iam::{self.account}:role/{name}"
+
+    def parameter_arn(self, name: str) -> str:
+        return parameter_arn(self.partition, self.region, self.account, name)
+
+
+def parameter_arn(partition: str, region: str, account: str, name: str) -> str:
+    """``/a/b`` → ``arn:aws:ssm:<region>:<acct>:parameter/a/b`` (one slash, as AWS writes it)."""
+    return f"arn:{partition}:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@contextmanager
+def _calling(api: str) -> Iterator[None]:
+    """Turn botocore failures into one clear TrailwardenError that names the API."""
+    try:
+        yield
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+        if code in _ACCESS_DENIED:
+            raise AuditAccessDenied(api, message) from None
+        if code in _BAD_CREDENTIALS:
+            raise AuditError(f"{api}: AWS rejected the credentials ({code}): {message}") from None
+        raise AuditError(f"{api} failed ({code or 'error'}): {message or err}") from None
+    except NoCredentialsError:
+        raise AuditError(
+            f"{api}: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+        ) from None
+    except BotoCoreError as err:
+        raise AuditError(f"{api} failed: {err}") from None
+
+
+def _clients(source: Any, region: str | None) -> tuple[Any, Any, Any, str]:
+    """(sts, iam, ssm, region) from a boto3 Session, a mapping of clients, or None."""
+    if isinstance(source, Mapping):
+        try:
+            sts, iam, ssm = source["sts"], source["iam"], source["ssm"]
+        except KeyError as err:
+            raise AuditError(f"collect_snapshot needs clients for sts, iam and ssm; missing {err}") from None
+        return sts, iam, ssm, region or ssm.meta.region_name or DEFAULT_REGION
+    session = source if source is not None else boto3.session.Session()
+    region = region or session.region_name or DEFAULT_REGION
+    try:
+        sts = session.client("sts", region_name=region, config=_CLIENT_CONFIG)
+        iam = session.client("iam", region_name=region, config=_CLIENT_CONFIG)
+        ssm = session.client("ssm", region_name=region, config=_CLIENT_CONFIG)
+    except (BotoCoreError, NoRegionError) as err:
+        raise AuditError(f"cannot create AWS clients: {err}") from None
+    return sts, iam, ssm, region
+
+
+def _paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    api = f"{client.meta.service_model.signing_name}:{client.meta.method_to_api_mapping[operation]}"
+    with _calling(api):
+        return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[result_key]]
+
+
+def _has_console_password(iam: Any, user: str) -> bool:
+    with _calling("iam:GetLoginProfile"):
+        try:
+            iam.get_login_profile(UserName=user)
+        except iam.exceptions.NoSuchEntityException:
+            return False
+    return True
+
+
+def _key_last_used(iam: Any, key_id: str) -> tuple[datetime | None, str | None]:
+    with _calling("iam:GetAccessKeyLastUsed"):
+        try:
+            info = iam.get_access_key_last_used(AccessKeyId=key_id).get("AccessKeyLastUsed") or {}
+        except iam.exceptions.NoSuchEntityException:  # deleted between list and lookup
+            return None, None
+    when = info.get("LastUsedDate")
+    service = info.get("ServiceName")
+    return (_utc(when) if isinstance(when, datetime) else None), (service if service not in (None, "N/A") else None)
+
+
+def _access_keys(iam: Any, user: str) -> tuple[AccessKey, ...]:
+    keys = []
+    for meta in _paginate(iam, "list_access_keys", "AccessKeyMetadata", UserName=user):
+        key_id = meta["AccessKeyId"]
+        last_used, service = _key_last_used(iam, key_id)
+        keys.append(AccessKey(
+            access_key_id=key_id,
+            status=meta.get("Status", "Active"),
+            created=_utc(meta["CreateDate"]),
+            last_used=last_used,
+            last_used_service=service,
+        ))
+    return tuple(sorted(keys, key=lambda k: k.created))
+
+
+def _users(iam: Any) -> tuple[IamUser, ...]:
+    users = []
+    for raw in _paginate(iam, "list_users", "Users"):
+        name = raw["UserName"]
+        created = raw.get("CreateDate")
+        users.append(IamUser(
+            name=name,
+            arn=raw["Arn"],
+            created=_utc(created) if isinstance(created, datetime) else None,
+            has_console_password=_has_console_password(iam, name),
+            access_keys=_access_keys(iam, name),
+        ))
+    return tuple(sorted(users, key=lambda u: u.name.casefold()))
+
+
+def _roles(iam: Any) -> tuple[IamRole, ...]:
+    roles = [IamRole(name=r["RoleName"], arn=r["Arn"]) for r in _paginate(iam, "list_roles", "Roles")]
+    return tuple(sorted(roles, key=lambda r: r.name.casefold()))
+
+
+def _root(iam: Any) -> RootSummary:
+    with _calling("iam:GetAccountSummary"):
+        summary = iam.get_account_summary()["SummaryMap"]
+    return RootSummary(
+        access_keys_present=bool(summary.get("AccountAccessKeysPresent", 0)),
+        mfa_enabled=bool(summary.get("AccountMFAEnabled", 0)),
+    )
+
+
+def _parameters(
+    ssm: Any, names: list[str], *, region: str, account: str, partition: str
+) -> tuple[tuple[SsmParameter, ...], tuple[str, ...]]:
+    found: dict[str, SsmParameter] = {}
+    for start in range(0, len(names), _SSM_NAMES_PER_CALL):
+        chunk = names[start:start + _SSM_NAMES_PER_CALL]
+        filters = [{"Key": "Name", "Option": "Equals", "Values": chunk}]
+        for raw in _paginate(ssm, "describe_parameters", "Parameters", ParameterFilters=filters):
+            name = raw["Name"]
+            found[name] = SsmParameter(
+                name=name,
+                arn=raw.get("ARN") or parameter_arn(partition, region, account, name),
+                type=raw.get("Type", "String"),
+                last_modified=_utc(raw["LastModifiedDate"]),
+            )
+    missing = tuple(n for n in names if n not in found)
+    return tuple(found[n] for n in names if n in found), missing
+
+
+def collect_snapshot(
+    session_or_clients: boto3.session.Session | Mapping[str, Any] | None,
+    model: IdentityModel,
+    *,
+    region: str | None = None,
+) -> InventorySnapshot:
+    """Read the account the credentials belong to; SSM in ``region`` (default: session's, else us-east-1).
+
+    ``session_or_clients`` is a boto3 Session (None → the default credential chain) or a
+    mapping with ready ``sts``, ``iam`` and ``ssm`` clients. Only the secret names the model
+    declares are looked up in SSM. Raises ``AuditAccessDenied`` naming the denied API.
+    """
+    sts, iam, ssm, region = _clients(session_or_clients, region)
+    with _calling("sts:GetCallerIdentity"):
+        identity = sts.get_caller_identity()
+    account = identity["Account"]
+    arn_parts = str(identity.get("Arn", "")).split(":")
+    partition = arn_parts[1] if len(arn_parts) > 1 and arn_parts[1] else "aws"
+    users = _users(iam)
+    roles = _roles(iam)
+    root = _root(iam)
+    parameters, missing = _parameters(ssm, sorted(model.secrets), region=region, account=account, partition=partition)
+    return InventorySnapshot(
+        account=account,
+        region=region,
+        root=root,
+        partition=partition,
+        users=users,
+        roles=roles,
+        parameters=parameters,
+        missing_parameters=missing,
+        collected_at=datetime.now(UTC),
+    )

@@ -1,0 +1,51 @@
+"""``model check``: validate a model file and, with AWS credentials, compare it to the account.
+
+What a user runs before deploying a model change: schema errors first (with file, line and
+key path), then the same drift list the daily audit would raise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from chalicelib.cli.output import FindingPrinter
+from chalicelib.identity import load_model
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("model", help="work with the identity model")
+    msub = p.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    check = msub.add_parser("check", help="validate the model; compare it to the live account when credentials exist")
+    check.add_argument("--model", metavar="FILE", help="identity model (default: $TRAILWARDEN_MODEL or the bundled one)")
+    check.add_argument("--offline", action="store_true", help="only validate the file, never call AWS")
+    check.add_argument("--format", choices=("table", "json"), default="table")
+    check.set_defaults(func=run_check)
+
+
+def have_credentials() -> bool:
+    import boto3
+
+    return boto3.session.Session().get_credentials() is not None
+
+
+def run_check(args: argparse.Namespace) -> int:
+    model = load_model(args.model)  # ModelError → exit 2 with every problem listed
+    spec = model.spec
+    print(f"{model.source}: valid ({len(spec.accounts)} accounts, {len(spec.principals)} principals, "
+          f"{len(spec.secrets)} secrets)", file=sys.stderr)
+    if args.offline:
+        return 0
+    if not have_credentials():
+        print("no AWS credentials found: skipped the comparison with the live account (use --offline to "
+              "silence this)", file=sys.stderr)
+        return 0
+    from chalicelib.audit import drift_findings
+
+    findings = drift_findings(model, datetime.now(UTC))
+    printer = FindingPrinter(args.format)
+    printer.emit(findings)
+    printer.close()
+    print(f"drift against the live account: {len(findings)} findings", file=sys.stderr)
+    return 1 if findings else 0

@@ -1,0 +1,306 @@
+"""DynamoDB backend: the incident log as deployed (one table, see ``dynamodb_schema``).
+
+A record is one ``TransactWriteItems``: the dedup marker (``attribute_not_exists``), the
+incident (new: ``attribute_not_exists``; grouped: ``seq`` unchanged), the chain entry
+(``attribute_not_exists``), the group pointer, and the head update conditioned on the seq
+the writer read — all land or none do. ``TransactionCanceledException`` reasons are
+translated: a failed marker (or new-incident) condition means another delivery of the same
+event won (→ "duplicate"), anything else means the head moved (→ ``ChainConflict``, retried
+by ``ChainedStore``). Reads before the transaction are strongly consistent ``GetItem``s.
+
+Queries use ``Query`` on a GSI only (``dynamodb_query``). ``verify`` and ``purge`` read
+the chain with a ``Query`` on the ``CHAIN`` partition and enumerate incidents with a
+paginated ``Scan`` filtered on ``kind`` — deliberately: an item inserted by hand with odd
+index attributes would be invisible to any index, and verify must see it. Both are
+auditor/maintenance operations, not the request path. Purge on DynamoDB is not one
+transaction (it may touch thousands of items); it deletes incidents (each conditional on
+its seq, so a concurrent group update wins), then moves the checkpoint, then deletes the
+chain prefix and markers; re-running it finishes an interrupted purge.
+
+The boto3 client is created on first use (never at import), honouring the default
+credential chain and region and ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_DYNAMODB``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.errors import ChainConflict, StoreError
+from chalicelib.incidents.chain import ChainEntry, ChainHead, StoredIncident
+from chalicelib.incidents.chained import ChainedStore, DuplicateRecord
+from chalicelib.incidents.dynamodb_query import run_query
+from chalicelib.incidents.dynamodb_schema import (
+    CHAIN_PK,
+    HEAD_SK,
+    INCIDENT_SK,
+    dedup_pk,
+    deserialize,
+    entry_from_item,
+    entry_item,
+    entry_sk,
+    group_pk,
+    incident_item,
+    incident_pk,
+    serialize,
+    stored_incident,
+    table_definition,
+    ttl_specification,
+    value,
+)
+from chalicelib.incidents.grouping import RecordPlan
+from chalicelib.incidents.keys import format_ts, month_of
+from chalicelib.incidents.retention import PurgePlan
+from chalicelib.incidents.store import Incident, IncidentQuery, Page
+
+__all__ = ["DynamoDBIncidentStore", "table_definition", "ttl_specification"]
+
+_RETRYABLE = {"TransactionConflictException", "TransactionInProgressException"}
+_HEAD_KEY = {"pk": CHAIN_PK, "sk": HEAD_SK}
+
+
+def _error_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+class _Session:
+    """Record and log sessions: plain reads, then one transaction (record) or a purge pass."""
+
+    def __init__(self, store: DynamoDBIncidentStore) -> None:
+        self.store = store
+        self.head_item: dict[str, Any] = {}
+
+    def head(self) -> ChainHead:
+        self.head_item = self.store._get(_HEAD_KEY) or {}
+        item = self.head_item
+        if not item:
+            return ChainHead()
+        defaults = ChainHead()
+        return ChainHead(
+            seq=int(item.get("seq", 0)),
+            hash=str(item.get("hash", defaults.hash)),
+            checkpoint_seq=int(item.get("checkpoint_seq", 0)),
+            checkpoint_hash=str(item.get("checkpoint_hash", defaults.checkpoint_hash)),
+        )
+
+    def dedup_target(self, dedup_key: str) -> str | None:
+        item = self.store._get({"pk": dedup_pk(dedup_key), "sk": "DEDUP"})
+        return str(item["incident_id"]) if item else None
+
+    def incident(self, incident_id: str) -> Incident | None:
+        return self.store.get(incident_id)
+
+    def open_group(self, rule: str, group_key: str) -> Incident | None:
+        item = self.store._get({"pk": group_pk(rule, group_key), "sk": "GROUP"})
+        return self.incident(str(item["incident_id"])) if item else None
+
+    def commit(self, plan: RecordPlan) -> None:
+        store, incident = self.store, plan.incident
+        ttl = {"expires_at": plan.expires_at} if plan.expires_at is not None else {}
+        marker = {"pk": dedup_pk(plan.dedup_key), "sk": "DEDUP", "kind": "dedup", "incident_id": incident.incident_id}
+        items: list[dict[str, Any]] = [
+            store._put({**marker, **ttl}, "attribute_not_exists(pk)"),
+            store._put(incident_item(incident, plan.expires_at), "attribute_not_exists(pk)")
+            if plan.previous is None
+            else store._put(incident_item(incident, plan.expires_at), "#seq = :prev", {":prev": plan.previous.seq}),
+            store._put(entry_item(plan.entry), "attribute_not_exists(pk)"),
+        ]
+        if incident.group_key:
+            pointer = {"pk": group_pk(incident.rule, incident.group_key), "sk": "GROUP", "kind": "group"}
+            items.append(store._put({**pointer, "incident_id": incident.incident_id, **ttl}))
+        items.append(self._advance_head(plan))
+        try:
+            store.client.transact_write_items(TransactItems=items)
+        except store.client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons[:1] == ["ConditionalCheckFailed"] or (
+                plan.previous is None and reasons[1:2] == ["ConditionalCheckFailed"]
+            ):
+                raise DuplicateRecord(f"{plan.dedup_key!r} was recorded by another writer") from exc
+            raise ChainConflict(f"chain head moved past seq {plan.head.seq}: {reasons}") from exc
+        except ClientError as exc:
+            if _error_code(exc) in _RETRYABLE:
+                raise ChainConflict(f"transaction conflict: {exc}") from exc
+            raise StoreError(f"incident write failed: {exc}", location=store.table_name) from exc
+
+    def _advance_head(self, plan: RecordPlan) -> dict[str, Any]:
+        month = month_of(format_ts(plan.incident.first_seen))
+        oldest = min(month, str(self.head_item.get("min_month") or month))
+        newest = max(month, str(self.head_item.get("max_month") or month))
+        update: dict[str, Any] = {
+            "TableName": self.store.table_name,
+            "Key": serialize(_HEAD_KEY),
+            "UpdateExpression": "SET #seq = :seq, #hash = :hash, #kind = :kind, min_month = :min, max_month = :max",
+            "ExpressionAttributeNames": {"#seq": "seq", "#hash": "hash", "#kind": "kind"},
+            "ExpressionAttributeValues": serialize(
+                {":seq": plan.entry.seq, ":hash": plan.entry.hash, ":kind": "head", ":min": oldest, ":max": newest}
+            ),
+        }
+        if plan.head.seq == 0 and not self.head_item:
+            update["ConditionExpression"] = "attribute_not_exists(#seq)"
+        else:
+            update["ConditionExpression"] = "#seq = :expected"
+            update["ExpressionAttributeValues"][":expected"] = value(plan.head.seq)
+        return {"Update": update}
+
+    def entries_after(self, seq: int) -> Iterator[ChainEntry]:
+        for item in self.store._chain_items(seq + 1, 10**12 - 1):
+            yield entry_from_item(item)
+
+    def stored_incidents(self) -> Iterator[StoredIncident]:
+        for item in self.store._scan_kind("incident"):
+            yield stored_incident(item)
+
+    def apply_purge(self, plan: PurgePlan) -> int:
+        store, deleted = self.store, set()
+        for incident_id, seq in plan.incidents:
+            try:
+                store.client.delete_item(
+                    TableName=store.table_name,
+                    Key=serialize({"pk": incident_pk(incident_id), "sk": INCIDENT_SK}),
+                    ConditionExpression="#seq = :seq",
+                    ExpressionAttributeNames={"#seq": "seq"},
+                    ExpressionAttributeValues={":seq": value(seq)},
+                )
+                deleted.add(incident_id)
+            except store.client.exceptions.ConditionalCheckFailedException:
+                continue  # grouped into meanwhile: it survives, its new entry lies past the checkpoint
+        store.client.update_item(
+            TableName=store.table_name,
+            Key=serialize(_HEAD_KEY),
+            UpdateExpression="SET checkpoint_seq = :cs, checkpoint_hash = :ch",
+            ConditionExpression=(
+                "attribute_exists(#seq) AND (attribute_not_exists(checkpoint_seq) OR checkpoint_seq < :cs)"
+            ),
+            ExpressionAttributeNames={"#seq": "seq"},
+            ExpressionAttributeValues=serialize({":cs": plan.checkpoint_seq, ":ch": plan.checkpoint_hash}),
+        )
+        doomed = [{"pk": i["pk"], "sk": i["sk"]} for i in store._chain_items(0, plan.checkpoint_seq or 0)]
+        for kind in ("dedup", "group"):
+            pointers = (i for i in store._scan_kind(kind) if i.get("incident_id") in deleted)
+            doomed += [{"pk": i["pk"], "sk": i["sk"]} for i in pointers]
+        store._delete_keys(doomed)
+        return len(deleted)
+
+
+class DynamoDBIncidentStore(ChainedStore):
+    """The incident log in one DynamoDB table (create it from ``table_definition``)."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: Any | None = None,
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        retention_days: int | None = 400,
+        **options: Any,
+    ) -> None:
+        super().__init__(retention_days=retention_days, **options)
+        self.table_name = table_name
+        self._client = client
+        self._region_name = region_name
+        self._endpoint_url = endpoint_url
+
+    @property
+    def client(self) -> Any:
+        """Created on first use so importing the module (or a cold start) makes no AWS call."""
+        if self._client is None:
+            import boto3
+
+            endpoint = (
+                self._endpoint_url
+                or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+                or os.environ.get("AWS_ENDPOINT_URL")
+                or None
+            )
+            self._client = boto3.client("dynamodb", region_name=self._region_name, endpoint_url=endpoint)
+        return self._client
+
+    # -- low-level helpers ---------------------------------------------------------------
+    def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
+        response = self.client.get_item(TableName=self.table_name, Key=serialize(key), ConsistentRead=True)
+        item = response.get("Item")
+        return deserialize(item) if item else None
+
+    def _put(
+        self, item: dict[str, Any], condition: str | None = None, values: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": serialize(item)}
+        if condition:
+            put["ConditionExpression"] = condition
+            if "#seq" in condition:
+                put["ExpressionAttributeNames"] = {"#seq": "seq"}
+            if values:
+                put["ExpressionAttributeValues"] = serialize(values)
+        return {"Put": put}
+
+    def _chain_items(self, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]:
+        """Chain entries in seq order: a Query on the CHAIN partition."""
+        paginator = self.client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+            ExpressionAttributeValues=serialize(
+                {":pk": CHAIN_PK, ":lo": entry_sk(max(first_seq, 0)), ":hi": entry_sk(last_seq)}
+            ),
+            ConsistentRead=True,
+        ):
+            for item in page.get("Items", []):
+                yield deserialize(item)
+
+    def _scan_kind(self, kind: str) -> Iterator[dict[str, Any]]:
+        """Every item of one kind — verify/purge only (see module docstring)."""
+        paginator = self.client.get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            FilterExpression="#kind = :kind",
+            ExpressionAttributeNames={"#kind": "kind"},
+            ExpressionAttributeValues={":kind": value(kind)},
+            ConsistentRead=True,
+        ):
+            for item in page.get("Items", []):
+                yield deserialize(item)
+
+    def _delete_keys(self, keys: list[dict[str, Any]]) -> None:
+        for start in range(0, len(keys), 25):
+            requests = [{"DeleteRequest": {"Key": serialize(k)}} for k in keys[start : start + 25]]
+            pending: dict[str, Any] = {self.table_name: requests}
+            for _ in range(8):
+                pending = self.client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+            else:
+                raise StoreError("purge could not delete every item; run purge again", location=self.table_name)
+
+    @contextmanager
+    def _session(self) -> Iterator[_Session]:
+        try:
+            yield _Session(self)
+        except self.client.exceptions.ResourceNotFoundException as exc:
+            raise StoreError("incident table does not exist", location=self.table_name) from exc
+
+    def _record_session(self) -> Any:
+        return self._session()
+
+    def _log_session(self, write: bool) -> Any:
+        return self._session()
+
+    # -- IncidentStore ---------------------------------------------------------------------
+    def get(self, incident_id: str) -> Incident | None:
+        item = self._get({"pk": incident_pk(incident_id), "sk": INCIDENT_SK})
+        if item is None:
+            return None
+        stored = stored_incident(item)
+        if stored.incident is None:
+            raise StoreError(f"incident {incident_id} is unreadable (run verify)", location=self.table_name)
+        return stored.incident
+
+    def query(self, query: IncidentQuery) -> Page:
+        head = self._get(_HEAD_KEY) or {}
+        months = (str(head["min_month"]), str(head["max_month"])) if head.get("min_month") else None
+        return run_query(self.client, self.table_name, query, months)

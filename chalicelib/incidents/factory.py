@@ -1,0 +1,36 @@
+"""``open_store(url)``: the one place that turns a store URL into a backend.
+
+``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite:///:memory:``
+and ``dynamodb://TABLE`` are understood; anything else is a ``ConfigError`` naming the URL,
+raised before any handler runs. Backends are imported lazily so the SQLite CLI never
+imports boto3 and the Lambda never opens a file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.errors import ConfigError
+from chalicelib.incidents.store import IncidentStore
+
+_EXPECTED = "expected sqlite:///PATH, sqlite:///:memory: or dynamodb://TABLE"
+
+
+def open_store(url: str, **options: Any) -> IncidentStore:
+    """Open the store ``url`` names; ``options`` go to the backend (group_window, retention_days…)."""
+    text = (url or "").strip()
+    if text.startswith("sqlite:///"):
+        path = text.removeprefix("sqlite:///")
+        if not path:
+            raise ConfigError(f"incident store URL {url!r} has no file path ({_EXPECTED})")
+        from chalicelib.incidents.sqlite import SQLiteIncidentStore
+
+        return SQLiteIncidentStore(path, **options)
+    if text.startswith("dynamodb://"):
+        table = text.removeprefix("dynamodb://").strip("/")
+        if not table or "/" in table:
+            raise ConfigError(f"incident store URL {url!r} has no valid table name ({_EXPECTED})")
+        from chalicelib.incidents.dynamodb import DynamoDBIncidentStore
+
+        return DynamoDBIncidentStore(table, **options)
+    raise ConfigError(f"unsupported incident store URL {url!r} ({_EXPECTED})")

@@ -1,0 +1,265 @@
+"""The incident log interface: what the handlers, the CLI and auditors program against.
+
+Backends (SQLite for local use and tests, DynamoDB in Lambda) implement ``IncidentStore``;
+callers never see which one they have, so the contract test suite runs against both.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from chalicelib.errors import ConfigError
+from chalicelib.findings import Finding, Severity
+from chalicelib.incidents.keys import format_ts, parse_ts, utc
+
+MAX_MEMBERS = 100  # member_event_ids keeps the most recent ids; ``count`` keeps the total
+MAX_LIMIT = 1000
+
+RecordStatus = Literal["new", "grouped", "duplicate"]
+
+
+def _json_clean(value: Any) -> Any:
+    """Round-trip through JSON so what we hash is exactly what either backend stores."""
+    return json.loads(json.dumps(value, default=str))
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One stored incident: the first finding's fields plus grouping and chain bookkeeping.
+
+    ``seq``/``hash`` are those of the incident's latest chain entry; everything else is the
+    *content* that the chain hashes (see ``content()``).
+    """
+
+    incident_id: str
+    rule: str
+    severity: Severity
+    title: str
+    principal_arn: str | None
+    principal: str | None
+    target_arn: str | None
+    event_id: str | None
+    event_name: str | None
+    event_source: str | None
+    event_time: str | None
+    account: str | None
+    region: str | None
+    source_ip: str | None
+    user_agent: str | None
+    breaks: str | None
+    runbook: str
+    reason: str
+    reference: str | None
+    observed_auth: str | None
+    group_key: str | None
+    details: dict[str, Any]
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    member_event_ids: tuple[str, ...]
+    raw_event: dict[str, Any] | None
+    seq: int = 0
+    hash: str = ""
+
+    @classmethod
+    def open(cls, finding: Finding, incident_id: str, when: datetime, raw_event: dict[str, Any] | None) -> Incident:
+        """A new incident from its first finding (not yet chained: seq 0, no hash)."""
+        data = _json_clean(finding.to_dict())
+        data.update(
+            incident_id=incident_id,
+            count=1,
+            first_seen=format_ts(when),
+            last_seen=format_ts(when),
+            member_event_ids=[finding.event_id] if finding.event_id else [],
+            raw_event=_json_clean(raw_event) if raw_event is not None else None,
+        )
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Incident:
+        """Inverse of ``to_dict`` (also reads stored rows/items); unknown keys are ignored."""
+        finding = Finding.from_dict(data)
+        first_seen = parse_ts(data.get("first_seen"))
+        last_seen = parse_ts(data.get("last_seen"))
+        if first_seen is None or last_seen is None:
+            raise ConfigError(f"incident {data.get('incident_id')!r} has no readable first_seen/last_seen")
+        return cls(
+            incident_id=str(data["incident_id"]),
+            rule=finding.rule,
+            severity=finding.severity,
+            title=finding.title,
+            principal_arn=finding.principal_arn,
+            principal=finding.principal,
+            target_arn=finding.target_arn,
+            event_id=finding.event_id,
+            event_name=finding.event_name,
+            event_source=finding.event_source,
+            event_time=finding.event_time,
+            account=finding.account,
+            region=finding.region,
+            source_ip=finding.source_ip,
+            user_agent=finding.user_agent,
+            breaks=finding.breaks,
+            runbook=finding.runbook,
+            reason=finding.reason,
+            reference=finding.reference,
+            observed_auth=finding.observed_auth,
+            group_key=finding.group_key,
+            details=dict(finding.details),
+            count=int(data.get("count") or 1),
+            first_seen=first_seen,
+            last_seen=last_seen,
+            member_event_ids=tuple(str(m) for m in data.get("member_event_ids") or ()),
+            raw_event=data.get("raw_event"),
+            seq=int(data.get("seq") or 0),
+            hash=str(data.get("hash") or ""),
+        )
+
+    def content(self) -> dict[str, Any]:
+        """Everything the chain protects: ``to_dict()`` without the chain's own seq/hash."""
+        data = self.to_dict()
+        del data["seq"], data["hash"]
+        return data
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: the DESIGN §6 finding fields, then the incident's own."""
+        data = self.finding.to_dict()
+        data.update(
+            incident_id=self.incident_id,
+            count=self.count,
+            first_seen=format_ts(self.first_seen),
+            last_seen=format_ts(self.last_seen),
+            member_event_ids=list(self.member_event_ids),
+            raw_event=self.raw_event,
+            seq=self.seq,
+            hash=self.hash,
+        )
+        return data
+
+    @property
+    def finding(self) -> Finding:
+        """The first finding, as a ``Finding`` (for notifiers and the CLI's printers)."""
+        return Finding(
+            rule=self.rule, severity=self.severity, title=self.title, principal_arn=self.principal_arn,
+            principal=self.principal, target_arn=self.target_arn, event_id=self.event_id,
+            event_name=self.event_name, event_source=self.event_source, event_time=self.event_time,
+            account=self.account, region=self.region, source_ip=self.source_ip, user_agent=self.user_agent,
+            breaks=self.breaks, runbook=self.runbook, reason=self.reason, reference=self.reference,
+            observed_auth=self.observed_auth, group_key=self.group_key, details=dict(self.details),
+        )  # fmt: skip
+
+    def chained(self, seq: int, hash_: str) -> Incident:
+        return replace(self, seq=seq, hash=hash_)
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What ``record`` did. ``incident`` is ``None`` only for a duplicate whose incident was purged."""
+
+    status: RecordStatus
+    incident: Incident | None
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """An auditor's filter; every field is optional and they combine with AND.
+
+    ``principal_arn`` matches exactly, except that a role ARN also matches every session of
+    that role. ``since``/``until`` bound ``first_seen`` as ``since <= first_seen < until``.
+    """
+
+    principal_arn: str | None = None
+    rule: str | None = None
+    account: str | None = None
+    min_severity: Severity | str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    next_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.min_severity is not None:
+            object.__setattr__(self, "min_severity", Severity.parse(self.min_severity))
+        if not 1 <= int(self.limit) <= MAX_LIMIT:
+            raise ConfigError(f"query limit must be between 1 and {MAX_LIMIT}, got {self.limit}")
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, utc(value))
+
+    @property
+    def severity_floor(self) -> Severity | None:
+        return Severity.parse(self.min_severity) if self.min_severity is not None else None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results, newest first; pass ``next_token`` back for the next page."""
+
+    items: tuple[Incident, ...]
+    next_token: str | None = None
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The verdict on the log's integrity; on failure it names the first incident at fault."""
+
+    ok: bool
+    checked: int  # chain entries walked (after the retention checkpoint)
+    problem: str | None = None
+    first_bad_incident_id: str | None = None
+    incidents: int = 0
+    head_seq: int = 0
+    head_hash: str = ""
+    pruned: int = 0  # incidents accepted as TTL-expired (see chain.py)
+
+
+class IncidentStore(ABC):
+    """The tamper-evident incident log (see ``chalicelib.incidents.chain`` for the design)."""
+
+    @abstractmethod
+    def record(
+        self,
+        finding: Finding,
+        raw_event: dict[str, Any] | None = None,
+        now: datetime | None = None,
+        *,
+        dedup_key: str | None = None,
+    ) -> RecordOutcome:
+        """Store a finding idempotently: new incident, grouped into an open one, or duplicate.
+
+        ``dedup_key`` overrides ``finding.dedup_key`` (``rule#event_id``; audit findings
+        without an event id use ``rule#group_key`` or ``rule#principal_arn``). A scheduled
+        audit that wants one incident per day passes e.g. ``f"{f.dedup_key}#{date}"``.
+        """
+
+    @abstractmethod
+    def get(self, incident_id: str) -> Incident | None:
+        """One incident by id, or ``None``."""
+
+    @abstractmethod
+    def query(self, query: IncidentQuery) -> Page:
+        """Incidents matching ``query``, newest ``first_seen`` first, one page at a time."""
+
+    @abstractmethod
+    def verify(self, now: datetime | None = None) -> VerifyReport:
+        """Walk the hash chain and check every incident against it."""
+
+    @abstractmethod
+    def purge(self, older_than: datetime) -> int:
+        """Retention: delete incidents last seen before ``older_than``; returns how many."""
+
+    def iter_all(self, query: IncidentQuery | None = None) -> list[Incident]:
+        """Every matching incident, following pagination (for exports and tests)."""
+        query = query or IncidentQuery(limit=MAX_LIMIT)
+        out: list[Incident] = []
+        while True:
+            page = self.query(query)
+            out.extend(page.items)
+            if page.next_token is None:
+                return out
+            query = replace(query, next_token=page.next_token)

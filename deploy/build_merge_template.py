@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Build the template that `chalice package --merge-template` folds into Chalice's SAM output.
+
+Chalice's `on_cw_event` sets no rule state, retry policy or dead-letter queue, its policy
+files cannot name resources CloudFormation creates, and it knows nothing of the table,
+topic or queue (DESIGN §8). This script adds all of that for one stage. It is generated,
+not static JSON, so nothing is kept in sync by hand:
+
+- the DynamoDB table is ``table_definition()``, the same kwargs the store's create_table uses;
+- function, rule and role names come from ``app.py`` loaded with the stage's environment,
+  exactly as `chalice package` loads it (the writes family exists only where switched on);
+- every role's policy is the subset of ``.chalice/policy-<stage>.json`` its function needs
+  (chosen by statement Sid), with each ``${...}`` placeholder turned into ``Fn::Sub`` so it
+  resolves to the exact ARN of a resource this template creates.
+
+Usage: python deploy/build_merge_template.py --stage prod --output dist/merge-prod.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
+# Rules in state ENABLED never see read-only management events (DESIGN §8). Root List*/
+# Describe*, AssumeRole and GetParameter are read-only; sign-in records often carry no
+# readOnly field at all, and its pattern is narrow, so it costs nothing to be sure.
+RULE_STATES = {"root": ALL_EVENTS, "sts": ALL_EVENTS, "ssm": ALL_EVENTS, "signin": ALL_EVENTS,
+               "iam": "ENABLED", "writes": "ENABLED"}
+# EventBridge → Lambda fails only when Lambda refuses the async invoke (throttling, missing
+# permission); after 6 h an alert is stale, but the event still belongs in the log: the DLQ
+# keeps it 14 days for a replay.
+RULE_RETRY = {"MaximumRetryAttempts": 50, "MaximumEventAgeInSeconds": 6 * 3600}
+# Lambda's own async retries for a handler that raised (e.g. DynamoDB or Slack down).
+ASYNC_INVOKE = {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 6 * 3600}
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+PROTECTED_STAGES = {"prod"}  # table and key are retained and deletion-protected
+
+# Which statements (by Sid) of the stage policy each kind of function gets.
+BASE = ("WriteOwnLogs", "Tracing")
+HANDLER = (*BASE, "ReadIncidentLog", "WriteIncidentLog", "PublishAlerts", "EncryptAlertsViaSns",
+           "ReadSlackWebhook", "DecryptSlackWebhookViaSsm", "SendFailedInvocations")
+GRANTS = {
+    "event": HANDLER,
+    "audit": (*HANDLER, "ListInventory", "ReadInventoryUsers", "ReadInventoryRoles", "DescribeDeclaredSecrets"),
+    "api": (*BASE, "ReadIncidentLog"),
+}
+
+# Names a policy placeholder may use besides pseudo parameters: resources and parameters of
+# this template, and the per-role variable FunctionName.
+TEMPLATE_NAMES = {"IncidentsTable", "AlertsTopic", "TrailwardenKey", "DeadLetterQueue", "SlackWebhookParameterName"}
+ROLE_VARIABLES = {"FunctionName"}
+_PLACEHOLDER = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+class BuildError(Exception):
+    """The stage config, policy file or app does not fit together; the message says how."""
+
+
+def cfn_name(name: str) -> str:
+    """Chalice's own CamelCase logical-id rule (chalice.utils.to_cfn_resource_name)."""
+    from chalice.utils import to_cfn_resource_name
+
+    return to_cfn_resource_name(name)
+
+
+def load_config(stage: str) -> Any:
+    from chalice.config import Config
+
+    config_path = ROOT / ".chalice" / "config.json"
+    on_disk = json.loads(config_path.read_text())
+    if stage not in on_disk.get("stages", {}):
+        raise BuildError(f"{config_path}: no stage {stage!r}")
+    return Config(chalice_stage=stage, config_from_disk=on_disk)
+
+
+def load_app(environment: dict[str, str]) -> Any:
+    """Import app.py the way `chalice package` does: stage variables exported first."""
+    if "app" in sys.modules:
+        raise BuildError("app.py is already imported in this process; run the builder in a fresh one")
+    os.environ.update(environment)
+    sys.path.insert(0, str(ROOT))
+    return importlib.import_module("app").app
+
+
+def table_resource(table_name: str, protected: bool, tags: list[dict[str, str]]) -> dict[str, Any]:
+    """The CloudFormation table, translated from the boto3 create_table kwargs of the store."""
+    try:
+        from chalicelib.incidents import dynamodb
+    except ImportError as err:
+        raise BuildError(f"cannot import chalicelib.incidents.dynamodb for table_definition(): {err}") from err
+
+    kwargs = copy.deepcopy(dynamodb.table_definition(table_name))
+    props: dict[str, Any] = {"TableName": table_name}
+    for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
+                "BillingMode", "ProvisionedThroughput", "TableClass"):
+        if key in kwargs:
+            props[key] = kwargs.pop(key)
+    kwargs.pop("TableName", None)
+    kwargs.pop("Tags", None)  # stage tags below win
+    kwargs.pop("SSESpecification", None)  # always on below
+    if kwargs.pop("DeletionProtectionEnabled", False):
+        protected = True
+    stream = kwargs.pop("StreamSpecification", None)
+    if stream and stream.get("StreamEnabled"):
+        props["StreamSpecification"] = {"StreamViewType": stream["StreamViewType"]}
+    if kwargs:
+        raise BuildError(f"table_definition() has keys this builder does not translate: {sorted(kwargs)}")
+    props["BillingMode"] = "PAY_PER_REQUEST" if props.get("BillingMode") is None else props["BillingMode"]
+    props.update({
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},  # AWS managed key aws/dynamodb
+        "TimeToLiveSpecification": dynamodb.ttl_specification(),
+        "DeletionProtectionEnabled": protected,
+        "Tags": tags,
+    })
+    policy = "Retain" if protected else "Delete"
+    return {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": policy, "UpdateReplacePolicy": policy,
+            "Properties": props}
+
+
+def substitute(node: Any, variables: dict[str, str]) -> Any:
+    """Every string holding a ``${...}`` placeholder becomes ``Fn::Sub`` (with only the
+    per-role variables it uses, so cfn-lint sees no unused ones)."""
+    if isinstance(node, dict):
+        return {k: substitute(v, variables) for k, v in node.items()}
+    if isinstance(node, list):
+        return [substitute(v, variables) for v in node]
+    if isinstance(node, str) and "${" in node:
+        used = {name: variables[name] for name in _PLACEHOLDER.findall(node) if name in variables}
+        return {"Fn::Sub": [node, used] if used else node}
+    return node
+
+
+def check_placeholders(policy: dict[str, Any], path: Path) -> None:
+    for name in _PLACEHOLDER.findall(json.dumps(policy)):
+        base = name.split(".", 1)[0]
+        if not (name.startswith("AWS::") or base in TEMPLATE_NAMES or name in ROLE_VARIABLES):
+            raise BuildError(f"{path}: placeholder ${{{name}}} names nothing this template defines")
+
+
+def role_policy(policy: dict[str, Any], kind: str, function_name: str, policy_name: str) -> dict[str, Any]:
+    wanted = GRANTS[kind]
+    statements = [s for s in policy["Statement"] if s.get("Sid") in wanted]
+    document = {"Version": policy.get("Version", "2012-10-17"), "Statement": statements}
+    return {"PolicyName": policy_name, "PolicyDocument": substitute(document, {"FunctionName": function_name})}
+
+
+def load_policy(config: Any, stage: str) -> tuple[dict[str, Any], Path]:
+    path = ROOT / ".chalice" / (config.iam_policy_file or f"policy-{stage}.json")
+    policy = json.loads(path.read_text())
+    sids = [s.get("Sid") for s in policy.get("Statement", [])]
+    granted = {sid for sids_ in GRANTS.values() for sid in sids_}
+    if missing := sorted(granted - set(sids)):
+        raise BuildError(f"{path}: statements {missing} are granted by the builder but missing")
+    if unused := sorted(set(sids) - granted):
+        raise BuildError(f"{path}: statements {unused} are granted to no function (or have no Sid)")
+    check_placeholders(policy, path)
+    return policy, path
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def build(stage: str) -> dict[str, Any]:
+    """The merge template for ``stage``."""
+    from chalice.app import CloudWatchEventConfig, ScheduledEventConfig
+
+    config = load_config(stage)
+    env = config.environment_variables
+    app = load_app(env)
+    policy, _ = load_policy(config, stage)
+    prefix = f"{config.app_name}-{stage}"
+    protected = stage in PROTECTED_STAGES
+    tags = [{"Key": k, "Value": v} for k, v in sorted(config.tags.items()) if not k.startswith("aws")]
+    dlq_arn = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+    dead_letter = {"Arn": dlq_arn}
+    env_refs = {"TRAILWARDEN_TABLE": {"Ref": "IncidentsTable"}, "TRAILWARDEN_TOPIC_ARN": {"Ref": "AlertsTopic"},
+                "TRAILWARDEN_SLACK_WEBHOOK_PARAM": {"Ref": "SlackWebhookParameterName"}}
+    resources: dict[str, Any] = {}
+    rule_names: list[str] = []
+
+    def function(name: str, logical_id: str, kind: str, events: dict[str, Any] | None) -> None:
+        function_name = f"{prefix}-{name}"
+        props: dict[str, Any] = {"FunctionName": function_name, "Environment": {"Variables": env_refs}}
+        if kind != "api":  # invoked asynchronously by EventBridge
+            props["EventInvokeConfig"] = {**ASYNC_INVOKE, "DestinationConfig": {
+                "OnFailure": {"Type": "SQS", "Destination": dlq_arn}}}
+        if events:
+            props["Events"] = events
+        # A literal log group name (Chalice's own ${ApiHandler} reference is broken) lets the
+        # group exist before the function can log: Lambda never creates a group without
+        # retention, and the roles need no logs:CreateLogGroup.
+        log_group = f"{cfn_name(name)}LogGroup"
+        resources[log_group] = {"Properties": {"LogGroupName": f"/aws/lambda/{function_name}"}}
+        resources[logical_id] = {"DependsOn": [log_group], "Properties": props}
+        role_id = f"{cfn_name(name + '_role')}"
+        resources[role_id] = {"Properties": {"Policies": [
+            role_policy(policy, kind, function_name, f"{role_id}Policy")]}}
+
+    for source in app.event_sources:
+        event_id = cfn_name(f"{source.name}-event")
+        rule_name = f"{prefix}-{source.name}"
+        rule_names.append(rule_name)
+        if isinstance(source, CloudWatchEventConfig):
+            if source.name not in RULE_STATES:
+                raise BuildError(f"family {source.name!r} has no rule state in RULE_STATES; add one")
+            event = {"Type": "EventBridgeRule", "Properties": {
+                "RuleName": rule_name, "State": RULE_STATES[source.name],
+                "RetryPolicy": RULE_RETRY, "DeadLetterConfig": dead_letter}}
+            function(source.name, cfn_name(source.name), "event", {event_id: event})
+        elif isinstance(source, ScheduledEventConfig):
+            event = {"Properties": {"Name": rule_name, "State": "ENABLED",
+                                    "RetryPolicy": RULE_RETRY, "DeadLetterConfig": dead_letter}}
+            function(source.name, cfn_name(source.name), "audit", {event_id: event})
+        else:
+            raise BuildError(f"event source {source.name!r} ({type(source).__name__}) is not handled")
+    if app.routes:
+        function("api_handler", "APIHandler", "api", None)
+
+    resources.update(shared_resources(prefix, config, rule_names, tags, protected))
+    resources["IncidentsTable"] = table_resource(env["TRAILWARDEN_TABLE"], protected, tags)
+    if app.routes:
+        resources["AuditorRole"] = auditor_role(prefix, config.api_gateway_stage, tags)
+    return {
+        "Parameters": {"SlackWebhookParameterName": {
+            "Type": "String", "Default": env["TRAILWARDEN_SLACK_WEBHOOK_PARAM"],
+            "AllowedPattern": "^/[A-Za-z0-9_.\\-/]+$",
+            "Description": "SSM SecureString holding the Slack webhook URL (encrypt it with the Trailwarden key)"}},
+        "Resources": resources,
+        "Outputs": outputs(bool(app.routes)),
+    }
+
+
+def shared_resources(prefix: str, config: Any, rule_names: list[str], tags: list[dict[str, str]],
+                     protected: bool) -> dict[str, Any]:
+    """Key, topic and dead-letter queue (with its policy for EventBridge)."""
+    account_root = _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+    retain = "Retain" if protected else "Delete"
+    deny_plain_http = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                       "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    rule_arns = [_sub(f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{name}")
+                 for name in rule_names]
+    return {
+        # Customer-managed so the key policy, rotation and every use are ours to audit. Only
+        # the Lambda roles publish (no EventBridge or CloudWatch alarm writes to the topic),
+        # so the key policy only delegates to IAM; the roles' policies add kms:ViaService.
+        "TrailwardenKey": {
+            "Type": "AWS::KMS::Key", "DeletionPolicy": retain, "UpdateReplacePolicy": retain,
+            "Properties": {
+                "Description": f"{prefix}: encrypts the alerts topic and the Slack webhook parameter",
+                "EnableKeyRotation": True, "PendingWindowInDays": 30, "Tags": tags,
+                "KeyPolicy": {"Version": "2012-10-17", "Statement": [{
+                    "Sid": "AccountAdministersAndDelegatesToIam", "Effect": "Allow",
+                    "Principal": {"AWS": account_root}, "Action": "kms:*", "Resource": "*"}]},
+            },
+        },
+        "TrailwardenKeyAlias": {"Type": "AWS::KMS::Alias", "Properties": {
+            "AliasName": f"alias/{prefix}", "TargetKeyId": {"Ref": "TrailwardenKey"}}},
+        "AlertsTopic": {"Type": "AWS::SNS::Topic", "Properties": {
+            "TopicName": f"{prefix}-alerts", "DisplayName": "Trailwarden alerts",
+            "KmsMasterKeyId": {"Fn::GetAtt": ["TrailwardenKey", "Arn"]}, "Tags": tags}},
+        "AlertsTopicPolicy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": [{"Ref": "AlertsTopic"}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {**deny_plain_http, "Action": "sns:Publish", "Resource": {"Ref": "AlertsTopic"}}]}}},
+        "DeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": f"{prefix}-dlq", "SqsManagedSseEnabled": True,
+            "MessageRetentionPeriod": DLQ_RETENTION_SECONDS, "Tags": tags}},
+        "DeadLetterQueuePolicy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+            "Queues": [{"Ref": "DeadLetterQueue"}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "EventBridgeRulesOfThisStack", "Effect": "Allow",
+                 "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                 "Resource": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+                 "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}}},
+                {**deny_plain_http, "Action": "sqs:*", "Resource": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}},
+            ]}}},
+    }
+
+
+def auditor_role(prefix: str, api_stage: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+    """Read-only auditors: may call the GET /incidents routes and nothing else."""
+    api = f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{RestAPI}}/{api_stage}/GET"
+    return {"Type": "AWS::IAM::Role", "Properties": {
+        "RoleName": f"{prefix}-auditor", "MaxSessionDuration": 3600, "Tags": tags,
+        "Description": "Trailwarden auditors: read the incident log through the API only",
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")}}]},
+        "Policies": [{"PolicyName": "InvokeIncidentQueries", "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "execute-api:Invoke",
+                "Resource": [_sub(f"{api}/incidents"), _sub(f"{api}/incidents/*")]}]}}],
+    }}
+
+
+def outputs(has_api: bool) -> dict[str, Any]:
+    out = {
+        "IncidentsTableName": {"Value": {"Ref": "IncidentsTable"}},
+        "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
+        "TrailwardenKeyArn": {"Value": {"Fn::GetAtt": ["TrailwardenKey", "Arn"]}},
+        "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
+    }
+    if has_api:
+        out["AuditorRoleArn"] = {"Value": {"Fn::GetAtt": ["AuditorRole", "Arn"]}}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", required=True)
+    parser.add_argument("--output", "-o", required=True, type=Path)
+    args = parser.parse_args(argv)
+    try:
+        template = build(args.stage)
+    except (BuildError, OSError, KeyError, ValueError) as err:
+        print(f"build_merge_template: {err}", file=sys.stderr)
+        return 1
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {args.output} ({len(template['Resources'])} resources)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
