@@ -13,13 +13,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m chalicelib replay examples/story
+	$(BIN)/python -m chalicelib simulate examples/story --repeat 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+# `make package [STAGE=dev]`: dist/sam.json + code zips for the stage (default prod, every
+# handler family on), linted by cfn-lint. No AWS account, credentials or config needed.
+STAGE ?= prod
+
+package: $(STAMP)
+	BIN=$(BIN) bash deploy/package.sh $(STAGE) dist
 
 clean:
 	rm -rf $(VENV) dist .pytest_cache

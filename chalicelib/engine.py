@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from chalicelib.events import CloudTrailEvent
+from chalicelib.events import CloudTrailEvent, frozen_builder
 from chalicelib.findings import Finding, Severity
 from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.resolve import resolve_actor
@@ -43,9 +43,13 @@ class Engine:
 
     def judge(self, event: CloudTrailEvent) -> list[Finding]:
         actor = resolve_actor(event, self.model)
-        ctx = Context(event=event, actor=actor, model=self.model)
+        if _ContextBuilder is None:
+            ctx = Context(event=event, actor=actor, model=self.model)
+        else:
+            ctx = _ContextBuilder(event=event, actor=actor, model=self.model)
+            ctx.__class__ = Context
         findings: list[Finding] = []
-        for rule in self.rules_for(event.event_name):
+        for rule in self._by_name.get(event.event_name, self._wildcard):
             try:
                 verdict = rule.evaluate(ctx)
             except Exception as err:  # noqa: BLE001 - any rule bug must surface as a finding
@@ -59,7 +63,8 @@ class Engine:
     @staticmethod
     def _finding(rule: Rule, ctx: Context, v: Verdict) -> Finding:
         ev, actor = ctx.event, ctx.actor
-        return Finding(
+        # Keyword arguments: Finding lives elsewhere, so never depend on its field order.
+        finding = (_FindingBuilder or Finding)(
             rule=rule.id,
             severity=v.severity or rule.severity,
             title=v.title or rule.title,
@@ -82,6 +87,9 @@ class Engine:
             group_key=v.group_key,
             details=v.details,
         )
+        if _FindingBuilder is not None:
+            finding.__class__ = Finding
+        return finding  # type: ignore[no-any-return]
 
     def _rule_error(self, rule: Rule, ctx: Context, err: Exception) -> Finding:
         verdict = Verdict(
@@ -93,3 +101,8 @@ class Engine:
         meta = type("RuleErrorMeta", (), {"id": RULE_ERROR, "severity": Severity.MEDIUM, "title": "",
                                           "runbook": RULE_ERROR_RUNBOOK, "reference": None})
         return self._finding(meta, ctx, verdict)  # type: ignore[arg-type]
+
+
+# Built once per event (the context) or per finding; see events.frozen_builder.
+_ContextBuilder = frozen_builder(Context)
+_FindingBuilder = frozen_builder(Finding)

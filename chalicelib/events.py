@@ -7,13 +7,48 @@ values, so every accessor here is defensive: a wrong type reads as "absent", nev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.errors import InputError
 
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Check", "Search", "BatchGet")
+T = TypeVar("T")
+
+
+def frozen_builder(cls: type[T]) -> Callable[..., Any] | None:
+    """A fast constructor for a frozen, slotted dataclass: use as ``o = B(...); o.__class__ = cls``.
+
+    A frozen dataclass sets each field with ``object.__setattr__``, which costs about 20 times a
+    plain slot store; on the per-event path (an event, its actor, the rule context, each finding)
+    that was a third of the judging time. The builder is the same dataclass, unfrozen, with the
+    same slots in the same order, so an instance can take on ``cls`` as its class: the result is
+    an ordinary ``cls`` instance with the same field values, frozen from then on. If ``cls`` is
+    not a plain slotted dataclass (no ``slots=True``, a ``__post_init__``, an ``InitVar``) there
+    is no builder (None) and callers use ``cls(...)``.
+    """
+    if not (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__) or hasattr(cls, "__post_init__"):
+        return None
+    fields = dataclasses.fields(cls)
+    if len(fields) != len(cls.__dataclass_fields__) or not all(f.init for f in fields):  # type: ignore[attr-defined]
+        return None  # InitVar or init=False fields: the builder would not match the real __init__
+    specs: list[Any] = []
+    for f in fields:
+        if f.default is not dataclasses.MISSING:
+            specs.append((f.name, f.type, dataclasses.field(default=f.default)))
+        elif f.default_factory is not dataclasses.MISSING:
+            specs.append((f.name, f.type, dataclasses.field(default_factory=f.default_factory)))
+        else:
+            specs.append((f.name, f.type))
+    builder = dataclasses.make_dataclass(f"_{cls.__name__}Builder", specs, slots=True)
+    try:
+        probe = builder.__new__(builder)
+        probe.__class__ = cls
+    except TypeError:  # layouts differ (e.g. a __weakref__ slot): no fast path
+        return None
+    return builder
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -74,39 +109,58 @@ class CloudTrailEvent:
         """Build the view, or raise InputError when the record is not a CloudTrail record."""
         if not isinstance(record, dict):
             raise InputError(f"expected a JSON object for a CloudTrail record, got {type(record).__name__}")
-        name = as_str(record.get("eventName"))
-        source = as_str(record.get("eventSource"))
+        # The hot path of every replay: each field is read inline, a non-empty str taken as is
+        # and anything else handed to as_str/as_dict/as_bool, so the result is exactly theirs.
+        get = record.get
+        v = get("eventName")
+        name = v if v.__class__ is str and v else as_str(v)
+        v = get("eventSource")
+        source = v if v.__class__ is str and v else as_str(v)
         if name is None and source is None:
             raise InputError("not a CloudTrail record: no eventName or eventSource")
-        ui = as_dict(record.get("userIdentity"))
+        v = get("userIdentity")
+        ui = v if v.__class__ is dict else as_dict(v)
         name = name or "?"
-        read_only = as_bool(record.get("readOnly"))
+        v = get("readOnly")
+        read_only = v if v.__class__ is bool else as_bool(v)
         if read_only is None:
             read_only = name.startswith(READ_PREFIXES)
-        region = as_str(record.get("awsRegion"))
-        if region in (None, "global"):
+        v = get("awsRegion")
+        region = v if v.__class__ is str and v else as_str(v)
+        if region is None or region == "global":
             region = envelope_region or region
-        return cls(
-            raw=record,
-            event_id=as_str(record.get("eventID")),
-            event_name=name,
-            event_source=source or "?",
-            event_time=as_str(record.get("eventTime")),
-            event_type=as_str(record.get("eventType")),
-            region=region,
-            account=as_str(record.get("recipientAccountId")) or as_str(ui.get("accountId")) or envelope_account,
-            source_ip=as_str(record.get("sourceIPAddress")),
-            user_agent=as_str(record.get("userAgent")),
-            error_code=as_str(record.get("errorCode")),
-            error_message=as_str(record.get("errorMessage")),
-            read_only=read_only,
-            user_identity=ui,
-            request_parameters=as_dict(record.get("requestParameters")),
-            response_elements=as_dict(record.get("responseElements")),
-            additional_event_data=as_dict(record.get("additionalEventData")),
-            envelope_id=envelope_id,
-            detail_type=detail_type,
-        )
+        v = get("recipientAccountId")
+        account = v if v.__class__ is str and v else as_str(v)
+        if not account:
+            account = as_str(ui.get("accountId")) or envelope_account
+        v = get("eventID")
+        event_id = v if v.__class__ is str and v else as_str(v)
+        v = get("eventTime")
+        event_time = v if v.__class__ is str and v else as_str(v)
+        v = get("eventType")
+        event_type = v if v.__class__ is str and v else as_str(v)
+        v = get("sourceIPAddress")
+        source_ip = v if v.__class__ is str and v else as_str(v)
+        v = get("userAgent")
+        user_agent = v if v.__class__ is str and v else as_str(v)
+        v = get("errorCode")
+        error_code = None if v is None else v if v.__class__ is str and v else as_str(v)
+        v = get("errorMessage")
+        error_message = None if v is None else v if v.__class__ is str and v else as_str(v)
+        v = get("requestParameters")
+        request_parameters = v if v.__class__ is dict else as_dict(v)
+        v = get("responseElements")
+        response_elements = v if v.__class__ is dict else as_dict(v)
+        v = get("additionalEventData")
+        additional_event_data = v if v.__class__ is dict else as_dict(v)
+        args = (record, event_id, name, source or "?", event_time, event_type, region, account, source_ip,
+                user_agent, error_code, error_message, read_only, ui, request_parameters, response_elements,
+                additional_event_data, envelope_id, detail_type)
+        if _EventBuilder is None or cls is not CloudTrailEvent:
+            return cls(*args)
+        event = _EventBuilder(*args)
+        event.__class__ = CloudTrailEvent
+        return event  # type: ignore[return-value]
 
     @property
     def identity_type(self) -> str | None:
@@ -136,6 +190,9 @@ class CloudTrailEvent:
         from chalicelib.eventbridge import envelope_for
 
         return envelope_for(self.raw)
+
+
+_EventBuilder = frozen_builder(CloudTrailEvent)
 
 
 def is_envelope(doc: dict[str, Any]) -> bool:

@@ -1,28 +1,107 @@
 """Process-wide wiring for the Lambda handlers: built lazily on first use, reused after.
 
-(Being written: the functions below are the contract app.py calls.)
+Nothing here runs at import: the model, boto3 clients and the store are created by the
+first event, so ``import app`` stays cheap (cold start). ``use()`` lets the local simulator
+and tests install their own ``Monitor`` (injected store, Slack sender, clock).
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from typing import Any
+
+from chalicelib.settings import Settings, settings
+
+log = logging.getLogger(__name__)
+_monitor: Any = None
+TRACKING = "tracking"
+
+
+def store_url(cfg: Settings) -> str:
+    return cfg.store_url or f"dynamodb://{cfg.table_name}"
+
+
+def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None) -> Any:
+    """The deployed wiring from settings; ``slack`` overrides the SSM-configured webhook sender."""
+    from datetime import timedelta
+
+    from chalicelib.engine import Engine
+    from chalicelib.identity import load_model
+    from chalicelib.incidents import open_store
+    from chalicelib.incidents.state import open_state
+    from chalicelib.monitor import Monitor
+    from chalicelib.notify import Notifier, Routing, SnsPublisher
+
+    url = store_url(cfg)
+    store = open_store(url, group_window=timedelta(seconds=cfg.group_window_seconds),
+                       retention_days=cfg.retention_days)
+    if slack is None:
+        notifier = Notifier.from_settings(cfg, metrics=metrics)
+    else:
+        sns = SnsPublisher(cfg.topic_arn) if cfg.topic_arn else None
+        notifier = Notifier(Routing.parse(cfg.routing), slack, sns, metrics=metrics)
+    return Monitor(Engine(load_model(cfg.model_path)), store, notifier, state=open_state(url))
+
+
+def monitor() -> Any:
+    global _monitor
+    if _monitor is None:
+        _monitor = build_monitor(settings(), metrics=_metrics())
+    return _monitor
+
+
+def use(custom: Any) -> None:
+    """Install a monitor (``simulate``, tests); ``None`` goes back to lazy default wiring."""
+    global _monitor
+    _monitor = custom
+
+
+def _metrics() -> Any:
+    try:
+        from app import metrics  # the Powertools Metrics instance flushed by app's middleware
+    except ImportError:
+        return None
+    return metrics
 
 
 def handle_cloudtrail(envelope: dict[str, Any], family: str) -> dict[str, Any]:
     """Judge, store and alert on one EventBridge envelope delivered to handler ``family``."""
-    raise NotImplementedError
+    result = monitor().process_envelope(envelope)
+    summary = result.summary()
+    summary["family"] = family
+    return summary
 
 
-def run_scheduled_audit() -> dict[str, Any]:
-    """The daily inventory audit: findings stored and alerted like any other."""
-    raise NotImplementedError
+def run_scheduled_audit(now: datetime | None = None) -> dict[str, Any]:
+    """The daily audit: live drift plus silence, stored and alerted like any other finding."""
+    from chalicelib.audit import drift_findings
+    from chalicelib.audit.silence import silent_principals
+    from chalicelib.incidents.state import LAST_SEEN
+
+    mon = monitor()
+    now = now or datetime.now(UTC)
+    state = mon.state
+    state.touch(TRACKING, "since", now)  # first run starts the clock for "never seen"
+    findings = drift_findings(mon.engine.model, now)
+    findings += silent_principals(mon.engine.model, state.all(LAST_SEEN), now, state.get(TRACKING, "since"))
+    return mon.record(findings, now=now).summary()
 
 
 def list_incidents(params: dict[str, str]) -> dict[str, Any]:
     """Auditor API: ``GET /incidents`` with filters; raises ``ConfigError`` on a bad filter."""
-    raise NotImplementedError
+    from chalicelib.incidents.filters import parse_query
+
+    page = monitor().store.query(parse_query(params))
+    return {"incidents": [public(i.to_dict()) for i in page.items], "next_token": page.next_token}
 
 
 def get_incident(incident_id: str) -> dict[str, Any] | None:
-    """Auditor API: ``GET /incidents/{id}``."""
-    raise NotImplementedError
+    """Auditor API: ``GET /incidents/{id}`` including the original CloudTrail record."""
+    incident = monitor().store.get(incident_id)
+    return incident.to_dict() if incident else None
+
+
+def public(row: dict[str, Any]) -> dict[str, Any]:
+    """A listing row: everything but the (large) raw record."""
+    return {k: v for k, v in row.items() if k != "raw_event"}

@@ -12,6 +12,7 @@ import gzip
 import io
 import sys
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
@@ -60,21 +61,29 @@ def _json_error(err: Exception) -> str:
 
 def _lines(stream: BinaryIO, name: str, first: bytes, first_no: int) -> Iterator[Item]:
     """Parse JSON lines, starting from an already-read first line."""
-    lineno = first_no
-    line = first
-    while True:
-        text = line.strip()
-        if text:
-            try:
-                doc = orjson.loads(text)
-            except orjson.JSONDecodeError as err:
-                yield InputError(_json_error(err), f"{name}:{lineno}")
-            else:
-                yield from events_in(doc, f"{name}:{lineno}")
-        line = stream.readline()
-        if not line:
-            return
+    loads, decode_error, from_record = orjson.loads, orjson.JSONDecodeError, CloudTrailEvent.from_record
+    lineno = first_no - 1
+    for line in chain((first,), stream):
         lineno += 1
+        try:
+            doc = loads(line)  # orjson skips the JSON whitespace around a line itself
+        except decode_error:
+            text = line.strip()  # blank lines are skipped; other whitespace (\f, \v) is not JSON's
+            if not text:
+                continue
+            try:
+                doc = loads(text)
+            except decode_error as err:
+                yield InputError(_json_error(err), f"{name}:{lineno}")
+                continue
+        if doc.__class__ is dict and "Records" not in doc and "detail" not in doc:
+            # A bare record, by far the commonest line: what events_in would yield, minus its generators.
+            try:
+                yield from_record(doc)
+            except InputError as err:
+                yield InputError(err.message, f"{name}:{lineno}")
+        else:
+            yield from events_in(doc, f"{name}:{lineno}")
 
 
 def read_source(name: str) -> Iterator[Item]:

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("model", help="work with the identity model")
     msub = p.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     check = msub.add_parser("check", help="validate the model; compare it to the live account when credentials exist")
-    check.add_argument("--model", metavar="FILE", help="identity model (default: $TRAILWARDEN_MODEL or the bundled one)")
+    check.add_argument("--model", metavar="FILE", help="identity model (default: bundled, or $TRAILWARDEN_MODEL)")
     check.add_argument("--offline", action="store_true", help="only validate the file, never call AWS")
     check.add_argument("--format", choices=("table", "json"), default="table")
     check.set_defaults(func=run_check)

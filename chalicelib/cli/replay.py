@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", default=["-"], metavar="PATH",
                    help="files or directories (*.json, *.jsonl, *.gz, recursively); '-' is stdin")
     add_common(p)
+    p.add_argument("--store", metavar="URL",
+                   help="also persist incidents (idempotent): sqlite:///FILE or dynamodb://TABLE")
     p.set_defaults(func=run)
 
 
@@ -40,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)  # raises ModelError before anything is judged
     engine = Engine(model)
     printer = FindingPrinter(args.format)
+    recorder = IncidentRecorder(args.store) if getattr(args, "store", None) else None
     events = bad = 0
     by_severity: Counter[str] = Counter()
     for item in read_all(args.paths):
@@ -48,11 +51,37 @@ def run(args: argparse.Namespace) -> int:
             print(f"bad input: {item}", file=sys.stderr)
             continue
         events += 1
-        findings = [f for f in engine.judge(item) if f.severity >= args.min_severity]
-        by_severity.update(f.severity.label for f in findings)
-        printer.emit(findings)
+        findings = engine.judge(item)
+        if findings:
+            findings = [f for f in findings if f.severity >= args.min_severity]
+            by_severity.update(f.severity.label for f in findings)
+            printer.emit(findings)
+        if recorder is not None:
+            recorder.record(findings, item.raw)
     printer.close()
     summary = ", ".join(f"{n} {s}" for s, n in sorted(by_severity.items(), key=lambda kv: -Severity.parse(kv[0])))
     print(f"judged {events} events: {printer.count} findings ({summary or 'none'}); {bad} bad inputs",
           file=sys.stderr)
+    if recorder is not None:
+        print(recorder.summary(), file=sys.stderr)
     return 1 if bad else 0
+
+
+class IncidentRecorder:
+    """Persist replayed findings; the store's (event, rule) key makes a second replay add nothing."""
+
+    def __init__(self, url: str) -> None:
+        from chalicelib.incidents import open_store
+
+        self.url = url
+        self.store = open_store(url)
+        self.outcomes: Counter[str] = Counter()
+
+    def record(self, findings: list, raw: dict) -> None:
+        for finding in findings:
+            self.outcomes[self.store.record(finding, raw_event=raw).status] += 1
+
+    def summary(self) -> str:
+        o = self.outcomes
+        return (f"stored in {self.url}: {o['new']} new incidents, {o['grouped']} grouped into open incidents, "
+                f"{o['duplicate']} already stored")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from chalicelib.events import CloudTrailEvent, as_bool, as_dict, as_str
+from chalicelib.events import CloudTrailEvent, as_bool, as_dict, as_str, frozen_builder
 from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.schema import PrincipalSpec
 
@@ -90,62 +90,86 @@ def _split_assumed(arn: str | None) -> tuple[str | None, str | None]:
     return (parts[0] or None), ("/".join(parts[1:]) or None)
 
 
+# Actors are built once per event; the builder skips the frozen dataclass's per-field
+# object.__setattr__ (see events.frozen_builder). Arguments are positional, in field order.
+_ActorBuilder = frozen_builder(Actor)
+
+
+def _actor(kind: str, auth: str, arn: str | None, account: str | None, name: str | None = None,
+           session: str | None = None, role_arn: str | None = None, access_key_id: str | None = None,
+           permission_set: str | None = None, principal: PrincipalSpec | None = None) -> Actor:
+    if _ActorBuilder is None:
+        return Actor(kind, auth, arn, account, name, session, role_arn, access_key_id, permission_set, principal)
+    actor = _ActorBuilder(kind, auth, arn, account, name, session, role_arn, access_key_id, permission_set, principal)
+    actor.__class__ = Actor
+    return actor  # type: ignore[no-any-return]
+
+
 def _assumed_role(event: CloudTrailEvent, model: IdentityModel, account: str | None) -> Actor:
     ui = event.user_identity
-    ctx = as_dict(ui.get("sessionContext"))
-    issuer = as_dict(ctx.get("sessionIssuer"))
-    arn = as_str(ui.get("arn"))
+    v = ui.get("sessionContext")
+    ctx = v if v.__class__ is dict else as_dict(v)
+    v = ctx.get("sessionIssuer")
+    issuer = v if v.__class__ is dict else as_dict(v)
+    v = ui.get("arn")
+    arn = v if v.__class__ is str and v else as_str(v)
     role_from_arn, session = _split_assumed(arn)
-    role = as_str(issuer.get("userName")) or role_from_arn
+    v = issuer.get("userName")
+    role = (v if v.__class__ is str and v else as_str(v)) or role_from_arn
     if session is None:
         pid = as_str(ui.get("principalId")) or ""
         session = pid.split(":", 1)[1] if ":" in pid else None
-    role_arn = as_str(issuer.get("arn"))
+    v = issuer.get("arn")
+    role_arn = v if v.__class__ is str and v else as_str(v)
     if role_arn is None and role and account:
         role_arn = f"arn:aws:iam::{account}:role/{role}"
-    common = dict(kind="assumed-role", arn=arn or role_arn, account=account, name=role, session=session,
-                  role_arn=role_arn, access_key_id=as_str(ui.get("accessKeyId")))
+    v = ui.get("accessKeyId")
+    key = v if v.__class__ is str and v else as_str(v)
     if role and role.startswith(SSO_ROLE_PREFIX):
         pset = role[len(SSO_ROLE_PREFIX):].rsplit("_", 1)[0] or None
-        return Actor(auth=SSO, permission_set=pset, principal=model.sso_user(session, pset, account), **common)
-    if session and INSTANCE_ID.match(session) and ctx.get("ec2RoleDelivery") is not None:
-        return Actor(auth=INSTANCE_PROFILE, principal=model.role(role, account), **common)
-    return Actor(auth=ROLE, principal=model.role(role, account), **common)
+        return _actor("assumed-role", SSO, arn or role_arn, account, role, session, role_arn, key, pset,
+                      model.sso_user(session, pset, account))
+    if ctx.get("ec2RoleDelivery") is not None and session and INSTANCE_ID.match(session):
+        return _actor("assumed-role", INSTANCE_PROFILE, arn or role_arn, account, role, session, role_arn, key,
+                      None, model.role(role, account))
+    return _actor("assumed-role", ROLE, arn or role_arn, account, role, session, role_arn, key, None,
+                  model.role(role, account))
 
 
 def resolve_actor(event: CloudTrailEvent, model: IdentityModel) -> Actor:
     ui = event.user_identity
-    kind = as_str(ui.get("type"))
-    account = as_str(ui.get("accountId")) or event.account
-    if event.is_service_event or kind in SERVICE_TYPES or (kind is None and ui.get("invokedBy")) \
-            or event.invoked_by == "AWS Internal":
-        return Actor(kind="service", auth=SERVICE, arn=as_str(ui.get("arn")), account=account,
-                     name=as_str(ui.get("invokedBy")) or as_str(ui.get("principalId")))
+    v = ui.get("type")
+    kind = v if v.__class__ is str and v else as_str(v)
+    v = ui.get("accountId")
+    account = (v if v.__class__ is str and v else as_str(v)) or event.account
+    invoked = ui.get("invokedBy")
+    if event.event_type == "AwsServiceEvent" or kind in SERVICE_TYPES or (kind is None and invoked) \
+            or (invoked if invoked.__class__ is str else as_str(invoked)) == "AWS Internal":
+        return _actor("service", SERVICE, as_str(ui.get("arn")), account,
+                      as_str(invoked) or as_str(ui.get("principalId")))
+    if kind == "AssumedRole":
+        return _assumed_role(event, model, account)
     if kind == "Root":
         arn = as_str(ui.get("arn")) or root_arn(account)
-        return Actor(kind="root", auth=ROOT, arn=arn, account=account, name="root",
-                     access_key_id=as_str(ui.get("accessKeyId")))
+        return _actor("root", ROOT, arn, account, "root", access_key_id=as_str(ui.get("accessKeyId")))
     if kind == "IAMUser":
         name = as_str(ui.get("userName"))
         if name == HIDDEN:
             name = None
         arn = as_str(ui.get("arn")) or (f"arn:aws:iam::{account}:user/{name}" if name and account else None)
         auth = CONSOLE if _is_console(event) else ACCESS_KEY
-        return Actor(kind="iam-user", auth=auth, arn=arn, account=account, name=name,
-                     access_key_id=as_str(ui.get("accessKeyId")), principal=model.iam_user(name, account))
-    if kind == "AssumedRole":
-        return _assumed_role(event, model, account)
+        return _actor("iam-user", auth, arn, account, name, access_key_id=as_str(ui.get("accessKeyId")),
+                      principal=model.iam_user(name, account))
     if kind == "WebIdentityUser":
         role_arn = event.param("roleArn")
         role = role_arn.rsplit("/", 1)[-1] if role_arn else None
         subject = as_str(ui.get("userName")) or as_str(event.response_elements.get("subjectFromWebIdentityToken"))
         acct = account or (role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else None)
-        return Actor(kind="web-identity", auth=OIDC, arn=role_arn or as_str(ui.get("arn")), account=acct,
-                     name=role, session=subject, role_arn=role_arn, principal=model.role(role, acct))
+        return _actor("web-identity", OIDC, role_arn or as_str(ui.get("arn")), acct, role, subject, role_arn,
+                      principal=model.role(role, acct))
     if kind == "FederatedUser":
         issuer = as_dict(as_dict(ui.get("sessionContext")).get("sessionIssuer"))
         user = as_str(issuer.get("userName"))
-        return Actor(kind="federated", auth=FEDERATED, arn=as_str(ui.get("arn")), account=account, name=user,
-                     access_key_id=as_str(ui.get("accessKeyId")), principal=model.iam_user(user, account))
-    return Actor(kind="unknown", auth=UNKNOWN, arn=as_str(ui.get("arn")), account=account,
-                 name=as_str(ui.get("userName")))
+        return _actor("federated", FEDERATED, as_str(ui.get("arn")), account, user,
+                      access_key_id=as_str(ui.get("accessKeyId")), principal=model.iam_user(user, account))
+    return _actor("unknown", UNKNOWN, as_str(ui.get("arn")), account, as_str(ui.get("userName")))

@@ -65,9 +65,11 @@ def plan_query(query: IncidentQuery, months: tuple[str, str] | None) -> QueryPla
 
 
 def _request(table: str, plan: QueryPlan, partition: str, page_size: int) -> dict[str, Any] | None:
-    names = {"#h": plan.hash_attribute, "#r": RANGE_ATTRIBUTE}
+    names = {"#h": plan.hash_attribute}
     values: dict[str, Any] = {":h": value(partition)}
     key = "#h = :h"
+    if plan.lower is not None or plan.upper is not None:
+        names["#r"] = RANGE_ATTRIBUTE
     if plan.lower is not None and plan.upper is not None:
         if plan.lower > plan.upper:
             return None

@@ -16,13 +16,26 @@ from chalicelib.incidents.store import IncidentStore
 _EXPECTED = "expected sqlite:///PATH, sqlite:///:memory: or dynamodb://TABLE"
 
 
+def sqlite_path(url: str) -> str:
+    """The file a ``sqlite:///`` URL names, read like a file URL.
+
+    ``sqlite:///tmp/t.db`` → ``/tmp/t.db``; ``sqlite:///./t.db`` → ``./t.db`` (relative to the
+    current directory); ``sqlite:////tmp/t.db`` (SQLAlchemy's absolute form) → ``/tmp/t.db``;
+    ``sqlite:///:memory:`` → an in-memory database.
+    """
+    rest = url.strip().removeprefix("sqlite:///")
+    if not rest:
+        raise ConfigError(f"incident store URL {url!r} has no file path ({_EXPECTED})")
+    if rest == ":memory:" or rest.startswith(("./", "../")):
+        return rest
+    return "/" + rest.lstrip("/")
+
+
 def open_store(url: str, **options: Any) -> IncidentStore:
     """Open the store ``url`` names; ``options`` go to the backend (group_window, retention_days…)."""
     text = (url or "").strip()
     if text.startswith("sqlite:///"):
-        path = text.removeprefix("sqlite:///")
-        if not path:
-            raise ConfigError(f"incident store URL {url!r} has no file path ({_EXPECTED})")
+        path = sqlite_path(text)
         from chalicelib.incidents.sqlite import SQLiteIncidentStore
 
         return SQLiteIncidentStore(path, **options)

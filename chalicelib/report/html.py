@@ -77,7 +77,8 @@ figure{margin:0 0 20px}
 #incidents td.reason{min-width:16em}
 #incidents td.breaks{min-width:7em}
 #incidents td.arn{min-width:13em}
-#incidents td.rule,#incidents td.event{min-width:7em}
+#incidents td.rule{min-width:7em}
+#incidents td.event{min-width:8.5em}
 #incidents td.when{min-width:6em}
 #incidents td.rule code,#incidents td.event code{overflow-wrap:anywhere}
 .empty{padding:16px;border:1px dashed var(--line);border-radius:8px;color:var(--muted)}

@@ -23,6 +23,13 @@ from chalicelib.incidents.store import IncidentStore
 
 TABLE = "trailwarden-incidents-test"
 REGION = "us-east-1"
+# One boto3 session for every test client: it keeps botocore's parsed service models, which
+# mock_aws would otherwise drop (with the default session) and reload for each test.
+SESSION = boto3.session.Session()
+
+
+def new_client() -> Any:
+    return SESSION.client("dynamodb", region_name=REGION)
 
 
 class SQLiteHarness:
@@ -77,7 +84,7 @@ class DynamoHarness:
         self.request_lock = threading.Lock()
 
     def new_client(self, atomic: bool = True) -> Any:
-        client = boto3.client("dynamodb", region_name=REGION)
+        client = new_client()
         if atomic:
             lock = self.request_lock
             client.meta.events.register("before-call.dynamodb", lambda **_: lock.acquire() and None)
@@ -136,7 +143,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(name, raising=False)
     with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
+        client = new_client()
         client.create_table(**table_definition(TABLE))
         yield client
 

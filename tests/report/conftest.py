@@ -59,7 +59,8 @@ _KINDS: tuple[tuple[str, str, str, str, str | None, str | None], ...] = (
     ("identity-undeclared-principal", "high", f"arn:aws:iam::{ACCOUNT}:user/legacy-backup-script",
      "PutObject", "arn:aws:s3:::abt-backups/db/2026-11-14.sql.gz", None),
     ("secret-read-undeclared", "high", f"arn:aws:sts::{ACCOUNT}:assumed-role/abt-app-instance-role/i-0abc123def4567890",
-     "GetParameter", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/paperclip-app/api-key", "Paperclip agents lose API access"),
+     "GetParameter", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/paperclip-app/api-key",
+     "Paperclip agents lose API access"),
     ("identity-undeclared-account", "medium", "arn:aws:iam::111122223333:user/ops", "DescribeInstances", None, None),
     ("inventory-key-overdue", "info", f"arn:aws:iam::{ACCOUNT}:user/github-actions-aws-deployer", "-", None, None),
 )  # fmt: skip

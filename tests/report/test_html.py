@@ -153,7 +153,7 @@ def test_the_chart_draws_one_titled_bar_per_day_with_incidents() -> None:
     incidents = [build_incident(first_seen=f"2026-11-{day}T10:00:00Z") for day in (12, 12, 14, 20)]
     bars = tree(incidents).by_id("timeline").find_all("g", cls="bar")
     assert [b.attrs["data-bucket"] for b in bars] == ["2026-11-12", "2026-11-14", "2026-11-20"]
-    assert [b.find_all("title")[0].text for b in bars][0] == "2026-11-12: 2 incidents (critical 2)"
+    assert bars[0].find_all("title")[0].text == "2026-11-12: 2 incidents (critical 2)"
 
 
 def test_the_chart_stacks_one_segment_per_severity() -> None:

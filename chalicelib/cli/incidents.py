@@ -1,0 +1,168 @@
+"""``incidents``: the auditors' commands — list, show, verify, report, purge.
+
+``--store`` is ``sqlite:///path.db`` (default ``./trailwarden.db`` or ``$TRAILWARDEN_STORE``)
+or ``dynamodb://TABLE`` (boto3's credentials, region and ``AWS_ENDPOINT_URL``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from chalicelib.cli.output import json_line, table_header, table_row, write_csv
+from chalicelib.findings import FINDING_FIELDS
+from chalicelib.incidents import IncidentStore, open_store
+from chalicelib.incidents.filters import parse_query, parse_time
+
+DEFAULT_STORE = "sqlite:///./trailwarden.db"
+INCIDENT_FIELDS = [*FINDING_FIELDS, "incident_id", "count", "first_seen", "last_seen"]
+
+
+def add_store_option(p: argparse.ArgumentParser) -> None:
+    import os
+
+    p.add_argument("--store", metavar="URL", default=os.environ.get("TRAILWARDEN_STORE", DEFAULT_STORE),
+                   help=f"sqlite:///FILE or dynamodb://TABLE (default {DEFAULT_STORE})")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("incidents", help="query, export and verify the incident log")
+    add_store_option(p)
+    isub = p.add_subparsers(dest="incidents_command", required=True, metavar="ACTION")
+
+    ls = isub.add_parser("list", help="incidents, newest first, with filters")
+    ls.add_argument("--principal", metavar="ARN", help="exact ARN; a role ARN also matches its sessions")
+    ls.add_argument("--rule", metavar="ID")
+    ls.add_argument("--account", metavar="ID")
+    ls.add_argument("--severity-at-least", metavar="LEVEL")
+    ls.add_argument("--since", metavar="TIME", help="ISO time or look-back like 7d, 24h")
+    ls.add_argument("--until", metavar="TIME")
+    ls.add_argument("--limit", type=int, default=50, help="page size (default 50)")
+    ls.add_argument("--next-token", metavar="TOKEN", help="continue after a previous page")
+    ls.add_argument("--all", action="store_true", help="follow every page")
+    ls.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    ls.set_defaults(func=run_list)
+
+    show = isub.add_parser("show", help="one incident in full, with its CloudTrail record")
+    show.add_argument("incident_id")
+    show.add_argument("--format", choices=("json", "table"), default="json")
+    show.set_defaults(func=run_show)
+
+    verify = isub.add_parser("verify", help="walk the hash chain; non-zero exit names the first tampered incident")
+    verify.set_defaults(func=run_verify)
+
+    report = isub.add_parser("report", help="a self-contained HTML page or a Markdown summary")
+    report.add_argument("--since", metavar="TIME")
+    report.add_argument("--until", metavar="TIME")
+    report.add_argument("--html", metavar="FILE", help="write the HTML report here")
+    report.add_argument("--format", choices=("md",), help="print a Markdown summary to stdout")
+    report.set_defaults(func=run_report)
+
+    purge = isub.add_parser("purge", help="retention: delete incidents last seen before a time (verify stays green)")
+    purge.add_argument("--older-than", required=True, metavar="TIME", help="e.g. 400d or 2025-01-01")
+    purge.set_defaults(func=run_purge)
+
+
+def _store(args: argparse.Namespace) -> IncidentStore:
+    return open_store(args.store)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    query = parse_query({
+        "principal": args.principal, "rule": args.rule, "account": args.account,
+        "severity_at_least": args.severity_at_least, "since": args.since, "until": args.until,
+        "limit": str(args.limit), "next_token": args.next_token,
+    })
+    store = _store(args)
+    out = sys.stdout
+    rows: list[dict] = []
+    shown = 0
+    while True:
+        page = store.query(query)
+        for incident in page.items:
+            row = incident.to_dict()
+            row.pop("raw_event", None)
+            if args.format == "json":
+                out.buffer.write(json_line(row))
+            elif args.format == "csv":
+                rows.append(row)
+            else:
+                if shown == 0:
+                    out.write(table_header() + "\n")
+                out.write(table_row(row) + f"\n      id {incident.incident_id}\n")
+            shown += 1
+        if not args.all or page.next_token is None:
+            break
+        query = replace(query, next_token=page.next_token)
+    if args.format == "csv":
+        write_csv(rows, INCIDENT_FIELDS, out)
+    elif args.format == "table" and shown == 0:
+        out.write("no incidents\n")
+    out.flush()
+    if page.next_token and not args.all:
+        print(f"more incidents: add --next-token {page.next_token}", file=sys.stderr)
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    incident = _store(args).get(args.incident_id)
+    if incident is None:
+        print(f"error: no incident {args.incident_id!r} in {args.store}", file=sys.stderr)
+        return 1
+    row = incident.to_dict()
+    if args.format == "json":
+        import orjson
+
+        sys.stdout.buffer.write(orjson.dumps(row, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    else:
+        width = max(len(k) for k in row)
+        for key, value in row.items():
+            print(f"{key.rjust(width)}  {value}")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    report = _store(args).verify()
+    if report.ok:
+        print(f"ok: checked {report.checked} chain entries covering {report.incidents} incidents; "
+              f"head seq {report.head_seq} hash {report.head_hash[:16]}…"
+              + (f"; {report.pruned} expired by retention" if report.pruned else ""))
+        return 0
+    print(f"TAMPERED: first bad incident {report.first_bad_incident_id}: {report.problem} "
+          f"(checked {report.checked} entries before stopping)")
+    return 1
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from chalicelib.incidents import IncidentQuery
+    from chalicelib.report import render_html, render_markdown
+
+    if not args.html and not args.format:
+        print("error: give --html FILE and/or --format md", file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    since = parse_time(args.since, "since", now) if args.since else None
+    until = parse_time(args.until, "until", now) if args.until else None
+    store = _store(args)
+    incidents = [i.to_dict() for i in store.iter_all(IncidentQuery(since=since, until=until, limit=1000))]
+    check = store.verify()
+    summary = (f"Hash chain verified: {check.checked} entries, {check.incidents} incidents intact." if check.ok
+               else f"Hash chain FAILED verification at incident {check.first_bad_incident_id}: {check.problem}")
+    if args.html:
+        Path(args.html).write_text(render_html(incidents, since=since, until=until, generated_at=now,
+                                               verify_summary=summary), encoding="utf-8")
+        print(f"wrote {args.html}: {len(incidents)} incidents", file=sys.stderr)
+    if args.format == "md":
+        sys.stdout.write(render_markdown(incidents, since=since, until=until, generated_at=now,
+                                         verify_summary=summary))
+    return 0 if check.ok else 1
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    cutoff = parse_time(args.older_than, "older-than")
+    removed = _store(args).purge(cutoff)
+    print(f"purged {removed} incidents last seen before {cutoff:%Y-%m-%dT%H:%M:%SZ}; checkpoint recorded")
+    return 0

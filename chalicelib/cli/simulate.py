@@ -1,0 +1,214 @@
+"""``simulate``: the whole deployed path, locally, against a moto server.
+
+Starts moto in server mode (boto3 speaks real HTTP to it), creates the incident table, the
+KMS-encrypted topic, the webhook parameter and the EventBridge rules exactly as the
+template defines them (``app.PATTERNS``, ``table_definition``), subscribes an SQS queue to
+the topic, puts each event on the bus, and invokes the real Chalice handler of every rule
+that matched — ``--repeat N`` times, as at-least-once delivery may. It then prints what
+happened: the stored incidents, the Slack messages and the SNS messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections import Counter
+from contextlib import contextmanager, redirect_stdout
+from typing import Any
+
+import orjson
+
+from chalicelib.cli.output import json_line, table_header, table_row
+from chalicelib.errors import InputError, TrailwardenError
+from chalicelib.eventbridge import envelope_for
+from chalicelib.sources import read_all
+
+TABLE = "trailwarden-incidents-sim"
+WEBHOOK_PARAMETER = "/trailwarden/slack-webhook-url"
+REGION = "us-east-1"
+PLACEHOLDER_WEBHOOK = "https://hooks.slack.com/services/T000/B000/simulated"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("simulate", help="run events through the deployed path (EventBridge → Lambda → DynamoDB, "
+                                        "Slack, SNS) on a local moto server")
+    p.add_argument("paths", nargs="+", metavar="EVENTS", help="files or directories, read as replay reads them")
+    p.add_argument("--model", metavar="FILE", help="identity model (default: the bundled one)")
+    p.add_argument("--slack-webhook", metavar="URL",
+                   help="post to this webhook for real (stored as the SSM SecureString); default: capture locally")
+    p.add_argument("--repeat", type=int, default=1, metavar="N", help="deliver every matched event N times")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(func=run)
+
+
+@contextmanager
+def moto_server() -> Any:
+    """A moto server on a free loopback port, with boto3 pointed at it through the environment."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                            "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION")}
+    os.environ.update({"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
+                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class Sandbox:
+    """The AWS resources the template creates, made on moto the same way."""
+
+    def __init__(self, families: dict[str, dict[str, Any]], webhook: str) -> None:
+        import boto3
+
+        from chalicelib.incidents.dynamodb_schema import table_definition
+
+        self.sqs = boto3.client("sqs")
+        self.events = boto3.client("events")
+        boto3.client("dynamodb").create_table(**table_definition(TABLE))
+        key = boto3.client("kms").create_key(Description="trailwarden alerts")["KeyMetadata"]["KeyId"]
+        sns = boto3.client("sns")
+        self.topic_arn = sns.create_topic(Name="trailwarden-alerts", Attributes={"KmsMasterKeyId": key})["TopicArn"]
+        boto3.client("ssm").put_parameter(Name=WEBHOOK_PARAMETER, Value=webhook, Type="SecureString")
+        self.alerts_queue = self._queue("trailwarden-sim-alerts")
+        sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=self._arn(self.alerts_queue))
+        self.family_queues: dict[str, str] = {}
+        for family, pattern in families.items():
+            url = self._queue(f"trailwarden-sim-{family}")
+            self.family_queues[family] = url
+            self.events.put_rule(Name=f"trailwarden-{family}", EventPattern=orjson.dumps(pattern).decode(),
+                                 State="ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
+            self.events.put_targets(Rule=f"trailwarden-{family}", Targets=[{"Id": "q", "Arn": self._arn(url)}])
+
+    def _queue(self, name: str) -> str:
+        return self.sqs.create_queue(QueueName=name)["QueueUrl"]
+
+    def _arn(self, url: str) -> str:
+        return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def put(self, envelope: dict[str, Any]) -> None:
+        entry = {"Source": envelope["source"], "DetailType": envelope["detail-type"],
+                 "Detail": orjson.dumps(envelope["detail"]).decode(), "Resources": []}
+        result = self.events.put_events(Entries=[entry])
+        if result.get("FailedEntryCount"):
+            raise TrailwardenError(f"EventBridge refused the event: {result['Entries']}")
+
+    def drain(self, url: str) -> list[dict[str, Any]]:
+        out = []
+        while True:
+            msgs = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                            MessageAttributeNames=["All"]).get("Messages", [])
+            if not msgs:
+                return out
+            for m in msgs:
+                out.append(orjson.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.repeat < 1:
+        raise TrailwardenError("--repeat must be at least 1")
+    from chalicelib.identity import load_model
+
+    load_model(args.model)  # a model error stops here, before moto starts
+    items = list(read_all(args.paths))
+    bad = [i for i in items if isinstance(i, InputError)]
+    for problem in bad:
+        print(f"bad input: {problem}", file=sys.stderr)
+    with moto_server():
+        lines = simulate([i for i in items if not isinstance(i, InputError)], args)
+    emit(lines, args.format)
+    return 1 if bad else 0
+
+
+def simulate(events: list, args: argparse.Namespace) -> list[dict[str, Any]]:
+    from chalice.test import Client
+
+    import app as chalice_app
+    from chalicelib import runtime
+    from chalicelib.notify import CapturingSlackSender
+    from chalicelib.settings import Settings
+
+    families = {f: chalice_app.PATTERNS[f] for f in chalice_app.FAMILIES}
+    box = Sandbox(families, args.slack_webhook or PLACEHOLDER_WEBHOOK)
+    cfg = Settings(model_path=args.model, store_url=f"dynamodb://{TABLE}", topic_arn=box.topic_arn,
+                   slack_webhook_parameter=WEBHOOK_PARAMETER, stage="simulate", region=REGION)
+    capture = None if args.slack_webhook else CapturingSlackSender()
+    mon = runtime.build_monitor(cfg, slack=capture)
+    runtime.use(mon)
+    invocations: Counter[str] = Counter()
+    failures: list[dict[str, Any]] = []
+    try:
+        # The handlers' Powertools logs and EMF metrics would go to CloudWatch: send them to stderr
+        # so stdout carries only what happened (and stays valid JSON lines with --format json).
+        with Client(chalice_app.app) as client, redirect_stdout(sys.stderr):
+            for event in events:
+                envelope = envelope_for(event.raw)
+                box.put(envelope)
+                for family, url in box.family_queues.items():
+                    for delivered in box.drain(url):
+                        delivered.setdefault("account", envelope["account"])  # moto leaves it out; AWS does not
+                        for _ in range(args.repeat):
+                            invocations[family] += 1
+                            try:
+                                client.lambda_.invoke(family, delivered)
+                            except Exception as err:  # noqa: BLE001 - a failed invocation is reported, as Lambda would
+                                failures.append({"kind": "invocation-error", "family": family,
+                                                 "event_id": delivered.get("detail", {}).get("eventID"),
+                                                 "error": f"{type(err).__name__}: {err}"})
+    finally:
+        runtime.use(None)
+    lines: list[dict[str, Any]] = [{"kind": "incident", **i.to_dict()} for i in mon.store.iter_all()]
+    if capture is not None:
+        lines += [{"kind": "slack", "payload": p} for p in capture.payloads]
+    for message in box.drain(box.alerts_queue):
+        attrs = {k: v.get("Value") for k, v in (message.get("MessageAttributes") or {}).items()}
+        lines.append({"kind": "sns", "subject": message.get("Subject"), "message": orjson.loads(message["Message"]),
+                      "attributes": attrs})
+    lines += failures
+    lines.append({"kind": "summary", "events": len(events), "repeat": args.repeat,
+                  "invocations": dict(invocations), "incidents": sum(1 for x in lines if x["kind"] == "incident"),
+                  "slack": sum(1 for x in lines if x["kind"] == "slack") if capture is not None else "sent",
+                  "sns": sum(1 for x in lines if x["kind"] == "sns")})
+    return lines
+
+
+def emit(lines: list[dict[str, Any]], fmt: str) -> None:
+    out = sys.stdout
+    if fmt == "json":
+        for line in lines:
+            out.buffer.write(json_line(line))
+        out.flush()
+        return
+    incidents = [x for x in lines if x["kind"] == "incident"]
+    out.write(f"Incidents stored in DynamoDB ({len(incidents)}):\n")
+    if incidents:
+        out.write(table_header() + "\n")
+    for row in incidents:
+        out.write(table_row(row) + "\n")
+    for kind, title in (("slack", "Slack messages"), ("sns", "SNS messages")):
+        msgs = [x for x in lines if x["kind"] == kind]
+        out.write(f"\n{title} ({len(msgs)}):\n")
+        for m in msgs:
+            text = m["payload"].get("text", "") if kind == "slack" else m["subject"]
+            extra = "" if kind == "slack" else f"   attributes {m['attributes']}"
+            out.write(f"  • {text.splitlines()[0] if text else ''}{extra}\n")
+    for f in (x for x in lines if x["kind"] == "invocation-error"):
+        out.write(f"\nINVOCATION FAILED ({f['family']}, event {f['event_id']}): {f['error']}\n")
+    summary = lines[-1]
+    out.write(f"\n{summary['events']} events, delivered ×{summary['repeat']}; handler invocations "
+              f"{summary['invocations']}\n")
+    out.flush()

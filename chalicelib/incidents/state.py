@@ -1,0 +1,144 @@
+"""Small operational state beside the incident log: alerts delivered, principals last seen.
+
+This state is deliberately *outside* the hash chain: it changes as alerts are retried and as
+principals act, and it is not evidence. Two kinds are kept, both as (kind, name) → time:
+
+* ``alerted``: an incident's alert went out. The monitor alerts a ``new`` incident, and on a
+  Lambda retry (the record already stored, the alert failed) it alerts any incident that is
+  not yet marked, so a failed delivery is retried rather than lost.
+* ``last-seen``: when a declared principal last acted. Written at most once per principal
+  per ``min_interval`` (one conditional write per hour), read by the daily silence check.
+
+SQLite keeps a ``state`` table in the incident file; DynamoDB uses items
+``pk = STATE#<kind>``, ``sk = <name>`` in the incident table, so reading one kind is a Query.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.errors import ConfigError, StoreError
+from chalicelib.incidents.keys import format_ts, parse_ts, utc
+
+ALERTED = "alerted"
+LAST_SEEN = "last-seen"
+CLOSED = "closed"
+
+
+class StateStore(ABC):
+    def __init__(self) -> None:
+        self._recent: dict[tuple[str, str], datetime] = {}
+
+    def touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None = None) -> bool:
+        """Record ``when``; with ``min_interval`` only if the stored time is that much older.
+
+        ``min_interval=None`` writes only when nothing is stored yet (a once-only marker).
+        Returns whether it wrote. A per-process cache saves the call when it cannot write.
+        """
+        when = utc(when)
+        cached = self._recent.get((kind, name))
+        if cached is not None and (min_interval is None or when - cached < min_interval):
+            return False
+        wrote = self._touch(kind, name, when, min_interval)
+        if wrote or min_interval is None:
+            self._recent[(kind, name)] = when
+        return wrote
+
+    def get(self, kind: str, name: str) -> datetime | None:
+        return self.all(kind).get(name)
+
+    @abstractmethod
+    def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None) -> bool: ...
+
+    @abstractmethod
+    def all(self, kind: str) -> dict[str, datetime]: ...
+
+
+class SQLiteStateStore(StateStore):
+    _SCHEMA = "CREATE TABLE IF NOT EXISTS state (kind TEXT, name TEXT, at TEXT NOT NULL, PRIMARY KEY (kind, name))"
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._lock = threading.Lock()
+        self._db.execute(self._SCHEMA)
+
+    def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None) -> bool:
+        at = format_ts(when)
+        with self._lock:
+            if min_interval is None:
+                cur = self._db.execute("INSERT OR IGNORE INTO state VALUES (?, ?, ?)", (kind, name, at))
+            else:
+                cutoff = format_ts(when - min_interval)
+                cur = self._db.execute(
+                    "INSERT INTO state VALUES (?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET at = excluded.at "
+                    "WHERE state.at <= ?", (kind, name, at, cutoff))
+            return cur.rowcount > 0
+
+    def all(self, kind: str) -> dict[str, datetime]:
+        with self._lock:
+            rows = self._db.execute("SELECT name, at FROM state WHERE kind = ?", (kind,)).fetchall()
+        return {name: parse_ts(at) for name, at in rows if parse_ts(at) is not None}  # type: ignore[misc]
+
+
+class DynamoDBStateStore(StateStore):
+    def __init__(self, table: str, client: Any = None) -> None:
+        super().__init__()
+        self.table = table
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.client("dynamodb", config=Config(retries={"mode": "standard"}))
+        return self._client
+
+    def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None) -> bool:
+        condition = "attribute_not_exists(pk)"
+        values: dict[str, Any] = {}
+        if min_interval is not None:
+            condition += " OR #at <= :cutoff"
+            values[":cutoff"] = {"S": format_ts(when - min_interval)}
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={"pk": {"S": f"STATE#{kind}"}, "sk": {"S": name}, "at": {"S": format_ts(when)}},
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#at": "at"} if values else {},
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        except Exception as err:  # noqa: BLE001 - botocore errors become store errors with the table name
+            raise StoreError(f"cannot write state {kind}/{name}: {err}", f"dynamodb://{self.table}") from None
+        return True
+
+    def all(self, kind: str) -> dict[str, datetime]:
+        out: dict[str, datetime] = {}
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"STATE#{kind}"}})
+        for page in pages:
+            for item in page.get("Items", []):
+                at = parse_ts(item.get("at", {}).get("S"))
+                if at is not None:
+                    out[item["sk"]["S"]] = at
+        return out
+
+
+def open_state(url: str) -> StateStore:
+    """The state store that lives beside the incident store ``url``."""
+    if url.startswith("sqlite:///"):
+        from chalicelib.incidents.factory import sqlite_path
+
+        return SQLiteStateStore(sqlite_path(url))
+    if url.startswith("dynamodb://"):
+        return DynamoDBStateStore(url.removeprefix("dynamodb://").strip("/"))
+    raise ConfigError(f"unsupported store URL {url!r}")

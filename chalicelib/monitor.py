@@ -1,0 +1,153 @@
+"""The monitor: one CloudTrail event in, findings judged, stored once, alerted once.
+
+Dependencies (engine, incident store, state, notifier, clock) are injected, so the Lambda
+runtime, the local ``simulate`` command and the tests run the same code path.
+
+Alerting rules, given at-least-once delivery:
+* a ``new`` incident is alerted; a ``grouped`` one is not (one Slack message per group);
+* a ``duplicate`` is alerted only if no alert is marked as delivered for its incident,
+  so an invocation that stored the incident but failed to alert is completed on retry;
+* if any alert failed on every channel, ``process`` raises ``DeliveryError`` after
+  handling all findings, so Lambda/EventBridge retry and the DLQ keep the event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.engine import Engine
+from chalicelib.errors import DeliveryError, InputError
+from chalicelib.events import CloudTrailEvent, events_in
+from chalicelib.findings import Finding
+from chalicelib.identity.resolve import resolve_actor
+from chalicelib.incidents.state import ALERTED, LAST_SEEN, StateStore
+from chalicelib.incidents.store import Incident, IncidentStore, RecordOutcome
+from chalicelib.notify import Notifier
+from chalicelib.notify.notifier import DeliveryReport
+
+log = logging.getLogger(__name__)
+SEEN_INTERVAL = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What happened to one finding: how it was stored and whether an alert went out."""
+
+    finding: Finding
+    outcome: RecordOutcome
+    delivery: DeliveryReport | None = None
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    event_id: str | None
+    handled: tuple[Handled, ...] = ()
+    skipped: str | None = None  # why a malformed envelope was skipped
+    failures: tuple[str, ...] = field(default=())
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "skipped": self.skipped,
+            "findings": [
+                {"rule": h.finding.rule, "severity": h.finding.severity.label, "status": h.outcome.status,
+                 "incident_id": h.outcome.incident.incident_id if h.outcome.incident else None,
+                 "alerted": list(h.delivery.delivered) if h.delivery else []}
+                for h in self.handled
+            ],
+        }
+
+
+class Monitor:
+    def __init__(
+        self,
+        engine: Engine,
+        store: IncidentStore,
+        notifier: Notifier | None,
+        state: StateStore | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.notifier = notifier
+        self.state = state
+        self.clock = clock
+        self.account_names = {a.id: a.name for a in engine.model.spec.accounts}
+
+    def process_envelope(self, envelope: Any) -> ProcessResult:
+        """Judge one EventBridge delivery; a malformed one is logged with its id and skipped."""
+        envelope_id = envelope.get("id") if isinstance(envelope, dict) else None
+        items = list(events_in(envelope, "envelope"))
+        events = [i for i in items if isinstance(i, CloudTrailEvent)]
+        if not events:
+            reason = "; ".join(str(i) for i in items if isinstance(i, InputError)) or "no CloudTrail record"
+            log.error("skipping malformed envelope %s: %s", envelope_id, reason)
+            return ProcessResult(event_id=None, skipped=reason)
+        results = [self.process_event(e) for e in events]
+        if len(results) == 1:
+            return results[0]
+        return ProcessResult(event_id=results[0].event_id, handled=tuple(h for r in results for h in r.handled))
+
+    def process_event(self, event: CloudTrailEvent, *, alert: bool = True) -> ProcessResult:
+        now = self.clock()
+        self._note_activity(event, now)
+        return self.record(self.engine.judge(event), event.raw, event_id=event.event_id, alert=alert, now=now)
+
+    def record(self, findings: list[Finding], raw_event: dict[str, Any] | None = None, *, event_id: str | None = None,
+               alert: bool = True, now: datetime | None = None) -> ProcessResult:
+        """Store findings (from an event or the audit) and alert the new ones."""
+        now = now or self.clock()
+        handled: list[Handled] = []
+        failures: list[str] = []
+        for finding in findings:
+            outcome = self.store.record(finding, raw_event=raw_event, now=now)
+            delivery = None
+            if alert and self._should_alert(outcome):
+                try:
+                    delivery = self._alert(outcome.incident)  # type: ignore[arg-type]
+                except DeliveryError as err:
+                    failures.append(f"{finding.rule}: {err}")
+                    delivery = getattr(err, "report", None)
+            handled.append(Handled(finding, outcome, delivery))
+        result = ProcessResult(event_id=event_id, handled=tuple(handled), failures=tuple(failures))
+        if failures:
+            raise DeliveryError(f"alerts failed for event {event_id}: {'; '.join(failures)}")
+        return result
+
+    def _should_alert(self, outcome: RecordOutcome) -> bool:
+        if outcome.incident is None or outcome.status == "grouped":
+            return False
+        if outcome.status == "new":
+            return True
+        return self.state is not None and self.state.get(ALERTED, outcome.incident.incident_id) is None
+
+    def _alert(self, incident: Incident) -> DeliveryReport | None:
+        if self.notifier is None:
+            return None
+        report = self.notifier.notify(
+            incident.finding, count=incident.count, first_seen=incident.first_seen, last_seen=incident.last_seen,
+            incident_id=incident.incident_id, account_name=self.account_names.get(incident.account or ""),
+        )
+        if self.state is not None and report.delivered:
+            self.state.touch(ALERTED, incident.incident_id, self.clock())
+        return report
+
+    def _note_activity(self, event: CloudTrailEvent, now: datetime) -> None:
+        """Last-seen per declared principal, for the silence check (at most one write an hour)."""
+        if self.state is None or event.failed:
+            return
+        actor = resolve_actor(event, self.engine.model)
+        if actor.principal is None:
+            return
+        seen = _event_time(event) or now
+        self.state.touch(LAST_SEEN, actor.principal.id, seen, SEEN_INTERVAL)
+
+
+def _event_time(event: CloudTrailEvent) -> datetime | None:
+    from chalicelib.incidents.keys import parse_ts
+
+    return parse_ts(event.event_time)

@@ -1,0 +1,247 @@
+"""Real-shaped CloudTrail records and EventBridge envelopes for the pattern tests.
+
+Written for this project (not copied from the shared samples), following the field set of
+current CloudTrail records (eventVersion 1.09/1.10): the pattern tests only prove something
+if the events look like what AWS delivers, including nulls where AWS sends nulls.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+ACCOUNT = "630287363158"
+API_CALL = "AWS API Call via CloudTrail"
+SIGNIN = "AWS Console Sign In via CloudTrail"
+SIGNIN_ALT = "AWS Console Sign-In via CloudTrail"  # the other spelling found in AWS material
+TLS = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": None}
+
+
+def root() -> dict[str, Any]:
+    return {"type": "Root", "principalId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root",
+            "accountId": ACCOUNT, "accessKeyId": "ASIAZ4EXAMPLEROOT001"}
+
+
+def root_console() -> dict[str, Any]:
+    return {**root(), "sessionContext": {"attributes": {"creationDate": "2026-11-20T09:58:11Z",
+                                                        "mfaAuthenticated": "false"}}}
+
+
+def iam_user(name: str, key: str = "AKIAZ4EXAMPLEKEY0001") -> dict[str, Any]:
+    return {"type": "IAMUser", "principalId": "AIDAZ4EXAMPLEUSER0001", "arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
+            "accountId": ACCOUNT, "accessKeyId": key, "userName": name}
+
+
+def assumed_role(role: str, session: str) -> dict[str, Any]:
+    return {
+        "type": "AssumedRole", "principalId": f"AROAZ4EXAMPLEROLE001:{session}",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}", "accountId": ACCOUNT,
+        "accessKeyId": "ASIAZ4EXAMPLESESS001",
+        "sessionContext": {
+            "sessionIssuer": {"type": "Role", "principalId": "AROAZ4EXAMPLEROLE001",
+                              "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}", "accountId": ACCOUNT, "userName": role},
+            "attributes": {"creationDate": "2026-11-20T09:00:00Z", "mfaAuthenticated": "false"},
+        },
+    }
+
+
+def sso_user(user: str) -> dict[str, Any]:
+    return assumed_role("AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b", user)
+
+
+def api_call(event_source: str, event_name: str, identity: dict[str, Any], *, read_only: bool | None,
+             request: dict[str, Any] | None = None, response: dict[str, Any] | None = None,
+             error: tuple[str, str] | None = None, region: str = "us-east-1", **extra: Any) -> dict[str, Any]:
+    """One management API call record; ``read_only=None`` leaves the field out (old records)."""
+    record: dict[str, Any] = {
+        "eventVersion": "1.10",
+        "userIdentity": identity,
+        "eventTime": "2026-11-20T10:01:02Z",
+        "eventSource": event_source,
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": "203.0.113.24",
+        "userAgent": "aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6",
+        "requestParameters": request,
+        "responseElements": response,
+        "requestID": str(uuid.uuid4()),
+        "eventID": str(uuid.uuid4()),
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": ACCOUNT,
+        "eventCategory": "Management",
+        "tlsDetails": {**TLS, "clientProvidedHostHeader": event_source},
+    }
+    if read_only is not None:
+        record["readOnly"] = read_only
+    if error:
+        record["errorCode"], record["errorMessage"] = error
+    record.update(extra)
+    return record
+
+
+def console_login(identity: dict[str, Any], *, success: bool, mfa: bool = False) -> dict[str, Any]:
+    """A ConsoleLogin record; failures carry no errorCode, only errorMessage (DESIGN §8)."""
+    record = api_call("signin.amazonaws.com", "ConsoleLogin", identity, read_only=False,
+                      response={"ConsoleLogin": "Success" if success else "Failure"},
+                      userAgent="Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+                      eventType="AwsConsoleSignIn",
+                      additionalEventData={"LoginTo": "https://console.aws.amazon.com/console/home",
+                                           "MobileVersion": "No", "MFAUsed": "Yes" if mfa else "No"})
+    record["tlsDetails"]["clientProvidedHostHeader"] = "signin.aws.amazon.com"
+    record["userIdentity"] = {k: v for k, v in identity.items() if k != "sessionContext"}
+    if not success:
+        record["errorMessage"] = "Failed authentication"
+    return record
+
+
+def hidden_user_login_failure() -> dict[str, Any]:
+    """A failed sign-in with a user name AWS does not know: no arn, name hidden."""
+    identity = {"type": "IAMUser", "principalId": "", "accountId": ACCOUNT, "accessKeyId": "",
+                "userName": "HIDDEN_DUE_TO_SECURITY_REASONS"}
+    return console_login(identity, success=False)
+
+
+def source_of(record: dict[str, Any]) -> str:
+    return "aws." + str(record["eventSource"]).split(".")[0]
+
+
+def detail_type_of(record: dict[str, Any]) -> str:
+    return SIGNIN if record.get("eventType") == "AwsConsoleSignIn" else API_CALL
+
+
+def envelope(record: dict[str, Any], *, detail_type: str | None = None, source: str | None = None) -> dict[str, Any]:
+    """The EventBridge envelope AWS wraps a CloudTrail record in."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type or detail_type_of(record),
+        "source": source or source_of(record),
+        "account": ACCOUNT,
+        "time": record["eventTime"],
+        "region": record["awsRegion"],
+        "resources": [],
+        "detail": record,
+    }
+
+
+# --- the cases: (id, envelope, families that must receive it with prod's rules) ----------
+
+WEBHOOK = "/trailwarden/prod/slack-webhook-url"
+SECRET = "/paperclip-app/api-key"
+CI_USER = "github-actions-aws-deployer"
+
+
+def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
+    """Positive and negative examples per family. Expected sets include ``writes`` (on in prod)."""
+    admin = sso_user("jared@example.com")
+    ci = iam_user(CI_USER)
+    agent = assumed_role("paperclip-agent", "paperclip-7f3a")
+    denied = ("AccessDenied", f"User: {agent['arn']} is not authorized to perform: sts:AssumeRole on resource: "
+              f"arn:aws:iam::{ACCOUNT}:role/terraform-deploy")
+    return [
+        # root: any call, read-only or not, and console sign-ins
+        ("root-listbuckets", envelope(api_call("s3.amazonaws.com", "ListBuckets", root_console(), read_only=True,
+                                               request={"Host": "s3.amazonaws.com"})), {"root"}),
+        ("root-getcalleridentity", envelope(api_call("sts.amazonaws.com", "GetCallerIdentity", root(),
+                                                     read_only=True)), {"root"}),
+        ("root-createbucket", envelope(api_call("s3.amazonaws.com", "CreateBucket", root(), read_only=False,
+                                                request={"bucketName": "tw-demo", "Host": "tw-demo.s3.amazonaws.com"})),
+         {"root", "writes"}),
+        ("root-secret-read", envelope(api_call("ssm.amazonaws.com", "GetParameter", root(), read_only=True,
+                                               request={"name": SECRET, "withDecryption": True})), {"root", "ssm"}),
+        ("root-signin-success", envelope(console_login(root(), success=True)), {"root", "signin", "writes"}),
+        ("root-signin-failure", envelope(console_login(root(), success=False)), {"root", "signin", "writes"}),
+        ("root-signin-alt-detail-type", envelope(console_login(root(), success=True), detail_type=SIGNIN_ALT),
+         {"root", "signin", "writes"}),
+        # iam: the five credential calls, not other IAM writes or reads
+        *[(f"iam-{name.lower()}", envelope(api_call("iam.amazonaws.com", name, admin, read_only=False,
+                                                    request=req, response=None)), {"iam", "writes"})
+          for name, req in [("DeleteUser", {"userName": CI_USER}),
+                            ("CreateAccessKey", {"userName": CI_USER}),
+                            ("DeleteAccessKey", {"userName": CI_USER, "accessKeyId": "AKIAZ4EXAMPLEKEY0001"}),
+                            ("UpdateAccessKey", {"userName": CI_USER, "accessKeyId": "AKIAZ4EXAMPLEKEY0001",
+                                                 "status": "Inactive"}),
+                            ("DeleteLoginProfile", {"userName": CI_USER})]],
+        ("iam-denied-deleteuser", envelope(api_call("iam.amazonaws.com", "DeleteUser", agent, read_only=False,
+                                                    request={"userName": CI_USER}, error=denied)), {"iam", "writes"}),
+        ("iam-createuser-is-not-iam", envelope(api_call("iam.amazonaws.com", "CreateUser", admin, read_only=False,
+                                                        request={"userName": "new"})), {"writes"}),
+        ("iam-getuser-reaches-nobody", envelope(api_call("iam.amazonaws.com", "GetUser", admin, read_only=True,
+                                                         request={"userName": CI_USER})), set()),
+        # sts: failed AssumeRole* only (requestParameters is null on failure)
+        ("sts-assumerole-denied", envelope(api_call("sts.amazonaws.com", "AssumeRole", agent, read_only=True,
+                                                    error=denied)), {"sts"}),
+        ("sts-webidentity-denied", envelope(api_call(
+            "sts.amazonaws.com", "AssumeRoleWithWebIdentity",
+            {"type": "WebIdentityUser", "principalId": "token.actions.githubusercontent.com:sts.amazonaws.com:"
+             "repo:abt/infra:ref:refs/heads/main", "userName": "repo:abt/infra:ref:refs/heads/main",
+             "identityProvider": "token.actions.githubusercontent.com"}, read_only=True,
+            error=("InvalidIdentityToken", "Incorrect token audience"), region="eu-west-1")), {"sts"}),
+        ("sts-assumerole-success-reaches-nobody", envelope(api_call(
+            "sts.amazonaws.com", "AssumeRole", ci, read_only=True,
+            request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/terraform-deploy", "roleSessionName": "tf"},
+            response={"assumedRoleUser": {"arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/terraform-deploy/tf"}})),
+         set()),
+        ("sts-getcalleridentity-denied-is-not-sts", envelope(api_call(
+            "sts.amazonaws.com", "GetCallerIdentity", ci, read_only=True, error=("AccessDenied", "denied"))), set()),
+        # ssm: decrypting reads and deletions only
+        ("ssm-getparameter-decrypt", envelope(api_call("ssm.amazonaws.com", "GetParameter", agent, read_only=True,
+                                                       request={"name": SECRET, "withDecryption": True})), {"ssm"}),
+        ("ssm-getparameters-decrypt", envelope(api_call("ssm.amazonaws.com", "GetParameters", ci, read_only=True,
+                                                        request={"names": [SECRET], "withDecryption": True})),
+         {"ssm"}),
+        ("ssm-bypath-decrypt", envelope(api_call("ssm.amazonaws.com", "GetParametersByPath", ci, read_only=True,
+                                                 request={"path": "/paperclip-app", "recursive": True,
+                                                          "withDecryption": True})), {"ssm"}),
+        ("ssm-history-decrypt", envelope(api_call("ssm.amazonaws.com", "GetParameterHistory", ci, read_only=True,
+                                                  request={"name": SECRET, "withDecryption": True})), {"ssm"}),
+        ("ssm-getparameter-no-decrypt", envelope(api_call("ssm.amazonaws.com", "GetParameter", ci, read_only=True,
+                                                          request={"name": SECRET, "withDecryption": False})), set()),
+        ("ssm-getparameter-plain", envelope(api_call("ssm.amazonaws.com", "GetParameter", ci, read_only=True,
+                                                     request={"name": "/app/region"})), set()),
+        ("ssm-deleteparameter", envelope(api_call("ssm.amazonaws.com", "DeleteParameter", admin, read_only=False,
+                                                  request={"name": SECRET})), {"ssm", "writes"}),
+        ("ssm-deleteparameters", envelope(api_call("ssm.amazonaws.com", "DeleteParameters", admin, read_only=False,
+                                                   request={"names": [SECRET]},
+                                                   response={"deletedParameters": [SECRET],
+                                                             "invalidParameters": []})), {"ssm", "writes"}),
+        ("ssm-putparameter-is-not-ssm", envelope(api_call("ssm.amazonaws.com", "PutParameter", admin,
+                                                          read_only=False, request={"name": SECRET, "type":
+                                                                                   "SecureString",
+                                                                                   "overwrite": True},
+                                                          response={"version": 2, "tier": "Standard"})),
+         {"writes"}),
+        # signin: every ConsoleLogin, whoever it is
+        ("signin-ci-user", envelope(console_login(ci, success=True)), {"signin", "writes"}),
+        ("signin-sso-federated", envelope(console_login(admin, success=True, mfa=True)), {"signin", "writes"}),
+        ("signin-hidden-user-failure", envelope(hidden_user_login_failure()), {"signin", "writes"}),
+        # writes: any successful or failed write by anyone; never read-only calls
+        ("writes-ec2-createtags", envelope(api_call("ec2.amazonaws.com", "CreateTags", admin, read_only=False,
+                                                    request={"resourcesSet": {"items": [{"resourceId": "i-0abc"}]}},
+                                                    response={"_return": True})), {"writes"}),
+        ("writes-read-only-describe", envelope(api_call("ec2.amazonaws.com", "DescribeInstances", ci,
+                                                        read_only=True)), set()),
+        # not CloudTrail at all, or not from AWS
+        ("ec2-state-change", {"version": "0", "id": str(uuid.uuid4()), "detail-type":
+                              "EC2 Instance State-change Notification", "source": "aws.ec2", "account": ACCOUNT,
+                              "time": "2026-11-20T10:01:02Z", "region": "us-east-1",
+                              "resources": [f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0abc"],
+                              "detail": {"instance-id": "i-0abc", "state": "running"}}, set()),
+        ("forged-custom-source-root", envelope(api_call("s3.amazonaws.com", "CreateBucket", root(), read_only=False),
+                                               source="acme.forged"), set()),
+    ]
+
+
+# Expected families for the shared AWS/public samples (read, never copied). Old sample records
+# carry no readOnly field, so the writes family (readOnly: false) does not see them.
+SAMPLE_EXPECTATIONS: dict[str, set[str]] = {
+    "awsdoc-cwe-apicall-root-s3-createbucket.json": {"root"},
+    "awsdoc-cwe-signin-root-consolelogin.json": {"root", "signin"},
+    "curbengh-apicall-sts-getcalleridentity-sso.json": set(),
+    "groovy-root-console-modifyimageattribute-private.json": {"root"},
+    "groovy-root-console-modifyimageattribute-public.json": {"root"},
+    "kintail-api-lookupevents.json": set(),
+    "kintail-api-testeventpattern.json": set(),
+    "kintail-console-consolelogin.json": {"signin"},
+}

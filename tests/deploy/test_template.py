@@ -1,0 +1,240 @@
+"""The packaged CloudFormation template: rules, state, retries, DLQ, encryption, IAM, API auth."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.incidents.dynamodb import table_definition
+from .conftest import ALL_EVENTS, Packaged
+
+API_CALL = "AWS API Call via CloudTrail"
+# family → (the narrow pattern intended, the rule state it needs). This table is the spec.
+EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
+    "root": ({"source": [{"prefix": "aws."}], "detail": {"userIdentity": {"type": ["Root"]}}}, ALL_EVENTS),
+    "iam": ({"source": ["aws.iam"], "detail-type": [API_CALL], "detail": {
+        "eventSource": ["iam.amazonaws.com"],
+        "eventName": ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile"]}},
+        "ENABLED"),
+    "sts": ({"source": ["aws.sts"], "detail-type": [API_CALL], "detail": {
+        "eventSource": ["sts.amazonaws.com"], "eventName": [{"prefix": "AssumeRole"}],
+        "errorCode": [{"exists": True}]}}, ALL_EVENTS),
+    "ssm": ({"source": ["aws.ssm"], "detail-type": [API_CALL], "detail": {
+        "eventSource": ["ssm.amazonaws.com"], "$or": [
+            {"eventName": ["GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"],
+             "requestParameters": {"withDecryption": [True]}},
+            {"eventName": ["DeleteParameter", "DeleteParameters"]}]}}, ALL_EVENTS),
+    "signin": ({"source": ["aws.signin"], "detail": {"eventName": ["ConsoleLogin"]}}, ALL_EVENTS),
+    "writes": ({"source": [{"prefix": "aws."}], "detail": {"readOnly": [False]}}, "ENABLED"),
+}
+DATA_ACTION = re.compile(r"^(dynamodb|sns|kms|sqs):|^ssm:GetParameter", re.IGNORECASE)
+DLQ_ARN = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+
+
+def family_event(pkg: Packaged, family: str) -> dict[str, Any]:
+    function_id = family.capitalize()
+    events = pkg.resources[function_id]["Properties"]["Events"]
+    assert list(events) == [f"{function_id}Event"]
+    return events[f"{function_id}Event"]
+
+
+def role_policies(pkg: Packaged) -> dict[str, list[dict[str, Any]]]:
+    """Role id → its Allow statements (all inline policies)."""
+    out = {}
+    for role_id, role in pkg.of_type("AWS::IAM::Role").items():
+        out[role_id] = [s for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]
+                        if s["Effect"] == "Allow"]
+    return out
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def actions_of(statements: list[dict[str, Any]]) -> set[str]:
+    return {a for s in statements for a in as_list(s["Action"])}
+
+
+@pytest.mark.parametrize("family", sorted(EXPECTED))
+def test_every_family_has_its_narrow_pattern_and_state(prod: Packaged, family: str) -> None:
+    pattern, state = EXPECTED[family]
+    event = family_event(prod, family)
+    assert event["Type"] == "EventBridgeRule"  # SAM's CloudWatchEvent cannot carry retry/DLQ
+    assert event["Properties"]["Pattern"] == pattern
+    assert event["Properties"]["State"] == state
+    assert event["Properties"]["RuleName"] == f"trailwarden-prod-{family}"
+
+
+def test_read_only_families_receive_read_only_events(prod: Packaged) -> None:
+    for family in ("root", "sts", "ssm"):
+        assert family_event(prod, family)["Properties"]["State"] == ALL_EVENTS
+
+
+def test_every_rule_has_retry_policy_and_dead_letter_queue(prod: Packaged) -> None:
+    rules = prod.rules()
+    assert len(rules) == len(EXPECTED) + 1  # + the daily audit schedule
+    for event_id, (_, event) in rules.items():
+        props = event["Properties"]
+        assert props["DeadLetterConfig"] == {"Arn": DLQ_ARN}, event_id
+        retry = props["RetryPolicy"]
+        assert 0 < retry["MaximumRetryAttempts"] <= 185 and 60 <= retry["MaximumEventAgeInSeconds"] <= 86400
+
+
+def test_dead_letter_queue_is_encrypted_and_accepts_every_rule(prod: Packaged) -> None:
+    queue = prod.resources["DeadLetterQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    (policy,) = prod.of_type("AWS::SQS::QueuePolicy").values()
+    (allow,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
+    sources = [arn["Fn::Sub"].rsplit("/", 1)[1] for arn in allow["Condition"]["ArnEquals"]["aws:SourceArn"]]
+    names = [e["Properties"].get("RuleName") or e["Properties"].get("Name") for _, e in prod.rules().values()]
+    assert sorted(sources) == sorted(names)
+
+
+def test_async_invocations_fail_into_the_dead_letter_queue(prod: Packaged) -> None:
+    for function_id, function in prod.functions().items():
+        config = function["Properties"].get("EventInvokeConfig")
+        if function_id == "APIHandler":
+            assert config is None  # API Gateway invokes synchronously
+            continue
+        assert config["DestinationConfig"]["OnFailure"] == {"Type": "SQS", "Destination": DLQ_ARN}, function_id
+        assert config["MaximumRetryAttempts"] == 2
+
+
+def test_topic_is_encrypted_with_a_rotated_customer_key(prod: Packaged) -> None:
+    topic = prod.resources["AlertsTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": ["TrailwardenKey", "Arn"]}
+    key = prod.resources["TrailwardenKey"]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+
+
+def test_table_has_pitr_sse_ttl_and_is_retained_in_prod(prod: Packaged, dev: Packaged) -> None:
+    table = prod.resources["IncidentsTable"]
+    props = table["Properties"]
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["DeletionPolicy"] == "Retain" and props["DeletionProtectionEnabled"] is True
+    assert dev.resources["IncidentsTable"]["DeletionPolicy"] == "Delete"
+
+
+@pytest.mark.parametrize("stage", ["prod", "dev"])
+def test_template_table_matches_table_definition(request: pytest.FixtureRequest, stage: str) -> None:
+    pkg: Packaged = request.getfixturevalue(stage)
+    props = pkg.resources["IncidentsTable"]["Properties"]
+    expected = table_definition(f"trailwarden-{stage}-incidents")
+    assert props["TableName"] == expected["TableName"]
+    for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode"):
+        assert props[key] == expected[key], key
+
+
+def test_data_actions_never_have_a_star_resource(prod: Packaged) -> None:
+    checked = 0
+    for role_id, statements in role_policies(prod).items():
+        for statement in statements:
+            actions = as_list(statement["Action"])
+            assert not any(a.endswith("*") for a in actions), (role_id, actions)
+            if any(DATA_ACTION.search(a) for a in actions):
+                checked += 1
+                assert "*" not in as_list(statement["Resource"]), (role_id, statement.get("Sid"))
+    assert checked > 0
+
+
+def test_role_policies_are_resolved_by_cloudformation(prod: Packaged) -> None:
+    """Every placeholder of the policy files sits inside Fn::Sub, none reaches IAM verbatim."""
+
+    def raw_strings(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return [] if "Fn::Sub" in node else [s for v in node.values() for s in raw_strings(v)]
+        if isinstance(node, list):
+            return [s for v in node for s in raw_strings(v)]
+        return [node] if isinstance(node, str) else []
+
+    for role_id, role in prod.of_type("AWS::IAM::Role").items():
+        assert not [s for s in raw_strings(role["Properties"]) if "${" in s], role_id
+
+
+def test_each_function_gets_only_what_it_needs(prod: Packaged) -> None:
+    policies = role_policies(prod)
+    api = actions_of(policies["ApiHandlerRole"])
+    assert {a for a in api if a.startswith("dynamodb:")} == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert not {a for a in api if a.split(":")[0] in {"sns", "ssm", "kms", "iam", "sqs"}}
+    for role_id, statements in policies.items():
+        actions = actions_of(statements)
+        # the incident log is append-only for Lambda: only TTL (and an operator) deletes
+        assert not actions & {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"}, role_id
+        # the monitor never reads the secrets it guards: only the webhook parameter
+        for statement in statements:
+            if "ssm:GetParameter" in as_list(statement["Action"]):
+                assert statement["Resource"]["Fn::Sub"].endswith(":parameter${SlackWebhookParameterName}")
+        if any(a.startswith("iam:") for a in actions):
+            assert role_id == "DailyAuditRole"
+
+
+def test_kms_use_is_bound_to_the_service(prod: Packaged) -> None:
+    for role_id, statements in role_policies(prod).items():
+        for statement in statements:
+            if any(a.startswith("kms:") for a in as_list(statement["Action"])):
+                via = statement["Condition"]["StringEquals"]["kms:ViaService"]["Fn::Sub"]
+                assert via in {"sns.${AWS::Region}.amazonaws.com", "ssm.${AWS::Region}.amazonaws.com"}, role_id
+
+
+def test_auditor_role_may_only_invoke_the_get_incidents_routes(prod: Packaged) -> None:
+    (policy,) = prod.resources["AuditorRole"]["Properties"]["Policies"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Action"] == "execute-api:Invoke"
+    paths = sorted(r["Fn::Sub"].split("${RestAPI}")[1] for r in statement["Resource"])
+    assert paths == ["/api/GET/incidents", "/api/GET/incidents/*"]
+
+
+def test_iam_authorization_on_every_api_route(prod: Packaged) -> None:
+    body = prod.resources["RestAPI"]["Properties"]["DefinitionBody"]
+    assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+    operations = [(path, method, op) for path, item in body["paths"].items() for method, op in item.items()]
+    assert {(p, m) for p, m, _ in operations} == {("/incidents", "get"), ("/incidents/{incident_id}", "get")}
+    for path, method, op in operations:
+        assert op.get("security") == [{"sigv4": []}], (path, method)
+
+
+def test_functions_read_resource_names_from_the_template(prod: Packaged) -> None:
+    for function_id, function in prod.functions().items():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["TRAILWARDEN_TABLE"] == {"Ref": "IncidentsTable"}, function_id
+        assert env["TRAILWARDEN_TOPIC_ARN"] == {"Ref": "AlertsTopic"}, function_id
+        assert env["TRAILWARDEN_SLACK_WEBHOOK_PARAM"] == {"Ref": "SlackWebhookParameterName"}, function_id
+        assert env["TRAILWARDEN_STAGE"] == "prod"
+
+
+def test_writes_family_is_switched_per_stage(prod: Packaged, dev: Packaged) -> None:
+    assert "Writes" in prod.functions() and "Writes" not in dev.functions()
+    assert "WritesRole" not in dev.resources and "WritesLogGroup" not in dev.resources
+    assert set(prod.functions()) - set(dev.functions()) == {"Writes"}
+    names = {e["Properties"].get("RuleName") for _, e in dev.rules().values()}
+    assert "trailwarden-dev-writes" not in names
+
+
+@pytest.mark.parametrize("stage", ["prod", "dev"])
+def test_merge_only_patches_resources_chalice_generated(request: pytest.FixtureRequest, stage: str) -> None:
+    """A name drift between Chalice and the builder would leave a resource without a Type."""
+    pkg: Packaged = request.getfixturevalue(stage)
+    assert all("Type" in resource for resource in pkg.resources.values())
+    patched = {k for k, v in pkg.merge["Resources"].items() if "Type" not in v}
+    assert patched and patched <= set(pkg.resources)
+
+
+def test_cfn_lint_reports_no_errors(prod: Packaged, dev: Packaged) -> None:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    result = subprocess.run([str(cfn_lint), "--format", "json", str(prod.directory / "sam.json"),
+                             str(dev.directory / "sam.json")], capture_output=True, text=True, timeout=300)
+    findings = json.loads(result.stdout or "[]")
+    errors = [f for f in findings if f["Level"] == "Error"]
+    assert not errors, json.dumps(errors, indent=1)[:4000]
+    assert result.returncode in (0, 4, 8, 12), result.stderr  # bit 2 = errors; 4, 8 = warnings, info
