@@ -132,8 +132,11 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics(capture_cold_sta
 def _trace_and_count(event: Any, get_response: Callable[[Any], Any]) -> Any:
     """One X-Ray subsegment per invocation; failures are logged and counted, then re-raised
     so Lambda's retries and on-failure destination still see them."""
-    context = event.lambda_context if isinstance(event, Request) else getattr(event, "context", None)
+    is_api = isinstance(event, Request)
+    context = event.lambda_context if is_api else getattr(event, "context", None)
     name = getattr(context, "function_name", None) or SERVICE
+    if is_api:
+        metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=1)
     with _tracer().provider.in_subsegment(f"## {name}") as subsegment:
         subsegment.put_annotation(key="Service", value=SERVICE)
         try:
@@ -192,6 +195,7 @@ if WATCH_WRITES:
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="daily_audit", description="Trailwarden daily credential inventory")
 def daily_audit(event: CloudWatchEvent) -> dict[str, Any]:
+    metrics.add_metric(name="AuditRuns", unit=MetricUnit.Count, value=1)
     return runtime.run_scheduled_audit()
 
 
@@ -199,7 +203,9 @@ def daily_audit(event: CloudWatchEvent) -> dict[str, Any]:
 
 
 def _error(status: int, code: str, message: str) -> Response:
-    return Response(body={"error": code, "message": message}, status_code=status)
+    metrics.add_metric(name="ApiClientErrors", unit=MetricUnit.Count, value=1)
+    return Response(body={"error": code, "message": message}, status_code=status,
+                    headers={"Content-Type": "application/json"})
 
 
 @app.route("/incidents", methods=["GET"], authorizer=iam_authorizer)

@@ -24,10 +24,12 @@ from chalicelib.errors import DeliveryError, InputError
 from chalicelib.events import CloudTrailEvent, events_in
 from chalicelib.findings import Finding
 from chalicelib.identity.resolve import resolve_actor
+from chalicelib.incidents.keys import parse_ts
 from chalicelib.incidents.state import ALERTED, LAST_SEEN, StateStore
 from chalicelib.incidents.store import Incident, IncidentStore, RecordOutcome
 from chalicelib.notify import Notifier
 from chalicelib.notify.notifier import DeliveryReport
+from chalicelib.rotation import RotationLinker
 
 log = logging.getLogger(__name__)
 SEEN_INTERVAL = timedelta(hours=1)
@@ -77,6 +79,7 @@ class Monitor:
         self.state = state
         self.clock = clock
         self.account_names = {a.id: a.name for a in engine.model.spec.accounts}
+        self.rotation = RotationLinker(state) if state is not None else None
 
     def process_envelope(self, envelope: Any) -> ProcessResult:
         """Judge one EventBridge delivery; a malformed one is logged with its id and skipped."""
@@ -104,7 +107,12 @@ class Monitor:
         handled: list[Handled] = []
         failures: list[str] = []
         for finding in findings:
+            when = _finding_time(finding) or now
+            if self.rotation is not None:
+                finding = self.rotation.link(finding, when)
             outcome = self.store.record(finding, raw_event=raw_event, now=now)
+            if self.rotation is not None and outcome.status == "new":
+                self.rotation.remember(finding, outcome.incident.incident_id if outcome.incident else None, when)
             delivery = None
             if alert and self._should_alert(outcome):
                 try:
@@ -148,6 +156,8 @@ class Monitor:
 
 
 def _event_time(event: CloudTrailEvent) -> datetime | None:
-    from chalicelib.incidents.keys import parse_ts
-
     return parse_ts(event.event_time)
+
+
+def _finding_time(finding: Finding) -> datetime | None:
+    return parse_ts(finding.event_time)

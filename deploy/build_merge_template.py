@@ -51,7 +51,7 @@ HANDLER = (*BASE, "ReadIncidentLog", "WriteIncidentLog", "PublishAlerts", "Encry
            "ReadSlackWebhook", "DecryptSlackWebhookViaSsm", "SendFailedInvocations")
 GRANTS = {
     "event": HANDLER,
-    "audit": (*HANDLER, "ListInventory", "ReadInventoryUsers", "ReadInventoryRoles", "DescribeDeclaredSecrets"),
+    "audit": (*HANDLER, "ListInventory", "ReadInventoryUsers", "DescribeDeclaredSecrets"),
     "api": (*BASE, "ReadIncidentLog"),
 }
 

@@ -41,10 +41,12 @@ class IdentityModel:
         )
 
     def exists_in(self, principal: PrincipalSpec, account: str | None) -> bool:
-        """A principal without ``accounts`` exists in every declared account."""
-        if not principal.accounts or account is None:
+        """A principal without ``accounts`` exists in every account the model declares (not elsewhere)."""
+        if account is None:
             return True
-        return account in principal.accounts
+        if principal.accounts:
+            return account in principal.accounts
+        return not self.accounts or account in self.accounts
 
     def iam_user(self, name: str | None, account: str | None) -> PrincipalSpec | None:
         p = self.by_iam_user.get(name.casefold()) if name else None

@@ -17,6 +17,8 @@ HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 SSO_ROLE_PREFIX = "AWSReservedSSO_"
 INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 SERVICE_TYPES = frozenset({"AWSService", "AWSAccount"})
+# A typed caller whose call the console made "AWS Internal"-ly is still that caller (root use stays loud).
+PRINCIPAL_TYPES = frozenset({"Root", "IAMUser", "AssumedRole", "FederatedUser", "WebIdentityUser"})
 
 # Observed auth methods.
 ROOT, ACCESS_KEY, CONSOLE, SSO, INSTANCE_PROFILE, ROLE, OIDC = (
@@ -144,7 +146,8 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel) -> Actor:
     account = (v if v.__class__ is str and v else as_str(v)) or event.account
     invoked = ui.get("invokedBy")
     if event.event_type == "AwsServiceEvent" or kind in SERVICE_TYPES or (kind is None and invoked) \
-            or (invoked if invoked.__class__ is str else as_str(invoked)) == "AWS Internal":
+            or (kind not in PRINCIPAL_TYPES
+                and (invoked if invoked.__class__ is str else as_str(invoked)) == "AWS Internal"):
         return _actor("service", SERVICE, as_str(ui.get("arn")), account,
                       as_str(invoked) or as_str(ui.get("principalId")))
     if kind == "AssumedRole":

@@ -124,21 +124,33 @@ class ChainEntry:
 
 @dataclass(frozen=True)
 class StoredIncident:
-    """An incident as read back for verification.
+    """What verify and purge need of a stored incident: its digest, not its (large) content.
 
-    ``incident`` is ``None`` when the stored row/item no longer parses (itself tampering).
+    ``content_hash`` is ``None`` when the stored row/item no longer parses (itself tampering).
     ``index_ok`` is False when a backend's derived index columns/attributes (principal key,
     severity rank, GSI keys) disagree with the content: editing those would hide an
     incident from auditors' queries without touching the hashed content.
     """
 
     incident_id: str
-    incident: Incident | None
+    content_hash: str | None
+    seq: int = 0
+    hash: str = ""
+    last_seen: str = ""
     index_ok: bool = True
 
-    @property
-    def claimed_seq(self) -> int:
-        return self.incident.seq if self.incident is not None else 0
+    @classmethod
+    def of(cls, incident_id: str, incident: Incident | None, index_ok: bool = True) -> StoredIncident:
+        if incident is None:
+            return cls(incident_id, None, index_ok=False)
+        return cls(
+            incident_id=incident.incident_id,
+            content_hash=content_hash(incident),
+            seq=incident.seq,
+            hash=incident.hash,
+            last_seen=format_ts(incident.last_seen),
+            index_ok=index_ok,
+        )
 
 
 @dataclass
@@ -161,12 +173,12 @@ def _owner_of_missing(
     prev_hash: str, seq: int, target_hash: str | None, stored: dict[str, StoredIncident]
 ) -> str | None:
     """Whose entry was at ``seq``: the incident whose current content re-creates the link."""
-    readable = [s.incident for s in stored.values() if s.incident is not None]
-    claimed = [i for i in readable if i.seq == seq]
+    readable = [s for s in stored.values() if s.content_hash is not None]
+    claimed = [s for s in readable if s.seq == seq]
     if target_hash is not None:
-        for incident in claimed + [i for i in readable if i.seq != seq]:
-            if link_hash(prev_hash, content_hash(incident), seq, incident.incident_id) == target_hash:
-                return incident.incident_id
+        for item in claimed + [s for s in readable if s.seq != seq]:
+            if link_hash(prev_hash, item.content_hash or "", seq, item.incident_id) == target_hash:
+                return item.incident_id
     return claimed[0].incident_id if claimed else None
 
 
@@ -239,21 +251,21 @@ def verify_chain(
                     entry.seq, incident_id,
                     f"incident {incident_id} was removed (chain entry seq {entry.seq} records it)",
                 )  # fmt: skip
-        elif item.incident is None or not item.index_ok or content_hash(item.incident) != entry.content_hash:
+        elif item.content_hash is None or not item.index_ok or item.content_hash != entry.content_hash:
             problems.add(
                 entry.seq, incident_id,
                 f"incident {incident_id} was altered: it no longer matches chain entry seq {entry.seq}",
             )  # fmt: skip
-        elif (item.incident.seq, item.incident.hash) != (entry.seq, entry.hash):
+        elif (item.seq, item.hash) != (entry.seq, entry.hash):
             problems.add(
                 entry.seq, incident_id,
-                f"incident {incident_id} claims chain entry seq {item.incident.seq}, "
+                f"incident {incident_id} claims chain entry seq {item.seq}, "
                 f"but its latest entry is seq {entry.seq}",
             )  # fmt: skip
     for incident_id, item in stored.items():
         if incident_id not in latest:
             problems.add(
-                item.claimed_seq, incident_id,
+                item.seq, incident_id,
                 f"incident {incident_id} has no chain entry: inserted outside the log, or its entry was removed",
             )  # fmt: skip
 

@@ -22,7 +22,7 @@ from chalicelib.errors import ChainConflict, StoreError
 from chalicelib.findings import Finding
 from chalicelib.incidents.chain import ChainEntry, ChainHead, StoredIncident, verify_chain
 from chalicelib.incidents.grouping import DEFAULT_GROUP_WINDOW, GroupPolicy, RecordPlan, new_incident_id, plan_record
-from chalicelib.incidents.keys import format_ts, now_utc, utc
+from chalicelib.incidents.keys import now_utc, utc
 from chalicelib.incidents.retention import IncidentMeta, PurgePlan, plan_purge
 from chalicelib.incidents.store import Incident, IncidentStore, RecordOutcome, VerifyReport
 
@@ -144,8 +144,8 @@ class ChainedStore(IncidentStore):
             head = session.head()
             metas = {
                 s.incident_id: (
-                    IncidentMeta(format_ts(s.incident.last_seen), s.incident.seq)
-                    if s.incident is not None
+                    IncidentMeta(s.last_seen, s.seq)
+                    if s.content_hash is not None
                     else IncidentMeta("~", -1)  # unreadable: never due, so purge stops before it
                 )
                 for s in session.stored_incidents()

@@ -46,6 +46,7 @@ from chalicelib.incidents.dynamodb_schema import (
     group_pk,
     incident_item,
     incident_pk,
+    parse_incident,
     serialize,
     stored_incident,
     table_definition,
@@ -295,10 +296,10 @@ class DynamoDBIncidentStore(ChainedStore):
         item = self._get({"pk": incident_pk(incident_id), "sk": INCIDENT_SK})
         if item is None:
             return None
-        stored = stored_incident(item)
-        if stored.incident is None:
+        _, incident, _ = parse_incident(item)
+        if incident is None:
             raise StoreError(f"incident {incident_id} is unreadable (run verify)", location=self.table_name)
-        return stored.incident
+        return incident
 
     def query(self, query: IncidentQuery) -> Page:
         head = self._get(_HEAD_KEY) or {}

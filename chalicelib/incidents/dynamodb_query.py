@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.incidents.dynamodb_schema import RANGE_ATTRIBUTE, deserialize, stored_incident, value
+from chalicelib.incidents.dynamodb_schema import RANGE_ATTRIBUTE, deserialize, parse_incident, value
 from chalicelib.incidents.keys import format_ts, is_role_arn, month_of, months_descending, principal_key
 from chalicelib.incidents.paging import decode_token, encode_token
 from chalicelib.incidents.store import Incident, IncidentQuery, Page
@@ -125,8 +125,8 @@ def run_query(client: Any, table: str, query: IncidentQuery, months: tuple[str, 
             break
     incidents: list[Incident] = []
     for item in items[: query.limit]:
-        stored = stored_incident(item)
-        if stored.incident is not None:
-            incidents.append(stored.incident)
+        _, incident, _ = parse_incident(item)
+        if incident is not None:  # an unreadable item is verify's to report, not a query's
+            incidents.append(incident)
     token = encode_token(items[query.limit - 1][RANGE_ATTRIBUTE]) if len(items) > query.limit else None
     return Page(items=tuple(incidents), next_token=token)

@@ -168,18 +168,25 @@ def incident_item(incident: Incident, expires_at: int | None) -> dict[str, Any]:
     return item
 
 
-def stored_incident(item: dict[str, Any]) -> StoredIncident:
-    """A plain (deserialised) incident item as verify sees it."""
+def parse_incident(item: dict[str, Any]) -> tuple[str, Incident | None, bool]:
+    """(id, incident or None if the item no longer parses, whether its GSI keys agree)."""
     incident_id = str(item.get("incident_id") or str(item.get("pk", "")).removeprefix("INC#"))
     try:
         incident = Incident.from_dict({k: v for k, v in item.items() if k not in _BOOKKEEPING})
     except (TrailwardenError, ValueError, TypeError, KeyError):
-        return StoredIncident(incident_id, None, False)
+        return incident_id, None, False
     expected = index_attributes(incident)
-    index_ok = item.get("pk") == incident_pk(incident.incident_id) and all(
-        item.get(name) == expected.get(name) for name in _DERIVED
+    index_ok = (
+        item.get("pk") == incident_pk(incident.incident_id)
+        and item.get("severity") == incident.severity.label
+        and all(item.get(name) == expected.get(name) for name in _DERIVED)
     )
-    return StoredIncident(incident.incident_id, incident, index_ok and item.get("severity") == incident.severity.label)
+    return incident.incident_id, incident, index_ok
+
+
+def stored_incident(item: dict[str, Any]) -> StoredIncident:
+    """A plain (deserialised) incident item as verify sees it."""
+    return StoredIncident.of(*parse_incident(item))
 
 
 def entry_item(entry: ChainEntry) -> dict[str, Any]:

@@ -86,29 +86,29 @@ def _row_values(incident: Incident, expires_at: int | None) -> dict[str, Any]:
     return row
 
 
-def _stored(row: sqlite3.Row) -> StoredIncident:
-    """A row as verify sees it; a row edited until it no longer parses comes back unreadable."""
+def _parse(row: sqlite3.Row) -> tuple[str, Incident | None, bool]:
+    """(id, incident or None if the row no longer parses, whether derived columns agree)."""
     try:
         data = {c: (json.loads(row[c]) if c in _JSON_COLUMNS and row[c] is not None else row[c]) for c in _COLUMNS}
         incident = Incident.from_dict(data)
     except (TrailwardenError, ValueError, TypeError, KeyError) as exc:
         log.warning("incident %s is unreadable: %s", row["incident_id"], exc)
-        return StoredIncident(str(row["incident_id"]), None, False)
+        return str(row["incident_id"]), None, False
     index_ok = (
         row["principal_key"] == principal_key(incident.principal_arn)
         and row["severity_rank"] == int(incident.severity)
         and data["severity"] == incident.severity.label
     )
-    return StoredIncident(incident.incident_id, incident, index_ok)
+    return incident.incident_id, incident, index_ok
 
 
 def _incident(row: sqlite3.Row | None) -> Incident | None:
     if row is None:
         return None
-    stored = _stored(row)
-    if stored.incident is None:
-        raise StoreError(f"incident {stored.incident_id} is unreadable (run verify)")
-    return stored.incident
+    incident_id, incident, _ = _parse(row)
+    if incident is None:
+        raise StoreError(f"incident {incident_id} is unreadable (run verify)")
+    return incident
 
 
 def _entry(row: sqlite3.Row) -> ChainEntry:
@@ -186,7 +186,7 @@ class _Session:
 
     def stored_incidents(self) -> Iterator[StoredIncident]:
         for row in self.conn.execute("SELECT * FROM incidents"):
-            yield _stored(row)
+            yield StoredIncident.of(*_parse(row))
 
     def apply_purge(self, plan: PurgePlan) -> int:
         deleted = 0
@@ -264,15 +264,20 @@ class SQLiteIncidentStore(ChainedStore):
         return _incident(row)
 
     def query(self, query: IncidentQuery) -> Page:
-        where, args = self._where(query)
-        sql = f"SELECT * FROM incidents{' WHERE ' + ' AND '.join(where) if where else ''}"
-        sql += " ORDER BY first_seen DESC, incident_id DESC LIMIT ?"
+        sql, args = self.select(query)
         with self._lock:
-            rows = self._conn.execute(sql, (*args, query.limit + 1)).fetchall()
+            rows = self._conn.execute(sql, args).fetchall()
         items = tuple(i for i in (_incident(r) for r in rows[: query.limit]) if i is not None)
         more = len(rows) > query.limit
         token = encode_token(sort_key(format_ts(items[-1].first_seen), items[-1].incident_id)) if more else None
         return Page(items=items, next_token=token)
+
+    @classmethod
+    def select(cls, query: IncidentQuery) -> tuple[str, tuple[Any, ...]]:
+        """The SQL for one page (one row more than the limit, to know if there is a next page)."""
+        where, args = cls._where(query)
+        sql = f"SELECT * FROM incidents{' WHERE ' + ' AND '.join(where) if where else ''}"
+        return sql + " ORDER BY first_seen DESC, incident_id DESC LIMIT ?", (*args, query.limit + 1)
 
     @staticmethod
     def _where(query: IncidentQuery) -> tuple[list[str], list[Any]]:

@@ -6,6 +6,8 @@ principals act, and it is not evidence. Two kinds are kept, both as (kind, name)
 * ``alerted``: an incident's alert went out. The monitor alerts a ``new`` incident, and on a
   Lambda retry (the record already stored, the alert failed) it alerts any incident that is
   not yet marked, so a failed delivery is retried rather than lost.
+* ``revoked`` / ``key-created``: a declared credential's revocation or new key, with a note
+  (masked key, incident id), so the other half of a rotation within the hour is linked.
 * ``last-seen``: when a declared principal last acted. Written at most once per principal
   per ``min_interval`` (one conditional write per hour), read by the daily silence check.
 
@@ -26,14 +28,16 @@ from chalicelib.incidents.keys import format_ts, parse_ts, utc
 
 ALERTED = "alerted"
 LAST_SEEN = "last-seen"
-CLOSED = "closed"
+REVOKED = "revoked"
+KEY_CREATED = "key-created"
 
 
 class StateStore(ABC):
     def __init__(self) -> None:
         self._recent: dict[tuple[str, str], datetime] = {}
 
-    def touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None = None) -> bool:
+    def touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None = None,
+              note: str | None = None) -> bool:
         """Record ``when``; with ``min_interval`` only if the stored time is that much older.
 
         ``min_interval=None`` writes only when nothing is stored yet (a once-only marker).
@@ -43,23 +47,33 @@ class StateStore(ABC):
         cached = self._recent.get((kind, name))
         if cached is not None and (min_interval is None or when - cached < min_interval):
             return False
-        wrote = self._touch(kind, name, when, min_interval)
+        wrote = self._touch(kind, name, when, min_interval, note)
         if wrote or min_interval is None:
             self._recent[(kind, name)] = when
         return wrote
 
     def get(self, kind: str, name: str) -> datetime | None:
-        return self.all(kind).get(name)
+        entry = self.entry(kind, name)
+        return entry[0] if entry else None
+
+    def all(self, kind: str) -> dict[str, datetime]:
+        return {name: at for name, (at, _) in self.entries(kind).items()}
+
+    def entry(self, kind: str, name: str) -> tuple[datetime, str | None] | None:
+        return self.entries(kind).get(name)
 
     @abstractmethod
-    def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None) -> bool: ...
+    def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None,
+               note: str | None) -> bool: ...
 
     @abstractmethod
-    def all(self, kind: str) -> dict[str, datetime]: ...
+    def entries(self, kind: str) -> dict[str, tuple[datetime, str | None]]:
+        """Every (name → (time, note)) of one kind."""
 
 
 class SQLiteStateStore(StateStore):
-    _SCHEMA = "CREATE TABLE IF NOT EXISTS state (kind TEXT, name TEXT, at TEXT NOT NULL, PRIMARY KEY (kind, name))"
+    _SCHEMA = ("CREATE TABLE IF NOT EXISTS state (kind TEXT, name TEXT, at TEXT NOT NULL, note TEXT, "
+               "PRIMARY KEY (kind, name))")
 
     def __init__(self, path: str) -> None:
         super().__init__()
@@ -67,22 +81,23 @@ class SQLiteStateStore(StateStore):
         self._lock = threading.Lock()
         self._db.execute(self._SCHEMA)
 
-    def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None) -> bool:
+    def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None,
+               note: str | None) -> bool:
         at = format_ts(when)
         with self._lock:
             if min_interval is None:
-                cur = self._db.execute("INSERT OR IGNORE INTO state VALUES (?, ?, ?)", (kind, name, at))
+                cur = self._db.execute("INSERT OR IGNORE INTO state VALUES (?, ?, ?, ?)", (kind, name, at, note))
             else:
                 cutoff = format_ts(when - min_interval)
                 cur = self._db.execute(
-                    "INSERT INTO state VALUES (?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET at = excluded.at "
-                    "WHERE state.at <= ?", (kind, name, at, cutoff))
+                    "INSERT INTO state VALUES (?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET at = excluded.at, "
+                    "note = excluded.note WHERE state.at <= ?", (kind, name, at, note, cutoff))
             return cur.rowcount > 0
 
-    def all(self, kind: str) -> dict[str, datetime]:
+    def entries(self, kind: str) -> dict[str, tuple[datetime, str | None]]:
         with self._lock:
-            rows = self._db.execute("SELECT name, at FROM state WHERE kind = ?", (kind,)).fetchall()
-        return {name: parse_ts(at) for name, at in rows if parse_ts(at) is not None}  # type: ignore[misc]
+            rows = self._db.execute("SELECT name, at, note FROM state WHERE kind = ?", (kind,)).fetchall()
+        return {name: (parse_ts(at), note) for name, at, note in rows if parse_ts(at) is not None}  # type: ignore[misc]
 
 
 class DynamoDBStateStore(StateStore):
@@ -100,7 +115,8 @@ class DynamoDBStateStore(StateStore):
             self._client = boto3.client("dynamodb", config=Config(retries={"mode": "standard"}))
         return self._client
 
-    def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None) -> bool:
+    def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None,
+               note: str | None) -> bool:
         condition = "attribute_not_exists(pk)"
         values: dict[str, Any] = {}
         if min_interval is not None:
@@ -109,7 +125,8 @@ class DynamoDBStateStore(StateStore):
         try:
             self.client.put_item(
                 TableName=self.table,
-                Item={"pk": {"S": f"STATE#{kind}"}, "sk": {"S": name}, "at": {"S": format_ts(when)}},
+                Item={"pk": {"S": f"STATE#{kind}"}, "sk": {"S": name}, "at": {"S": format_ts(when)},
+                      **({"note": {"S": note}} if note else {})},
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#at": "at"} if values else {},
                 **({"ExpressionAttributeValues": values} if values else {}),
@@ -120,8 +137,8 @@ class DynamoDBStateStore(StateStore):
             raise StoreError(f"cannot write state {kind}/{name}: {err}", f"dynamodb://{self.table}") from None
         return True
 
-    def all(self, kind: str) -> dict[str, datetime]:
-        out: dict[str, datetime] = {}
+    def entries(self, kind: str) -> dict[str, tuple[datetime, str | None]]:
+        out: dict[str, tuple[datetime, str | None]] = {}
         pages = self.client.get_paginator("query").paginate(
             TableName=self.table, KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": f"STATE#{kind}"}})
@@ -129,7 +146,7 @@ class DynamoDBStateStore(StateStore):
             for item in page.get("Items", []):
                 at = parse_ts(item.get("at", {}).get("S"))
                 if at is not None:
-                    out[item["sk"]["S"]] = at
+                    out[item["sk"]["S"]] = (at, item.get("note", {}).get("S"))
         return out
 
 

@@ -6,7 +6,6 @@ from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.rules.registry import register
 
-
 # Root can also fail to sign in through an external IdP directory (same signin source).
 SIGNIN_EVENTS = frozenset({"ConsoleLogin", "ExternalIdPDirectoryLogin"})
 

@@ -31,7 +31,8 @@ class SecretReadUndeclared(Rule):
     id = "secret-read-undeclared"
     severity = Severity.HIGH
     title = "Declared secret read by a non-reader"
-    event_names = frozenset({"GetParameter", "GetParameters", "GetParametersByPath"})
+    # GetParameterHistory with decryption returns current and past plaintext values too.
+    event_names = frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"})
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"
     runbook = (
         "A secret's plaintext went to a principal the model does not list as a reader. If the read "

@@ -216,6 +216,10 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
         ("signin-ci-user", envelope(console_login(ci, success=True)), {"signin", "writes"}),
         ("signin-sso-federated", envelope(console_login(admin, success=True, mfa=True)), {"signin", "writes"}),
         ("signin-hidden-user-failure", envelope(hidden_user_login_failure()), {"signin", "writes"}),
+        ("signin-checkmfa-is-not-signin", envelope(api_call(  # shaped like AWS's own example: no readOnly
+            "signin.amazonaws.com", "CheckMfa", iam_user("anaya", key=""), read_only=None,
+            response={"CheckMfa": "Success"}, eventType="AwsConsoleSignIn",
+            additionalEventData={"MfaType": "U2F MFA"})), set()),
         # writes: any successful or failed write by anyone; never read-only calls
         ("writes-ec2-createtags", envelope(api_call("ec2.amazonaws.com", "CreateTags", admin, read_only=False,
                                                     request={"resourcesSet": {"items": [{"resourceId": "i-0abc"}]}},

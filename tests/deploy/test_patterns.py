@@ -97,7 +97,7 @@ def test_every_family_has_positive_and_negative_cases() -> None:
     reached = set().union(*(expected for _, _, expected in CASES))
     assert reached == families
     for family in families:
-        assert any(family not in expected and name.startswith(family) for name, _, expected in CASES), family
+        assert any(family not in expected and family in name for name, _, expected in CASES), family
 
 
 def test_read_only_events_need_the_all_events_state(bus: Bus) -> None:

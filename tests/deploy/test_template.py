@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.incidents.dynamodb import table_definition
+
 from .conftest import ALL_EVENTS, Packaged
 
 API_CALL = "AWS API Call via CloudTrail"

@@ -87,11 +87,6 @@ def test_record_without_identity_type_but_with_invoked_by_is_service_activity():
     assert a.is_service
 
 
-def test_aws_internal_caller_is_service_activity():
-    a = actor("role-session-call.json", userIdentity={"invokedBy": "AWS Internal"})
-    assert a.is_service
-
-
 def test_aws_account_caller_is_service_activity():
     a = actor("aws-service-caller.json", userIdentity={"type": "AWSAccount", "principalId": "AIDAZ7TW0OTHERACCT01",
                                                        "accountId": "402918375610", "invokedBy": DROP})
@@ -216,3 +211,21 @@ def test_eventbridge_detail_actor_resolves_like_a_bare_record():
 def test_malformed_user_identity_never_raises(garbage):
     a = actor("root-cli-call.json", userIdentity=garbage)
     assert a.principal is None
+
+
+def test_typeless_identity_invoked_by_aws_internal_is_service_activity():
+    a = actor("aws-service-event.json", userIdentity={"invokedBy": "AWS Internal"}, eventType="AwsApiCall")
+    assert a.is_service
+
+
+@pytest.mark.parametrize(("fixture", "kind"), [
+    ("root-console-session-call.json", "root"),
+    ("iam-user-console-session-call.json", "iam-user"),
+    ("role-session-call.json", "assumed-role"),
+])
+def test_real_principal_acting_through_the_console_as_aws_internal_is_still_that_principal(fixture, kind):
+    # Console pages call some APIs with invokedBy "AWS Internal"; the caller is still the user, role or root.
+    a = actor(fixture, userIdentity={"invokedBy": "AWS Internal"}, sourceIPAddress="AWS Internal",
+              userAgent="AWS Internal")
+    assert a.kind == kind
+    assert not a.is_service

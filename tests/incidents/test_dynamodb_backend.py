@@ -12,8 +12,8 @@ from chalicelib.incidents.dynamodb import DynamoDBIncidentStore, table_definitio
 from chalicelib.incidents.grouping import plan_record
 from chalicelib.incidents.keys import epoch
 
-from .conftest import TABLE, DynamoHarness
 from .factories import T0, at, make_finding
+from .harness import TABLE, DynamoHarness
 
 
 def test_table_definition_has_string_keys_four_gsis_and_on_demand_billing() -> None:
@@ -46,10 +46,10 @@ def expired(dynamo: DynamoHarness) -> tuple[DynamoDBIncidentStore, str]:
     """A 30-day log where TTL has deleted the first of two incidents."""
     store = dynamo.open(retention_days=30)
     gone = store.record(make_finding("e1")).incident
-    store.record(make_finding("e2", when=at(days=20)))
     assert gone is not None
+    store.record(make_finding("e2", when=at(days=20)))
     dynamo.delete_incident(gone.incident_id)
-    return store, gone.incident_id  # type: ignore[return-value]
+    return store, gone.incident_id
 
 
 def test_verify_treats_an_incident_deleted_by_ttl_after_it_expired_as_pruned(

@@ -15,8 +15,8 @@ from chalicelib.findings import Severity
 from chalicelib.incidents import IncidentQuery
 from chalicelib.incidents.dynamodb import DynamoDBIncidentStore
 
-from .conftest import TABLE, new_client
 from .factories import ACCOUNT, ROLE_ARN, SESSION_ARN, USER_ARN, at, make_finding
+from .harness import TABLE, new_client
 
 
 class ScanForbidden(AssertionError):

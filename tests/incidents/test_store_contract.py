@@ -5,27 +5,36 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from chalicelib.errors import ConfigError
 from chalicelib.findings import Severity
 from chalicelib.incidents import IncidentQuery, open_store
-from chalicelib.incidents.store import IncidentStore
+from chalicelib.incidents.dynamodb import DynamoDBIncidentStore
+from chalicelib.incidents.store import IncidentStore, RecordOutcome
 
 from .factories import ACCOUNT, ROLE_ARN, SESSION_ARN, USER_ARN, at, make_finding, raw_event
+from .harness import Harness
 
 OTHER_SESSION = SESSION_ARN.replace("i-0abc123", "i-0def456")
 OTHER_ROLE_SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/abt-app-instance-role/i-0aaa"
 
 
-def ids(store: IncidentStore, **criteria: object) -> list[str]:
-    return [i.incident_id for i in store.iter_all(IncidentQuery(limit=1000, **criteria))]  # type: ignore[arg-type]
+def ids(store: IncidentStore, **criteria: Any) -> list[str]:
+    return [i.incident_id for i in store.iter_all(IncidentQuery(limit=1000, **criteria))]
+
+
+def incident_id(outcome: RecordOutcome) -> str:
+    assert outcome.incident is not None
+    return outcome.incident.incident_id
 
 
 def record_three(store: IncidentStore) -> list[str]:
     """Three ungrouped incidents at seq 1, 2, 3; returns their ids in that order."""
-    return [store.record(make_finding(f"evt-{n}", when=at(n))).incident.incident_id for n in range(3)]  # type: ignore[union-attr]
+    return [incident_id(store.record(make_finding(f"evt-{n}", when=at(n)))) for n in range(3)]
 
 
 # -- idempotency -------------------------------------------------------------------------------
@@ -77,7 +86,7 @@ def test_the_same_event_twice_inside_a_group_does_not_bump_the_count(store: Inci
     assert again.incident is not None and again.incident.count == 2
 
 
-def test_a_grouped_finding_outside_the_window_opens_a_new_incident(harness) -> None:  # type: ignore[no-untyped-def]
+def test_a_grouped_finding_outside_the_window_opens_a_new_incident(harness: Harness) -> None:
     store = harness.open(group_window=timedelta(minutes=30))
     first = store.record(make_finding("evt-0", group_key="session-1"))
     inside = store.record(make_finding("evt-1", when=at(20), group_key="session-1"))
@@ -86,7 +95,7 @@ def test_a_grouped_finding_outside_the_window_opens_a_new_incident(harness) -> N
     assert len(ids(store)) == 2
 
 
-def test_a_per_rule_window_overrides_the_default(harness) -> None:  # type: ignore[no-untyped-def]
+def test_a_per_rule_window_overrides_the_default(harness: Harness) -> None:
     store = harness.open(group_window=timedelta(minutes=5), group_windows={"root-api-use": timedelta(hours=6)})
     store.record(make_finding("evt-0", group_key="session-1"))
     assert store.record(make_finding("evt-1", when=at(180), group_key="session-1")).status == "grouped"
@@ -111,8 +120,8 @@ def populated(store: IncidentStore) -> IncidentStore:
     return store
 
 
-def event_ids(store: IncidentStore, **criteria: object) -> list[str]:
-    return [i.event_id or "" for i in store.iter_all(IncidentQuery(limit=1000, **criteria))]  # type: ignore[arg-type]
+def event_ids(store: IncidentStore, **criteria: Any) -> list[str]:
+    return [i.event_id or "" for i in store.iter_all(IncidentQuery(limit=1000, **criteria))]
 
 
 def test_query_by_exact_principal_arn_matches_only_that_principal(populated: IncidentStore) -> None:
@@ -186,7 +195,7 @@ def test_verify_is_ok_on_a_clean_log_and_says_how_many_it_checked(store: Inciden
     assert report.first_bad_incident_id is None
 
 
-def test_verify_names_an_incident_whose_field_was_changed(harness, store: IncidentStore) -> None:  # type: ignore[no-untyped-def]
+def test_verify_names_an_incident_whose_field_was_changed(harness: Harness, store: IncidentStore) -> None:
     _, victim, _ = record_three(store)
     harness.set_field(victim, "title", "nothing to see here")
     report = store.verify()
@@ -195,13 +204,13 @@ def test_verify_names_an_incident_whose_field_was_changed(harness, store: Incide
     assert "altered" in (report.problem or "")
 
 
-def test_verify_names_an_incident_whose_index_key_was_changed(harness, store: IncidentStore) -> None:  # type: ignore[no-untyped-def]
+def test_verify_names_an_incident_whose_index_key_was_changed(harness: Harness, store: IncidentStore) -> None:
     _, victim, _ = record_three(store)
     harness.set_field(victim, "principal_key" if harness.name == "sqlite" else "g_principal", "arn:aws:iam::1:root")
     assert store.verify().first_bad_incident_id == victim
 
 
-def test_verify_names_a_deleted_incident(harness, store: IncidentStore) -> None:  # type: ignore[no-untyped-def]
+def test_verify_names_a_deleted_incident(harness: Harness, store: IncidentStore) -> None:
     _, victim, _ = record_three(store)
     harness.delete_incident(victim)
     report = store.verify()
@@ -209,7 +218,7 @@ def test_verify_names_a_deleted_incident(harness, store: IncidentStore) -> None:
     assert "removed" in (report.problem or "")
 
 
-def test_verify_names_the_incident_whose_chain_entry_was_deleted(harness, store: IncidentStore) -> None:  # type: ignore[no-untyped-def]
+def test_verify_names_the_incident_whose_chain_entry_was_deleted(harness: Harness, store: IncidentStore) -> None:
     _, victim, _ = record_three(store)
     harness.delete_entry(2)
     report = store.verify()
@@ -217,13 +226,15 @@ def test_verify_names_the_incident_whose_chain_entry_was_deleted(harness, store:
     assert "missing" in (report.problem or "")
 
 
-def test_verify_names_the_incident_whose_last_chain_entry_was_deleted(harness, store: IncidentStore) -> None:  # type: ignore[no-untyped-def]
+def test_verify_names_the_incident_whose_last_chain_entry_was_deleted(harness: Harness, store: IncidentStore) -> None:
     *_, victim = record_three(store)
     harness.delete_entry(3)
     assert store.verify().first_bad_incident_id == victim
 
 
-def test_verify_names_the_first_entry_out_of_order_when_entries_are_swapped(harness, store: IncidentStore) -> None:  # type: ignore[no-untyped-def]
+def test_verify_names_the_first_entry_out_of_order_when_entries_are_swapped(
+    harness: Harness, store: IncidentStore
+) -> None:
     *_, third = record_three(store)
     harness.swap_entries(2, 3)
     report = store.verify()
@@ -231,7 +242,7 @@ def test_verify_names_the_first_entry_out_of_order_when_entries_are_swapped(harn
     assert "inserted or reordered" in (report.problem or "")
 
 
-def test_verify_names_an_incident_inserted_without_a_chain_entry(harness, store: IncidentStore) -> None:  # type: ignore[no-untyped-def]
+def test_verify_names_an_incident_inserted_without_a_chain_entry(harness: Harness, store: IncidentStore) -> None:
     _, source, _ = record_three(store)
     harness.insert_copy(source, "inc-forged00000000000000000")
     report = store.verify()
@@ -240,7 +251,7 @@ def test_verify_names_an_incident_inserted_without_a_chain_entry(harness, store:
 
 
 # -- concurrency -------------------------------------------------------------------------------
-def test_two_writers_on_one_log_never_fork_the_chain(harness) -> None:  # type: ignore[no-untyped-def]
+def test_two_writers_on_one_log_never_fork_the_chain(harness: Harness) -> None:
     writers = [harness.open(), harness.open()]
     errors: list[BaseException] = []
 
@@ -278,7 +289,7 @@ def test_purge_deletes_old_incidents_and_verify_stays_ok(store: IncidentStore) -
     assert store.verify().ok
 
 
-def test_purge_keeps_a_surviving_incident_whose_older_entries_it_truncates(harness) -> None:  # type: ignore[no-untyped-def]
+def test_purge_keeps_a_surviving_incident_whose_older_entries_it_truncates(harness: Harness) -> None:
     store = harness.open(group_windows={"root-api-use": timedelta(days=500)})
     store.record(make_finding("survivor-0", when=at(days=-400), group_key="long-session"))
     store.record(make_finding("old-0", when=at(days=-399), rule="iam-delete-user"))
@@ -299,7 +310,7 @@ def test_purge_never_breaks_the_chain_to_delete_a_due_incident_recorded_after_a_
 
 
 # -- opening -----------------------------------------------------------------------------------
-def test_open_store_understands_sqlite_urls(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_open_store_understands_sqlite_urls(tmp_path: Path) -> None:
     memory = open_store("sqlite:///:memory:")
     assert memory.record(make_finding()).status == "new"
     on_disk = open_store(f"sqlite:///{tmp_path / 'log.db'}")
@@ -308,8 +319,8 @@ def test_open_store_understands_sqlite_urls(tmp_path) -> None:  # type: ignore[n
 
 def test_open_store_makes_no_aws_call_for_a_dynamodb_url() -> None:
     store = open_store("dynamodb://trailwarden-incidents", retention_days=30)
-    assert type(store).__name__ == "DynamoDBIncidentStore"
-    assert store._client is None  # type: ignore[attr-defined]
+    assert isinstance(store, DynamoDBIncidentStore)
+    assert (store.table_name, store._client) == ("trailwarden-incidents", None)
 
 
 @pytest.mark.parametrize("url", ["", "postgres://db/incidents", "sqlite://relative.db", "dynamodb://", "sqlite:///"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.findings import Severity
 
-from .conftest import DECLARED_ACCOUNT, DROP, finding, model_from, record
+from .conftest import DECLARED_ACCOUNT, DROP, finding, merge, model_from, record
 
 RULE = "identity-undeclared-principal"
 A = DECLARED_ACCOUNT
@@ -12,7 +12,8 @@ A = DECLARED_ACCOUNT
 
 def undeclared_user(**overrides):
     arn = f"arn:aws:iam::{A}:user/backup-script"
-    return record("iam-user-access-key-call.json", userIdentity={"arn": arn, "userName": "backup-script"}, **overrides)
+    return merge(record("iam-user-access-key-call.json", userIdentity={"arn": arn, "userName": "backup-script"}),
+                 overrides)
 
 
 def undeclared_role(role: str = "reporting-lambda", session: str = "reporting-lambda", path: str = "", **overrides):
@@ -21,7 +22,7 @@ def undeclared_role(role: str = "reporting-lambda", session: str = "reporting-la
         "principalId": f"AROAZ7TW0REPORTING001:{session}",
         "sessionContext": {"sessionIssuer": {"arn": f"arn:aws:iam::{A}:role/{path}{role}", "userName": role}},
     }
-    return record("role-session-call.json", userIdentity=ui, **overrides)
+    return merge(record("role-session-call.json", userIdentity=ui), overrides)
 
 
 def test_undeclared_iam_user_write_is_high():
@@ -139,3 +140,12 @@ def test_principal_declared_only_in_another_account_is_undeclared_here():
     f = finding(record("iam-user-access-key-call.json"), RULE, model)
     assert f is not None
     assert f.severity is Severity.HIGH
+
+
+def test_undeclared_role_writing_through_the_console_as_aws_internal_is_reported():
+    rec = undeclared_role(eventSource="lambda.amazonaws.com", eventName="CreateEventSourceMapping20150331",
+                          userIdentity={"invokedBy": "AWS Internal"}, sourceIPAddress="AWS Internal",
+                          userAgent="AWS Internal")
+    f = finding(rec, RULE)
+    assert f is not None
+    assert f.severity is Severity.MEDIUM

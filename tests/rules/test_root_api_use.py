@@ -134,3 +134,11 @@ def test_root_call_arriving_in_an_eventbridge_envelope_fires():
     assert f is not None
     assert f.event_name == "StopInstances"
     assert f.account == DECLARED_ACCOUNT
+
+
+def test_root_call_made_through_the_console_as_aws_internal_counts_as_root_use():
+    rec = record("root-console-session-call.json", userIdentity={"invokedBy": "AWS Internal"},
+                 sourceIPAddress="AWS Internal", userAgent="AWS Internal")
+    f = finding(rec, RULE)
+    assert f is not None
+    assert f.severity is Severity.CRITICAL

@@ -144,3 +144,11 @@ def test_refused_role_listed_in_may_assume_of_an_inline_model_is_medium():
     assert f is not None
     assert f.severity is Severity.MEDIUM
     assert f.breaks is None  # this model gives the CI user no 'breaks'
+
+
+def test_role_arn_is_cut_from_a_message_that_explains_the_denial():
+    message = (f"User: {CI_ARN} is not authorized to perform: sts:AssumeRole on resource: {ORG_ROLE} "
+               "with an explicit deny in a service control policy")
+    f = finding(record("assume-role-denied.json", errorMessage=message), RULE)
+    assert f is not None
+    assert f.target_arn == ORG_ROLE

@@ -1,0 +1,118 @@
+"""app.py as Chalice sees it: handlers, routes and their authorizer, the writes switch, import cost.
+
+The Chalice test client does not enforce IAMAuthorizer (DESIGN §8), so the authorizer is
+checked on the route table here and on the packaged API definition in test_template.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice import IAMAuthorizer
+from chalice.app import CloudWatchEventConfig, ScheduledEventConfig
+from chalice.test import Client
+
+import app as app_module
+from chalicelib import runtime
+from chalicelib.notify.slack import CapturingSlackSender
+from chalicelib.settings import Settings
+
+from .cloudtrail import cases
+from .conftest import ROOT
+
+# The local gateway says so on every request; the deployed authorizer is tested on the template.
+pytestmark = pytest.mark.filterwarnings("ignore:IAMAuthorizer is not a supported in local mode")
+
+
+def run_python(code: str, **env: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TRAILWARDEN_")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**clean, **env},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_every_route_is_a_get_behind_the_iam_authorizer() -> None:
+    routes = app_module.app.routes
+    assert set(routes) == {"/incidents", "/incidents/{incident_id}"}
+    for path, methods in routes.items():
+        assert set(methods) == {"GET"}, path
+        for entry in methods.values():
+            assert isinstance(entry.authorizer, IAMAuthorizer), path
+
+
+def test_one_handler_per_family_plus_the_daily_audit() -> None:
+    sources = app_module.app.event_sources
+    families = {s.name: s for s in sources if isinstance(s, CloudWatchEventConfig)}
+    assert set(families) == set(app_module.FAMILIES)
+    for name, source in families.items():
+        assert source.event_pattern == app_module.PATTERNS[name]
+        assert source.handler_string == f"app.{name}"
+    (audit,) = [s for s in sources if isinstance(s, ScheduledEventConfig)]
+    assert audit.name == "daily_audit" and audit.schedule_expression.to_string() == "rate(1 day)"
+
+
+@pytest.mark.parametrize(("value", "has_writes"), [("true", True), ("false", False), ("", False)])
+def test_writes_switch_is_read_at_import(value: str, has_writes: bool) -> None:
+    out = run_python("import app, json; print(json.dumps([s.name for s in app.app.event_sources]))",
+                     TRAILWARDEN_WATCH_WRITES=value)
+    assert ("writes" in json.loads(out)) is has_writes
+
+
+def test_import_creates_no_client_and_loads_no_xray_sdk() -> None:
+    out = run_python("import json, sys, app; "
+                     "print(json.dumps([m for m in ('boto3', 'aws_xray_sdk', 'yaml') if m in sys.modules]))")
+    assert json.loads(out) == [], "import app must stay cheap: it runs on every Lambda cold start"
+
+
+def test_repeated_filter_is_a_clear_400(capsys: pytest.CaptureFixture[str]) -> None:
+    with Client(app_module.app, stage_name="dev") as client:
+        response = client.http.get("/incidents?severity=high&severity=low")
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/json"
+    body: dict[str, Any] = response.json_body
+    assert body["error"] == "bad_filter" and "severity" in body["message"]
+    # the observability middleware ran: an EMF metric in the Trailwarden namespace
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert any(m["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Trailwarden" and "ApiClientErrors" in m
+               for m in metrics)
+
+
+@pytest.fixture
+def local_runtime(tmp_path: Path) -> Iterator[CapturingSlackSender]:
+    """The real runtime wiring on a SQLite incident log, Slack captured, no AWS (runtime.use)."""
+    slack = CapturingSlackSender()
+    cfg = Settings(store_url=f"sqlite:///{tmp_path / 'incidents.db'}", topic_arn=None, stage="test")
+    runtime.use(runtime.build_monitor(cfg, slack=slack))
+    yield slack
+    runtime.use(None)
+
+
+def test_event_handler_to_auditor_api_end_to_end(local_runtime: CapturingSlackSender) -> None:
+    signin = next(env for name, env, _ in cases() if name == "root-signin-success")
+    with Client(app_module.app) as client:
+        first = client.lambda_.invoke("root", signin).payload
+        # the same record also reaches the signin family (and writes): stored and alerted once
+        again = client.lambda_.invoke("signin", signin).payload
+        listing = client.http.get("/incidents?rule=root-signin")
+        (finding,) = [f for f in first["findings"] if f["rule"] == "root-signin"]
+        one = client.http.get(f"/incidents/{finding['incident_id']}")
+        missing = client.http.get("/incidents/inc-000000000000000000000000")
+        bad = client.http.get("/incidents?severity_at_least=urgent")
+        unknown = client.http.get("/incidents?colour=red")
+    assert first["family"] == "root" and finding["status"] == "new"
+    assert [f["status"] for f in again["findings"] if f["rule"] == "root-signin"] == ["duplicate"]
+    assert len(local_runtime.payloads) == 1
+    assert listing.status_code == 200
+    assert [i["incident_id"] for i in listing.json_body["incidents"]] == [finding["incident_id"]]
+    assert one.status_code == 200 and one.json_body["principal_arn"] == "arn:aws:iam::630287363158:root"
+    assert missing.status_code == 404 and missing.json_body["error"] == "not_found"
+    assert bad.status_code == 400 and "severity_at_least" in bad.json_body["message"]
+    assert unknown.status_code == 400 and "colour" in unknown.json_body["message"]
