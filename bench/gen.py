@@ -4,7 +4,9 @@ Templates are the real-shaped records in ``examples/story/`` and, when present, 
 samples in ``../shared/cloudtrail-samples/`` (read in place, never copied). Each output
 record is a template with a fresh eventID/requestID, a monotonic eventTime, a source IP, an
 account drawn from ``bench/model.yaml`` (rarely an undeclared one) and an actor drawn from
-the model's principals (about 5% undeclared). The template mix is weighted like a real
+the model's principals (a few per cent undeclared). Actors act through live sessions, as in a
+real trail: an SSO role's name is stable per account, an IAM user keeps its key, and a role
+session keeps its key and name for about ``SESSION_CALLS`` calls before it rotates. The template mix is weighted like a real
 trail: mostly routine role and service activity, a few per cent IAM / sign-in / secret
 events, and root use only rarely.
 
@@ -19,6 +21,7 @@ default, which git ignores).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import sys
 from collections.abc import Iterator
@@ -35,7 +38,7 @@ from chalicelib.events import records_in  # noqa: E402
 
 STORY = ROOT / "examples" / "story"
 SAMPLES = ROOT.parent / "shared" / "cloudtrail-samples"
-VERSION = "1"  # bump when the output for a given seed changes, so cached files are rebuilt
+VERSION = "2"  # bump when the output for a given seed changes, so cached files are rebuilt
 
 DECLARED_ACCOUNTS = ("630287363158", "222222222222", "111122223333")
 UNDECLARED_ACCOUNTS = ("123456789012", "444455556666")
@@ -78,6 +81,7 @@ WEIGHTS = {
     "assumed": 52.0, "service": 20.0, "iam-user": 14.0, "secret-read": 4.0, "console": 2.5, "web-identity": 2.0,
     "iam-admin": 1.5, "assume-failed": 1.5, "other": 1.0, "federated": 0.5, "root": 0.3,
 }
+SESSION_CALLS = 200  # calls a session makes, on average, before its credentials rotate
 SIGNIN_MARKERS = ("ConsoleLogin", "ExternalIdPDirectoryLogin", "CheckMfa")
 
 
@@ -136,6 +140,7 @@ class Generator:
         self.templates = by_class
         self.time = datetime(2026, 11, 1, tzinfo=UTC)
         self.n_templates = len(templates)
+        self.sessions: dict[tuple[str, ...], dict[str, Any]] = {}
 
     # -- small random values ------------------------------------------------------------
     def hex(self, n: int) -> str:
@@ -162,44 +167,49 @@ class Generator:
 
     # -- actors -----------------------------------------------------------------------------
     def assumed_role(self, acct: str, ui: dict[str, Any], role_path: str | None = None) -> dict[str, Any]:
-        """A fresh assumed-role identity: SSO human, instance profile, workload role or (rarely) undeclared."""
+        """An assumed-role identity: SSO human, instance profile, workload role or (rarely) undeclared.
+
+        Like a real trail, calls come from live sessions: each (principal, account) keeps its
+        session (key, session name, creation time) for a while, then rotates to a new one.
+        """
         r = self.rng.random() if role_path is None else 0.5
-        extra: dict[str, Any] = {}
+        ec2 = False
         if r < 0.45:  # a human on SSO
             undeclared = self.rng.random() < 0.03
             user = self.rng.choice(UNDECLARED_SSO if undeclared else list(SSO_USERS))
             sets = SSO_USERS.get(user, ["AdministratorAccess"])
             pset = self.rng.choice(sets) if self.rng.random() < 0.99 else "ViewOnlyAccess"
-            role = f"AWSReservedSSO_{pset}_{self.hex(16)}"
-            role_path, session = f"aws-reserved/sso.amazonaws.com/{role}", f"{user}@example.com"
+            role = f"AWSReservedSSO_{pset}_{self.stable_hex('sso', pset, acct)}"
+            role_path, who = f"aws-reserved/sso.amazonaws.com/{role}", f"{user}@example.com"
         elif r < 0.96:
             if role_path is None:
                 role_path = self.rng.choice(INSTANCE_ROLES if r < 0.75 else list(SESSION_ROLES))
-            role = role_path
-            if role in INSTANCE_ROLES:  # an instance profile
-                session = f"i-{self.hex(17)}"
-                extra = {"ec2RoleDelivery": "2.0"}
-            else:  # a workload / agent / deploy role
-                session = f"{SESSION_ROLES[role]}-{self.rng.randrange(10000)}"
+            role, who = role_path, f"{role_path}#{self.rng.randrange(6)}"  # one of a few instances / runners
+            ec2 = role in INSTANCE_ROLES
         else:
             role_path = self.rng.choice(list(UNDECLARED_ROLES))
-            role = role_path.rsplit("/", 1)[-1]
-            session = f"{UNDECLARED_ROLES[role_path]}-{self.rng.randrange(1000)}"
+            role, who = role_path.rsplit("/", 1)[-1], role_path
         acct = HOME_ACCOUNT.get(role, acct)
-        role_id = "AROA" + self.key("")[:17]
+        live = self.session(("role", who, role, acct), lambda: {
+            "session": who if "@" in who else f"i-{self.hex(17)}" if ec2
+            else f"{SESSION_ROLES.get(role) or UNDECLARED_ROLES.get(role_path, 'session')}-{self.rng.randrange(10000)}",
+            "key": self.key("ASIA"),
+            "created": self.stamp(-self.rng.randrange(0, 60)),
+        })
+        role_id = self.stable_key("AROA", role, acct)
+        session = live["session"]
         out = {
             "type": "AssumedRole",
             "principalId": f"{role_id}:{session}",
             "arn": f"arn:aws:sts::{acct}:assumed-role/{role}/{session}",
             "accountId": acct,
-            "accessKeyId": self.key("ASIA"),
+            "accessKeyId": live["key"],
             "sessionContext": {
                 "sessionIssuer": {"type": "Role", "principalId": role_id,
                                   "arn": f"arn:aws:iam::{acct}:role/{role_path}", "accountId": acct, "userName": role},
                 "webIdFederationData": {},
-                "attributes": {"creationDate": self.stamp(-self.rng.randrange(60, 3600)),
-                               "mfaAuthenticated": "false"},
-                **extra,
+                "attributes": {"creationDate": live["created"], "mfaAuthenticated": "false"},
+                **({"ec2RoleDelivery": "2.0"} if ec2 else {}),
             },
         }
         if "invokedBy" in ui:
@@ -207,7 +217,7 @@ class Generator:
         return out
 
     def iam_user(self, acct: str, ui: dict[str, Any], console: bool) -> dict[str, Any]:
-        """A CI user with its static key; console sessions belong to (undeclared) password users."""
+        """A CI user with its long-lived key; console sessions belong to (undeclared) password users."""
         if ui.get("userName") == "HIDDEN_DUE_TO_SECURITY_REASONS":
             return {**ui, "accountId": acct}
         if console:
@@ -215,12 +225,27 @@ class Generator:
         else:
             name = self.rng.choice(UNDECLARED_IAM_USERS if self.rng.random() < 0.03 else IAM_USERS)
         acct = HOME_ACCOUNT.get(name, acct)
-        key = str(ui.get("accessKeyId") or "AKIA")[:4]
-        out = {**ui, "principalId": "AIDA" + self.key("")[:17], "arn": f"arn:aws:iam::{acct}:user/{name}",
+        prefix = str(ui.get("accessKeyId") or "AKIA")[:4]
+        out = {**ui, "principalId": self.stable_key("AIDA", name, acct), "arn": f"arn:aws:iam::{acct}:user/{name}",
                "accountId": acct, "userName": name}
-        if "accessKeyId" in ui:
-            out["accessKeyId"] = self.key(key if key in ("AKIA", "ASIA") else "AKIA")
+        if "accessKeyId" in ui:  # AKIA: the user's static key; ASIA: a console / STS session's key
+            out["accessKeyId"] = self.stable_key("AKIA", name, acct) if prefix != "ASIA" else \
+                self.session(("user", name, acct), lambda: {"key": self.key("ASIA")})["key"]
         return out
+
+    def session(self, who: tuple[str, ...], new: Any) -> dict[str, Any]:
+        """The live session of ``who``, rotated after a random number of calls (mean SESSION_CALLS)."""
+        live = self.sessions.get(who)
+        if live is None or self.rng.random() < 1 / SESSION_CALLS:
+            live = self.sessions[who] = new()
+        return live
+
+    def stable_hex(self, *what: str) -> str:
+        return hashlib.sha256("/".join(what).encode()).hexdigest()[:16]
+
+    def stable_key(self, prefix: str, *what: str) -> str:
+        digest = hashlib.sha256("/".join(what).encode()).digest()
+        return prefix + "".join("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[b % 32] for b in digest[:16])
 
     def stamp(self, offset: float = 0.0) -> str:
         return (self.time + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -25,8 +25,8 @@ from chalicelib.events import CloudTrailEvent, events_in
 from chalicelib.findings import Finding
 from chalicelib.identity.resolve import resolve_actor
 from chalicelib.incidents.keys import parse_ts
-from chalicelib.incidents.state import ALERTED, LAST_SEEN, StateStore
-from chalicelib.incidents.store import Incident, IncidentStore, RecordOutcome
+from chalicelib.incidents.state import ALERTED, GROUP_CLOSED, LAST_SEEN, StateStore
+from chalicelib.incidents.store import Incident, IncidentQuery, IncidentStore, RecordOutcome
 from chalicelib.notify import Notifier
 from chalicelib.notify.notifier import DeliveryReport
 from chalicelib.rotation import RotationLinker
@@ -125,6 +125,26 @@ class Monitor:
         if failures:
             raise DeliveryError(f"alerts failed for event {event_id}: {'; '.join(failures)}")
         return result
+
+    def close_groups(self, window: timedelta, lookback: timedelta = timedelta(days=2)) -> list[str]:
+        """Send one closing update (final count, first/last seen) per group whose window has ended.
+
+        A group alerts once when it opens; this runs on a schedule so the channel also learns how
+        big it got, without one message per event. Returns the incident ids updated.
+        """
+        if self.state is None or self.notifier is None:
+            return []
+        now = self.clock()
+        closed = []
+        for incident in self.store.iter_all(IncidentQuery(since=now - lookback, limit=1000)):
+            if incident.count < 2 or now - incident.last_seen < window:
+                continue
+            if self.state.get(GROUP_CLOSED, incident.incident_id) is not None:
+                continue
+            self._alert(incident)
+            self.state.touch(GROUP_CLOSED, incident.incident_id, now)
+            closed.append(incident.incident_id)
+        return closed
 
     def _should_alert(self, outcome: RecordOutcome) -> bool:
         if outcome.incident is None or outcome.status == "grouped":

@@ -88,6 +88,14 @@ def run_scheduled_audit(now: datetime | None = None) -> dict[str, Any]:
     return mon.record(findings, now=now).summary()
 
 
+def close_groups() -> dict[str, Any]:
+    """Hourly: one closing Slack/SNS update per grouped incident whose window has ended."""
+    from datetime import timedelta
+
+    closed = monitor().close_groups(timedelta(seconds=settings().group_window_seconds))
+    return {"closed": closed}
+
+
 def list_incidents(params: dict[str, str]) -> dict[str, Any]:
     """Auditor API: ``GET /incidents`` with filters; raises ``ConfigError`` on a bad filter."""
     from chalicelib.incidents.filters import parse_query

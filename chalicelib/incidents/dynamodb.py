@@ -224,7 +224,10 @@ class DynamoDBIncidentStore(ChainedStore):
 
     # -- low-level helpers ---------------------------------------------------------------
     def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
-        response = self.client.get_item(TableName=self.table_name, Key=serialize(key), ConsistentRead=True)
+        try:
+            response = self.client.get_item(TableName=self.table_name, Key=serialize(key), ConsistentRead=True)
+        except ClientError as exc:
+            raise StoreError(f"incident store read failed: {exc}", location=self.table_name) from exc
         item = response.get("Item")
         return deserialize(item) if item else None
 
@@ -282,8 +285,10 @@ class DynamoDBIncidentStore(ChainedStore):
     def _session(self) -> Iterator[_Session]:
         try:
             yield _Session(self)
-        except self.client.exceptions.ResourceNotFoundException as exc:
-            raise StoreError("incident table does not exist", location=self.table_name) from exc
+        except ClientError as exc:
+            if _error_code(exc) in _RETRYABLE:
+                raise ChainConflict(f"transaction conflict: {exc}") from exc
+            raise StoreError(f"incident store request failed: {exc}", location=self.table_name) from exc
 
     def _record_session(self) -> Any:
         return self._session()
@@ -304,4 +309,7 @@ class DynamoDBIncidentStore(ChainedStore):
     def query(self, query: IncidentQuery) -> Page:
         head = self._get(_HEAD_KEY) or {}
         months = (str(head["min_month"]), str(head["max_month"])) if head.get("min_month") else None
-        return run_query(self.client, self.table_name, query, months)
+        try:
+            return run_query(self.client, self.table_name, query, months)
+        except ClientError as exc:
+            raise StoreError(f"incident query failed: {exc}", location=self.table_name) from exc

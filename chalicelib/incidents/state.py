@@ -8,6 +8,7 @@ principals act, and it is not evidence. Two kinds are kept, both as (kind, name)
   not yet marked, so a failed delivery is retried rather than lost.
 * ``revoked`` / ``key-created``: a declared credential's revocation or new key, with a note
   (masked key, incident id), so the other half of a rotation within the hour is linked.
+* ``group-closed``: a grouped incident's closing update (final count) was sent.
 * ``last-seen``: when a declared principal last acted. Written at most once per principal
   per ``min_interval`` (one conditional write per hour), read by the daily silence check.
 
@@ -28,6 +29,7 @@ from chalicelib.incidents.keys import format_ts, parse_ts, utc
 
 ALERTED = "alerted"
 LAST_SEEN = "last-seen"
+GROUP_CLOSED = "group-closed"
 REVOKED = "revoked"
 KEY_CREATED = "key-created"
 
