@@ -199,6 +199,11 @@ def daily_audit(event: CloudWatchEvent) -> dict[str, Any]:
     return runtime.run_scheduled_audit()
 
 
+@app.schedule(Rate(1, unit=Rate.HOURS), name="close_groups", description="Trailwarden: grouped incidents final count")
+def close_groups(event: CloudWatchEvent) -> dict[str, Any]:
+    return runtime.close_groups()
+
+
 # --- auditor API: IAM (SigV4) auth on every route ---------------------------------------
 
 

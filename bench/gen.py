@@ -6,9 +6,9 @@ record is a template with a fresh eventID/requestID, a monotonic eventTime, a so
 account drawn from ``bench/model.yaml`` (rarely an undeclared one) and an actor drawn from
 the model's principals (a few per cent undeclared). Actors act through live sessions, as in a
 real trail: an SSO role's name is stable per account, an IAM user keeps its key, and a role
-session keeps its key and name for about ``SESSION_CALLS`` calls before it rotates. The template mix is weighted like a real
-trail: mostly routine role and service activity, a few per cent IAM / sign-in / secret
-events, and root use only rarely.
+session keeps its key and name for about ``SESSION_CALLS`` calls before it rotates. The
+template mix is weighted like a real trail: mostly routine role and service activity, a few
+per cent IAM / sign-in / secret events, and root use only rarely.
 
 Output is deterministic for a given ``--records`` and ``--seed``, so ``bench/run`` reuses a
 file it already made. Everything is written under the ``--out`` path (``bench/data/`` by

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +25,8 @@ from chalicelib.events import CloudTrailEvent, events_in
 
 SUFFIXES = (".json", ".jsonl", ".gz")
 STDIN = "-"
+BATCH = 256  # lines judged per trip through the reading generators (see read_batches)
+READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile)
 Item = CloudTrailEvent | InputError
 
 
@@ -45,98 +49,167 @@ def expand(paths: Iterable[str]) -> Iterator[str | InputError]:
 
 
 def _open(name: str) -> BinaryIO:
+    return _open_with_position(name)[0]
+
+
+def _open_with_position(name: str) -> tuple[BinaryIO, Callable[[], int] | None]:
+    """The (maybe gunzipped) stream, and how many bytes of the file it has consumed so far."""
     if name == STDIN:
         raw: BinaryIO = sys.stdin.buffer
     else:
         raw = open(name, "rb")  # noqa: SIM115 - closed by the caller
     head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+    position = raw.tell if name != STDIN else None
     if head == b"\x1f\x8b" or name.endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-    return raw
+        return gzip.GzipFile(fileobj=raw), position  # type: ignore[return-value]
+    return raw, position
 
 
 def _json_error(err: Exception) -> str:
     return f"invalid JSON ({err})"
 
 
+@dataclass(slots=True)
+class Batch:
+    """Consecutive items of one source, in input order, and how far into the source they reach.
+
+    ``position`` is the bytes of the file consumed so far (compressed bytes for ``.gz``), None
+    when unknown (stdin); ``last`` marks the source's final batch. A path that does not exist
+    is a batch of its one problem, with ``source`` None.
+    """
+
+    source: str | None
+    items: list[Item]
+    position: int | None = None
+    last: bool = True
+
+
+def _line_batches(stream: BinaryIO, name: str, first: bytes, first_no: int, size: int) -> Iterator[list[Item]]:
+    """Parse JSON lines, starting from an already-read first line, ``size`` lines at a time.
+
+    This is the replay's hot loop: a bare record (the commonest line) goes straight to
+    ``from_record``; anything else goes through ``events_in``, as a whole document would.
+    """
+    loads, decode_error, from_record = orjson.loads, orjson.JSONDecodeError, CloudTrailEvent.from_record
+    items: list[Item] = []
+    append = items.append
+    lineno = first_no - 1
+    left = size
+    try:
+        for line in chain((first,), stream):
+            lineno += 1
+            try:
+                doc = loads(line)  # orjson skips the JSON whitespace around a line itself
+            except decode_error:
+                text = line.strip()  # blank lines are skipped; other whitespace (\f, \v) is not JSON's
+                if not text:
+                    continue
+                try:
+                    doc = loads(text)
+                except decode_error as err:
+                    append(InputError(_json_error(err), f"{name}:{lineno}"))
+                    continue
+            if doc.__class__ is dict and "Records" not in doc and "detail" not in doc:
+                try:
+                    append(from_record(doc))
+                except InputError as err:
+                    append(InputError(err.message, f"{name}:{lineno}"))
+            else:
+                items.extend(events_in(doc, f"{name}:{lineno}"))
+            left -= 1
+            if not left:
+                yield items
+                items = []
+                append = items.append
+                left = size
+    except READ_ERRORS as err:  # e.g. a truncated .gz: keep what was read, then say why it stopped
+        append(InputError(f"cannot read: {err}", name))
+    if items:
+        yield items
+
+
 def _lines(stream: BinaryIO, name: str, first: bytes, first_no: int) -> Iterator[Item]:
     """Parse JSON lines, starting from an already-read first line."""
-    loads, decode_error, from_record = orjson.loads, orjson.JSONDecodeError, CloudTrailEvent.from_record
-    lineno = first_no - 1
-    for line in chain((first,), stream):
-        lineno += 1
-        try:
-            doc = loads(line)  # orjson skips the JSON whitespace around a line itself
-        except decode_error:
-            text = line.strip()  # blank lines are skipped; other whitespace (\f, \v) is not JSON's
-            if not text:
-                continue
-            try:
-                doc = loads(text)
-            except decode_error as err:
-                yield InputError(_json_error(err), f"{name}:{lineno}")
-                continue
-        if doc.__class__ is dict and "Records" not in doc and "detail" not in doc:
-            # A bare record, by far the commonest line: what events_in would yield, minus its generators.
-            try:
-                yield from_record(doc)
-            except InputError as err:
-                yield InputError(err.message, f"{name}:{lineno}")
-        else:
-            yield from events_in(doc, f"{name}:{lineno}")
+    for items in _line_batches(stream, name, first, first_no, 1):
+        yield from items
 
 
 def read_source(name: str) -> Iterator[Item]:
     """Every event (or located problem) in one file or stdin."""
+    for batch in _source_batches(name, 1 if name == STDIN else BATCH):
+        yield from batch.items
+
+
+def _source_batches(name: str, size: int) -> Iterator[Batch]:
     try:
-        stream = _open(name)
+        stream, position = _open_with_position(name)
     except OSError as err:
-        yield InputError(f"cannot read: {err.strerror or err}", name)
+        yield Batch(name, [InputError(f"cannot read: {err.strerror or err}", name)], None, last=True)
         return
     try:
-        yield from _read_stream(stream, name)
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        yield InputError(f"cannot read: {err}", name)
+        for items in _read_stream(stream, name, size):
+            yield Batch(name, items, position() if position else None, last=False)
+    except READ_ERRORS as err:
+        yield Batch(name, [InputError(f"cannot read: {err}", name)], None, last=False)
     finally:
         if name != STDIN:
             stream.close()
+    yield Batch(name, [], _size(name), last=True)
 
 
-def _read_stream(stream: BinaryIO, name: str) -> Iterator[Item]:
+def _size(name: str) -> int | None:
+    try:
+        return None if name == STDIN else os.path.getsize(name)
+    except OSError:
+        return None
+
+
+def _read_stream(stream: BinaryIO, name: str, size: int) -> Iterator[list[Item]]:
     lineno, first = 0, b""
     while not first.strip():
         first = stream.readline()
         lineno += 1
         if not first:
-            yield InputError("empty input", name)
+            yield [InputError("empty input", name)]
             return
     if name.endswith((".jsonl", ".jsonl.gz")):
-        yield from _lines(stream, name, first, lineno)
+        yield from _line_batches(stream, name, first, lineno, size)
         return
     try:
         orjson.loads(first)
     except orjson.JSONDecodeError:
         pass
     else:  # the first line is a whole document: JSON lines (or a one-line document)
-        yield from _lines(stream, name, first, lineno)
+        yield from _line_batches(stream, name, first, lineno, size)
         return
     body = first + stream.read()
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as err:
         # Maybe JSON lines whose first line is the broken one: keep every line that parses.
-        salvaged = list(_lines(io.BytesIO(body), name, b"", 0))
+        salvaged = [i for items in _line_batches(io.BytesIO(body), name, b"", 0, size) for i in items]
         if any(isinstance(i, CloudTrailEvent) for i in salvaged):
-            yield from salvaged
+            yield salvaged
         else:
-            yield InputError(_json_error(err), name)
+            yield [InputError(_json_error(err), name)]
         return
-    yield from events_in(doc, name)
+    yield list(events_in(doc, name))
+
+
+def read_batches(paths: Iterable[str], size: int | None = None) -> Iterator[Batch]:
+    """What ``read_all`` yields, grouped in batches of about ``size`` lines per source.
+
+    For callers that judge many events (replay): a batch costs one trip through the
+    generators instead of one per event, and says how far into its file it reaches. Stdin is
+    read a line at a time unless ``size`` is given, so a live pipe is judged as it arrives.
+    """
+    for name in expand(paths):
+        if isinstance(name, InputError):
+            yield Batch(None, [name])
+        else:
+            yield from _source_batches(name, size or (1 if name == STDIN else BATCH))
 
 
 def read_all(paths: Iterable[str]) -> Iterator[Item]:
-    for name in expand(paths):
-        if isinstance(name, InputError):
-            yield name
-        else:
-            yield from read_source(name)
+    for batch in read_batches(paths):
+        yield from batch.items

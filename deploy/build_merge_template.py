@@ -222,13 +222,15 @@ def build(stage: str) -> dict[str, Any]:
         elif isinstance(source, ScheduledEventConfig):
             event = {"Properties": {"Name": rule_name, "State": "ENABLED",
                                     "RetryPolicy": RULE_RETRY, "DeadLetterConfig": dead_letter}}
-            function(source.name, cfn_name(source.name), "audit", {event_id: event})
+            # Only the daily audit reads IAM; other schedules (closing groups) get handler grants.
+            kind = "audit" if source.name == "daily_audit" else "event"
+            function(source.name, cfn_name(source.name), kind, {event_id: event})
         else:
             raise BuildError(f"event source {source.name!r} ({type(source).__name__}) is not handled")
     if app.routes:
         function("api_handler", "APIHandler", "api", None)
 
-    resources.update(shared_resources(prefix, config, rule_names, tags, protected))
+    resources.update(shared_resources(prefix, rule_names, tags, protected))
     resources["IncidentsTable"] = table_resource(env["TRAILWARDEN_TABLE"], protected, tags)
     if app.routes:
         resources["AuditorRole"] = auditor_role(prefix, config.api_gateway_stage, tags)
@@ -242,27 +244,34 @@ def build(stage: str) -> dict[str, Any]:
     }
 
 
-def shared_resources(prefix: str, config: Any, rule_names: list[str], tags: list[dict[str, str]],
+def shared_resources(prefix: str, rule_names: list[str], tags: list[dict[str, str]],
                      protected: bool) -> dict[str, Any]:
-    """Key, topic and dead-letter queue (with its policy for EventBridge)."""
+    """Key, topic, dead-letter queue (with its policy for EventBridge) and its alarm."""
     account_root = _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+    alarm_arn = _sub(f"arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{prefix}-*")
+    from_this_account = {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
     retain = "Retain" if protected else "Delete"
     deny_plain_http = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
                        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
     rule_arns = [_sub(f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{name}")
                  for name in rule_names]
     return {
-        # Customer-managed so the key policy, rotation and every use are ours to audit. Only
-        # the Lambda roles publish (no EventBridge or CloudWatch alarm writes to the topic),
-        # so the key policy only delegates to IAM; the roles' policies add kms:ViaService.
+        # Customer-managed so the key policy, rotation and every use are ours to audit. The
+        # Lambda roles publish through IAM (their policies add kms:ViaService; naming them
+        # here would be a dependency cycle), EventBridge never touches the topic, and the
+        # only service granted use is CloudWatch, for the dead-letter alarm.
         "TrailwardenKey": {
             "Type": "AWS::KMS::Key", "DeletionPolicy": retain, "UpdateReplacePolicy": retain,
             "Properties": {
                 "Description": f"{prefix}: encrypts the alerts topic and the Slack webhook parameter",
                 "EnableKeyRotation": True, "PendingWindowInDays": 30, "Tags": tags,
-                "KeyPolicy": {"Version": "2012-10-17", "Statement": [{
-                    "Sid": "AccountAdministersAndDelegatesToIam", "Effect": "Allow",
-                    "Principal": {"AWS": account_root}, "Action": "kms:*", "Resource": "*"}]},
+                "KeyPolicy": {"Version": "2012-10-17", "Statement": [
+                    {"Sid": "AccountAdministersAndDelegatesToIam", "Effect": "Allow",
+                     "Principal": {"AWS": account_root}, "Action": "kms:*", "Resource": "*"},
+                    {"Sid": "DeadLetterAlarmPublishes", "Effect": "Allow",
+                     "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                     "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+                     "Condition": {**from_this_account, "ArnLike": {"aws:SourceArn": alarm_arn}}}]},
             },
         },
         "TrailwardenKeyAlias": {"Type": "AWS::KMS::Alias", "Properties": {
@@ -273,6 +282,10 @@ def shared_resources(prefix: str, config: Any, rule_names: list[str], tags: list
         "AlertsTopicPolicy": {"Type": "AWS::SNS::TopicPolicy", "Properties": {
             "Topics": [{"Ref": "AlertsTopic"}],
             "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "DeadLetterAlarmPublishes", "Effect": "Allow",
+                 "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+                 "Resource": {"Ref": "AlertsTopic"},
+                 "Condition": {**from_this_account, "ArnLike": {"aws:SourceArn": alarm_arn}}},
                 {**deny_plain_http, "Action": "sns:Publish", "Resource": {"Ref": "AlertsTopic"}}]}}},
         "DeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
             "QueueName": f"{prefix}-dlq", "SqsManagedSseEnabled": True,
@@ -286,6 +299,15 @@ def shared_resources(prefix: str, config: Any, rule_names: list[str], tags: list
                  "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}}},
                 {**deny_plain_http, "Action": "sqs:*", "Resource": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}},
             ]}}},
+        # A monitor that drops events must be loud about it: anything in the DLQ pages.
+        "DeadLetterAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": f"{prefix}-dead-letters",
+            "AlarmDescription": "Trailwarden lost events or alerts: read the DLQ, fix, and replay",
+            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}],
+            "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlertsTopic"}]}},
     }
 
 

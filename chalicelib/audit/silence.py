@@ -52,6 +52,9 @@ def silent_principals(
         ident = (p.iam_user and f"user/{p.iam_user}") or (p.roles and f"role/{p.roles[0]}") or p.id
         acct = account or (p.accounts[0] if p.accounts else next(iter(model.accounts), None))
         arn = f"arn:aws:iam::{acct}:{ident}" if acct else None
+        # One incident per silence *episode*, keyed on the last sighting: the daily re-check of the same
+        # silence is a duplicate, but a principal that acts again and later falls silent is a new incident.
+        episode = f"{seen:%Y-%m-%dT%H:%M:%SZ}" if seen else "never-seen"
         out.append(Finding(
             rule=RULE, severity=Severity.HIGH if p.breaks else Severity.MEDIUM, title=TITLE,
             principal_arn=arn, principal=p.id, target_arn=None, event_id=None, event_name=None,
@@ -59,7 +62,7 @@ def silent_principals(
             breaks=p.breaks, runbook=RUNBOOK, reference=REFERENCE,
             reason=f"Principal '{p.id}' ({p.kind}, {p.auth}) is expected to act every "
                    f"{p.expect_activity_every_days} days but was {since}.",
-            group_key=f"silent:{p.id}", details={"last_seen": seen.isoformat() if seen else None,
-                                                 "expect_activity_every_days": p.expect_activity_every_days},
+            group_key=f"silent:{p.id}:{episode}", details={"last_seen": seen.isoformat() if seen else None,
+                                                          "expect_activity_every_days": p.expect_activity_every_days},
         ))
     return out

@@ -169,114 +169,123 @@ class _Problems:
         return incident_id, message
 
 
-def _owner_of_missing(
-    prev_hash: str, seq: int, target_hash: str | None, stored: dict[str, StoredIncident]
-) -> str | None:
-    """Whose entry was at ``seq``: the incident whose current content re-creates the link."""
-    readable = [s for s in stored.values() if s.content_hash is not None]
-    claimed = [s for s in readable if s.seq == seq]
-    if target_hash is not None:
-        for item in claimed + [s for s in readable if s.seq != seq]:
-            if link_hash(prev_hash, item.content_hash or "", seq, item.incident_id) == target_hash:
-                return item.incident_id
-    return claimed[0].incident_id if claimed else None
+class _Verifier:
+    """One verification pass: walk the chain, check the head, then every incident."""
+
+    def __init__(self, head: ChainHead, incidents: Iterable[StoredIncident], now: datetime) -> None:
+        self.head = head
+        self.now_epoch = epoch(now)
+        self.stored = {s.incident_id: s for s in incidents}
+        self.by_seq: dict[int, list[StoredIncident]] = {}
+        for item in self.stored.values():
+            if item.content_hash is not None:
+                self.by_seq.setdefault(item.seq, []).append(item)
+        self.problems = _Problems()
+        self.latest: dict[str, ChainEntry] = {}
+        self.checked = 0
+        self.pruned = 0
+        self._searched = False
+
+    def owner_of_missing(self, prev_hash: str, seq: int, target_hash: str | None) -> str | None:
+        """Whose entry was at ``seq``: the incident whose current content re-creates the link.
+
+        Incidents claiming that seq are tried first; all of them only once per pass, so a
+        log with thousands of deleted entries still verifies in linear time.
+        """
+        claimed = self.by_seq.get(seq, [])
+        candidates: Iterable[StoredIncident] = claimed
+        if target_hash is not None and not self._searched:
+            self._searched = True
+            candidates = [*claimed, *(s for s in self.stored.values() if s.content_hash and s.seq != seq)]
+        if target_hash is not None:
+            for item in candidates:
+                if link_hash(prev_hash, item.content_hash or "", seq, item.incident_id) == target_hash:
+                    return item.incident_id
+        return claimed[0].incident_id if claimed else None
+
+    def walk(self, entries: Iterable[ChainEntry]) -> None:
+        head, add = self.head, self.problems.add
+        expected, prev, last_incident = head.checkpoint_seq + 1, head.checkpoint_hash, None
+        for entry in entries:
+            seq, incident_id = entry.seq, entry.incident_id
+            if seq <= head.checkpoint_seq:
+                continue  # left behind by an interrupted purge: already outside the checkpoint
+            if seq < expected:
+                add(seq, incident_id, f"chain entry seq {seq} is out of order")
+                continue
+            if seq > head.seq:
+                add(
+                    seq, incident_id, f"chain entry seq {seq} for incident {incident_id} lies beyond the head: inserted"
+                )
+            if seq > expected:
+                owner = self.owner_of_missing(prev, expected, entry.prev_hash if seq == expected + 1 else None)
+                gap = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
+                what = f": it recorded incident {owner}" if owner else f", before incident {incident_id}"
+                add(expected, owner or incident_id, f"chain entry seq {gap} is missing (removed from the log){what}")
+            elif entry.prev_hash != prev:
+                add(seq, incident_id, f"chain entry seq {seq} for incident {incident_id} does not link to seq "
+                    f"{seq - 1}: inserted or reordered")  # fmt: skip
+            if link_hash(entry.prev_hash, entry.content_hash, seq, incident_id) != entry.hash:
+                add(seq, incident_id, f"chain entry seq {seq} for incident {incident_id} was altered")
+            self.latest[incident_id] = entry
+            prev, expected, last_incident = entry.hash, seq + 1, incident_id
+            self.checked += 1
+        self._check_head(expected - 1, prev, last_incident)
+
+    def _check_head(self, last_seq: int, last_hash: str, last_incident: str | None) -> None:
+        head = self.head
+        if head.seq > last_seq:
+            owner = self.owner_of_missing(last_hash, last_seq + 1, head.hash if head.seq == last_seq + 1 else None)
+            what = f": the last recorded incident {owner}" if owner else ""
+            self.problems.add(
+                last_seq + 1, owner, f"chain entries {last_seq + 1}..{head.seq} are missing (head at {head.seq}){what}"
+            )
+        elif head.seq == last_seq and head.hash != last_hash:
+            self.problems.add(last_seq, last_incident, f"the chain head does not match entry seq {last_seq}")
+
+    def check_incidents(self) -> None:
+        add = self.problems.add
+        for incident_id, entry in self.latest.items():
+            item = self.stored.get(incident_id)
+            if item is None:
+                if entry.expires_at is not None and entry.expires_at <= self.now_epoch:
+                    self.pruned += 1  # expired via TTL: retention, not tampering
+                else:
+                    add(entry.seq, incident_id, f"incident {incident_id} was removed (chain entry seq {entry.seq})")
+            elif item.content_hash is None or not item.index_ok or item.content_hash != entry.content_hash:
+                add(
+                    entry.seq,
+                    incident_id,
+                    f"incident {incident_id} was altered: it no longer matches entry {entry.seq}",
+                )
+            elif (item.seq, item.hash) != (entry.seq, entry.hash):
+                add(
+                    entry.seq, incident_id, f"incident {incident_id} claims entry {item.seq}, its latest is {entry.seq}"
+                )
+        for incident_id, item in self.stored.items():
+            if incident_id not in self.latest:
+                add(item.seq, incident_id, f"incident {incident_id} has no chain entry: inserted outside the log, "
+                    "or its entry was removed")  # fmt: skip
+
+    def report(self) -> VerifyReport:
+        first = self.problems.first()
+        return VerifyReport(
+            ok=first is None,
+            checked=self.checked,
+            problem=first[1] if first else None,
+            first_bad_incident_id=first[0] if first else None,
+            incidents=len(self.stored),
+            head_seq=self.head.seq,
+            head_hash=self.head.hash,
+            pruned=self.pruned,
+        )
 
 
 def verify_chain(
     head: ChainHead, entries: Iterable[ChainEntry], incidents: Iterable[StoredIncident], now: datetime
 ) -> VerifyReport:
     """Check ``entries`` (in seq order) and ``incidents`` against each other and ``head``."""
-    stored = {s.incident_id: s for s in incidents}
-    problems = _Problems()
-    latest: dict[str, ChainEntry] = {}
-    expected, prev, last_incident = head.checkpoint_seq + 1, head.checkpoint_hash, None
-    checked = 0
-    for entry in entries:
-        if entry.seq <= head.checkpoint_seq:
-            continue  # left behind by an interrupted purge: already outside the checkpoint
-        if entry.seq < expected:
-            problems.add(entry.seq, entry.incident_id, f"chain entry seq {entry.seq} is out of order")
-            continue
-        if entry.seq > head.seq:
-            problems.add(
-                entry.seq, entry.incident_id,
-                f"chain entry seq {entry.seq} for incident {entry.incident_id} lies beyond the head "
-                f"(seq {head.seq}): inserted",
-            )  # fmt: skip
-        if entry.seq > expected:
-            target = entry.prev_hash if entry.seq == expected + 1 else None
-            owner = _owner_of_missing(prev, expected, target, stored)
-            gap = f"{expected}" if entry.seq == expected + 1 else f"{expected}..{entry.seq - 1}"
-            problems.add(
-                expected, owner or entry.incident_id,
-                f"chain entry seq {gap} is missing (removed from the log)"
-                + (f": it recorded incident {owner}" if owner else f", before incident {entry.incident_id}"),
-            )  # fmt: skip
-        elif entry.prev_hash != prev:
-            problems.add(
-                entry.seq, entry.incident_id,
-                f"chain entry seq {entry.seq} for incident {entry.incident_id} does not link to seq "
-                f"{entry.seq - 1}: inserted or reordered",
-            )  # fmt: skip
-        if link_hash(entry.prev_hash, entry.content_hash, entry.seq, entry.incident_id) != entry.hash:
-            problems.add(
-                entry.seq, entry.incident_id,
-                f"chain entry seq {entry.seq} for incident {entry.incident_id} was altered",
-            )  # fmt: skip
-        latest[entry.incident_id] = entry
-        prev, expected, last_incident = entry.hash, entry.seq + 1, entry.incident_id
-        checked += 1
-
-    last_seq = expected - 1
-    if head.seq > last_seq:
-        target = head.hash if head.seq == last_seq + 1 else None
-        owner = _owner_of_missing(prev, last_seq + 1, target, stored)
-        problems.add(
-            last_seq + 1, owner,
-            f"chain entries {last_seq + 1}..{head.seq} are missing (the head is at seq {head.seq})"
-            + (f": the last recorded incident {owner}" if owner else ""),
-        )  # fmt: skip
-    elif head.seq == last_seq and head.hash != prev:
-        problems.add(last_seq, last_incident, f"the chain head does not match entry seq {last_seq}")
-
-    pruned = 0
-    now_epoch = epoch(now)
-    for incident_id, entry in latest.items():
-        item = stored.get(incident_id)
-        if item is None:
-            if entry.expires_at is not None and entry.expires_at <= now_epoch:
-                pruned += 1  # expired via TTL: retention, not tampering
-            else:
-                problems.add(
-                    entry.seq, incident_id,
-                    f"incident {incident_id} was removed (chain entry seq {entry.seq} records it)",
-                )  # fmt: skip
-        elif item.content_hash is None or not item.index_ok or item.content_hash != entry.content_hash:
-            problems.add(
-                entry.seq, incident_id,
-                f"incident {incident_id} was altered: it no longer matches chain entry seq {entry.seq}",
-            )  # fmt: skip
-        elif (item.seq, item.hash) != (entry.seq, entry.hash):
-            problems.add(
-                entry.seq, incident_id,
-                f"incident {incident_id} claims chain entry seq {item.seq}, "
-                f"but its latest entry is seq {entry.seq}",
-            )  # fmt: skip
-    for incident_id, item in stored.items():
-        if incident_id not in latest:
-            problems.add(
-                item.seq, incident_id,
-                f"incident {incident_id} has no chain entry: inserted outside the log, or its entry was removed",
-            )  # fmt: skip
-
-    first = problems.first()
-    return VerifyReport(
-        ok=first is None,
-        checked=checked,
-        problem=first[1] if first else None,
-        first_bad_incident_id=first[0] if first else None,
-        incidents=len(stored),
-        head_seq=head.seq,
-        head_hash=head.hash,
-        pruned=pruned,
-    )
+    verifier = _Verifier(head, incidents, now)
+    verifier.walk(entries)
+    verifier.check_incidents()
+    return verifier.report()

@@ -1,6 +1,6 @@
 """``open_store(url)``: the one place that turns a store URL into a backend.
 
-``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite:///:memory:``
+``sqlite:///PATH`` (read like a file URL, see ``sqlite_path``), ``sqlite:///:memory:``
 and ``dynamodb://TABLE`` are understood; anything else is a ``ConfigError`` naming the URL,
 raised before any handler runs. Backends are imported lazily so the SQLite CLI never
 imports boto3 and the Lambda never opens a file.

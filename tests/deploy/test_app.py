@@ -48,15 +48,15 @@ def test_every_route_is_a_get_behind_the_iam_authorizer() -> None:
             assert isinstance(entry.authorizer, IAMAuthorizer), path
 
 
-def test_one_handler_per_family_plus_the_daily_audit() -> None:
+def test_one_handler_per_family_plus_the_two_schedules() -> None:
     sources = app_module.app.event_sources
     families = {s.name: s for s in sources if isinstance(s, CloudWatchEventConfig)}
     assert set(families) == set(app_module.FAMILIES)
     for name, source in families.items():
         assert source.event_pattern == app_module.PATTERNS[name]
         assert source.handler_string == f"app.{name}"
-    (audit,) = [s for s in sources if isinstance(s, ScheduledEventConfig)]
-    assert audit.name == "daily_audit" and audit.schedule_expression.to_string() == "rate(1 day)"
+    schedules = {s.name: s.schedule_expression.to_string() for s in sources if isinstance(s, ScheduledEventConfig)}
+    assert schedules == {"daily_audit": "rate(1 day)", "close_groups": "rate(1 hour)"}
 
 
 @pytest.mark.parametrize(("value", "has_writes"), [("true", True), ("false", False), ("", False)])

@@ -79,7 +79,7 @@ def test_read_only_families_receive_read_only_events(prod: Packaged) -> None:
 
 def test_every_rule_has_retry_policy_and_dead_letter_queue(prod: Packaged) -> None:
     rules = prod.rules()
-    assert len(rules) == len(EXPECTED) + 1  # + the daily audit schedule
+    assert len(rules) == len(EXPECTED) + 2  # + the daily audit and hourly close-groups schedules
     for event_id, (_, event) in rules.items():
         props = event["Properties"]
         assert props["DeadLetterConfig"] == {"Arn": DLQ_ARN}, event_id
@@ -96,6 +96,18 @@ def test_dead_letter_queue_is_encrypted_and_accepts_every_rule(prod: Packaged) -
     sources = [arn["Fn::Sub"].rsplit("/", 1)[1] for arn in allow["Condition"]["ArnEquals"]["aws:SourceArn"]]
     names = [e["Properties"].get("RuleName") or e["Properties"].get("Name") for _, e in prod.rules().values()]
     assert sorted(sources) == sorted(names)
+
+
+def test_anything_in_the_dead_letter_queue_raises_an_alarm(prod: Packaged) -> None:
+    alarm = prod.resources["DeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}]
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Threshold"] == 0
+    assert alarm["AlarmActions"] == [{"Ref": "AlertsTopic"}]
+    # CloudWatch may publish to the encrypted topic only for this stack's alarms
+    for statements in (prod.resources["AlertsTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"],
+                       prod.resources["TrailwardenKey"]["Properties"]["KeyPolicy"]["Statement"]):
+        (grant,) = [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+        assert grant["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(":alarm:trailwarden-prod-*")
 
 
 def test_async_invocations_fail_into_the_dead_letter_queue(prod: Packaged) -> None:

@@ -13,6 +13,7 @@ import copy
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -204,31 +205,40 @@ class Rig:
                        state=state or self.open_state(), clock=self.clock)
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+           "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+
+
+@contextmanager
+def fake_aws() -> Iterator[None]:
     """Fake credentials and region, then moto, started before any client is created."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SNS"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        yield
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in AWS_ENV.items():
+            mp.setenv(name, value)
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SNS"):
+            mp.delenv(name, raising=False)
+        with mock_aws():
+            yield
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def rig(request: pytest.FixtureRequest, aws: None, tmp_path: Path) -> Rig:
+def make_rig(backend: str, folder: Path) -> Rig:
+    """Inside ``fake_aws()``: the SNS topic, the backend's storage, and a clock at 2026-11-20 12:00Z."""
     topic = SnsTopic()
     clock = Clock(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
-    if request.param == "sqlite":
-        path = tmp_path / "incidents.db"
+    if backend == "sqlite":
+        path = folder / "incidents.db"
         return Rig("sqlite", lambda: open_store(f"sqlite:///{path}"), lambda: SQLiteStateStore(str(path)),
                    topic, clock)
-    dynamodb = SESSION.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(**table_definition(TABLE))
+    SESSION.client("dynamodb", region_name=REGION).create_table(**table_definition(TABLE))
     return Rig(
         "dynamodb",
         lambda: DynamoDBIncidentStore(TABLE, client=SESSION.client("dynamodb", region_name=REGION)),
         lambda: DynamoDBStateStore(TABLE, client=SESSION.client("dynamodb", region_name=REGION)),
         topic, clock,
     )
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
+    with fake_aws():
+        yield make_rig(request.param, tmp_path)

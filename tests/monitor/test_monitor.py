@@ -11,7 +11,6 @@ from chalicelib.incidents import IncidentQuery
 from chalicelib.incidents.state import ALERTED, LAST_SEEN
 
 from .conftest import (
-    CI_USER_ARN,
     ROOT_ARN,
     Rig,
     ScriptedSlack,
@@ -175,11 +174,11 @@ def test_an_envelope_whose_detail_is_not_an_object_is_skipped_with_a_reason(rig:
     assert result.summary()["skipped"] == result.skipped
 
 
-@pytest.mark.parametrize("payload", [None, [], "not json", {"detail-type": "x", "detail": {}}],
-                         ids=["null", "list", "string", "empty-detail"])
-def test_anything_that_is_not_an_envelope_is_skipped_without_raising(rig: Rig, payload: object) -> None:
-    result = rig.monitor(ScriptedSlack()).process_envelope(payload)
-    assert result.skipped and result.handled == ()
+def test_documents_that_are_not_envelopes_are_skipped_without_raising(rig: Rig) -> None:
+    mon = rig.monitor(ScriptedSlack())
+    for payload in (None, [], "not json", {"detail-type": "AWS API Call via CloudTrail", "detail": {}}):
+        result = mon.process_envelope(payload)
+        assert result.skipped and result.handled == (), payload
 
 
 def test_the_next_valid_envelope_after_a_malformed_one_is_processed(rig: Rig) -> None:
@@ -192,28 +191,6 @@ def test_the_next_valid_envelope_after_a_malformed_one_is_processed(rig: Rig) ->
 
 
 # -- grouping -----------------------------------------------------------------------------------
-def test_fifty_denied_assume_role_calls_by_one_principal_are_one_incident_of_count_50(rig: Rig) -> None:
-    mon = rig.monitor(ScriptedSlack())
-    for env in denied_assume_roles(50):
-        mon.process_envelope(env)
-    stored = incidents(rig, rule="sts-assume-role-failed")
-    assert len(stored) == 1
-    incident = stored[0]
-    assert (incident.count, incident.principal_arn, incident.principal) == (50, CI_USER_ARN, "github-actions")
-    assert len(incident.member_event_ids) == 50
-    assert incident.first_seen == datetime(2026, 11, 19, 22, 14, 9, tzinfo=UTC)
-    assert incident.last_seen == datetime(2026, 11, 19, 22, 19, 52, tzinfo=UTC)  # 49 × 7 s later
-
-
-def test_fifty_denied_assume_role_calls_by_one_principal_send_one_slack_message(rig: Rig) -> None:
-    slack = ScriptedSlack()
-    mon = rig.monitor(slack)
-    for env in denied_assume_roles(50):
-        mon.process_envelope(env)
-    assert len(slack.delivered) == 1 and "sts-assume-role-failed" in slack.texts[0]
-    assert len(rig.topic.received()) == 1  # high: SNS too, once
-
-
 def test_a_redelivered_member_of_a_group_neither_counts_nor_alerts_again(rig: Rig) -> None:
     slack = ScriptedSlack()
     mon = rig.monitor(slack)
