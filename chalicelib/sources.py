@@ -203,7 +203,12 @@ def read_batches(paths: Iterable[str], size: int | None = None) -> Iterator[Batc
     generators instead of one per event, and says how far into its file it reaches. Stdin is
     read a line at a time unless ``size`` is given, so a live pipe is judged as it arrives.
     """
-    for name in expand(paths):
+    yield from batches_of(expand(paths), size)
+
+
+def batches_of(sources: Iterable[str | InputError], size: int | None = None) -> Iterator[Batch]:
+    """``read_batches`` for sources ``expand`` already listed (a located problem passes through)."""
+    for name in sources:
         if isinstance(name, InputError):
             yield Batch(None, [name])
         else:

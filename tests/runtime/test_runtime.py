@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -196,3 +197,20 @@ def test_without_use_the_first_event_builds_the_monitor_from_the_environment(
     summary = runtime.handle_cloudtrail(story("01-root-console-signin.eventbridge.json"), "signin")
     assert summary["findings"][0]["alerted"] == ["sns"]
     assert [i["rule"] for i in runtime.list_incidents({})["incidents"]] == ["root-signin"]
+
+
+def test_build_monitor_keeps_the_alert_ledger_in_the_incident_file(
+        aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ``sqlite:///tmp/x.db`` names /tmp/x.db (file-URL reading); the state must land in that same file.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    db = tmp_path / "data" / "wired.db"
+    cfg = Settings(store_url="sqlite:///" + str(db).lstrip("/"))
+    runtime.use(runtime.build_monitor(cfg, slack=CapturingSlackSender()))
+    try:
+        runtime.handle_cloudtrail(story("01-root-console-signin.eventbridge.json"), "signin")
+    finally:
+        runtime.use(None)
+    with sqlite3.connect(db) as conn:
+        kinds = {kind for (kind,) in conn.execute("SELECT kind FROM state")}
+    assert kinds == {"alerted"}

@@ -1,0 +1,121 @@
+"""Judge many inputs, in this process or spread over cores, always in input order.
+
+``judge_sources`` is the one judging loop behind ``replay``: it reads the inputs in batches,
+judges every event and hands back, batch by batch, the findings at or above the threshold
+and the inputs that could not be read. With ``workers > 1`` and several files, each file is
+judged whole by one worker process, and results still come back in input order:
+
+* files in the order ``expand`` lists them (arguments as given, directories sorted),
+* within a file, events in file order, so findings in the order the serial replay prints.
+
+So ``--workers N`` prints exactly the bytes ``--workers 1`` prints; only the speed differs.
+A worker sends back a file's results when the file is done, so memory in the parent grows
+with the findings of the files in flight (not with the input size), and the progress bar
+moves file by file. Stdin, or a single file, is judged in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from chalicelib.engine import Engine
+from chalicelib.errors import InputError
+from chalicelib.events import CloudTrailEvent
+from chalicelib.findings import Finding, Severity
+from chalicelib.identity.model import IdentityModel
+from chalicelib.sources import STDIN, Batch, batches_of, expand
+
+
+@dataclass(slots=True)
+class Judged:
+    """What one batch of one source produced, in input order."""
+
+    source: str | None  # the file (or "-"); None for a path that does not exist
+    position: int | None  # bytes of the source consumed so far, when known
+    last: bool  # the source is finished
+    events: int = 0
+    problems: list[InputError] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The inputs, expanded once: files (or located problems) in order, and their total size."""
+
+    sources: list[str | InputError]
+    files: int
+    size: int | None  # None when stdin is among them
+
+    @classmethod
+    def of(cls, paths: Iterable[str]) -> Plan:
+        sources = list(expand(paths))
+        files = [s for s in sources if isinstance(s, str)]
+        return cls(sources, len(files), None if STDIN in files else sum(map(_file_size, files)))
+
+
+def _file_size(name: str) -> int:
+    try:
+        return os.path.getsize(name)
+    except OSError:
+        return 0  # reading it will say why
+
+
+def judge_batches(engine: Engine, batches: Iterable[Batch], min_severity: Severity = Severity.INFO) -> Iterator[Judged]:
+    """Judge every event of every batch; bad inputs are passed on, located, in order."""
+    judge = engine.judge
+    for batch in batches:
+        out = Judged(batch.source, batch.position, batch.last)
+        findings = out.findings
+        events = 0
+        for item in batch.items:
+            if item.__class__ is not CloudTrailEvent and isinstance(item, InputError):
+                out.problems.append(item)
+                continue
+            events += 1
+            found = judge(item)
+            if found:
+                findings += [f for f in found if f.severity >= min_severity]
+        out.events = events
+        yield out
+
+
+def judge_sources(plan: Plan, model: IdentityModel, min_severity: Severity = Severity.INFO,
+                  workers: int = 1) -> Iterator[Judged]:
+    """Judge the planned inputs, serially or with ``workers`` processes (0: one per core)."""
+    files = [s for s in plan.sources if isinstance(s, str)]
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1 or len(files) < 2 or STDIN in files:
+        yield from judge_batches(Engine(model), batches_of(plan.sources), min_severity)
+        return
+    ctx = multiprocessing.get_context()
+    with ctx.Pool(min(workers, len(files)), initializer=_init_worker, initargs=(model, min_severity)) as pool:
+        done = pool.imap(_judge_file, files, chunksize=1)
+        for source in plan.sources:
+            if isinstance(source, InputError):
+                yield Judged(None, None, True, problems=[source])
+                continue
+            for judged in next(done):
+                judged.problems = [InputError(message, where) for message, where in judged.problems]  # type: ignore[misc]
+                yield judged
+
+
+_ENGINE: Engine | None = None
+_MIN_SEVERITY = Severity.INFO
+
+
+def _init_worker(model: IdentityModel, min_severity: Severity) -> None:
+    global _ENGINE, _MIN_SEVERITY
+    _ENGINE, _MIN_SEVERITY = Engine(model), min_severity
+
+
+def _judge_file(name: str) -> list[Judged]:
+    """One file, whole, in a worker; problems travel as (message, location): pickle drops location."""
+    assert _ENGINE is not None
+    out = []
+    for judged in judge_batches(_ENGINE, batches_of([name]), _MIN_SEVERITY):
+        judged.problems = [(p.message, p.location) for p in judged.problems]  # type: ignore[misc]
+        out.append(judged)
+    return out
