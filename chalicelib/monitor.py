@@ -4,7 +4,8 @@ Dependencies (engine, incident store, state, notifier, clock) are injected, so t
 runtime, the local ``simulate`` command and the tests run the same code path.
 
 Alerting rules, given at-least-once delivery:
-* a ``new`` incident is alerted; a ``grouped`` one is not (one Slack message per group);
+* a ``new`` incident is alerted; a ``grouped`` one is not (one Slack message per group),
+  unless the rule has a threshold N: then the group alerts when its count reaches N;
 * a ``duplicate`` is alerted only if no alert is marked as delivered for its incident,
   so an invocation that stored the incident but failed to alert is completed on retry;
 * if any alert failed on every channel, ``process`` raises ``DeliveryError`` after
@@ -72,12 +73,14 @@ class Monitor:
         notifier: Notifier | None,
         state: StateStore | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        thresholds: dict[str, int] | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.notifier = notifier
         self.state = state
         self.clock = clock
+        self.thresholds = dict(thresholds or {})  # rule → events in a group before it alerts
         self.account_names = {a.id: a.name for a in engine.model.spec.accounts}
         self.rotation = RotationLinker(state) if state is not None else None
 
@@ -147,11 +150,17 @@ class Monitor:
         return closed
 
     def _should_alert(self, outcome: RecordOutcome) -> bool:
-        if outcome.incident is None or outcome.status == "grouped":
+        """Alert once per incident, when its count reaches the rule's threshold (default 1)."""
+        incident = outcome.incident
+        if incident is None:
             return False
+        threshold = self.thresholds.get(incident.rule, 1)
         if outcome.status == "new":
-            return True
-        return self.state is not None and self.state.get(ALERTED, outcome.incident.incident_id) is None
+            return threshold <= 1
+        if outcome.status == "grouped":
+            return incident.count == threshold
+        return (incident.count >= threshold and self.state is not None
+                and self.state.get(ALERTED, incident.incident_id) is None)
 
     def _alert(self, incident: Incident) -> DeliveryReport | None:
         if self.notifier is None:

@@ -20,6 +20,7 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib.engine import Engine
 from chalicelib.errors import InputError
@@ -38,7 +39,8 @@ class Judged:
     last: bool  # the source is finished
     events: int = 0
     problems: list[InputError] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    # Each event that has findings at or above the threshold: its raw record, its findings.
+    hits: list[tuple[dict[str, Any], list[Finding]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -68,16 +70,18 @@ def judge_batches(engine: Engine, batches: Iterable[Batch], min_severity: Severi
     judge = engine.judge
     for batch in batches:
         out = Judged(batch.source, batch.position, batch.last)
-        findings = out.findings
+        hits = out.hits
         events = 0
         for item in batch.items:
             if item.__class__ is not CloudTrailEvent and isinstance(item, InputError):
                 out.problems.append(item)
                 continue
             events += 1
-            found = judge(item)
-            if found:
-                findings += [f for f in found if f.severity >= min_severity]
+            findings = judge(item)
+            if findings:
+                findings = [f for f in findings if f.severity >= min_severity]
+                if findings:
+                    hits.append((item.raw, findings))
         out.events = events
         yield out
 

@@ -41,7 +41,10 @@ def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None) -> A
     else:
         sns = SnsPublisher(cfg.topic_arn) if cfg.topic_arn else None
         notifier = Notifier(Routing.parse(cfg.routing), slack, sns, metrics=metrics)
-    return Monitor(Engine(load_model(cfg.model_path)), store, notifier, state=open_state(url))
+    from chalicelib.settings import parse_thresholds
+
+    return Monitor(Engine(load_model(cfg.model_path)), store, notifier, state=open_state(url),
+                   thresholds=parse_thresholds(cfg.alert_thresholds))
 
 
 def monitor() -> Any:

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+from chalicelib.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -21,6 +23,8 @@ class Settings:
     # severity → channels, e.g. "critical=slack,sns;high=slack,sns;medium=slack;low=;info="
     routing: str = "critical=slack,sns;high=slack,sns;medium=slack;low=;info="
     group_window_seconds: int = 3600
+    # rule → events a group must reach before it alerts, e.g. "sts-assume-role-failed=5"
+    alert_thresholds: str = ""
     retention_days: int = 400
     stage: str = "local"
     region: str = "us-east-1"
@@ -38,11 +42,23 @@ class Settings:
             slack_enabled=env.get("TRAILWARDEN_SLACK_ENABLED", "true").lower() != "false",
             routing=env.get("TRAILWARDEN_ROUTING", d.routing),
             group_window_seconds=int(env.get("TRAILWARDEN_GROUP_WINDOW_SECONDS", d.group_window_seconds)),
+            alert_thresholds=env.get("TRAILWARDEN_ALERT_THRESHOLDS", d.alert_thresholds),
             retention_days=int(env.get("TRAILWARDEN_RETENTION_DAYS", d.retention_days)),
             stage=env.get("TRAILWARDEN_STAGE", d.stage),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or d.region,
             store_url=env.get("TRAILWARDEN_STORE") or None,
         )
+
+
+def parse_thresholds(text: str) -> dict[str, int]:
+    """``"sts-assume-role-failed=5;root-signin-failed=3"`` → ``{rule: count}``; bad entries are errors."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.replace(",", ";").split(";"))):
+        rule, _, count = part.partition("=")
+        if not rule.strip() or not count.strip().isdigit() or int(count) < 1:
+            raise ConfigError(f"TRAILWARDEN_ALERT_THRESHOLDS: {part!r} is not RULE=N with N >= 1")
+        out[rule.strip()] = int(count)
+    return out
 
 
 @lru_cache(maxsize=1)

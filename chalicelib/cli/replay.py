@@ -7,11 +7,11 @@ import sys
 from collections import Counter
 
 from chalicelib.cli.output import FindingPrinter
-from chalicelib.engine import Engine
-from chalicelib.errors import ConfigError, InputError
+from chalicelib.errors import ConfigError
 from chalicelib.findings import Severity
 from chalicelib.identity import load_model
-from chalicelib.sources import read_all
+from chalicelib.parallel import Judged, Plan, judge_sources
+from chalicelib.progress import Progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_common(p)
     p.add_argument("--store", metavar="URL",
                    help="also persist incidents (idempotent): sqlite:///FILE or dynamodb://TABLE")
+    p.add_argument("--workers", type=workers_arg, default=1, metavar="N",
+                   help="judge files on N processes (0: one per core); output is the same as with 1")
     p.set_defaults(func=run)
 
 
@@ -29,6 +31,16 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--min-severity", type=severity_arg, default=Severity.INFO, metavar="LEVEL",
                    help="info, low, medium, high or critical")
+
+
+def workers_arg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (0 = one per core), got {text!r}")
+    return n
 
 
 def severity_arg(text: str) -> Severity:
@@ -40,31 +52,48 @@ def severity_arg(text: str) -> Severity:
 
 def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)  # raises ModelError before anything is judged
-    engine = Engine(model)
     printer = FindingPrinter(args.format)
     recorder = IncidentRecorder(args.store) if getattr(args, "store", None) else None
-    events = bad = 0
-    by_severity: Counter[str] = Counter()
-    for item in read_all(args.paths):
-        if isinstance(item, InputError):
-            bad += 1
-            print(f"bad input: {item}", file=sys.stderr)
-            continue
-        events += 1
-        findings = engine.judge(item)
-        if findings:
-            findings = [f for f in findings if f.severity >= args.min_severity]
-            by_severity.update(f.severity.label for f in findings)
-            printer.emit(findings)
-        if recorder is not None:
-            recorder.record(findings, item.raw)
+    plan = Plan.of(args.paths)
+    tally = Tally()
+    with Progress(plan.files, plan.size) as progress:
+        for judged in judge_sources(plan, model, args.min_severity, workers=args.workers):
+            for problem in judged.problems:
+                progress.message(f"bad input: {problem}")
+            for raw, findings in judged.hits:
+                printer.emit(findings)
+                if recorder is not None:
+                    recorder.record(findings, raw)
+            tally.add(judged)
+            progress.update(tally.files, tally.bytes_done + (judged.position or 0), tally.events, printer.count,
+                            force=judged.last)
     printer.close()
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(by_severity.items(), key=lambda kv: -Severity.parse(kv[0])))
-    print(f"judged {events} events: {printer.count} findings ({summary or 'none'}); {bad} bad inputs",
+    print(f"judged {tally.events} events: {printer.count} findings ({tally.summary()}); {tally.bad} bad inputs",
           file=sys.stderr)
     if recorder is not None:
         print(recorder.summary(), file=sys.stderr)
-    return 1 if bad else 0
+    return 1 if tally.bad else 0
+
+
+class Tally:
+    """Counts for the summary line and the progress bar."""
+
+    def __init__(self) -> None:
+        self.events = self.bad = self.files = self.bytes_done = 0
+        self.by_severity: Counter[Severity] = Counter()
+
+    def add(self, judged: Judged) -> None:
+        self.events += judged.events
+        self.bad += len(judged.problems)
+        for _, findings in judged.hits:
+            self.by_severity.update(f.severity for f in findings)
+        if judged.last and judged.source is not None:
+            self.files += 1
+            self.bytes_done += judged.position or 0
+
+    def summary(self) -> str:
+        counts = sorted(self.by_severity.items(), key=lambda kv: -kv[0])
+        return ", ".join(f"{n} {s.label}" for s, n in counts) or "none"
 
 
 class IncidentRecorder:

@@ -69,3 +69,32 @@ def test_closed_group_is_not_announced_twice(tmp_path: Path) -> None:
     monitor.close_groups(timedelta(hours=1))
     assert monitor.close_groups(timedelta(hours=1)) == []
     assert len(slack.payloads) == 2
+
+
+def test_group_with_a_threshold_alerts_when_its_count_reaches_it(tmp_path: Path) -> None:
+    clock = Clock(T0 + timedelta(minutes=1))
+    monitor, slack = make(tmp_path, clock)
+    monitor.thresholds = {"sts-assume-role-failed": 5}
+    burst(monitor, 4)
+    assert slack.payloads == []
+    base = json.loads((STORY / "06-ci-assume-role-denied.json").read_text())
+    record = dict(base, eventID="burst-fifth", eventTime="2026-11-19T22:15:00Z")
+    monitor.process_event(CloudTrailEvent.from_record(record))
+    assert len(slack.payloads) == 1
+
+
+def test_threshold_setting_reads_rule_counts() -> None:
+    from chalicelib.settings import parse_thresholds
+
+    assert parse_thresholds("sts-assume-role-failed=5; root-signin-failed=3") == {
+        "sts-assume-role-failed": 5, "root-signin-failed": 3}
+
+
+def test_threshold_setting_rejects_a_malformed_entry() -> None:
+    import pytest
+
+    from chalicelib.errors import ConfigError
+    from chalicelib.settings import parse_thresholds
+
+    with pytest.raises(ConfigError):
+        parse_thresholds("sts-assume-role-failed=often")
