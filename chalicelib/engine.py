@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from chalicelib.events import CloudTrailEvent, frozen_builder
 from chalicelib.findings import Finding, Severity
 from chalicelib.identity.model import IdentityModel
-from chalicelib.identity.resolve import resolve_actor
+from chalicelib.identity.resolve import Actor, resolve_actor
 from chalicelib.rules import load_rules
 from chalicelib.rules.base import Context, Rule, Verdict
 
@@ -32,6 +32,8 @@ class Engine:
         self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else tuple(load_rules())
         self._wildcard = tuple(r for r in self.rules if r.event_names is None)
         self._by_name: dict[str, tuple[Rule, ...]] = {}
+        self._memo_model: IdentityModel | None = None
+        self._memo: dict[tuple[object, ...], Actor] = {}
         for rule in self.rules:
             for name in rule.event_names or ():
                 self._by_name.setdefault(name, ())
@@ -42,7 +44,9 @@ class Engine:
         return self._by_name.get(event_name, self._wildcard)
 
     def judge(self, event: CloudTrailEvent) -> list[Finding]:
-        actor = resolve_actor(event, self.model)
+        if self._memo_model is not self.model:  # the memo belongs to one model
+            self._memo_model, self._memo = self.model, {}
+        actor = resolve_actor(event, self.model, self._memo)
         if _ContextBuilder is None:
             ctx = Context(event=event, actor=actor, model=self.model)
         else:

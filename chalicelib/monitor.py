@@ -14,6 +14,7 @@ Alerting rules, given at-least-once delivery:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from chalicelib.errors import DeliveryError, InputError
 from chalicelib.events import CloudTrailEvent, events_in
 from chalicelib.findings import Finding
 from chalicelib.identity.resolve import resolve_actor
+from chalicelib.incidents.chain import canonical_json
 from chalicelib.incidents.keys import parse_ts
 from chalicelib.incidents.state import ALERTED, GROUP_CLOSED, LAST_SEEN, StateStore
 from chalicelib.incidents.store import Incident, IncidentQuery, IncidentStore, RecordOutcome
@@ -113,7 +115,7 @@ class Monitor:
             when = _finding_time(finding) or now
             if self.rotation is not None:
                 finding = self.rotation.link(finding, when)
-            outcome = self.store.record(finding, raw_event=raw_event, now=now)
+            outcome = self.store.record(finding, raw_event=raw_event, now=now, dedup_key=_dedup_key(finding, raw_event))
             if self.rotation is not None and outcome.status == "new":
                 self.rotation.remember(finding, outcome.incident.incident_id if outcome.incident else None, when)
             delivery = None
@@ -190,3 +192,12 @@ def _event_time(event: CloudTrailEvent) -> datetime | None:
 
 def _finding_time(finding: Finding) -> datetime | None:
     return parse_ts(finding.event_time)
+
+
+def _dedup_key(finding: Finding, raw_event: dict[str, Any] | None) -> str | None:
+    """``rule#eventID`` as usual (None: the store's default); a record without an eventID is keyed on its
+    content, so a redelivery is still a duplicate but two different such events are not merged."""
+    if finding.event_id or raw_event is None:
+        return None
+    digest = hashlib.sha256(canonical_json(raw_event).encode("utf-8")).hexdigest()[:24]
+    return f"{finding.dedup_key}#record:{digest}"

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from chalicelib.cli.output import json_line, table_header, table_row, write_csv
+from chalicelib.errors import ConfigError
 from chalicelib.findings import FINDING_FIELDS
 from chalicelib.incidents import IncidentStore, open_store
 from chalicelib.incidents.filters import parse_query, parse_time
@@ -67,7 +68,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _store(args: argparse.Namespace) -> IncidentStore:
-    return open_store(args.store)
+    """The log to read; a SQLite path that does not exist is an error, not a new empty (and "verified") log."""
+    url = args.store.strip()
+    if url.startswith("sqlite:///"):
+        from chalicelib.incidents.factory import sqlite_path
+
+        path = sqlite_path(url)
+        if path != ":memory:" and not Path(path).is_file():
+            raise ConfigError(f"no incident log at {path} (check --store or $TRAILWARDEN_STORE)")
+    return open_store(url)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -131,8 +140,8 @@ def run_verify(args: argparse.Namespace) -> int:
               f"head seq {report.head_seq} hash {report.head_hash[:16]}…"
               + (f"; {report.pruned} expired by retention" if report.pruned else ""))
         return 0
-    print(f"TAMPERED: first bad incident {report.first_bad_incident_id}: {report.problem} "
-          f"(checked {report.checked} entries before stopping)")
+    culprit = f"first bad incident {report.first_bad_incident_id}: " if report.first_bad_incident_id else ""
+    print(f"TAMPERED: {culprit}{report.problem} (checked {report.checked} entries before stopping)")
     return 1
 
 

@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 
 from chalicelib.cli.output import FindingPrinter
+from chalicelib.errors import ConfigError
 from chalicelib.identity import load_model
 
 
@@ -25,9 +26,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def have_credentials() -> bool:
+    """Whether boto3 finds credentials; a broken AWS configuration is an error (exit 2), never "drift"."""
     import boto3
+    from botocore.exceptions import BotoCoreError
 
-    return boto3.session.Session().get_credentials() is not None
+    try:
+        return boto3.session.Session().get_credentials() is not None
+    except BotoCoreError as err:  # ProfileNotFound, ConfigParseError, …
+        raise ConfigError(f"cannot read the AWS configuration: {err}") from None
 
 
 def run_check(args: argparse.Namespace) -> int:

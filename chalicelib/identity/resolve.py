@@ -25,6 +25,7 @@ ROOT, ACCESS_KEY, CONSOLE, SSO, INSTANCE_PROFILE, ROLE, OIDC = (
     "root", "access-key", "console-password", "sso", "instance-profile", "role", "oidc",
 )
 FEDERATED, SERVICE, UNKNOWN = "federated", "service", "unknown"
+MEMO_SIZE = 4096  # assumed-role sessions remembered per engine (see resolve_actor's memo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,8 @@ def _actor(kind: str, auth: str, arn: str | None, account: str | None, name: str
     return actor  # type: ignore[no-any-return]
 
 
-def _assumed_role(event: CloudTrailEvent, model: IdentityModel, account: str | None) -> Actor:
+def _assumed_role(event: CloudTrailEvent, model: IdentityModel, account: str | None,
+                  memo: dict[tuple[object, ...], Actor] | None = None) -> Actor:
     ui = event.user_identity
     v = ui.get("sessionContext")
     ctx = v if v.__class__ is dict else as_dict(v)
@@ -115,30 +117,52 @@ def _assumed_role(event: CloudTrailEvent, model: IdentityModel, account: str | N
     issuer = v if v.__class__ is dict else as_dict(v)
     v = ui.get("arn")
     arn = v if v.__class__ is str and v else as_str(v)
-    role_from_arn, session = _split_assumed(arn)
+    v = ui.get("principalId")
+    pid = v if v.__class__ is str and v else as_str(v)
     v = issuer.get("userName")
-    role = (v if v.__class__ is str and v else as_str(v)) or role_from_arn
-    if session is None:
-        pid = as_str(ui.get("principalId")) or ""
-        session = pid.split(":", 1)[1] if ":" in pid else None
+    issuer_role = v if v.__class__ is str and v else as_str(v)
     v = issuer.get("arn")
-    role_arn = v if v.__class__ is str and v else as_str(v)
-    if role_arn is None and role and account:
-        role_arn = f"arn:aws:iam::{account}:role/{role}"
+    issuer_arn = v if v.__class__ is str and v else as_str(v)
     v = ui.get("accessKeyId")
     key = v if v.__class__ is str and v else as_str(v)
+    ec2 = ctx.get("ec2RoleDelivery") is not None
+    if memo is None:
+        return _session_actor(model, account, arn, pid, issuer_role, issuer_arn, key, ec2)
+    # A trail repeats each session hundreds of times: the answer depends on these inputs only.
+    inputs = (account, arn, pid, issuer_role, issuer_arn, key, ec2)
+    actor = memo.get(inputs)
+    if actor is None:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        actor = memo[inputs] = _session_actor(model, account, arn, pid, issuer_role, issuer_arn, key, ec2)
+    return actor
+
+
+def _session_actor(model: IdentityModel, account: str | None, arn: str | None, pid: str | None,
+                   issuer_role: str | None, role_arn: str | None, key: str | None, ec2: bool) -> Actor:
+    """An assumed-role session's actor, from the (normalized) userIdentity fields it depends on."""
+    role_from_arn, session = _split_assumed(arn)
+    role = issuer_role or role_from_arn
+    if session is None:
+        pid = pid or ""
+        session = pid.split(":", 1)[1] if ":" in pid else None
+    if role_arn is None and role and account:
+        role_arn = f"arn:aws:iam::{account}:role/{role}"
     if role and role.startswith(SSO_ROLE_PREFIX):
         pset = role[len(SSO_ROLE_PREFIX):].rsplit("_", 1)[0] or None
         return _actor("assumed-role", SSO, arn or role_arn, account, role, session, role_arn, key, pset,
                       model.sso_user(session, pset, account))
-    if ctx.get("ec2RoleDelivery") is not None and session and INSTANCE_ID.match(session):
+    if ec2 and session and INSTANCE_ID.match(session):
         return _actor("assumed-role", INSTANCE_PROFILE, arn or role_arn, account, role, session, role_arn, key,
                       None, model.role(role, account))
     return _actor("assumed-role", ROLE, arn or role_arn, account, role, session, role_arn, key, None,
                   model.role(role, account))
 
 
-def resolve_actor(event: CloudTrailEvent, model: IdentityModel) -> Actor:
+def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
+                  memo: dict[tuple[object, ...], Actor] | None = None) -> Actor:
+    """The event's actor. ``memo``, a dict the caller keeps for one model (the engine does),
+    remembers assumed-role sessions, the commonest and costliest case; results are the same."""
     ui = event.user_identity
     v = ui.get("type")
     kind = v if v.__class__ is str and v else as_str(v)
@@ -151,7 +175,7 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel) -> Actor:
         return _actor("service", SERVICE, as_str(ui.get("arn")), account,
                       as_str(invoked) or as_str(ui.get("principalId")))
     if kind == "AssumedRole":
-        return _assumed_role(event, model, account)
+        return _assumed_role(event, model, account, memo)
     if kind == "Root":
         arn = as_str(ui.get("arn")) or root_arn(account)
         return _actor("root", ROOT, arn, account, "root", access_key_id=as_str(ui.get("accessKeyId")))

@@ -96,6 +96,12 @@ class SQLiteStateStore(StateStore):
                     "note = excluded.note WHERE state.at <= ?", (kind, name, at, note, cutoff))
             return cur.rowcount > 0
 
+    def entry(self, kind: str, name: str) -> tuple[datetime, str | None] | None:
+        with self._lock:
+            row = self._db.execute("SELECT at, note FROM state WHERE kind = ? AND name = ?", (kind, name)).fetchone()
+        at = parse_ts(row[0]) if row else None
+        return (at, row[1]) if at is not None else None
+
     def entries(self, kind: str) -> dict[str, tuple[datetime, str | None]]:
         with self._lock:
             rows = self._db.execute("SELECT name, at, note FROM state WHERE kind = ?", (kind,)).fetchall()
@@ -138,6 +144,18 @@ class DynamoDBStateStore(StateStore):
         except Exception as err:  # noqa: BLE001 - botocore errors become store errors with the table name
             raise StoreError(f"cannot write state {kind}/{name}: {err}", f"dynamodb://{self.table}") from None
         return True
+
+    def entry(self, kind: str, name: str) -> tuple[datetime, str | None] | None:
+        """One strongly consistent GetItem: a marker another container just wrote is seen, and the
+        cost does not grow with the ledger (``alerted`` gains one item per incident)."""
+        try:
+            item = self.client.get_item(
+                TableName=self.table, Key={"pk": {"S": f"STATE#{kind}"}, "sk": {"S": name}}, ConsistentRead=True,
+            ).get("Item")
+        except Exception as err:  # noqa: BLE001 - botocore errors become store errors with the table name
+            raise StoreError(f"cannot read state {kind}/{name}: {err}", f"dynamodb://{self.table}") from None
+        at = parse_ts(item.get("at", {}).get("S")) if item else None
+        return (at, item.get("note", {}).get("S")) if at is not None else None  # type: ignore[union-attr]
 
     def entries(self, kind: str) -> dict[str, tuple[datetime, str | None]]:
         out: dict[str, tuple[datetime, str | None]] = {}

@@ -184,6 +184,17 @@ def test_a_bad_time_filter_exits_2_naming_the_filter(store: str, capsys: pytest.
     assert code == 2 and err.startswith("error: since:")
 
 
+@pytest.mark.parametrize("action", [["verify"], ["list"], ["report", "--format", "md"]])
+def test_a_store_path_that_does_not_exist_is_an_error_not_an_empty_log(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], action: list[str]) -> None:
+    # A typo in --store must not verify as "ok: 0 incidents" (nor leave an empty file behind).
+    missing = tmp_path / "typo.db"
+    code, out, err = incidents(capsys, f"sqlite:///{missing}", *action)
+    assert code == 2 and out == ""
+    assert str(missing) in err and "Traceback" not in err
+    assert not missing.exists()
+
+
 # -- pagination -------------------------------------------------------------------------------
 NEXT = re.compile(r"--next-token (\S+)")
 
@@ -258,8 +269,35 @@ def test_verify_catches_a_deleted_incident(store: str, db: Path, capsys: pytest.
 
 
 def test_verify_catches_an_edited_count(store: str, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    victim = incident_id(capsys, store, "sts-assume-role-failed")
-    tamper(db, "UPDATE incidents SET count = 0 WHERE incident_id = ?", victim)
+    # Hiding how big the Nov 20 root session was: 3 calls → 1.
+    victim = next(r["incident_id"] for r in listed(capsys, store, "--rule", "root-api-use", "--since", "2026-11-19"))
+    tamper(db, "UPDATE incidents SET count = 1 WHERE incident_id = ?", victim)
+    code, out, _ = incidents(capsys, store, "verify")
+    assert code == 1 and victim in out
+
+
+def test_verify_catches_a_deleted_chain_entry(store: str, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tamper(db, "DELETE FROM chain WHERE seq = (SELECT MAX(seq) FROM chain)")
+    code, out, _ = incidents(capsys, store, "verify")
+    assert code == 1 and "TAMPERED" in out and "missing" in out
+
+
+def test_verify_of_a_wiped_chain_says_what_is_missing_without_a_placeholder_id(
+        store: str, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM chain")
+        conn.execute("DELETE FROM incidents")
+    code, out, _ = incidents(capsys, store, "verify")
+    assert code == 1
+    assert out.startswith("TAMPERED: chain entries 1..11 are missing") and "None" not in out
+
+
+def test_verify_catches_an_incident_hidden_from_the_severity_filter(
+        store: str, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The row's content is untouched, but its index column no longer says critical.
+    victim = incident_id(capsys, store, "root-signin")
+    tamper(db, "UPDATE incidents SET severity_rank = 10 WHERE incident_id = ?", victim)
+    assert "root-signin" not in {r["rule"] for r in listed(capsys, store, "--severity-at-least", "critical")}
     code, out, _ = incidents(capsys, store, "verify")
     assert code == 1 and victim in out
 
@@ -347,8 +385,11 @@ def test_verify_stays_ok_after_a_purge(store: str, capsys: pytest.CaptureFixture
     assert code == 0 and "covering 5 incidents" in out
 
 
-def test_a_purged_event_replayed_again_is_not_stored_again(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_purged_event_replayed_later_is_stored_anew_and_the_log_still_verifies(
+        store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Retention forgets everything about a purged incident, its de-duplication marker included.
     incidents(capsys, store, "purge", "--older-than", "2026-11-10")
     run(capsys, "replay", "--format", "json", "--store", store, str(STORY / "01-root-console-signin.eventbridge.json"))
-    assert "root-signin" not in {r["rule"] for r in listed(capsys, store)}
-    assert incidents(capsys, store, "verify")[0] == 0
+    assert "root-signin" in {r["rule"] for r in listed(capsys, store)}
+    code, out, _ = incidents(capsys, store, "verify")
+    assert code == 0 and "covering 6 incidents" in out

@@ -269,3 +269,30 @@ def test_a_records_file_delivered_at_once_stores_every_record(rig: Rig) -> None:
 def test_a_bare_record_wrapped_like_eventbridge_is_judged_like_the_file(rig: Rig) -> None:
     result = rig.monitor(ScriptedSlack()).process_envelope(envelope(story("03-root-reads-agent-secret.json")))
     assert {f["rule"] for f in result.summary()["findings"]} == {"root-api-use", "secret-read-undeclared"}
+
+
+# -- records without an eventID (DESIGN §8: some lack it) ---------------------------------------
+def delete_user_without_event_id(user: str) -> dict:
+    env = story("04-root-deletes-ci-user.eventbridge.json")
+    del env["detail"]["eventID"]
+    env["detail"]["requestParameters"] = {"userName": user}
+    return env
+
+
+def test_two_different_events_without_an_event_id_are_two_incidents(rig: Rig) -> None:
+    slack = ScriptedSlack()
+    mon = rig.monitor(slack)
+    mon.process_envelope(delete_user_without_event_id("github-actions-aws-deployer"))
+    mon.process_envelope(delete_user_without_event_id("terraform-deployer"))
+    deleted = {i.target_arn.rsplit("/", 1)[-1] for i in incidents(rig, rule="iam-delete-user")}
+    assert deleted == {"github-actions-aws-deployer", "terraform-deployer"}
+    assert len([t for t in slack.texts if "iam-delete-user" in t]) == 2
+
+
+def test_the_same_event_without_an_event_id_delivered_twice_is_one_incident(rig: Rig) -> None:
+    slack = ScriptedSlack()
+    mon = rig.monitor(slack)
+    mon.process_envelope(delete_user_without_event_id("terraform-deployer"))
+    mon.process_envelope(redelivered(delete_user_without_event_id("terraform-deployer")))
+    assert len(incidents(rig, rule="iam-delete-user")) == 1
+    assert len([t for t in slack.texts if "iam-delete-user" in t]) == 1

@@ -86,6 +86,7 @@ def test_list_incidents_accepts_hyphenated_filter_names(installed: Installed) ->
     ({"colour": "red"}, "colour"),
     ({"since": "last tuesday"}, "since"),
     ({"limit": "lots"}, "limit"),
+    ({"next_token": "not-a-token-we-issued"}, "next_token"),
 ])
 def test_a_bad_filter_raises_config_error_naming_it(installed: Installed, params: dict, named: str) -> None:
     with pytest.raises(ConfigError, match=named):

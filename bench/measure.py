@@ -1,0 +1,328 @@
+"""Trailwarden benchmark: every figure beside a baseline measured in the same run.
+
+Run it as ``bench/run`` (or ``make bench``). It writes only under ``bench/data/`` (the
+generated trail, its shards, the bytecode cache and the last report) and prints a table:
+
+* replay throughput vs parsing the same file with orjson alone, and vs ``jq`` picking the
+  four design-card events (``bench/card.jq``); peak memory of the streaming replay;
+* ``--workers`` on a directory of shards: same bytes out as one worker, and the speed-up;
+* the progress bar: drawn on a terminal, silent on a pipe;
+* cold start: ``import app`` vs ``import boto3``, and resident memory after the first event;
+* CPU per judged event (all rules, actor resolution), before any I/O.
+
+Times are CPU seconds (user + sys) of the measured process, best of ``--repeat`` runs, so a
+busy machine inflates them less than wall time; wall time is shown as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import pty
+import select
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DATA = BENCH / "data"
+sys.path.insert(0, str(ROOT))
+
+from bench import gen  # noqa: E402
+
+PY = sys.executable
+JQ = shutil.which("jq")
+MODEL = BENCH / "model.yaml"
+ORJSON_FLOOR = "import orjson, sys\nfor line in open(sys.argv[1], 'rb'):\n    orjson.loads(line)\n"
+SHARDS = 8
+MB = 1024 * 1024
+
+
+@dataclass
+class Run:
+    cpu: float  # user + sys seconds
+    wall: float
+    rss_kb: int  # peak resident set size
+    out_sha: str | None = None
+    out_bytes: int = 0
+    err: bytes = b""
+    rc: int = 0
+
+
+def env() -> dict[str, str]:
+    """Bytecode cached under bench/data (the tree stays clean), identical for every process."""
+    e = dict(os.environ)
+    e.pop("PYTHONDONTWRITEBYTECODE", None)
+    e["PYTHONPYCACHEPREFIX"] = str(DATA / "pycache")
+    e.pop("TRAILWARDEN_MODEL", None)
+    return e
+
+
+def measure(cmd: list[str], *, hash_out: bool = False, stderr_tty: bool = False, cwd: Path = ROOT) -> Run:
+    """Run ``cmd``; CPU and peak RSS come from wait4, so they are the child's alone."""
+    t0 = time.perf_counter()
+    out_fd = subprocess.PIPE if hash_out else subprocess.DEVNULL
+    master = slave = None
+    if stderr_tty:
+        master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, stdout=out_fd, stderr=slave if stderr_tty else subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=env(), cwd=cwd)
+    if slave is not None:
+        os.close(slave)
+    digest, size, err = hashlib.sha256(), 0, bytearray()
+    streams = [s for s in (proc.stdout, proc.stderr) if s is not None]
+    fds = [s.fileno() for s in streams] + ([master] if master is not None else [])
+    while fds:
+        ready, _, _ = select.select(fds, [], [])
+        for fd in ready:
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except OSError:  # pty closed
+                chunk = b""
+            if not chunk:
+                fds.remove(fd)
+            elif proc.stdout is not None and fd == proc.stdout.fileno():
+                digest.update(chunk)
+                size += len(chunk)
+            else:
+                err += chunk
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if master is not None:
+        os.close(master)
+    for s in streams:
+        s.close()
+    rc = os.waitstatus_to_exitcode(status)
+    return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss, digest.hexdigest() if hash_out else None,
+               size, bytes(err), rc)
+
+
+def best(cmd: list[str], repeat: int, **kw: bool) -> tuple[Run, list[Run]]:
+    runs = [measure(cmd, **kw) for _ in range(repeat)]
+    for r in runs:
+        if r.rc not in (0, 1):
+            sys.exit(f"command failed ({r.rc}): {' '.join(cmd)}\n{r.err.decode(errors='replace')}")
+    return min(runs, key=lambda r: r.cpu), runs
+
+
+def machine() -> str:
+    model = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}; "
+            f"load average at start {load}")
+
+
+def ensure_data(records: int) -> tuple[Path, Path]:
+    """The trail (one JSON-lines file) and the same lines split into SHARDS files."""
+    trail = DATA / f"trail-{records}-v{gen.VERSION}.jsonl"
+    if not trail.exists():
+        t0 = time.perf_counter()
+        gen.write(trail, records, seed=7)
+        print(f"  generated {trail.relative_to(ROOT)} in {time.perf_counter() - t0:.1f}s", flush=True)
+    shards = DATA / f"shards-{records}-v{gen.VERSION}"
+    if not (shards / "done").exists():
+        shards.mkdir(parents=True, exist_ok=True)
+        per = -(-records // SHARDS)
+        with open(trail, "rb") as src:
+            for i in range(SHARDS):
+                with open(shards / f"part-{i:03d}.jsonl", "wb") as out:
+                    for _ in range(per):
+                        line = src.readline()
+                        if not line:
+                            break
+                        out.write(line)
+        (shards / "done").write_text("")
+    return trail, shards
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str, str]] = []
+
+    def add(self, figure: str, value: str, baseline: str, ratio: str, verdict: str) -> None:
+        self.rows.append((figure, value, baseline, ratio, verdict))
+        print(f"  {figure}: {value}  |  {baseline}  |  {ratio}  |  {verdict}", flush=True)
+
+    def render(self) -> str:
+        head = ("figure", "measured", "baseline (same run)", "ratio", "target")
+        widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(5)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)),
+                 "  ".join("-" * w for w in widths)]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in self.rows]
+        return "\n".join(lines)
+
+
+def verdict(ok: bool, target: str) -> str:
+    return f"{'PASS' if ok else 'FAIL'} ({target})"
+
+
+def replay_cmd(*args: str) -> list[str]:
+    return [PY, "-m", "chalicelib", "replay", *args, "--model", str(MODEL), "--format", "json"]
+
+
+def bench_throughput(t: Table, trail: Path, records: int, repeat: int, skip_jq: bool) -> str:
+    size = trail.stat().st_size / MB
+    floor, _ = best([PY, "-c", ORJSON_FLOOR, str(trail)], repeat)
+    rep, _ = best(replay_cmd(str(trail)), repeat, hash_out=True)
+    rate, floor_rate = records / rep.cpu, records / floor.cpu
+    t.add("replay throughput (1 core)", f"{rate:,.0f} events/s ({rep.cpu:.2f}s CPU, {rep.wall:.2f}s wall)",
+          f"orjson parse only {floor_rate:,.0f}/s ({floor.cpu:.2f}s CPU)", f"{rate / floor_rate:.2f}x",
+          verdict(rate >= 0.5 * floor_rate, ">= 0.5x"))
+    if skip_jq or JQ is None:
+        t.add("replay vs jq (4 card events)", "-", "jq not run" if skip_jq else "jq not installed (apt-get install jq)",
+              "-", "SKIP")
+    else:
+        jq, _ = best([JQ, "-c", "-f", str(BENCH / "card.jq"), str(trail)], min(repeat, 2))
+        jq_rate = records / jq.cpu
+        t.add("replay vs jq (4 card events)", f"{rate:,.0f} events/s", f"jq {jq_rate:,.0f}/s ({jq.cpu:.2f}s CPU)",
+              f"{rate / jq_rate:.2f}x", verdict(rate >= 3 * jq_rate, ">= 3x"))
+    t.add("replay peak memory (streaming)", f"{rep.rss_kb / 1024:.0f} MB RSS for {size:.0f} MB of input",
+          f"orjson loop {floor.rss_kb / 1024:.0f} MB", "-", verdict(rep.rss_kb < 120 * 1024, "< 120 MB"))
+    return rep.out_sha or ""
+
+
+def bench_workers(t: Table, shards: Path, single_sha: str, repeat: int) -> None:
+    n = os.cpu_count() or 1
+    one, _ = best(replay_cmd(str(shards), "--workers", "1"), repeat, hash_out=True)
+    many, runs = best(replay_cmd(str(shards), "--workers", str(n)), repeat, hash_out=True)
+    many = min(runs, key=lambda r: r.wall)
+    same = one.out_sha == many.out_sha == single_sha
+    t.add(f"--workers {n} on {SHARDS} files", f"{many.wall:.2f}s wall, output {'identical' if same else 'DIFFERS'}",
+          f"--workers 1 {one.wall:.2f}s wall", f"{one.wall / many.wall:.2f}x faster",
+          verdict(same, "same bytes as 1 worker and as the single file"))
+    t.add("replay memory, 1/8 of the input", f"{one.rss_kb / 1024:.0f} MB RSS (workers 1, all shards)", "-", "-",
+          verdict(one.rss_kb < 120 * 1024, "< 120 MB, flat in input size"))
+
+
+def bench_progress(t: Table, shards: Path) -> None:
+    part = str(shards / "part-000.jsonl")
+    tty = measure(replay_cmd(part, part), stderr_tty=True)
+    pipe = measure(replay_cmd(part, part))
+    drew = b"events/s" in tty.err and b"\r" in tty.err
+    quiet = b"\r" not in pipe.err and b"events/s" not in pipe.err and pipe.err.count(b"\n") == 1
+    t.add("progress bar", f"terminal: {'drawn' if drew else 'NOT drawn'}; pipe: "
+          f"{'summary line only' if quiet else 'EXTRA OUTPUT'}", "-", "-", verdict(drew and quiet, "tty only"))
+
+
+COLD = {
+    "boto3": "import boto3",
+    "app": "import app",
+    "engine": "import chalicelib.engine, chalicelib.rules; chalicelib.rules.load_rules()",
+}
+FIRST_EVENT = """
+import os, resource, sys, time
+t0 = time.process_time()
+{imp}
+from chalicelib.engine import Engine
+from chalicelib.events import events_in
+from chalicelib.identity import load_model
+import orjson
+doc = orjson.loads(open("examples/story/01-root-console-signin.eventbridge.json", "rb").read())
+findings = Engine(load_model()).judge(next(events_in(doc)))
+cpu = time.process_time() - t0
+rss = [l for l in open("/proc/self/status") if l.startswith("VmRSS")][0].split()[1]
+print(cpu, rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(findings))
+"""
+
+
+def bench_cold_start(t: Table, repeat: int) -> None:
+    target = "app" if (ROOT / "app.py").exists() else "engine"
+    for code in COLD.values():  # warm the bytecode cache and the page cache
+        measure([PY, "-c", code])
+    cpu: dict[str, list[float]] = {"boto3": [], target: []}
+    for _ in range(max(repeat, 5)):
+        for name in cpu:  # interleaved, so a busy moment hits both
+            r = measure([PY, "-c", COLD[name]])
+            if r.rc != 0:
+                sys.exit(f"{COLD[name]!r} failed:\n{r.err.decode(errors='replace')}")
+            cpu[name].append(r.cpu)
+    b, a = min(cpu["boto3"]), min(cpu[target])
+    label = "import app" if target == "app" else "import engine + rules (no app.py yet)"
+    t.add(f"cold start: {label}", f"{a * 1000:.0f} ms CPU", f"import boto3 {b * 1000:.0f} ms CPU",
+          f"{a / b:.2f}x", verdict(a <= 1.5 * b, "<= 1.5x"))
+    out = subprocess.run([PY, "-c", FIRST_EVENT.format(imp=COLD[target])], capture_output=True, text=True,
+                         env=env(), cwd=ROOT, check=True).stdout.split()
+    first_cpu, rss_kb, peak_kb = float(out[0]), int(out[1]), int(out[2])
+    t.add("RSS after the first judged event", f"{rss_kb / 1024:.0f} MB (peak {peak_kb / 1024:.0f} MB), "
+          f"{first_cpu * 1000:.0f} ms CPU to get there", "Lambda memory 128 MB", f"{peak_kb / 1024 / 128:.0%} used",
+          verdict(peak_kb < 100 * 1024, "< 100 MB: fits 128 MB with headroom"))
+
+
+def bench_per_event(t: Table, trail: Path, sample: int) -> None:
+    import gc
+    import itertools
+
+    import orjson
+
+    from chalicelib.engine import Engine
+    from chalicelib.events import CloudTrailEvent
+    from chalicelib.identity import load_model
+
+    engine = Engine(load_model(MODEL))
+    with open(trail, "rb") as fh:
+        events = [CloudTrailEvent.from_record(orjson.loads(line)) for line in itertools.islice(fh, sample)]
+    gc.collect()
+    judge, clock = engine.judge, time.process_time_ns
+    for e in events[:2000]:  # warm up
+        judge(e)
+    per = []
+    start = time.process_time()
+    for e in events:
+        t0 = clock()
+        judge(e)
+        per.append(clock() - t0)
+    total = time.process_time() - start
+    per.sort()
+    mean_us = total / len(events) * 1e6
+    p99_us, worst_us = per[int(len(per) * 0.99)] / 1000, per[-1] / 1000
+    t.add("CPU per judged event", f"mean {mean_us:.1f} us, p99 {p99_us:.0f} us, max {worst_us:.0f} us "
+          f"({len(events):,} events)", "target 1000 us", f"{mean_us / 1000:.3f}x of budget",
+          verdict(worst_us < 1000 or p99_us < 1000, "< 1 ms"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--records", type=int, default=200_000, help="size of the generated trail (default 200000)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per timing; the best is kept (default 3)")
+    p.add_argument("--skip-jq", action="store_true", help="leave out the jq baseline (the slowest step)")
+    p.add_argument("--profile", action="store_true", help="also print a cProfile of replay (bench/prof.py)")
+    args = p.parse_args(argv)
+
+    started = time.perf_counter()
+    DATA.mkdir(exist_ok=True)
+    head = f"machine: {machine()}"
+    print(head, flush=True)
+    trail, shards = ensure_data(args.records)
+    size = trail.stat().st_size / MB
+    print(f"input: {trail.relative_to(ROOT)} ({args.records:,} records, {size:.0f} MB), model "
+          f"{MODEL.relative_to(ROOT)}", flush=True)
+    t = Table()
+    sha = bench_throughput(t, trail, args.records, args.repeat, args.skip_jq)
+    bench_workers(t, shards, sha, args.repeat)
+    bench_progress(t, shards)
+    bench_cold_start(t, args.repeat)
+    bench_per_event(t, trail, min(args.records, 50_000))
+    report = f"{head}\ninput: {args.records:,} records, {size:.0f} MB\n\n{t.render()}\n"
+    print("\n" + t.render())
+    (DATA / "last-report.txt").write_text(report)
+    if args.profile:
+        subprocess.run([PY, str(BENCH / "prof.py"), str(trail)], env=env(), cwd=ROOT, check=False)
+    print(f"\n(bench took {time.perf_counter() - started:.0f}s; report saved to bench/data/last-report.txt)")
+    return 0 if all(not r[4].startswith("FAIL") for r in t.rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
