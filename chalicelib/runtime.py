@@ -84,11 +84,18 @@ def run_scheduled_audit(now: datetime | None = None) -> dict[str, Any]:
 
     mon = monitor()
     now = now or datetime.now(UTC)
-    state = mon.state
-    state.touch(TRACKING, "since", now)  # first run starts the clock for "never seen"
-    findings = drift_findings(mon.engine.model, now)
-    findings += silent_principals(mon.engine.model, state.all(LAST_SEEN), now, state.get(TRACKING, "since"))
-    return mon.record(findings, now=now).summary()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    findings = []
+    if mon.state is not None:  # silence first: it needs no IAM access, so an IAM outage cannot hide it
+        mon.state.touch(TRACKING, "since", now)  # the first run starts the clock for "never seen"
+        findings += silent_principals(mon.engine.model, mon.state.all(LAST_SEEN), now,
+                                      mon.state.get(TRACKING, "since"))
+    try:
+        findings += drift_findings(mon.engine.model, now)
+    finally:  # store the silence findings even when the IAM read fails (the error still propagates)
+        summary = mon.record(findings, now=now).summary()
+    return summary
 
 
 def close_groups() -> dict[str, Any]:

@@ -110,7 +110,8 @@ class Incident:
             observed_auth=finding.observed_auth,
             group_key=finding.group_key,
             details=dict(finding.details),
-            count=int(data.get("count") or 1),
+            # Read the stored count as it is (0 stays 0), so an edited count never re-hashes as the original.
+            count=int(data["count"]) if data.get("count") is not None else 1,
             first_seen=first_seen,
             last_seen=last_seen,
             member_event_ids=tuple(str(m) for m in data.get("member_event_ids") or ()),
