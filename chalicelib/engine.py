@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import fields
 
 from chalicelib.events import CloudTrailEvent, frozen_builder
 from chalicelib.findings import Finding, Severity
@@ -50,7 +51,7 @@ class Engine:
         if _ContextBuilder is None:
             ctx = Context(event=event, actor=actor, model=self.model)
         else:
-            ctx = _ContextBuilder(event=event, actor=actor, model=self.model)
+            ctx = _ContextBuilder(event, actor, self.model)
             ctx.__class__ = Context
         findings: list[Finding] = []
         for rule in self._by_name.get(event.event_name, self._wildcard):
@@ -108,5 +109,6 @@ class Engine:
 
 
 # Built once per event (the context) or per finding; see events.frozen_builder.
-_ContextBuilder = frozen_builder(Context)
+# Positional (the cheapest call) only while Context's fields are in this order.
+_ContextBuilder = frozen_builder(Context) if [f.name for f in fields(Context)] == ["event", "actor", "model"] else None
 _FindingBuilder = frozen_builder(Finding)

@@ -42,7 +42,8 @@ def frozen_builder(cls: type[T]) -> Callable[..., Any] | None:
             specs.append((f.name, f.type, dataclasses.field(default_factory=f.default_factory)))
         else:
             specs.append((f.name, f.type))
-    builder = dataclasses.make_dataclass(f"_{cls.__name__}Builder", specs, slots=True)
+    builder = dataclasses.make_dataclass(f"_{cls.__name__}Builder", specs, slots=True, repr=False, eq=False,
+                                         match_args=False)
     try:
         probe = builder.__new__(builder)
         probe.__class__ = cls
@@ -148,11 +149,11 @@ class CloudTrailEvent:
         v = get("errorMessage")
         error_message = None if v is None else v if v.__class__ is str and v else as_str(v)
         v = get("requestParameters")
-        request_parameters = v if v.__class__ is dict else as_dict(v)
+        request_parameters = v if v.__class__ is dict else {} if v is None else as_dict(v)
         v = get("responseElements")
-        response_elements = v if v.__class__ is dict else as_dict(v)
+        response_elements = v if v.__class__ is dict else {} if v is None else as_dict(v)
         v = get("additionalEventData")
-        additional_event_data = v if v.__class__ is dict else as_dict(v)
+        additional_event_data = v if v.__class__ is dict else {} if v is None else as_dict(v)
         args = (record, event_id, name, source or "?", event_time, event_type, region, account, source_ip,
                 user_agent, error_code, error_message, read_only, ui, request_parameters, response_elements,
                 additional_event_data, envelope_id, detail_type)

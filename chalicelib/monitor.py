@@ -28,7 +28,7 @@ from chalicelib.findings import Finding
 from chalicelib.identity.resolve import resolve_actor
 from chalicelib.incidents.chain import canonical_json
 from chalicelib.incidents.keys import parse_ts
-from chalicelib.incidents.state import ALERTED, GROUP_CLOSED, LAST_SEEN, StateStore
+from chalicelib.incidents.state import ALERT_CLAIM, ALERTED, GROUP_CLOSED, LAST_SEEN, StateStore
 from chalicelib.incidents.store import Incident, IncidentQuery, IncidentStore, RecordOutcome
 from chalicelib.notify import Notifier
 from chalicelib.notify.notifier import DeliveryReport
@@ -36,6 +36,8 @@ from chalicelib.rotation import RotationLinker
 
 log = logging.getLogger(__name__)
 SEEN_INTERVAL = timedelta(hours=1)
+# Shorter than Lambda's first async retry (about a minute) and longer than one delivery attempt.
+CLAIM_TTL = timedelta(seconds=45)
 
 
 @dataclass(frozen=True)
@@ -142,37 +144,59 @@ class Monitor:
         now = self.clock()
         closed = []
         for incident in self.store.iter_all(IncidentQuery(since=now - lookback, limit=1000)):
-            if incident.count < 2 or now - incident.last_seen < window:
+            if incident.count < max(2, self.thresholds.get(incident.rule, 1)) or now - incident.last_seen < window:
                 continue
             if self.state.get(GROUP_CLOSED, incident.incident_id) is not None:
                 continue
-            self._alert(incident)
+            self.notifier.notify(
+                incident.finding, count=incident.count, first_seen=incident.first_seen,
+                last_seen=incident.last_seen, incident_id=incident.incident_id,
+                account_name=self.account_names.get(incident.account or ""),
+            )
             self.state.touch(GROUP_CLOSED, incident.incident_id, now)
             closed.append(incident.incident_id)
         return closed
 
     def _should_alert(self, outcome: RecordOutcome) -> bool:
-        """Alert once per incident, when its count reaches the rule's threshold (default 1)."""
+        """Alert once per incident and severity, once its count reaches the rule's threshold (default 1).
+
+        With a state store the alert ledger decides (so a retry completes a failed alert, and a
+        group whose severity rose alerts again); without one, only the opening record alerts.
+        """
         incident = outcome.incident
         if incident is None:
             return False
         threshold = self.thresholds.get(incident.rule, 1)
-        if outcome.status == "new":
-            return threshold <= 1
-        if outcome.status == "grouped":
-            return incident.count == threshold
-        return (incident.count >= threshold and self.state is not None
-                and self.state.get(ALERTED, incident.incident_id) is None)
+        if incident.count < threshold:
+            return False
+        if self.state is None:
+            return outcome.status == "new" or (outcome.status == "grouped" and incident.count == threshold)
+        return self.state.get(ALERTED, alert_key(incident)) is None
 
     def _alert(self, incident: Incident) -> DeliveryReport | None:
+        """Deliver under a claim, so concurrent deliveries of one event send one alert.
+
+        The claim is a conditional write that expires after ``CLAIM_TTL`` (shorter than Lambda's
+        first retry, in case the claimer dies); a failed delivery releases it so the retry can send.
+        """
         if self.notifier is None:
             return None
-        report = self.notifier.notify(
-            incident.finding, count=incident.count, first_seen=incident.first_seen, last_seen=incident.last_seen,
-            incident_id=incident.incident_id, account_name=self.account_names.get(incident.account or ""),
-        )
-        if self.state is not None and report.delivered:
-            self.state.touch(ALERTED, incident.incident_id, self.clock())
+        key = alert_key(incident)
+        if self.state is not None and not self.state.touch(ALERT_CLAIM, key, self.clock(), CLAIM_TTL):
+            log.info("alert for %s is being sent by another delivery", key)
+            return None
+        try:
+            report = self.notifier.notify(
+                incident.finding, count=incident.count, first_seen=incident.first_seen,
+                last_seen=incident.last_seen, incident_id=incident.incident_id,
+                account_name=self.account_names.get(incident.account or ""),
+            )
+        except Exception:
+            if self.state is not None:
+                self.state.release(ALERT_CLAIM, key)
+            raise
+        if self.state is not None:
+            self.state.touch(ALERTED, key, self.clock())
         return report
 
     def _note_activity(self, event: CloudTrailEvent, now: datetime) -> None:
@@ -188,6 +212,11 @@ class Monitor:
 
 def _event_time(event: CloudTrailEvent) -> datetime | None:
     return parse_ts(event.event_time)
+
+
+def alert_key(incident: Incident) -> str:
+    """One alert per incident and severity: a group whose severity rises alerts again."""
+    return f"{incident.incident_id}#{incident.severity.label}"
 
 
 def _finding_time(finding: Finding) -> datetime | None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import shutil
 import sys
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TextIO
 
 import orjson
 
-from chalicelib.findings import Finding
+from chalicelib.findings import Finding, Severity
 
 TABLE_COLUMNS = (("SEVERITY", 8), ("RULE", 29), ("PRINCIPAL ARN", 52), ("EVENT", 22), ("TIME", 20),
                  ("ACCOUNT/REGION", 26))
@@ -43,8 +44,39 @@ def table_row(row: Mapping[str, Any]) -> str:
     return f"{line}\n{wrapped}"
 
 
+JSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+
+
 def json_line(row: Mapping[str, Any]) -> bytes:
-    return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(row, option=JSON_OPTIONS)
+
+
+def _finding_row(f: Finding) -> dict[str, Any]:
+    """``Finding.to_dict()``, spelled out: a third of the cost, checked equal to it at import."""
+    sev = f.severity
+    return {
+        "rule": f.rule, "severity": _LABELS[sev] if sev.__class__ is Severity else sev, "title": f.title,
+        "principal_arn": f.principal_arn, "principal": f.principal, "target_arn": f.target_arn,
+        "event_id": f.event_id, "event_name": f.event_name, "event_source": f.event_source,
+        "event_time": f.event_time, "account": f.account, "region": f.region, "source_ip": f.source_ip,
+        "user_agent": f.user_agent, "breaks": f.breaks, "runbook": f.runbook, "reason": f.reason,
+        "reference": f.reference, "observed_auth": f.observed_auth, "group_key": f.group_key,
+        "details": dict(f.details),
+    }
+
+
+def _pick_row() -> Callable[[Finding], dict[str, Any]]:
+    """The fast row when it still equals ``to_dict`` (keys, order, values) on a probe finding."""
+    values: dict[str, Any] = {name: f"{name}-probe" for name in (f.name for f in dataclasses.fields(Finding))}
+    values.update(severity=Severity.HIGH, details={"k": [1]})
+    probe = Finding(**values)
+    if list(_finding_row(probe).items()) == list(probe.to_dict().items()):
+        return _finding_row
+    return Finding.to_dict
+
+
+_LABELS = {s: s.label for s in Severity}
+finding_row = _pick_row()
 
 
 class FindingPrinter:
@@ -56,15 +88,17 @@ class FindingPrinter:
         self.count = 0
 
     def emit(self, findings: Iterable[Finding]) -> None:
+        if self.fmt == "json":
+            buffer = getattr(self.out, "buffer", None)
+            for finding in findings:
+                line = orjson.dumps(finding_row(finding), option=JSON_OPTIONS)
+                buffer.write(line) if buffer is not None else self.out.write(line.decode())
+                self.count += 1
+            return
         for finding in findings:
-            row = finding.to_dict()
-            if self.fmt == "json":
-                self.out.buffer.write(json_line(row)) if hasattr(self.out, "buffer") else \
-                    self.out.write(json_line(row).decode())
-            else:
-                if self.count == 0:
-                    self.out.write(table_header() + "\n")
-                self.out.write(table_row(row) + "\n")
+            if self.count == 0:
+                self.out.write(table_header() + "\n")
+            self.out.write(table_row(finding_row(finding)) + "\n")
             self.count += 1
 
     def close(self) -> None:

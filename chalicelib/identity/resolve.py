@@ -25,7 +25,7 @@ ROOT, ACCESS_KEY, CONSOLE, SSO, INSTANCE_PROFILE, ROLE, OIDC = (
     "root", "access-key", "console-password", "sso", "instance-profile", "role", "oidc",
 )
 FEDERATED, SERVICE, UNKNOWN = "federated", "service", "unknown"
-MEMO_SIZE = 4096  # assumed-role sessions remembered per engine (see resolve_actor's memo)
+MEMO_SIZE = 4096  # actors remembered per engine (see resolve_actor's memo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +126,10 @@ def _assumed_role(event: CloudTrailEvent, model: IdentityModel, account: str | N
     v = ui.get("accessKeyId")
     key = v if v.__class__ is str and v else as_str(v)
     ec2 = ctx.get("ec2RoleDelivery") is not None
-    if memo is None:
-        return _session_actor(model, account, arn, pid, issuer_role, issuer_arn, key, ec2)
-    # A trail repeats each session hundreds of times: the answer depends on these inputs only.
-    inputs = (account, arn, pid, issuer_role, issuer_arn, key, ec2)
-    actor = memo.get(inputs)
+    inputs = ("assumed-role", account, arn, pid, issuer_role, issuer_arn, key, ec2)
+    actor = memo.get(inputs) if memo is not None else None
     if actor is None:
-        if len(memo) >= MEMO_SIZE:
-            memo.clear()
-        actor = memo[inputs] = _session_actor(model, account, arn, pid, issuer_role, issuer_arn, key, ec2)
+        actor = _remember(memo, inputs, _session_actor(model, account, arn, pid, issuer_role, issuer_arn, key, ec2))
     return actor
 
 
@@ -161,42 +156,70 @@ def _session_actor(model: IdentityModel, account: str | None, arn: str | None, p
 
 def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
                   memo: dict[tuple[object, ...], Actor] | None = None) -> Actor:
-    """The event's actor. ``memo``, a dict the caller keeps for one model (the engine does),
-    remembers assumed-role sessions, the commonest and costliest case; results are the same."""
+    """The event's actor.
+
+    ``memo`` is a dict the caller keeps for one model (the engine does): a trail repeats each
+    session, IAM user and service many times, so their actors are remembered, keyed on every
+    input they are computed from. With or without it, the answer is the same.
+    """
     ui = event.user_identity
-    v = ui.get("type")
+    get = ui.get
+    v = get("type")
     kind = v if v.__class__ is str and v else as_str(v)
-    v = ui.get("accountId")
+    v = get("accountId")
     account = (v if v.__class__ is str and v else as_str(v)) or event.account
-    invoked = ui.get("invokedBy")
-    if event.event_type == "AwsServiceEvent" or kind in SERVICE_TYPES or (kind is None and invoked) \
-            or (kind not in PRINCIPAL_TYPES
-                and (invoked if invoked.__class__ is str else as_str(invoked)) == "AWS Internal"):
-        return _actor("service", SERVICE, as_str(ui.get("arn")), account,
-                      as_str(invoked) or as_str(ui.get("principalId")))
+    v = get("invokedBy")
+    invoked_by = v if v.__class__ is str and v else as_str(v)
+    if event.event_type == "AwsServiceEvent" or kind in SERVICE_TYPES or (kind is None and v) \
+            or (kind not in PRINCIPAL_TYPES and invoked_by == "AWS Internal"):
+        arn = as_str(get("arn"))
+        name = invoked_by or as_str(get("principalId"))
+        inputs: tuple[object, ...] = ("service", account, arn, name)
+        actor = memo.get(inputs) if memo is not None else None
+        if actor is None:
+            actor = _remember(memo, inputs, _actor("service", SERVICE, arn, account, name))
+        return actor
     if kind == "AssumedRole":
         return _assumed_role(event, model, account, memo)
-    if kind == "Root":
-        arn = as_str(ui.get("arn")) or root_arn(account)
-        return _actor("root", ROOT, arn, account, "root", access_key_id=as_str(ui.get("accessKeyId")))
     if kind == "IAMUser":
-        name = as_str(ui.get("userName"))
+        v = get("userName")
+        name = v if v.__class__ is str and v else as_str(v)
         if name == HIDDEN:
             name = None
-        arn = as_str(ui.get("arn")) or (f"arn:aws:iam::{account}:user/{name}" if name and account else None)
-        auth = CONSOLE if _is_console(event) else ACCESS_KEY
-        return _actor("iam-user", auth, arn, account, name, access_key_id=as_str(ui.get("accessKeyId")),
-                      principal=model.iam_user(name, account))
+        v = get("arn")
+        arn = v if v.__class__ is str and v else as_str(v)
+        v = get("accessKeyId")
+        key = v if v.__class__ is str and v else as_str(v)
+        console = (event.event_name == "ConsoleLogin" or invoked_by == "signin.amazonaws.com"
+                   or as_bool(event.raw.get("sessionCredentialFromConsole")) is True)
+        inputs = ("iam-user", account, name, arn, key, console)
+        actor = memo.get(inputs) if memo is not None else None
+        if actor is None:
+            arn = arn or (f"arn:aws:iam::{account}:user/{name}" if name and account else None)
+            actor = _remember(memo, inputs, _actor("iam-user", CONSOLE if console else ACCESS_KEY, arn, account, name,
+                                                   None, None, key, None, model.iam_user(name, account)))
+        return actor
+    if kind == "Root":
+        arn = as_str(get("arn")) or root_arn(account)
+        return _actor("root", ROOT, arn, account, "root", None, None, as_str(get("accessKeyId")))
     if kind == "WebIdentityUser":
         role_arn = event.param("roleArn")
         role = role_arn.rsplit("/", 1)[-1] if role_arn else None
-        subject = as_str(ui.get("userName")) or as_str(event.response_elements.get("subjectFromWebIdentityToken"))
+        subject = as_str(get("userName")) or as_str(event.response_elements.get("subjectFromWebIdentityToken"))
         acct = account or (role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else None)
-        return _actor("web-identity", OIDC, role_arn or as_str(ui.get("arn")), acct, role, subject, role_arn,
-                      principal=model.role(role, acct))
+        return _actor("web-identity", OIDC, role_arn or as_str(get("arn")), acct, role, subject, role_arn, None, None,
+                      model.role(role, acct))
     if kind == "FederatedUser":
-        issuer = as_dict(as_dict(ui.get("sessionContext")).get("sessionIssuer"))
+        issuer = as_dict(as_dict(get("sessionContext")).get("sessionIssuer"))
         user = as_str(issuer.get("userName"))
-        return _actor("federated", FEDERATED, as_str(ui.get("arn")), account, user,
-                      access_key_id=as_str(ui.get("accessKeyId")), principal=model.iam_user(user, account))
-    return _actor("unknown", UNKNOWN, as_str(ui.get("arn")), account, as_str(ui.get("userName")))
+        return _actor("federated", FEDERATED, as_str(get("arn")), account, user, None, None,
+                      as_str(get("accessKeyId")), None, model.iam_user(user, account))
+    return _actor("unknown", UNKNOWN, as_str(get("arn")), account, as_str(get("userName")))
+
+
+def _remember(memo: dict[tuple[object, ...], Actor] | None, inputs: tuple[object, ...], actor: Actor) -> Actor:
+    if memo is not None:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[inputs] = actor
+    return actor

@@ -3,6 +3,8 @@
 This state is deliberately *outside* the hash chain: it changes as alerts are retried and as
 principals act, and it is not evidence. Two kinds are kept, both as (kind, name) → time:
 
+* ``alert-claim``: a short-lived claim taken with a conditional write before sending, so two
+  concurrent deliveries of one event (it matches several handler families) send one alert.
 * ``alerted``: an incident's alert went out. The monitor alerts a ``new`` incident, and on a
   Lambda retry (the record already stored, the alert failed) it alerts any incident that is
   not yet marked, so a failed delivery is retried rather than lost.
@@ -28,6 +30,7 @@ from chalicelib.errors import ConfigError, StoreError
 from chalicelib.incidents.keys import format_ts, parse_ts, utc
 
 ALERTED = "alerted"
+ALERT_CLAIM = "alert-claim"
 LAST_SEEN = "last-seen"
 GROUP_CLOSED = "group-closed"
 REVOKED = "revoked"
@@ -54,6 +57,11 @@ class StateStore(ABC):
             self._recent[(kind, name)] = when
         return wrote
 
+    def release(self, kind: str, name: str) -> None:
+        """Remove a marker (a claim whose alert failed, so the retry can claim it again)."""
+        self._recent.pop((kind, name), None)
+        self._delete(kind, name)
+
     def get(self, kind: str, name: str) -> datetime | None:
         entry = self.entry(kind, name)
         return entry[0] if entry else None
@@ -67,6 +75,9 @@ class StateStore(ABC):
     @abstractmethod
     def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None,
                note: str | None) -> bool: ...
+
+    @abstractmethod
+    def _delete(self, kind: str, name: str) -> None: ...
 
     @abstractmethod
     def entries(self, kind: str) -> dict[str, tuple[datetime, str | None]]:
@@ -95,6 +106,10 @@ class SQLiteStateStore(StateStore):
                     "INSERT INTO state VALUES (?, ?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET at = excluded.at, "
                     "note = excluded.note WHERE state.at <= ?", (kind, name, at, note, cutoff))
             return cur.rowcount > 0
+
+    def _delete(self, kind: str, name: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM state WHERE kind = ? AND name = ?", (kind, name))
 
     def entry(self, kind: str, name: str) -> tuple[datetime, str | None] | None:
         with self._lock:
@@ -144,6 +159,9 @@ class DynamoDBStateStore(StateStore):
         except Exception as err:  # noqa: BLE001 - botocore errors become store errors with the table name
             raise StoreError(f"cannot write state {kind}/{name}: {err}", f"dynamodb://{self.table}") from None
         return True
+
+    def _delete(self, kind: str, name: str) -> None:
+        self.client.delete_item(TableName=self.table, Key={"pk": {"S": f"STATE#{kind}"}, "sk": {"S": name}})
 
     def entry(self, kind: str, name: str) -> tuple[datetime, str | None] | None:
         """One strongly consistent GetItem: a marker another container just wrote is seen, and the

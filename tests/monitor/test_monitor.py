@@ -9,6 +9,7 @@ import pytest
 from chalicelib.errors import DeliveryError
 from chalicelib.incidents import IncidentQuery
 from chalicelib.incidents.state import ALERTED, LAST_SEEN
+from chalicelib.monitor import alert_key
 
 from .conftest import (
     ROOT_ARN,
@@ -159,10 +160,10 @@ def test_the_alert_ledger_marks_an_incident_only_once_it_was_delivered(rig: Rig)
     rig.topic.take_down()
     with pytest.raises(DeliveryError):
         rig.monitor(ScriptedSlack(down=True), state=state).process_envelope(root_signin())
-    incident_id = incidents(rig)[0].incident_id
-    assert state.get(ALERTED, incident_id) is None
+    key = alert_key(incidents(rig)[0])
+    assert state.get(ALERTED, key) is None
     rig.monitor(ScriptedSlack(), state=state).process_envelope(root_signin())
-    assert rig.open_state().get(ALERTED, incident_id) == rig.clock.now
+    assert rig.open_state().get(ALERTED, key) == rig.clock.now
 
 
 # -- malformed input ----------------------------------------------------------------------------

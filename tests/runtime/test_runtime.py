@@ -214,4 +214,4 @@ def test_build_monitor_keeps_the_alert_ledger_in_the_incident_file(
         runtime.use(None)
     with sqlite3.connect(db) as conn:
         kinds = {kind for (kind,) in conn.execute("SELECT kind FROM state")}
-    assert kinds == {"alerted"}
+    assert "alerted" in kinds
