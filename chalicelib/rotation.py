@@ -3,8 +3,9 @@
 A declared credential revoked (``credential-revoked``: DeleteAccessKey, UpdateAccessKey
 Inactive) and a new key created for the same user (``iam-create-access-key``) within an hour
 of each other, in either order, are a rotation: the second finding names the first's key
-and incident ("rotated: old key …LFKH replaced by …9Q2A") and drops to low severity, so it
-is stored and logged but does not page anyone a second time.
+and incident ("rotated: old key …LFKH replaced by …9Q2A"). When the actor was allowed to do
+it (an IAM admin, or the principal itself) it drops to low severity, so it is stored and
+logged but pages nobody a second time; a key swapped by anyone else stays loud.
 """
 
 from __future__ import annotations
@@ -46,9 +47,12 @@ class RotationLinker:
             return finding
         other_key, _, other_incident = (other[1] or "?|").partition("|")
         old, new = (other_key, key) if other_kind == REVOKED else (key, other_key)
+        # Only a rotation done by someone allowed to (an IAM admin or the principal itself) is quiet;
+        # a key swapped by anyone else stays as loud as its rule made it, with the link added.
+        trusted = bool(finding.details.get("actor_trusted"))
         return replace(
             finding,
-            severity=min(finding.severity, Severity.LOW),
+            severity=min(finding.severity, Severity.LOW) if trusted else finding.severity,
             reason=f"rotated: old key {old} replaced by {new} (incident {other_incident or 'unknown'}). "
             + finding.reason,
             details={**finding.details,

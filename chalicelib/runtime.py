@@ -22,9 +22,23 @@ def store_url(cfg: Settings) -> str:
     return cfg.store_url or f"dynamodb://{cfg.table_name}"
 
 
+# Per-rule grouping windows: one undeclared account stays one incident while it keeps acting.
+RULE_WINDOWS = {"identity-undeclared-account": 30 * 24 * 3600}
+
+
+def store_options(cfg: Settings) -> dict[str, Any]:
+    """Grouping and retention for ``open_store``: the Lambda, simulate and replay use the same."""
+    from datetime import timedelta
+
+    return {
+        "group_window": timedelta(seconds=cfg.group_window_seconds),
+        "group_windows": {rule: timedelta(seconds=s) for rule, s in RULE_WINDOWS.items()},
+        "retention_days": cfg.retention_days,
+    }
+
+
 def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None) -> Any:
     """The deployed wiring from settings; ``slack`` overrides the SSM-configured webhook sender."""
-    from datetime import timedelta
 
     from chalicelib.engine import Engine
     from chalicelib.identity import load_model
@@ -34,8 +48,7 @@ def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None) -> A
     from chalicelib.notify import Notifier, Routing, SnsPublisher
 
     url = store_url(cfg)
-    store = open_store(url, group_window=timedelta(seconds=cfg.group_window_seconds),
-                       retention_days=cfg.retention_days)
+    store = open_store(url, **store_options(cfg))
     if slack is None:
         notifier = Notifier.from_settings(cfg, metrics=metrics)
     else:

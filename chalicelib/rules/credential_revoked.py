@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from chalicelib.events import as_str
 from chalicelib.findings import Severity, mask_key
 from chalicelib.identity.schema import PrincipalSpec, SecretSpec
@@ -36,14 +38,27 @@ class CredentialRevoked(Rule):
         target = ctx.model.iam_user(name, ev.account)
         if target is None:
             return None
+        if ev.event_name == "DeleteLoginProfile":
+            return self._password(ctx, target, name)
         key = ev.param("accessKeyId")
         what = {
             "DeleteAccessKey": f"deleted access key {mask_key(key)}",
             "UpdateAccessKey": f"deactivated access key {mask_key(key)}",
-            "DeleteLoginProfile": "deleted the console password",
         }[ev.event_name]
         return self._verdict(ctx, target, f"of IAM user '{name}' (principal '{target.id}')", what,
                              f"arn:aws:iam::{ev.account}:user/{name}", key)
+
+    def _password(self, ctx: Context, target: PrincipalSpec, name: str | None) -> Verdict:
+        """No declared auth is a console password, so removing one breaks nothing the model knows of.
+
+        Still worth a (medium) finding: the principal had a password the model did not declare, and
+        someone touched its credentials.
+        """
+        verdict = self._verdict(ctx, target, f"of IAM user '{name}' (principal '{target.id}')",
+                                "deleted the console password", f"arn:aws:iam::{ctx.event.account}:user/{name}", None)
+        return replace(verdict, severity=min(verdict.severity, Severity.MEDIUM),
+                       breaks=f"nothing the model declares: '{target.id}' authenticates with {target.auth}, "
+                              "not a console password")
 
     def _parameters(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
@@ -66,5 +81,7 @@ class CredentialRevoked(Rule):
             breaks=breaks_of(spec, *more) or "nothing declared (no 'breaks' in the model)",
             # Same key as iam-create-access-key's target, so a replacement can be linked to it.
             group_key=f"credential:{target_arn}",
-            details={"action": ev.event_name, "key": mask_key(key)},
+            # Whether the actor may do this (admin, or the principal itself): rotation linking needs it.
+            details={"action": ev.event_name, "key": mask_key(key),
+                     "actor_trusted": ctx.actor.manages_iam or ctx.actor.principal is spec},
         )

@@ -60,5 +60,5 @@ class IamCreateAccessKey(Rule):
             target_arn=target_arn,
             breaks=breaks_of(target),
             details={"target_user": name, "target_principal": target.id if target else None,
-                     "new_key": mask_key(new_key)},
+                     "new_key": mask_key(new_key), "actor_trusted": severity == Severity.LOW},
         )

@@ -27,7 +27,7 @@ class IdentityUndeclaredAccount(Rule):
         declared = ", ".join(sorted(ctx.model.accounts))
         return Verdict(
             reason=f"Account {account} is not declared in the model (declared: {declared}).",
-            principal_arn=f"arn:aws:iam::{account}:root",
+            target_arn=f"arn:aws:iam::{account}:root",  # the account; the actor stays the offending ARN
             group_key=f"account:{account}",
             details={"account": account},
         )

@@ -23,11 +23,13 @@ def test_event_from_an_undeclared_account_is_medium():
     assert DECLARED_ACCOUNT in f.reason  # says which accounts are declared
 
 
-def test_undeclared_account_finding_names_the_accounts_root_arn():
-    # The incident is about the account, not the caller, so it names the account's root ARN.
+def test_undeclared_account_finding_names_the_caller_and_targets_the_account():
+    # DESIGN §5: the offending ARN is the caller's; the account itself (its root ARN) is the target,
+    # so an auditor's query for root incidents does not return these.
     f = finding(in_account("role-session-call.json", U), RULE)
     assert f is not None
-    assert f.principal_arn == f"arn:aws:iam::{U}:root"
+    assert ":assumed-role/paperclip-agent/" in f.principal_arn
+    assert f.target_arn == f"arn:aws:iam::{U}:root"
 
 
 def test_events_from_one_undeclared_account_share_one_group_key():
