@@ -129,10 +129,14 @@ def list_incidents(params: dict[str, str]) -> dict[str, Any]:
 
 def get_incident(incident_id: str) -> dict[str, Any] | None:
     """Auditor API: ``GET /incidents/{id}`` including the original CloudTrail record."""
+    from chalicelib.notify.message import redact_value
+
     incident = monitor().store.get(incident_id)
-    return incident.to_dict() if incident else None
+    return redact_value(incident.to_dict()) if incident else None
 
 
 def public(row: dict[str, Any]) -> dict[str, Any]:
-    """A listing row: everything but the (large) raw record."""
-    return {k: v for k, v in row.items() if k != "raw_event"}
+    """A listing row: everything but the (large) raw record, access key ids masked."""
+    from chalicelib.notify.message import redact_value
+
+    return redact_value({k: v for k, v in row.items() if k != "raw_event"})

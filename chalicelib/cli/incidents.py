@@ -17,6 +17,7 @@ from chalicelib.errors import ConfigError
 from chalicelib.findings import FINDING_FIELDS
 from chalicelib.incidents import IncidentStore, open_store
 from chalicelib.incidents.filters import parse_query, parse_time
+from chalicelib.notify.message import redact_value
 
 DEFAULT_STORE = "sqlite:///./trailwarden.db"
 INCIDENT_FIELDS = [*FINDING_FIELDS, "incident_id", "count", "first_seen", "last_seen"]
@@ -121,7 +122,7 @@ def run_show(args: argparse.Namespace) -> int:
     if incident is None:
         print(f"error: no incident {args.incident_id!r} in {args.store}", file=sys.stderr)
         return 1
-    row = incident.to_dict()
+    row = redact_value(incident.to_dict())  # the stored record keeps full key ids; the screen gets …XXXX
     if args.format == "json":
         import orjson
 

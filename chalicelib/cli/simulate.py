@@ -37,7 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="EVENTS", help="files or directories, read as replay reads them")
     p.add_argument("--model", metavar="FILE", help="identity model (default: the bundled one)")
     p.add_argument("--slack-webhook", metavar="URL",
-                   help="post to this webhook for real (stored as the SSM SecureString); default: capture locally")
+                   help="post to this webhook for real (stored as the SSM SecureString); '-' prompts for it "
+                        "without echo, and $TRAILWARDEN_SLACK_WEBHOOK is read when the flag is absent, so the "
+                        "secret need not appear in argv or shell history; default: capture locally")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="deliver every matched event N times")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.set_defaults(func=run)
@@ -124,6 +126,12 @@ def run(args: argparse.Namespace) -> int:
     from chalicelib.identity import load_model
 
     load_model(args.model)  # a model error stops here, before moto starts
+    if args.slack_webhook == "-":
+        import getpass
+
+        args.slack_webhook = getpass.getpass("Slack webhook URL: ").strip() or None
+    elif args.slack_webhook is None:
+        args.slack_webhook = os.environ.get("TRAILWARDEN_SLACK_WEBHOOK") or None
     items = list(read_all(args.paths))
     bad = [i for i in items if isinstance(i, InputError)]
     for problem in bad:

@@ -117,9 +117,19 @@ def _cross_checks(spec: ModelSpec) -> list[tuple[Path_, str]]:
     return problems
 
 
+def _refuse_aliases(text: str, source: str) -> None:
+    """YAML aliases (``*x``) can expand exponentially ("billion laughs"); a model never needs them."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1
+            raise ModelError([f"YAML aliases (*{event.anchor}) are not allowed in an identity model"],
+                             f"{source}:{line}")
+
+
 def parse_model(text: str, source: str = "<model>") -> IdentityModel:
     """Validate model text; raise ModelError listing every problem with file, line and path."""
     try:
+        _refuse_aliases(text, source)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

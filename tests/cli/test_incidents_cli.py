@@ -20,6 +20,7 @@ import pytest
 
 from chalicelib.cli import main
 from chalicelib.findings import FINDING_FIELDS
+from chalicelib.notify.message import redact_value
 
 STORY = Path(__file__).resolve().parents[2] / "examples" / "story"
 ROOT_ARN = "arn:aws:iam::630287363158:root"
@@ -235,7 +236,13 @@ def test_show_prints_the_raw_cloudtrail_record(store: str, capsys: pytest.Captur
     shown = json.loads(out)
     record = json.loads((STORY / "04-root-deletes-ci-user.eventbridge.json").read_text())["detail"]
     assert shown["incident_id"] == wanted
-    assert shown["raw_event"] == record
+    assert shown["raw_event"] == redact_value(record)
+
+
+def test_show_masks_access_key_ids_in_the_record(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    wanted = incident_id(capsys, store, "iam-delete-user")
+    _, out, _ = incidents(capsys, store, "show", wanted)
+    assert "AKIAZ7EXAMPLEROOTKEY" not in out and "…TKEY" in out
 
 
 def test_show_of_an_unknown_incident_exits_1(store: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -130,3 +130,13 @@ def test_env_variable_overrides_default_model(tmp_path: Path, monkeypatch: pytes
     path.write_text(VALID)
     monkeypatch.setenv("TRAILWARDEN_MODEL", str(path))
     assert set(load_model().principals) == {"jared", "github-actions"}
+
+
+def test_yaml_alias_bomb_is_refused_quickly() -> None:
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    for level in "bcdefghij":
+        prev = chr(ord(level) - 1)
+        bomb += f"{level}: &{level} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+    with pytest.raises(ModelError) as caught:
+        parse_model("version: 1\n" + bomb, source="bomb.yaml")
+    assert "aliases" in str(caught.value) and "bomb.yaml:3" in str(caught.value)
