@@ -208,7 +208,12 @@ def records_in(doc: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
     so that ``from_record`` reports them with their location rather than dropping them.
     """
     if isinstance(doc, list):
+        # One level only: an array of records/envelopes/log files. A list inside it is not a
+        # record (reported as such), so a hostile nesting depth cannot exhaust the stack.
         for i, item in enumerate(doc):
+            if isinstance(item, list):
+                yield f"[{i}]", item, {}
+                continue
             for loc, rec, meta in records_in(item):
                 yield f"[{i}]{loc}", rec, meta
         return

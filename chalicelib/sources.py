@@ -172,6 +172,8 @@ def _read_stream(stream: BinaryIO, name: str, size: int) -> Iterator[list[Item]]
         if not first:
             yield [InputError("empty input", name)]
             return
+        if lineno == 1:
+            first = first.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark (editors on Windows)
     if name.endswith((".jsonl", ".jsonl.gz")):
         yield from _line_batches(stream, name, first, lineno, size)
         return

@@ -105,3 +105,18 @@ def test_directory_is_read_recursively_and_ignores_other_files(tmp_path: Path) -
 
 def test_directory_without_event_files_is_reported(tmp_path: Path) -> None:
     assert "no *.json" in str(problems(list(read_all([str(tmp_path)])))[0])
+
+
+def test_deeply_nested_arrays_are_reported_and_the_next_line_still_judged(tmp_path: Path) -> None:
+    record = json.dumps(json.loads((STORY / "03-root-reads-agent-secret.json").read_text()))
+    path = tmp_path / "nested.jsonl"
+    path.write_text("[" * 900 + "]" * 900 + "\n" + record + "\n")
+    items = list(read_source(str(path)))
+    assert len(events(items)) == 1
+    assert "expected a JSON object" in str(problems(items)[0])
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + SIGNIN.read_bytes())
+    assert len(events(list(read_source(str(path))))) == 1

@@ -2,13 +2,18 @@
 
 Design
 ------
-* **One chain per log.** Every state change (a new incident, or a finding grouped into one)
-  appends an immutable entry ``{seq, incident_id, content_hash, prev_hash, hash}``:
+* **One chain per log.** Every state change appends an immutable entry. An *incident*
+  entry (a new incident, or a finding grouped into one) is
+  ``{kind: "incident", seq, incident_id, content_hash, prev_hash, last_seen, expires_at, hash}``;
+  a *checkpoint* entry (appended by ``purge``) is
+  ``{kind: "checkpoint", seq, prev_hash, through_seq, through_hash, hash}``.
 
   - ``content_hash = sha256(canonical_json(incident.content()))`` — the incident's whole
     stored content (every finding field, count, first/last seen, members, raw event) as
     JSON with sorted keys, no spaces, UTF-8;
-  - ``hash = sha256(prev_hash | content_hash | seq | incident_id)`` (joined with ``|``);
+  - ``hash = sha256(canonical_json(every other field of the entry))`` — all of ``ENTRY_FIELDS``
+    (unused ones as ``""``/``null``), so nothing stored on an entry is outside its hash,
+    including the ``last_seen``/``expires_at`` that purge and TTL pruning rely on;
   - the first entry links to ``GENESIS_HASH`` (64 zeros).
 
 * **The head** (latest ``seq`` and ``hash``) is its own row/item and is advanced in the same
@@ -20,36 +25,41 @@ Design
 
 * **verify** walks entries in seq order from the retention checkpoint: seqs must be
   contiguous, every ``prev_hash`` must equal the previous entry's ``hash``, every entry's
-  ``hash`` must recompute, and the head must equal the last entry. Then every incident's
-  *latest* entry must carry the hash of its current content (and the incident must carry
-  that entry's seq/hash), every incident must have an entry, and every entry's incident
-  must exist. Problems are ordered by chain position and the first one is reported with
-  the incident it concerns. A missing entry is attributed to the incident whose current
-  content re-creates the missing link, so deleting an incident's entry names that incident.
+  ``hash`` must recompute, and the head must equal the last entry. The checkpoint it
+  started from must be the one the last checkpoint entry records (or genesis if there is
+  none), so a checkpoint moved by hand to hide a deleted prefix is reported. Then every
+  incident's *latest* entry must carry the hash of its current content and its expiry
+  (and the incident must carry that entry's seq/hash), every incident must have an entry,
+  and every entry's incident must exist. Problems are ordered by chain position and the
+  first one is reported with the incident it concerns. A missing entry is attributed to
+  the incident whose current content re-creates the missing link, so deleting an
+  incident's entry names that incident.
 
-* **Retention** (``retention.py``) truncates a *prefix* of the chain and stores a checkpoint
-  ``(seq, hash)`` of the last purged entry in the head; verify starts there.
+* **Retention** (``retention.py``) truncates a *prefix* of the chain: ``purge`` appends a
+  checkpoint entry naming the last purged entry ``(through_seq, through_hash)``, stores the
+  same pair as the head's checkpoint in the same write, then deletes the prefix. The head
+  hash therefore changes with every purge, and verify starts from the recorded checkpoint.
 
-* **DynamoDB TTL** deletes expired incidents outside ``purge``. Each entry keeps, outside
-  the hash, the incident's ``expires_at`` at the time it was written (entries themselves have
-  no TTL). verify accepts a missing incident whose latest entry says it had expired by
-  ``now`` and counts it as ``pruned``; a missing incident that had not expired is
-  "removed". The next ``purge`` then moves the checkpoint past such entries.
+* **DynamoDB TTL** deletes expired incidents outside ``purge``. Each incident entry records,
+  inside its hash, the incident's ``expires_at`` at the time it was written (entries
+  themselves have no TTL). When the store has retention configured, verify accepts a
+  missing incident whose latest entry says it had expired by ``now`` and counts it as
+  ``pruned``; any other missing incident is "removed". The next ``purge`` then moves the
+  checkpoint past such entries.
 
 Limits: a hash chain proves the log was not edited *piecewise*. Someone able to rewrite
-every entry and the head can forge a consistent chain; publish ``head_hash`` from
-``VerifyReport`` somewhere they cannot write (an S3 Object Lock bucket, a ticket) to anchor
-it. The advisory ``expires_at``/``last_seen`` on entries are not hashed (the entry hash
-formula is fixed), so editing them can only make a deleted incident look expired — the
-same outcome retention would have had once it was due.
+every entry after a point and the head (or to append a forged checkpoint entry and move the
+head) can forge a consistent chain, because no secret goes into the hashes; the head hash
+changes when they do, so publish ``head_hash`` from ``VerifyReport`` somewhere they cannot
+write (an S3 Object Lock bucket, a ticket) to anchor it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +67,12 @@ from chalicelib.incidents.keys import epoch, format_ts
 from chalicelib.incidents.store import Incident, VerifyReport
 
 GENESIS_HASH = "0" * 64
+INCIDENT = "incident"
+CHECKPOINT = "checkpoint"
+# Every field of an entry except ``hash`` itself: all of them are hashed.
+ENTRY_FIELDS = (
+    "kind", "seq", "incident_id", "content_hash", "prev_hash", "last_seen", "expires_at", "through_seq", "through_hash"
+)  # fmt: skip
 
 
 def canonical_json(value: Any) -> str:
@@ -68,9 +84,16 @@ def content_hash(incident: Incident) -> str:
     return hashlib.sha256(canonical_json(incident.content()).encode("utf-8")).hexdigest()
 
 
-def link_hash(prev_hash: str, content_hash_: str, seq: int, incident_id: str) -> str:
-    joined = "|".join((prev_hash, content_hash_, str(seq), incident_id))
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    """``sha256(canonical_json({f: entry[f] for f in ENTRY_FIELDS}))``: an entry's own hash."""
+    return hashlib.sha256(canonical_json({f: entry[f] for f in ENTRY_FIELDS}).encode("utf-8")).hexdigest()
+
+
+def link_hash(
+    prev_hash: str, content_hash_: str, seq: int, incident_id: str, last_seen: str = "", expires_at: int | None = None
+) -> str:
+    """The hash of the incident entry recording ``content_hash_`` at ``seq`` after ``prev_hash``."""
+    return entry_hash(ChainEntry(seq, incident_id, content_hash_, prev_hash, "", last_seen, expires_at).to_dict())
 
 
 @dataclass(frozen=True)
@@ -85,7 +108,11 @@ class ChainHead:
 
 @dataclass(frozen=True)
 class ChainEntry:
-    """One immutable link. ``last_seen``/``expires_at`` are advisory, outside the hash."""
+    """One immutable link; every field but ``hash`` goes into ``hash`` (see ``entry_hash``).
+
+    Incident entries use ``incident_id``…``expires_at``; checkpoint entries use
+    ``through_seq``/``through_hash`` (the last entry a purge removed) and leave the rest empty.
+    """
 
     seq: int
     incident_id: str
@@ -94,32 +121,42 @@ class ChainEntry:
     hash: str
     last_seen: str = ""
     expires_at: int | None = None
+    kind: str = INCIDENT
+    through_seq: int | None = None
+    through_hash: str | None = None
 
     @classmethod
     def append(cls, head: ChainHead, incident: Incident, expires_at: int | None) -> ChainEntry:
         """The entry that records ``incident``'s current content after ``head``."""
-        seq = head.seq + 1
-        digest = content_hash(incident)
+        seq, digest, last_seen = head.seq + 1, content_hash(incident), format_ts(incident.last_seen)
         return cls(
             seq=seq,
             incident_id=incident.incident_id,
             content_hash=digest,
             prev_hash=head.hash,
-            hash=link_hash(head.hash, digest, seq, incident.incident_id),
-            last_seen=format_ts(incident.last_seen),
+            hash=link_hash(head.hash, digest, seq, incident.incident_id, last_seen, expires_at),
+            last_seen=last_seen,
             expires_at=expires_at,
         )
 
+    @classmethod
+    def checkpoint(cls, head: ChainHead, through_seq: int, through_hash: str) -> ChainEntry:
+        """The entry a purge appends after ``head``: entries up to ``through_seq`` are gone."""
+        entry = cls(head.seq + 1, "", "", head.hash, "", kind=CHECKPOINT, through_seq=through_seq,
+                    through_hash=through_hash)  # fmt: skip
+        return replace(entry, hash=entry_hash(entry.to_dict()))
+
+    @property
+    def head_after(self) -> ChainHead:
+        """The head once this (checkpoint) entry is appended."""
+        return ChainHead(self.seq, self.hash, self.through_seq or 0, self.through_hash or GENESIS_HASH)
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "incident_id": self.incident_id,
-            "content_hash": self.content_hash,
-            "prev_hash": self.prev_hash,
-            "hash": self.hash,
-            "last_seen": self.last_seen,
-            "expires_at": self.expires_at,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def intact(self) -> bool:
+        """Does ``hash`` still recompute from the stored fields?"""
+        return entry_hash(self.to_dict()) == self.hash
 
 
 @dataclass(frozen=True)
@@ -129,7 +166,8 @@ class StoredIncident:
     ``content_hash`` is ``None`` when the stored row/item no longer parses (itself tampering).
     ``index_ok`` is False when a backend's derived index columns/attributes (principal key,
     severity rank, GSI keys) disagree with the content: editing those would hide an
-    incident from auditors' queries without touching the hashed content.
+    incident from auditors' queries without touching the hashed content. ``expires_at`` is
+    the row's/item's TTL, which must equal the one its latest entry recorded.
     """
 
     incident_id: str
@@ -138,9 +176,12 @@ class StoredIncident:
     hash: str = ""
     last_seen: str = ""
     index_ok: bool = True
+    expires_at: int | None = None
 
     @classmethod
-    def of(cls, incident_id: str, incident: Incident | None, index_ok: bool = True) -> StoredIncident:
+    def of(
+        cls, incident_id: str, incident: Incident | None, index_ok: bool = True, expires_at: int | None = None
+    ) -> StoredIncident:
         if incident is None:
             return cls(incident_id, None, index_ok=False)
         return cls(
@@ -150,6 +191,7 @@ class StoredIncident:
             hash=incident.hash,
             last_seen=format_ts(incident.last_seen),
             index_ok=index_ok,
+            expires_at=expires_at,
         )
 
 
@@ -172,9 +214,10 @@ class _Problems:
 class _Verifier:
     """One verification pass: walk the chain, check the head, then every incident."""
 
-    def __init__(self, head: ChainHead, incidents: Iterable[StoredIncident], now: datetime) -> None:
+    def __init__(self, head: ChainHead, incidents: Iterable[StoredIncident], now: datetime, retention: bool) -> None:
         self.head = head
         self.now_epoch = epoch(now)
+        self.retention = retention
         self.stored = {s.incident_id: s for s in incidents}
         self.by_seq: dict[int, list[StoredIncident]] = {}
         for item in self.stored.values():
@@ -182,6 +225,7 @@ class _Verifier:
                 self.by_seq.setdefault(item.seq, []).append(item)
         self.problems = _Problems()
         self.latest: dict[str, ChainEntry] = {}
+        self.last_checkpoint: ChainEntry | None = None
         self.checked = 0
         self.pruned = 0
         self._searched = False
@@ -199,7 +243,9 @@ class _Verifier:
             candidates = [*claimed, *(s for s in self.stored.values() if s.content_hash and s.seq != seq)]
         if target_hash is not None:
             for item in candidates:
-                if link_hash(prev_hash, item.content_hash or "", seq, item.incident_id) == target_hash:
+                link = link_hash(prev_hash, item.content_hash or "", seq, item.incident_id, item.last_seen,
+                                 item.expires_at)  # fmt: skip
+                if link == target_hash:
                     return item.incident_id
         return claimed[0].incident_id if claimed else None
 
@@ -213,24 +259,33 @@ class _Verifier:
             if seq < expected:
                 add(seq, incident_id, f"chain entry seq {seq} is out of order")
                 continue
+            name = f"for incident {incident_id}" if entry.kind == INCIDENT else f"({entry.kind})"
             if seq > head.seq:
-                add(
-                    seq, incident_id, f"chain entry seq {seq} for incident {incident_id} lies beyond the head: inserted"
-                )
+                add(seq, incident_id or None, f"chain entry seq {seq} {name} lies beyond the head: inserted")
             if seq > expected:
                 owner = self.owner_of_missing(prev, expected, entry.prev_hash if seq == expected + 1 else None)
                 gap = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
-                what = f": it recorded incident {owner}" if owner else f", before incident {incident_id}"
-                add(expected, owner or incident_id, f"chain entry seq {gap} is missing (removed from the log){what}")
+                what = f": it recorded incident {owner}" if owner else f", before entry seq {seq} {name}"
+                add(expected, owner or incident_id or None, f"chain entry seq {gap} is missing (removed from the log)"
+                    f"{what}")  # fmt: skip
             elif entry.prev_hash != prev:
-                add(seq, incident_id, f"chain entry seq {seq} for incident {incident_id} does not link to seq "
-                    f"{seq - 1}: inserted or reordered")  # fmt: skip
-            if link_hash(entry.prev_hash, entry.content_hash, seq, incident_id) != entry.hash:
-                add(seq, incident_id, f"chain entry seq {seq} for incident {incident_id} was altered")
-            self.latest[incident_id] = entry
-            prev, expected, last_incident = entry.hash, seq + 1, incident_id
+                add(seq, incident_id or None, f"chain entry seq {seq} {name} does not link to seq {seq - 1}: "
+                    "inserted or reordered")  # fmt: skip
+            if not entry.intact():
+                add(seq, incident_id or None, f"chain entry seq {seq} {name} was altered")
+            self._take(entry)
+            prev, expected, last_incident = entry.hash, seq + 1, incident_id or None
             self.checked += 1
         self._check_head(expected - 1, prev, last_incident)
+        self._check_checkpoint()
+
+    def _take(self, entry: ChainEntry) -> None:
+        if entry.kind == INCIDENT:
+            self.latest[entry.incident_id] = entry
+        elif entry.kind == CHECKPOINT and entry.through_seq is not None and 0 < entry.through_seq < entry.seq:
+            self.last_checkpoint = entry
+        else:
+            self.problems.add(entry.seq, None, f"chain entry seq {entry.seq} is malformed ({entry.kind})")
 
     def _check_head(self, last_seq: int, last_hash: str, last_incident: str | None) -> None:
         head = self.head
@@ -243,12 +298,30 @@ class _Verifier:
         elif head.seq == last_seq and head.hash != last_hash:
             self.problems.add(last_seq, last_incident, f"the chain head does not match entry seq {last_seq}")
 
+    def _check_checkpoint(self) -> None:
+        """The checkpoint verify started from must be the one the last checkpoint entry records."""
+        head, cp = self.head, self.last_checkpoint
+        recorded = (cp.through_seq, cp.through_hash) if cp is not None else (0, GENESIS_HASH)
+        if (head.checkpoint_seq, head.checkpoint_hash) == recorded:
+            return
+        why = (
+            f"the last checkpoint entry (seq {cp.seq}) records seq {cp.through_seq}"
+            if cp is not None
+            else "no checkpoint entry records it"
+        )
+        self.problems.add(
+            head.checkpoint_seq,
+            None,
+            f"the retention checkpoint at seq {head.checkpoint_seq} was not recorded by a purge ({why}): "
+            "chain entries before it were removed or the checkpoint was moved",
+        )
+
     def check_incidents(self) -> None:
         add = self.problems.add
         for incident_id, entry in self.latest.items():
             item = self.stored.get(incident_id)
             if item is None:
-                if entry.expires_at is not None and entry.expires_at <= self.now_epoch:
+                if self.retention and entry.expires_at is not None and entry.expires_at <= self.now_epoch:
                     self.pruned += 1  # expired via TTL: retention, not tampering
                 else:
                     add(entry.seq, incident_id, f"incident {incident_id} was removed (chain entry seq {entry.seq})")
@@ -258,6 +331,9 @@ class _Verifier:
                     incident_id,
                     f"incident {incident_id} was altered: it no longer matches entry {entry.seq}",
                 )
+            elif item.expires_at != entry.expires_at:
+                add(entry.seq, incident_id, f"incident {incident_id} was altered: its expiry is not the one entry "
+                    f"{entry.seq} recorded")  # fmt: skip
             elif (item.seq, item.hash) != (entry.seq, entry.hash):
                 add(
                     entry.seq, incident_id, f"incident {incident_id} claims entry {item.seq}, its latest is {entry.seq}"
@@ -282,10 +358,19 @@ class _Verifier:
 
 
 def verify_chain(
-    head: ChainHead, entries: Iterable[ChainEntry], incidents: Iterable[StoredIncident], now: datetime
+    head: ChainHead,
+    entries: Iterable[ChainEntry],
+    incidents: Iterable[StoredIncident],
+    now: datetime,
+    *,
+    retention: bool = False,
 ) -> VerifyReport:
-    """Check ``entries`` (in seq order) and ``incidents`` against each other and ``head``."""
-    verifier = _Verifier(head, incidents, now)
+    """Check ``entries`` (in seq order) and ``incidents`` against each other and ``head``.
+
+    ``retention``: the store expires incidents (TTL), so a missing incident whose latest
+    entry's hashed ``expires_at`` is past ``now`` counts as pruned rather than removed.
+    """
+    verifier = _Verifier(head, incidents, now, retention)
     verifier.walk(entries)
     verifier.check_incidents()
     return verifier.report()

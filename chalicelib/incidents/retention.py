@@ -4,9 +4,10 @@ Purge truncates a *prefix* of the chain. Incidents are taken in order of their l
 entry's seq while each is due (``last_seen`` before the cutoff, or already gone via TTL
 and due by its entry's ``last_seen``); the first incident that is not due stops the walk.
 Every entry up to the last due incident's latest entry is then deleted and that entry's
-``(seq, hash)`` becomes the checkpoint. Entries in that prefix that belong to surviving
-incidents are older versions (a survivor's latest entry always lies after the prefix), so
-verification loses nothing it needs.
+``(seq, hash)`` becomes the checkpoint, recorded by a chained checkpoint entry that purge
+appends in the same write that moves the head's checkpoint (``ChainEntry.checkpoint``). Entries in that prefix that belong to surviving
+incidents are older versions (a survivor's latest entry always lies after the prefix), and
+earlier checkpoint entries are superseded by the new one, so verification loses nothing it needs.
 
 Consequence, documented for operators: an incident that is due but sits after one that is
 not (e.g. an old CloudTrail file replayed after a live incident) is deleted by a later
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib.incidents.chain import ChainEntry
+from chalicelib.incidents.chain import INCIDENT, ChainEntry
 from chalicelib.incidents.keys import epoch, format_ts
 
 
@@ -53,7 +54,8 @@ def plan_purge(entries: Iterable[ChainEntry], incidents: Mapping[str, IncidentMe
     """Plan a purge from the entries after the current checkpoint (in seq order)."""
     latest: dict[str, ChainEntry] = {}
     for entry in entries:
-        latest[entry.incident_id] = entry
+        if entry.kind == INCIDENT:  # checkpoint entries are not incidents; they go with the prefix
+            latest[entry.incident_id] = entry
     cutoff = format_ts(older_than)
     doomed: list[tuple[str, int]] = []
     last: ChainEntry | None = None

@@ -193,3 +193,7 @@ def test_login_profile_record_turned_into_a_delete_of_a_declared_user_is_a_revoc
     (f,) = [f for f in judge(CloudTrailEvent.from_record(log), model) if f.rule == "credential-revoked"]
     # bob's declared credential is his key, not a password: the finding says nothing declared breaks.
     assert f.breaks.startswith("nothing the model declares") and f.severity.label == "medium"
+
+
+def test_the_peer_suite_holds_its_documented_81_tests():
+    assert len(CASES) == 81
