@@ -170,7 +170,8 @@ class Monitor:
         if incident.count < threshold:
             return False
         if self.state is None:
-            return outcome.status == "new" or (outcome.status == "grouped" and incident.count == threshold)
+            return (outcome.status == "new" or outcome.escalated
+                    or (outcome.status == "grouped" and incident.count == threshold))
         return self.state.get(ALERTED, alert_key(incident)) is None
 
     def _alert(self, incident: Incident) -> DeliveryReport | None:

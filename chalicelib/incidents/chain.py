@@ -43,9 +43,9 @@ Design
 * **DynamoDB TTL** deletes expired incidents outside ``purge``. Each incident entry records,
   inside its hash, the incident's ``expires_at`` at the time it was written (entries
   themselves have no TTL). When the store has retention configured, verify accepts a
-  missing incident whose latest entry says it had expired by ``now`` and counts it as
-  ``pruned``; any other missing incident is "removed". The next ``purge`` then moves the
-  checkpoint past such entries.
+  missing incident whose latest entry is intact and says it had expired by ``now``, and
+  counts it as ``pruned``; any other missing incident is "removed". The next ``purge`` then
+  moves the checkpoint past such entries (never past an entry verify would report).
 
 Limits: a hash chain proves the log was not edited *piecewise*. Someone able to rewrite
 every entry after a point and the head (or to append a forged checkpoint entry and move the
@@ -155,8 +155,11 @@ class ChainEntry:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def intact(self) -> bool:
-        """Does ``hash`` still recompute from the stored fields?"""
-        return entry_hash(self.to_dict()) == self.hash
+        """Does ``hash`` still recompute from the stored fields? (A field edited to a non-JSON type: no.)"""
+        try:
+            return entry_hash(self.to_dict()) == self.hash
+        except (TypeError, ValueError):
+            return False
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,7 @@ class _Verifier:
         self.problems = _Problems()
         self.latest: dict[str, ChainEntry] = {}
         self.last_checkpoint: ChainEntry | None = None
+        self.altered: set[int] = set()  # seqs whose hash does not recompute: none of their fields is trusted
         self.checked = 0
         self.pruned = 0
         self._searched = False
@@ -272,6 +276,7 @@ class _Verifier:
                 add(seq, incident_id or None, f"chain entry seq {seq} {name} does not link to seq {seq - 1}: "
                     "inserted or reordered")  # fmt: skip
             if not entry.intact():
+                self.altered.add(seq)
                 add(seq, incident_id or None, f"chain entry seq {seq} {name} was altered")
             self._take(entry)
             prev, expected, last_incident = entry.hash, seq + 1, incident_id or None
@@ -302,13 +307,15 @@ class _Verifier:
         """The checkpoint verify started from must be the one the last checkpoint entry records."""
         head, cp = self.head, self.last_checkpoint
         recorded = (cp.through_seq, cp.through_hash) if cp is not None else (0, GENESIS_HASH)
-        if (head.checkpoint_seq, head.checkpoint_hash) == recorded:
+        if (head.checkpoint_seq, head.checkpoint_hash) == recorded and (cp is None or cp.seq not in self.altered):
             return
-        why = (
-            f"the last checkpoint entry (seq {cp.seq}) records seq {cp.through_seq}"
-            if cp is not None
-            else "no checkpoint entry records it"
-        )
+        if cp is None:
+            why = "no checkpoint entry records it"
+        elif cp.seq in self.altered:
+            why = f"the last checkpoint entry (seq {cp.seq}) was altered"
+        else:
+            other = " with another hash" if cp.through_seq == head.checkpoint_seq else ""
+            why = f"the last checkpoint entry (seq {cp.seq}) records seq {cp.through_seq}{other}"
         self.problems.add(
             head.checkpoint_seq,
             None,
@@ -321,7 +328,7 @@ class _Verifier:
         for incident_id, entry in self.latest.items():
             item = self.stored.get(incident_id)
             if item is None:
-                if self.retention and entry.expires_at is not None and entry.expires_at <= self.now_epoch:
+                if self._expired(entry):
                     self.pruned += 1  # expired via TTL: retention, not tampering
                 else:
                     add(entry.seq, incident_id, f"incident {incident_id} was removed (chain entry seq {entry.seq})")
@@ -342,6 +349,13 @@ class _Verifier:
             if incident_id not in self.latest:
                 add(item.seq, incident_id, f"incident {incident_id} has no chain entry: inserted outside the log, "
                     "or its entry was removed")  # fmt: skip
+
+    def _expired(self, entry: ChainEntry) -> bool:
+        """Gone by retention: the store expires incidents and the intact entry's expiry has passed."""
+        expires = entry.expires_at
+        return (
+            self.retention and entry.seq not in self.altered and isinstance(expires, int) and expires <= self.now_epoch
+        )
 
     def report(self) -> VerifyReport:
         first = self.problems.first()

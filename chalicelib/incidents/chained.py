@@ -3,9 +3,10 @@
 A backend supplies two kinds of session: a *record session* (read the head, a dedup
 marker, an incident, a group pointer; commit one ``RecordPlan`` atomically, conditional on
 the head seq it read) and a *log session* (read the head, the chain after a seq, every
-stored incident; apply a ``PurgePlan``). Everything that decides — dedup, grouping,
-hashing, verification, retention — lives here and in the pure modules it calls, so the
-SQLite and DynamoDB backends cannot drift apart.
+stored incident; apply a ``PurgePlan`` in three steps: delete the due incidents, append the
+checkpoint entry conditional on the head, truncate the chain prefix). Everything that
+decides — dedup, grouping, hashing, verification, retention — lives here and in the pure
+modules it calls, so the SQLite and DynamoDB backends cannot drift apart.
 """
 
 from __future__ import annotations
@@ -45,7 +46,17 @@ class LogSession(Protocol):
     def head(self) -> ChainHead: ...
     def entries_after(self, seq: int) -> Iterable[ChainEntry]: ...
     def stored_incidents(self) -> Iterable[StoredIncident]: ...
-    def apply_purge(self, plan: PurgePlan) -> int: ...
+    def delete_incidents(self, plan: PurgePlan) -> list[str]:
+        """Delete the plan's incidents (each only at the seq planned); the ids actually deleted."""
+        ...
+
+    def append_checkpoint(self, entry: ChainEntry, head: ChainHead) -> None:
+        """Write ``entry`` and ``entry.head_after`` atomically; ``ChainConflict`` if the head left ``head``."""
+        ...
+
+    def truncate(self, plan: PurgePlan, deleted: list[str]) -> None:
+        """Delete chain entries up to the checkpoint, and the deleted incidents' markers and pointers."""
+        ...
 
 
 class ChainedStore(IncidentStore):
@@ -93,9 +104,11 @@ class ChainedStore(IncidentStore):
                 self.conflicts += 1
                 if attempt == self.max_attempts:
                     break
-                delay = min(0.5, self.backoff_seconds * 2**attempt)
-                time.sleep(random.uniform(0, delay))
+                self._backoff(attempt)
         raise ChainConflict(f"could not append {key!r} to the incident chain after {self.max_attempts} attempts")
+
+    def _backoff(self, attempt: int) -> None:
+        time.sleep(random.uniform(0, min(0.5, self.backoff_seconds * 2**attempt)))
 
     def _record_once(
         self, finding: Finding, raw_event: dict[str, Any] | None, now: datetime, key: str
@@ -120,7 +133,7 @@ class ChainedStore(IncidentStore):
                 retention=self.retention,
             )
             session.commit(plan)
-            return RecordOutcome(plan.status, plan.incident)
+            return RecordOutcome(plan.status, plan.incident, escalated=plan.escalated)
 
     def verify(self, now: datetime | None = None) -> VerifyReport:
         """Verify a consistent view: if writers moved the head meanwhile, look again (3 times)."""
@@ -130,7 +143,8 @@ class ChainedStore(IncidentStore):
             with self._log_session(write=False) as session:
                 head = session.head()
                 incidents = list(session.stored_incidents())
-                report = verify_chain(head, session.entries_after(head.checkpoint_seq), incidents, when)
+                entries = session.entries_after(head.checkpoint_seq)
+                report = verify_chain(head, entries, incidents, when, retention=self.retention is not None)
             if report.ok:
                 return report
             with self._log_session(write=False) as session:
@@ -140,15 +154,41 @@ class ChainedStore(IncidentStore):
         return report
 
     def purge(self, older_than: datetime) -> int:
+        """Delete due incidents, then record the new checkpoint as a chain entry, then truncate."""
         with self._log_session(write=True) as session:
             head = session.head()
             metas = {
                 s.incident_id: (
-                    IncidentMeta(s.last_seen, s.seq)
-                    if s.content_hash is not None
-                    else IncidentMeta("~", -1)  # unreadable: never due, so purge stops before it
+                    IncidentMeta(s.last_seen, s.seq, s.content_hash)
+                    if s.content_hash is not None and s.index_ok
+                    else IncidentMeta("~", -1)  # unreadable or index edited: never due, purge stops before it
                 )
                 for s in session.stored_incidents()
             }
-            plan = plan_purge(session.entries_after(head.checkpoint_seq), metas, utc(older_than))
-            return 0 if plan.empty else session.apply_purge(plan)
+            plan = plan_purge(session.entries_after(head.checkpoint_seq), metas, utc(older_than), head)
+            if plan.empty:
+                return 0
+            deleted = session.delete_incidents(plan)
+            self._append_checkpoint(session, head, plan)
+            session.truncate(plan, deleted)
+            return len(deleted)
+
+    def _append_checkpoint(self, session: LogSession, head: ChainHead, plan: PurgePlan) -> None:
+        """Chain a checkpoint entry for ``plan`` on the current head (retried if writers move it).
+
+        The purged-through point stays valid while the head moves: entries are append-only.
+        """
+        assert plan.checkpoint_seq is not None and plan.checkpoint_hash is not None
+        for attempt in range(1, self.max_attempts + 1):
+            if head.checkpoint_seq >= plan.checkpoint_seq:
+                return  # a concurrent purge already recorded this point or a later one
+            try:
+                session.append_checkpoint(ChainEntry.checkpoint(head, plan.checkpoint_seq, plan.checkpoint_hash), head)
+                return
+            except ChainConflict:
+                self.conflicts += 1
+                if attempt == self.max_attempts:
+                    break
+                self._backoff(attempt)
+                head = session.head()
+        raise ChainConflict(f"could not append the retention checkpoint after {self.max_attempts} attempts")

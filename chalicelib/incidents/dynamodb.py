@@ -14,8 +14,9 @@ paginated ``Scan`` filtered on ``kind`` — deliberately: an item inserted by ha
 index attributes would be invisible to any index, and verify must see it. Both are
 auditor/maintenance operations, not the request path. Purge on DynamoDB is not one
 transaction (it may touch thousands of items); it deletes incidents (each conditional on
-its seq, so a concurrent group update wins), then moves the checkpoint, then deletes the
-chain prefix and markers; re-running it finishes an interrupted purge.
+its seq, so a concurrent group update wins), then appends the checkpoint entry and moves the
+head and its checkpoint in one transaction (conditional on the head seq, retried like a
+record), then deletes the chain prefix and markers; re-running it finishes an interrupted purge.
 
 The boto3 client is created on first use (never at import), honouring the default
 credential chain and region and ``AWS_ENDPOINT_URL``/``AWS_ENDPOINT_URL_DYNAMODB``.
@@ -156,8 +157,8 @@ class _Session:
         for item in self.store._scan_kind("incident"):
             yield stored_incident(item)
 
-    def apply_purge(self, plan: PurgePlan) -> int:
-        store, deleted = self.store, set()
+    def delete_incidents(self, plan: PurgePlan) -> list[str]:
+        store, deleted = self.store, []
         for incident_id, seq in plan.incidents:
             try:
                 store.client.delete_item(
@@ -167,25 +168,43 @@ class _Session:
                     ExpressionAttributeNames={"#seq": "seq"},
                     ExpressionAttributeValues={":seq": value(seq)},
                 )
-                deleted.add(incident_id)
+                deleted.append(incident_id)
             except store.client.exceptions.ConditionalCheckFailedException:
                 continue  # grouped into meanwhile: it survives, its new entry lies past the checkpoint
-        store.client.update_item(
-            TableName=store.table_name,
-            Key=serialize(_HEAD_KEY),
-            UpdateExpression="SET checkpoint_seq = :cs, checkpoint_hash = :ch",
-            ConditionExpression=(
-                "attribute_exists(#seq) AND (attribute_not_exists(checkpoint_seq) OR checkpoint_seq < :cs)"
+        return deleted
+
+    def append_checkpoint(self, entry: ChainEntry, head: ChainHead) -> None:
+        """The checkpoint entry and the head (tip and checkpoint) in one transaction."""
+        store, after = self.store, entry.head_after
+        values = {":seq": after.seq, ":hash": after.hash, ":expected": head.seq}
+        values |= {":cs": after.checkpoint_seq, ":ch": after.checkpoint_hash}
+        update = {
+            "TableName": store.table_name,
+            "Key": serialize(_HEAD_KEY),
+            "UpdateExpression": "SET #seq = :seq, #hash = :hash, checkpoint_seq = :cs, checkpoint_hash = :ch",
+            "ConditionExpression": (
+                "#seq = :expected AND (attribute_not_exists(checkpoint_seq) OR checkpoint_seq < :cs)"
             ),
-            ExpressionAttributeNames={"#seq": "seq"},
-            ExpressionAttributeValues=serialize({":cs": plan.checkpoint_seq, ":ch": plan.checkpoint_hash}),
-        )
+            "ExpressionAttributeNames": {"#seq": "seq", "#hash": "hash"},
+            "ExpressionAttributeValues": serialize(values),
+        }
+        items = [store._put(entry_item(entry), "attribute_not_exists(pk)"), {"Update": update}]
+        try:
+            store.client.transact_write_items(TransactItems=items)
+        except store.client.exceptions.TransactionCanceledException as exc:
+            raise ChainConflict(f"chain head moved past seq {head.seq}") from exc
+        except ClientError as exc:
+            if _error_code(exc) in _RETRYABLE:
+                raise ChainConflict(f"transaction conflict: {exc}") from exc
+            raise
+
+    def truncate(self, plan: PurgePlan, deleted: list[str]) -> None:
+        store, gone = self.store, set(deleted)
         doomed = [{"pk": i["pk"], "sk": i["sk"]} for i in store._chain_items(0, plan.checkpoint_seq or 0)]
         for kind in ("dedup", "group"):
-            pointers = (i for i in store._scan_kind(kind) if i.get("incident_id") in deleted)
+            pointers = (i for i in store._scan_kind(kind) if i.get("incident_id") in gone)
             doomed += [{"pk": i["pk"], "sk": i["sk"]} for i in pointers]
         store._delete_keys(doomed)
-        return len(deleted)
 
 
 class DynamoDBIncidentStore(ChainedStore):

@@ -13,7 +13,8 @@ incident      ``INC#<incident_id>``       ``INC``     the incident (+ GSI keys, 
 dedup         ``DEDUP#<dedup_key>``       ``DEDUP``   at-least-once delivery marker → incident
 group         ``GROUP#<rule>#<group>``    ``GROUP``   the open incident of a (rule, group_key)
 head          ``CHAIN``                   ``HEAD``    chain tip, checkpoint, min/max month
-entry         ``CHAIN``                   ``E#<seq>`` immutable chain entry (12-digit seq)
+entry         ``CHAIN``                   ``E#<seq>`` immutable chain entry (12-digit seq; incident
+                                                      or checkpoint, see ``entry_kind``)
 ============  ==========================  ==========  =========================================
 
 GSIs (projection ALL, sort key ``g_ts`` = ``first_seen#incident_id`` so every index returns
@@ -186,23 +187,32 @@ def parse_incident(item: dict[str, Any]) -> tuple[str, Incident | None, bool]:
 
 def stored_incident(item: dict[str, Any]) -> StoredIncident:
     """A plain (deserialised) incident item as verify sees it."""
-    return StoredIncident.of(*parse_incident(item))
+    expires = item.get(TTL_ATTRIBUTE)
+    return StoredIncident.of(*parse_incident(item), expires_at=expires if isinstance(expires, int) else None)
+
+
+# Entry fields renamed on the item: ``expires_at`` would TTL the entry, ``kind`` is the item kind.
+_ENTRY_RENAMES = {"expires_at": "incident_expires_at", "kind": "entry_kind"}
 
 
 def entry_item(entry: ChainEntry) -> dict[str, Any]:
     """Chain entries carry the incident's expiry as ``incident_expires_at``: never TTL'd themselves."""
-    data = entry.to_dict()
-    data["incident_expires_at"] = data.pop("expires_at")
+    data = {_ENTRY_RENAMES.get(k, k): v for k, v in entry.to_dict().items()}
     return {"pk": CHAIN_PK, "sk": entry_sk(entry.seq), "kind": "entry", **data}
 
 
 def entry_from_item(item: dict[str, Any]) -> ChainEntry:
+    """As stored: a field of the wrong type is kept as it is, so the entry hash no longer matches."""
+    through_seq = item.get("through_seq")
     return ChainEntry(
         seq=int(item["seq"]),
-        incident_id=str(item["incident_id"]),
-        content_hash=str(item["content_hash"]),
+        incident_id=str(item.get("incident_id") or ""),
+        content_hash=str(item.get("content_hash") or ""),
         prev_hash=str(item["prev_hash"]),
         hash=str(item["hash"]),
         last_seen=str(item.get("last_seen") or ""),
         expires_at=item.get("incident_expires_at"),
+        kind=str(item.get("entry_kind") or ""),
+        through_seq=through_seq if isinstance(through_seq, int) else None,
+        through_hash=item.get("through_hash"),
     )

@@ -47,6 +47,7 @@ class RecordPlan:
     entry: ChainEntry
     head: ChainHead  # the head the decision was made on — the writer's condition
     expires_at: int | None
+    escalated: bool = False  # grouped, and the finding raised the incident's severity
 
     @property
     def new_head(self) -> ChainHead:
@@ -77,14 +78,20 @@ def plan_record(
     policy: GroupPolicy,
     retention: timedelta | None,
 ) -> RecordPlan:
-    """New incident, or the open one with count+1, span widened and the member appended."""
+    """New incident, or the open one with count+1, span widened and the member appended.
+
+    A grouped finding worse than the incident raises its ``severity`` (``escalated``); every
+    other field stays the first finding's.
+    """
     when = event_time(finding, now)
     if open_incident is not None and finding.group_key and policy.accepts(open_incident, when):
         members = open_incident.member_event_ids
         if finding.event_id:
             members = (*members, finding.event_id)[-MAX_MEMBERS:]
+        escalated = finding.severity > open_incident.severity
         content = replace(
             open_incident,
+            severity=max(open_incident.severity, finding.severity),
             count=open_incident.count + 1,
             first_seen=min(open_incident.first_seen, when),
             last_seen=max(open_incident.last_seen, when),
@@ -94,7 +101,7 @@ def plan_record(
         previous: Incident | None = open_incident
     else:
         content = Incident.open(finding, new_incident_id(dedup_key), when, raw_event)
-        status, previous = "new", None
+        status, previous, escalated = "new", None, False
     ttl = expires_at(content.last_seen, retention)
     entry = ChainEntry.append(head, content, ttl)
     return RecordPlan(
@@ -105,4 +112,5 @@ def plan_record(
         entry=entry,
         head=head,
         expires_at=ttl,
+        escalated=escalated,
     )

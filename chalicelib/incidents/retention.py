@@ -4,10 +4,13 @@ Purge truncates a *prefix* of the chain. Incidents are taken in order of their l
 entry's seq while each is due (``last_seen`` before the cutoff, or already gone via TTL
 and due by its entry's ``last_seen``); the first incident that is not due stops the walk.
 Every entry up to the last due incident's latest entry is then deleted and that entry's
-``(seq, hash)`` becomes the checkpoint, recorded by a chained checkpoint entry that purge
-appends in the same write that moves the head's checkpoint (``ChainEntry.checkpoint``). Entries in that prefix that belong to surviving
-incidents are older versions (a survivor's latest entry always lies after the prefix), and
-earlier checkpoint entries are superseded by the new one, so verification loses nothing it needs.
+``(seq, hash)`` becomes the checkpoint. Purge records it in a chained checkpoint entry
+(``ChainEntry.checkpoint``), appended in the same write that sets the head's checkpoint, so
+the head hash changes and verify can tell a purge from a prefix deleted by hand. Entries in
+that prefix that belong to surviving incidents are older versions (a survivor's latest
+entry always lies after the prefix), and earlier checkpoint entries are superseded by the
+new one, so verification loses nothing it needs. Purge also stops at the first entry or
+incident that verify would report, so it never erases evidence of tampering.
 
 Consequence, documented for operators: an incident that is due but sits after one that is
 not (e.g. an old CloudTrail file replayed after a live incident) is deleted by a later
@@ -20,16 +23,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib.incidents.chain import INCIDENT, ChainEntry
+from chalicelib.incidents.chain import INCIDENT, ChainEntry, ChainHead
 from chalicelib.incidents.keys import epoch, format_ts
 
 
 @dataclass(frozen=True)
 class IncidentMeta:
-    """What purge needs to know about a stored incident."""
+    """What purge needs to know about a stored incident (``content_hash`` None: unreadable)."""
 
     last_seen: str
     seq: int
+    content_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,22 @@ def expires_at(last_seen: datetime, retention: timedelta | None) -> int | None:
     return None if retention is None else epoch(last_seen + retention)
 
 
-def plan_purge(entries: Iterable[ChainEntry], incidents: Mapping[str, IncidentMeta], older_than: datetime) -> PurgePlan:
-    """Plan a purge from the entries after the current checkpoint (in seq order)."""
+def plan_purge(
+    entries: Iterable[ChainEntry], incidents: Mapping[str, IncidentMeta], older_than: datetime, head: ChainHead
+) -> PurgePlan:
+    """Plan a purge from the entries after ``head``'s checkpoint (in seq order).
+
+    Only a prefix that verifies is truncated: the walk stops at the first gap, broken link or
+    altered entry, and at an incident whose content no longer matches its entry, so a purge
+    never deletes the evidence that verify would report (an edited ``last_seen`` cannot make
+    a live incident due, nor a deleted one look expired).
+    """
     latest: dict[str, ChainEntry] = {}
+    expected, prev, sound = head.checkpoint_seq + 1, head.checkpoint_hash, True
     for entry in entries:
+        sound = sound and entry.seq == expected and entry.prev_hash == prev and entry.intact()
+        if sound:
+            expected, prev = entry.seq + 1, entry.hash
         if entry.kind == INCIDENT:  # checkpoint entries are not incidents; they go with the prefix
             latest[entry.incident_id] = entry
     cutoff = format_ts(older_than)
@@ -61,10 +77,12 @@ def plan_purge(entries: Iterable[ChainEntry], incidents: Mapping[str, IncidentMe
     last: ChainEntry | None = None
     for entry in sorted(latest.values(), key=lambda e: e.seq):
         meta = incidents.get(entry.incident_id)
+        if entry.seq >= expected:
+            break  # at or past the first entry verify would report
         if meta is None:
             if not entry.last_seen or entry.last_seen >= cutoff:
                 break  # removed but not due: leave it for verify to report
-        elif meta.last_seen < cutoff and meta.seq == entry.seq:
+        elif meta.last_seen < cutoff and meta.seq == entry.seq and meta.content_hash == entry.content_hash:
             doomed.append((entry.incident_id, meta.seq))
         else:
             break

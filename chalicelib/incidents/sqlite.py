@@ -38,7 +38,7 @@ _NOT_NULL = frozenset(
 )
 _COLUMNS = tuple(f.name for f in dataclasses.fields(Incident))
 _ALL_COLUMNS = (*_COLUMNS, "principal_key", "severity_rank", "expires_at")
-_ENTRY_COLUMNS = ("seq", "incident_id", "content_hash", "prev_hash", "hash", "last_seen", "expires_at")
+_ENTRY_COLUMNS = tuple(f.name for f in dataclasses.fields(ChainEntry))
 
 
 def _column_ddl(name: str) -> str:
@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS open_groups (
 );
 CREATE TABLE IF NOT EXISTS chain (
     seq INTEGER PRIMARY KEY, incident_id TEXT NOT NULL, content_hash TEXT NOT NULL,
-    prev_hash TEXT NOT NULL, hash TEXT NOT NULL, last_seen TEXT NOT NULL, expires_at INTEGER
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL, last_seen TEXT NOT NULL, expires_at INTEGER,
+    kind TEXT NOT NULL, through_seq INTEGER, through_hash TEXT
 );
 CREATE TABLE IF NOT EXISTS chain_head (
     id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL,
@@ -87,7 +88,10 @@ def _row_values(incident: Incident, expires_at: int | None) -> dict[str, Any]:
 
 
 def _parse(row: sqlite3.Row) -> tuple[str, Incident | None, bool]:
-    """(id, incident or None if the row no longer parses, whether derived columns agree)."""
+    """(id, incident or None if the row no longer parses, whether derived columns agree).
+
+    ``expires_at`` is checked by verify against the incident's chain entry, not here.
+    """
     try:
         data = {c: (json.loads(row[c]) if c in _JSON_COLUMNS and row[c] is not None else row[c]) for c in _COLUMNS}
         incident = Incident.from_dict(data)
@@ -163,11 +167,7 @@ class _Session:
                     raise ChainConflict(f"incident {incident.incident_id} changed under us")
         except sqlite3.IntegrityError as exc:
             raise DuplicateRecord(f"{plan.dedup_key!r} was recorded by another writer") from exc
-        entry = plan.entry.to_dict()
-        try:
-            conn.execute(f"INSERT INTO chain VALUES ({', '.join('?' * len(entry))})", tuple(entry.values()))
-        except sqlite3.IntegrityError as exc:
-            raise ChainConflict(f"chain seq {plan.entry.seq} already taken") from exc
+        self._insert_entry(plan.entry)
         if incident.group_key:
             conn.execute(
                 "INSERT OR REPLACE INTO open_groups (rule, group_key, incident_id) VALUES (?, ?, ?)",
@@ -180,27 +180,45 @@ class _Session:
         if cur.rowcount != 1:
             raise ChainConflict(f"chain head moved past seq {plan.head.seq}")
 
+    def _insert_entry(self, entry: ChainEntry) -> None:
+        data = entry.to_dict()
+        try:
+            self.conn.execute(f"INSERT INTO chain ({', '.join(data)}) VALUES ({', '.join('?' * len(data))})",
+                              tuple(data.values()))  # fmt: skip
+        except sqlite3.IntegrityError as exc:
+            raise ChainConflict(f"chain seq {entry.seq} already taken") from exc
+
     def entries_after(self, seq: int) -> Iterator[ChainEntry]:
         for row in self.conn.execute("SELECT * FROM chain WHERE seq > ? ORDER BY seq", (seq,)):
             yield _entry(row)
 
     def stored_incidents(self) -> Iterator[StoredIncident]:
         for row in self.conn.execute("SELECT * FROM incidents"):
-            yield StoredIncident.of(*_parse(row))
+            yield StoredIncident.of(*_parse(row), expires_at=row["expires_at"])
 
-    def apply_purge(self, plan: PurgePlan) -> int:
-        deleted = 0
+    def delete_incidents(self, plan: PurgePlan) -> list[str]:
+        deleted = []
         for incident_id, seq in plan.incidents:
             cur = self.conn.execute("DELETE FROM incidents WHERE incident_id = ? AND seq = ?", (incident_id, seq))
-            deleted += cur.rowcount
+            if cur.rowcount:
+                deleted.append(incident_id)
+        return deleted
+
+    def append_checkpoint(self, entry: ChainEntry, head: ChainHead) -> None:
+        self._insert_entry(entry)
+        after = entry.head_after
+        cur = self.conn.execute(
+            "UPDATE chain_head SET seq = ?, hash = ?, checkpoint_seq = ?, checkpoint_hash = ? WHERE id = 1 AND seq = ?",
+            (after.seq, after.hash, after.checkpoint_seq, after.checkpoint_hash, head.seq),
+        )
+        if cur.rowcount != 1:
+            raise ChainConflict(f"chain head moved past seq {head.seq}")
+
+    def truncate(self, plan: PurgePlan, deleted: list[str]) -> None:
+        for incident_id in deleted:
             self.conn.execute("DELETE FROM dedup WHERE incident_id = ?", (incident_id,))
             self.conn.execute("DELETE FROM open_groups WHERE incident_id = ?", (incident_id,))
         self.conn.execute("DELETE FROM chain WHERE seq <= ?", (plan.checkpoint_seq,))
-        self.conn.execute(
-            "UPDATE chain_head SET checkpoint_seq = ?, checkpoint_hash = ? WHERE id = 1",
-            (plan.checkpoint_seq, plan.checkpoint_hash),
-        )
-        return deleted
 
 
 class SQLiteIncidentStore(ChainedStore):

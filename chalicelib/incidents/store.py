@@ -6,6 +6,7 @@ callers never see which one they have, so the contract test suite runs against b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
@@ -31,8 +32,10 @@ def _json_clean(value: Any) -> Any:
 class Incident:
     """One stored incident: the first finding's fields plus grouping and chain bookkeeping.
 
-    ``seq``/``hash`` are those of the incident's latest chain entry; everything else is the
-    *content* that the chain hashes (see ``content()``).
+    The finding part is ``Finding``'s fields, in its order (checked below the class), except
+    that ``severity`` is the worst of the grouped findings'. ``seq``/``hash`` are those of
+    the incident's latest chain entry; everything else is the *content* that the chain
+    hashes (see ``content()``).
     """
 
     incident_id: str
@@ -89,27 +92,7 @@ class Incident:
             raise ConfigError(f"incident {data.get('incident_id')!r} has no readable first_seen/last_seen")
         return cls(
             incident_id=str(data["incident_id"]),
-            rule=finding.rule,
-            severity=finding.severity,
-            title=finding.title,
-            principal_arn=finding.principal_arn,
-            principal=finding.principal,
-            target_arn=finding.target_arn,
-            event_id=finding.event_id,
-            event_name=finding.event_name,
-            event_source=finding.event_source,
-            event_time=finding.event_time,
-            account=finding.account,
-            region=finding.region,
-            source_ip=finding.source_ip,
-            user_agent=finding.user_agent,
-            breaks=finding.breaks,
-            runbook=finding.runbook,
-            reason=finding.reason,
-            reference=finding.reference,
-            observed_auth=finding.observed_auth,
-            group_key=finding.group_key,
-            details=dict(finding.details),
+            **{name: getattr(finding, name) for name in _FINDING_FIELDS},
             # Read the stored count as it is (0 stays 0), so an edited count never re-hashes as the original.
             count=int(data["count"]) if data.get("count") is not None else 1,
             first_seen=first_seen,
@@ -143,26 +126,34 @@ class Incident:
 
     @property
     def finding(self) -> Finding:
-        """The first finding, as a ``Finding`` (for notifiers and the CLI's printers)."""
-        return Finding(
-            rule=self.rule, severity=self.severity, title=self.title, principal_arn=self.principal_arn,
-            principal=self.principal, target_arn=self.target_arn, event_id=self.event_id,
-            event_name=self.event_name, event_source=self.event_source, event_time=self.event_time,
-            account=self.account, region=self.region, source_ip=self.source_ip, user_agent=self.user_agent,
-            breaks=self.breaks, runbook=self.runbook, reason=self.reason, reference=self.reference,
-            observed_auth=self.observed_auth, group_key=self.group_key, details=dict(self.details),
-        )  # fmt: skip
+        """The first finding (at the incident's severity), as a ``Finding`` (notifiers, CLI printers)."""
+        return Finding(**{name: getattr(self, name) for name in _FINDING_FIELDS} | {"details": dict(self.details)})
 
     def chained(self, seq: int, hash_: str) -> Incident:
         return replace(self, seq=seq, hash=hash_)
 
 
+# The finding part of an incident is declared field by field above, so readers and tools see
+# the attributes; from_dict/finding copy it by name from ``Finding``'s own field list, and
+# this check keeps the declarations identical to it (names, types and order).
+_FINDING_FIELDS = tuple(f.name for f in dataclasses.fields(Finding))
+if [(f.name, f.type) for f in dataclasses.fields(Incident) if f.name in _FINDING_FIELDS] != [
+    (f.name, f.type) for f in dataclasses.fields(Finding)
+]:  # pragma: no cover - a Finding field was added or changed without Incident
+    raise TypeError("Incident must declare every Finding field, with the same type, in the same order")
+
+
 @dataclass(frozen=True)
 class RecordOutcome:
-    """What ``record`` did. ``incident`` is ``None`` only for a duplicate whose incident was purged."""
+    """What ``record`` did. ``incident`` is ``None`` only for a duplicate whose incident was purged.
+
+    ``escalated`` is True when a grouped finding raised the incident's severity: the monitor
+    may alert again for it.
+    """
 
     status: RecordStatus
     incident: Incident | None
+    escalated: bool = False
 
 
 @dataclass(frozen=True)

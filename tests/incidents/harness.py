@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 
 from chalicelib.incidents.dynamodb import DynamoDBIncidentStore
-from chalicelib.incidents.dynamodb_schema import CHAIN_PK, INCIDENT_SK, entry_sk, incident_pk
+from chalicelib.incidents.dynamodb_schema import CHAIN_PK, HEAD_SK, INCIDENT_SK, entry_sk, incident_pk
 from chalicelib.incidents.sqlite import SQLiteIncidentStore
 
 TABLE = "trailwarden-incidents-test"
@@ -50,6 +50,21 @@ class SQLiteHarness:
 
     def delete_entry(self, seq: int) -> None:
         self._run(("DELETE FROM chain WHERE seq = ?", (seq,)))
+
+    def set_entry_field(self, seq: int, field: str, value: Any) -> None:
+        self._run((f"UPDATE chain SET {field} = ? WHERE seq = ?", (value, seq)))
+
+    def delete_entries_through(self, seq: int) -> None:
+        self._run(("DELETE FROM chain WHERE seq <= ?", (seq,)))
+
+    def move_checkpoint(self, seq: int) -> None:
+        """Point the head's checkpoint at entry ``seq`` (which must still exist)."""
+        self._run(
+            (
+                "UPDATE chain_head SET checkpoint_seq = ?, checkpoint_hash = (SELECT hash FROM chain WHERE seq = ?)",
+                (seq, seq),
+            )
+        )
 
     def swap_entries(self, a: int, b: int) -> None:
         self._run(
@@ -113,6 +128,30 @@ class DynamoHarness:
     def _entry(self, seq: int) -> dict[str, Any]:
         key = {"pk": {"S": CHAIN_PK}, "sk": {"S": entry_sk(seq)}}
         return self.client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+
+    def set_entry_field(self, seq: int, field: str, value: Any) -> None:
+        name = {"expires_at": "incident_expires_at", "kind": "entry_kind"}.get(field, field)
+        typed = {"N": str(value)} if isinstance(value, int) else {"S": value}
+        self.client.update_item(
+            TableName=TABLE,
+            Key={"pk": {"S": CHAIN_PK}, "sk": {"S": entry_sk(seq)}},
+            UpdateExpression="SET #f = :v",
+            ExpressionAttributeNames={"#f": name},
+            ExpressionAttributeValues={":v": typed},
+        )
+
+    def delete_entries_through(self, seq: int) -> None:
+        for n in range(1, seq + 1):
+            self.delete_entry(n)
+
+    def move_checkpoint(self, seq: int) -> None:
+        """Point the head's checkpoint at entry ``seq`` (which must still exist)."""
+        self.client.update_item(
+            TableName=TABLE,
+            Key={"pk": {"S": CHAIN_PK}, "sk": {"S": HEAD_SK}},
+            UpdateExpression="SET checkpoint_seq = :s, checkpoint_hash = :h",
+            ExpressionAttributeValues={":s": {"N": str(seq)}, ":h": self._entry(seq)["hash"]},
+        )
 
     def swap_entries(self, a: int, b: int) -> None:
         item_a, item_b = self._entry(a), self._entry(b)

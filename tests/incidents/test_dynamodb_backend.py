@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.errors import ChainConflict
 from chalicelib.incidents.chained import DuplicateRecord
-from chalicelib.incidents.dynamodb import DynamoDBIncidentStore, table_definition, ttl_specification
+from chalicelib.incidents.dynamodb import DynamoDBIncidentStore, _Session, table_definition, ttl_specification
 from chalicelib.incidents.grouping import plan_record
 from chalicelib.incidents.keys import epoch
 
@@ -74,7 +74,7 @@ def test_purge_moves_the_checkpoint_past_incidents_ttl_already_deleted(
     assert store.purge(older_than=at(days=10)) == 0  # nothing left to delete, but the chain is trimmed
     report = store.verify(now=at(days=21))
     assert report.ok, report.problem
-    assert (report.checked, report.pruned) == (1, 0)
+    assert (report.checked, report.pruned) == (2, 0)  # e2's entry and the checkpoint entry
 
 
 def _stale_plan(store: DynamoDBIncidentStore, head: Any, event_id: str) -> Any:
@@ -111,3 +111,24 @@ def test_a_commit_racing_another_delivery_of_the_same_event_is_a_duplicate(dynam
             session.commit(_stale_plan(mine, head, "same"))
     assert mine.record(make_finding("same")).status == "duplicate"
     assert mine.verify().checked == 1
+
+
+def test_a_purge_whose_head_moved_meanwhile_chains_its_checkpoint_on_the_new_head(
+    dynamo: DynamoHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    purger, writer = dynamo.open(retention_days=None), dynamo.open(retention_days=None)
+    purger.record(make_finding("old", when=at(days=-400)))
+    purger.record(make_finding("live", when=at(0)))
+    delete_incidents = _Session.delete_incidents
+
+    def then_another_writer_records(session: _Session, plan: Any) -> list[str]:
+        deleted = delete_incidents(session, plan)
+        writer.record(make_finding("meanwhile", when=at(1)))  # seq 3: the purger's head read is stale
+        return deleted
+
+    monkeypatch.setattr(_Session, "delete_incidents", then_another_writer_records)
+    assert purger.purge(older_than=at(days=-30)) == 1
+    assert purger.conflicts == 1
+    report = purger.verify()
+    assert report.ok, report.problem
+    assert (report.head_seq, report.checked, report.incidents) == (4, 3, 2)

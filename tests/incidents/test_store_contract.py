@@ -86,6 +86,20 @@ def test_the_same_event_twice_inside_a_group_does_not_bump_the_count(store: Inci
     assert again.incident is not None and again.incident.count == 2
 
 
+def test_a_worse_finding_grouped_into_an_incident_raises_its_severity_and_says_so(store: IncidentStore) -> None:
+    first = store.record(make_finding("evt-0", severity=Severity.LOW, group_key="session-1", title="first"))
+    worse = store.record(make_finding("evt-1", when=at(1), severity=Severity.HIGH, group_key="session-1"))
+    milder = store.record(make_finding("evt-2", when=at(2), severity=Severity.MEDIUM, group_key="session-1"))
+    assert (first.escalated, worse.escalated, milder.escalated) == (False, True, False)
+    assert worse.status == milder.status == "grouped"
+    incident = store.get(incident_id(first))
+    assert incident is not None and incident == milder.incident
+    assert (incident.severity, incident.count) == (Severity.HIGH, 3)
+    assert (incident.event_id, incident.title) == ("evt-0", "first")  # the rest stays the first finding's
+    assert ids(store, min_severity=Severity.HIGH) == [incident.incident_id]  # index columns/attributes follow
+    assert store.verify().ok
+
+
 def test_a_grouped_finding_outside_the_window_opens_a_new_incident(harness: Harness) -> None:
     store = harness.open(group_window=timedelta(minutes=30))
     first = store.record(make_finding("evt-0", group_key="session-1"))
@@ -284,7 +298,7 @@ def test_purge_deletes_old_incidents_and_verify_stays_ok(store: IncidentStore) -
     assert [i.event_id for i in store.iter_all()] == ["new-2", "new-1", "new-0"]
     report = store.verify()
     assert report.ok, report.problem
-    assert report.checked == 3
+    assert (report.checked, report.head_seq) == (4, 8)  # three incidents' entries and the checkpoint entry
     assert store.record(make_finding("new-3", when=at(3))).status == "new"
     assert store.verify().ok
 

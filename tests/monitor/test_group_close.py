@@ -98,3 +98,14 @@ def test_threshold_setting_rejects_a_malformed_entry() -> None:
 
     with pytest.raises(ConfigError):
         parse_thresholds("sts-assume-role-failed=often")
+
+
+def test_group_whose_severity_rises_alerts_again(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    monitor, slack = make(tmp_path, clock)
+    read = json.loads((STORY / "03-root-reads-agent-secret.json").read_text())
+    refused = dict(read, eventID="read-refused", errorCode="AccessDenied", errorMessage="denied")
+    monitor.process_event(CloudTrailEvent.from_record(refused))  # medium: a refused read
+    monitor.process_event(CloudTrailEvent.from_record(dict(read, eventID="read-ok")))  # high: it worked
+    secret_alerts = [p for p in slack.payloads if "secret-read-undeclared" in p["text"]]
+    assert [p["text"].split("]")[0] for p in secret_alerts] == ["[MEDIUM", "[HIGH"]
