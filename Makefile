@@ -28,5 +28,11 @@ STAGE ?= prod
 package: $(STAMP)
 	BIN=$(BIN) bash deploy/package.sh $(STAGE) dist
 
+# `make bench [BENCH_ARGS="--records 50000"]`: replay throughput, memory, cold start and per-event CPU, each
+# beside a baseline from the same run (see bench/RESULTS.md). Writes only bench/data/; the jq baseline uses the
+# system jq (`apt-get install jq`) and is skipped without it.
+bench: $(STAMP)
+	bench/run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) dist .pytest_cache

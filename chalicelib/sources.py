@@ -25,7 +25,7 @@ from chalicelib.events import CloudTrailEvent, events_in
 
 SUFFIXES = (".json", ".jsonl", ".gz")
 STDIN = "-"
-BATCH = 256  # lines judged per trip through the reading generators (see read_batches)
+BATCH = 32  # lines judged per trip through the reading generators (see read_batches)
 READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile)
 Item = CloudTrailEvent | InputError
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from typing import Any
 
 from chalicelib.cli.output import FindingPrinter
 from chalicelib.errors import ConfigError
-from chalicelib.findings import Severity
-from chalicelib.identity import load_model
+from chalicelib.findings import Finding, Severity
+from chalicelib.identity import IdentityModel, load_model
 from chalicelib.parallel import Judged, Plan, judge_sources
 from chalicelib.progress import Progress
 
@@ -53,7 +54,7 @@ def severity_arg(text: str) -> Severity:
 def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)  # raises ModelError before anything is judged
     printer = FindingPrinter(args.format)
-    recorder = IncidentRecorder(args.store) if getattr(args, "store", None) else None
+    recorder = IncidentRecorder(args.store, model) if getattr(args, "store", None) else None
     plan = Plan.of(args.paths)
     tally = Tally()
     with Progress(plan.files, plan.size) as progress:
@@ -97,18 +98,26 @@ class Tally:
 
 
 class IncidentRecorder:
-    """Persist replayed findings; the store's (event, rule) key makes a second replay add nothing."""
+    """Persist replayed findings through the monitor's own path (dedup, grouping, rotation links),
+    without alerting; the store's (event, rule) key makes a second replay add nothing."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, model: IdentityModel) -> None:
+        from chalicelib.engine import Engine
         from chalicelib.incidents import open_store
+        from chalicelib.incidents.state import open_state
+        from chalicelib.monitor import Monitor
+        from chalicelib.runtime import store_options
+        from chalicelib.settings import Settings
 
         self.url = url
-        self.store = open_store(url)
+        store = open_store(url, **store_options(Settings.from_env()))
+        self.monitor = Monitor(Engine(model, rules=()), store, notifier=None, state=open_state(url))
         self.outcomes: Counter[str] = Counter()
 
-    def record(self, findings: list, raw: dict) -> None:
-        for finding in findings:
-            self.outcomes[self.store.record(finding, raw_event=raw).status] += 1
+    def record(self, findings: list[Finding], raw: dict[str, Any]) -> None:
+        result = self.monitor.record(findings, raw, event_id=findings[0].event_id if findings else None,
+                                     alert=False)
+        self.outcomes.update(h.outcome.status for h in result.handled)
 
     def summary(self) -> str:
         o = self.outcomes

@@ -147,3 +147,15 @@ def test_module_entry_point_runs_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "bad.json: invalid JSON" in proc.stderr
+
+
+def test_store_keeps_two_different_records_that_lack_an_event_id(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    envelope = json.loads((STORY / "01-root-console-signin.eventbridge.json").read_text())
+    first = {k: v for k, v in envelope["detail"].items() if k != "eventID"}
+    second = dict(first, eventTime="2026-11-05T08:00:00Z", sourceIPAddress="198.51.100.9")
+    path = tmp_path / "no-ids.jsonl"
+    path.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n")
+    main(["replay", "--format", "json", "--store", f"sqlite:///{tmp_path / 'log.db'}", str(path)])
+    assert "2 new incidents" in capsys.readouterr().err
