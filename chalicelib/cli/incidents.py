@@ -174,5 +174,6 @@ def run_report(args: argparse.Namespace) -> int:
 def run_purge(args: argparse.Namespace) -> int:
     cutoff = parse_time(args.older_than, "older-than")
     removed = _store(args).purge(cutoff)
-    print(f"purged {removed} incidents last seen before {cutoff:%Y-%m-%dT%H:%M:%SZ}; checkpoint recorded")
+    note = "; checkpoint recorded in the chain" if removed else ""
+    print(f"purged {removed} incidents last seen before {cutoff:%Y-%m-%dT%H:%M:%SZ}{note}")
     return 0
