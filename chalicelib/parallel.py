@@ -16,7 +16,6 @@ moves file by file. Stdin, or a single file, is judged in this process.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,8 +38,9 @@ class Judged:
     last: bool  # the source is finished
     events: int = 0
     problems: list[InputError] = field(default_factory=list)
-    # Each event that has findings at or above the threshold: its raw record, its findings.
-    hits: list[tuple[dict[str, Any], list[Finding]]] = field(default_factory=list)
+    # Each event that has findings at or above the threshold: its raw record (None unless
+    # asked for: workers would ship every one back), and its findings.
+    hits: list[tuple[dict[str, Any] | None, list[Finding]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ def _file_size(name: str) -> int:
         return 0  # reading it will say why
 
 
-def judge_batches(engine: Engine, batches: Iterable[Batch], min_severity: Severity = Severity.INFO) -> Iterator[Judged]:
+def judge_batches(engine: Engine, batches: Iterable[Batch], min_severity: Severity = Severity.INFO,
+                  keep_raw: bool = False) -> Iterator[Judged]:
     """Judge every event of every batch; bad inputs are passed on, located, in order."""
     judge = engine.judge
     for batch in batches:
@@ -81,21 +82,27 @@ def judge_batches(engine: Engine, batches: Iterable[Batch], min_severity: Severi
             if findings:
                 findings = [f for f in findings if f.severity >= min_severity]
                 if findings:
-                    hits.append((item.raw, findings))
+                    hits.append((item.raw if keep_raw else None, findings))
         out.events = events
         yield out
 
 
 def judge_sources(plan: Plan, model: IdentityModel, min_severity: Severity = Severity.INFO,
-                  workers: int = 1) -> Iterator[Judged]:
-    """Judge the planned inputs, serially or with ``workers`` processes (0: one per core)."""
+                  workers: int = 1, keep_raw: bool = False) -> Iterator[Judged]:
+    """Judge the planned inputs, serially or with ``workers`` processes (0: one per core).
+
+    ``keep_raw``: hand back each hit's raw CloudTrail record too (an incident store keeps it).
+    """
     files = [s for s in plan.sources if isinstance(s, str)]
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or len(files) < 2 or STDIN in files:
-        yield from judge_batches(Engine(model), batches_of(plan.sources), min_severity)
+        yield from judge_batches(Engine(model), batches_of(plan.sources), min_severity, keep_raw)
         return
+    import multiprocessing  # only here: a serial replay does not pay for importing it
+
     ctx = multiprocessing.get_context()
-    with ctx.Pool(min(workers, len(files)), initializer=_init_worker, initargs=(model, min_severity)) as pool:
+    with ctx.Pool(min(workers, len(files)), initializer=_init_worker,
+                  initargs=(model, min_severity, keep_raw)) as pool:
         done = pool.imap(_judge_file, files, chunksize=1)
         for source in plan.sources:
             if isinstance(source, InputError):
@@ -108,18 +115,19 @@ def judge_sources(plan: Plan, model: IdentityModel, min_severity: Severity = Sev
 
 _ENGINE: Engine | None = None
 _MIN_SEVERITY = Severity.INFO
+_KEEP_RAW = False
 
 
-def _init_worker(model: IdentityModel, min_severity: Severity) -> None:
-    global _ENGINE, _MIN_SEVERITY
-    _ENGINE, _MIN_SEVERITY = Engine(model), min_severity
+def _init_worker(model: IdentityModel, min_severity: Severity, keep_raw: bool) -> None:
+    global _ENGINE, _MIN_SEVERITY, _KEEP_RAW
+    _ENGINE, _MIN_SEVERITY, _KEEP_RAW = Engine(model), min_severity, keep_raw
 
 
 def _judge_file(name: str) -> list[Judged]:
     """One file, whole, in a worker; problems travel as (message, location): pickle drops location."""
     assert _ENGINE is not None
     out = []
-    for judged in judge_batches(_ENGINE, batches_of([name]), _MIN_SEVERITY):
+    for judged in judge_batches(_ENGINE, batches_of([name]), _MIN_SEVERITY, _KEEP_RAW):
         judged.problems = [(p.message, p.location) for p in judged.problems]  # type: ignore[misc]
         out.append(judged)
     return out

@@ -58,13 +58,13 @@ def run(args: argparse.Namespace) -> int:
     plan = Plan.of(args.paths)
     tally = Tally()
     with Progress(plan.files, plan.size) as progress:
-        for judged in judge_sources(plan, model, args.min_severity, workers=args.workers):
+        for judged in judge_sources(plan, model, args.min_severity, args.workers, keep_raw=recorder is not None):
             for problem in judged.problems:
                 progress.message(f"bad input: {problem}")
             for raw, findings in judged.hits:
                 printer.emit(findings)
                 if recorder is not None:
-                    recorder.record(findings, raw)
+                    recorder.record(findings, raw)  # type: ignore[arg-type]
             tally.add(judged)
             progress.update(tally.files, tally.bytes_done + (judged.position or 0), tally.events, printer.count,
                             force=judged.last)
