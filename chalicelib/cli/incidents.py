@@ -17,7 +17,6 @@ from chalicelib.errors import ConfigError
 from chalicelib.findings import FINDING_FIELDS
 from chalicelib.incidents import IncidentStore, open_store
 from chalicelib.incidents.filters import parse_query, parse_time
-from chalicelib.notify.message import redact_value
 
 DEFAULT_STORE = "sqlite:///./trailwarden.db"
 INCIDENT_FIELDS = [*FINDING_FIELDS, "incident_id", "count", "first_seen", "last_seen"]
@@ -122,6 +121,8 @@ def run_show(args: argparse.Namespace) -> int:
     if incident is None:
         print(f"error: no incident {args.incident_id!r} in {args.store}", file=sys.stderr)
         return 1
+    from chalicelib.notify.message import redact_value  # lazily: notify brings slack_sdk
+
     row = redact_value(incident.to_dict())  # the stored record keeps full key ids; the screen gets …XXXX
     if args.format == "json":
         import orjson
