@@ -44,10 +44,14 @@ class Engine:
     def rules_for(self, event_name: str) -> tuple[Rule, ...]:
         return self._by_name.get(event_name, self._wildcard)
 
-    def judge(self, event: CloudTrailEvent) -> list[Finding]:
+    def actor(self, event: CloudTrailEvent) -> Actor:
+        """The event's resolved actor, through the engine's memo (callers beside ``judge`` use it too)."""
         if self._memo_model is not self.model:  # the memo belongs to one model
             self._memo_model, self._memo = self.model, {}
-        actor = resolve_actor(event, self.model, self._memo)
+        return resolve_actor(event, self.model, self._memo)
+
+    def judge(self, event: CloudTrailEvent) -> list[Finding]:
+        actor = self.actor(event)
         if _ContextBuilder is None:
             ctx = Context(event=event, actor=actor, model=self.model)
         else:

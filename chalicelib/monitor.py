@@ -25,7 +25,6 @@ from chalicelib.engine import Engine
 from chalicelib.errors import DeliveryError, InputError
 from chalicelib.events import CloudTrailEvent, events_in
 from chalicelib.findings import Finding
-from chalicelib.identity.resolve import resolve_actor
 from chalicelib.incidents.chain import canonical_json
 from chalicelib.incidents.keys import parse_ts
 from chalicelib.incidents.state import ALERT_CLAIM, ALERTED, GROUP_CLOSED, LAST_SEEN, StateStore
@@ -204,7 +203,7 @@ class Monitor:
         """Last-seen per declared principal, for the silence check (at most one write an hour)."""
         if self.state is None or event.failed:
             return
-        actor = resolve_actor(event, self.engine.model)
+        actor = self.engine.actor(event)  # memoised: judge() resolves the same actor
         if actor.principal is None:
             return
         seen = _event_time(event) or now
