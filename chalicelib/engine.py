@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import fields
+from typing import TYPE_CHECKING
 
 from chalicelib.events import CloudTrailEvent, frozen_builder
 from chalicelib.findings import Finding, Severity
@@ -17,6 +18,9 @@ from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.resolve import Actor, resolve_actor
 from chalicelib.rules import load_rules
 from chalicelib.rules.base import Context, Rule, Verdict
+
+if TYPE_CHECKING:
+    from chalicelib.quiet import QuietMemo
 
 log = logging.getLogger(__name__)
 
@@ -28,34 +32,51 @@ RULE_ERROR_RUNBOOK = (
 
 
 class Engine:
+    """Judges events against one model with one set of rules (both fixed for the engine's life,
+    so its memos of actors and quiet events stay true)."""
+
     def __init__(self, model: IdentityModel, rules: Iterable[Rule] | None = None) -> None:
-        self.model = model
+        self._model = model
         self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else tuple(load_rules())
         self._wildcard = tuple(r for r in self.rules if r.event_names is None)
         self._by_name: dict[str, tuple[Rule, ...]] = {}
-        self._memo_model: IdentityModel | None = None
         self._memo: dict[tuple[object, ...], Actor] = {}
+        self._quiet: QuietMemo | None = None  # made when a reader first asks for ``quiet`` (replay)
+        self._quiet_asked = False
         for rule in self.rules:
             for name in rule.event_names or ():
                 self._by_name.setdefault(name, ())
         for name in self._by_name:
             self._by_name[name] = tuple(r for r in self.rules if r.event_names is None or name in r.event_names)
 
+    @property
+    def model(self) -> IdentityModel:
+        return self._model
+
+    @property
+    def quiet(self) -> QuietMemo | None:
+        """For readers of JSON lines: the memo of events known to have no finding
+        (chalicelib/quiet.py), which this engine teaches from then on; None when the rules do
+        not allow one."""
+        if not self._quiet_asked:
+            from chalicelib.quiet import QuietMemo  # msgspec: only replay needs it, not the Lambda
+
+            self._quiet, self._quiet_asked = QuietMemo.for_rules(self.rules), True
+        return self._quiet
+
     def rules_for(self, event_name: str) -> tuple[Rule, ...]:
         return self._by_name.get(event_name, self._wildcard)
 
     def actor(self, event: CloudTrailEvent) -> Actor:
         """The event's resolved actor, through the engine's memo (callers beside ``judge`` use it too)."""
-        if self._memo_model is not self.model:  # the memo belongs to one model
-            self._memo_model, self._memo = self.model, {}
-        return resolve_actor(event, self.model, self._memo)
+        return resolve_actor(event, self._model, self._memo)
 
     def judge(self, event: CloudTrailEvent) -> list[Finding]:
         actor = self.actor(event)
         if _ContextBuilder is None:
-            ctx = Context(event=event, actor=actor, model=self.model)
+            ctx = Context(event=event, actor=actor, model=self._model)
         else:
-            ctx = _ContextBuilder(event, actor, self.model)
+            ctx = _ContextBuilder(event, actor, self._model)
             ctx.__class__ = Context
         findings: list[Finding] = []
         for rule in self._by_name.get(event.event_name, self._wildcard):
@@ -67,6 +88,8 @@ class Engine:
                 continue
             if verdict is not None:
                 findings.append(self._finding(rule, ctx, verdict))
+        if self._quiet is not None:
+            self._quiet.judged(event, quiet=not findings)
         return findings
 
     @staticmethod

@@ -11,7 +11,7 @@ from chalicelib.cli.output import FindingPrinter
 from chalicelib.errors import ConfigError
 from chalicelib.findings import Finding, Severity
 from chalicelib.identity import IdentityModel, load_model
-from chalicelib.parallel import Judged, Plan, judge_sources
+from chalicelib.parallel import Judged, Plan, judge_sources, relax_gc
 from chalicelib.progress import Progress
 
 
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     recorder = IncidentRecorder(args.store, model) if getattr(args, "store", None) else None
     plan = Plan.of(args.paths)
     tally = Tally()
+    relax_gc()  # this process exits when the replay is done
     with Progress(plan.files, plan.size) as progress:
         for judged in judge_sources(plan, model, args.min_severity, args.workers, keep_raw=recorder is not None):
             for problem in judged.problems:
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 printer.emit(findings)
                 if recorder is not None:
                     recorder.record(findings, raw)  # type: ignore[arg-type]
+            printer.flush()
             tally.add(judged)
             progress.update(tally.files, tally.bytes_done + (judged.position or 0), tally.events, printer.count,
                             force=judged.last)

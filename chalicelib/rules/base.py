@@ -49,6 +49,12 @@ class Rule:
     reference: ClassVar[str]
     # Event names the rule can fire on; None means "every event" (model-correlation rules).
     event_names: ClassVar[frozenset[str] | None] = None
+    # Raw record paths that, with the actor, account, read_only and event type, decide whether
+    # ``evaluate`` returns None on an event of a listed name (on any event for a wildcard rule,
+    # whose actor is not root). ``()``: nothing more; None (the default): undeclared. With them
+    # the engine skips events already judged quiet with the same inputs (chalicelib/quiet.py);
+    # a wildcard rule left None turns that memo off, a named one only for its names.
+    memo_fields: ClassVar[tuple[tuple[str, ...], ...] | None] = None
 
     def evaluate(self, ctx: Context) -> Verdict | None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -13,6 +13,7 @@ class IdentityUndeclaredAccount(Rule):
     severity = Severity.MEDIUM
     title = "Event from an account the model does not declare"
     event_names = None
+    memo_fields = ()  # reads only event.account and the model
     reference = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts.html"
     runbook = (
         "The trail delivers events from an account the identity model does not list, so nothing there "

@@ -17,6 +17,7 @@ class IdentityUndeclaredPrincipal(Rule):
     severity = Severity.MEDIUM
     title = "Undeclared principal made a change"
     event_names = None
+    memo_fields = ()  # the actor, read_only, and whether the event is a ConsoleLogin (all in the key)
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
     runbook = (
         "Something the identity model does not know changed this account. If it is legitimate, declare "

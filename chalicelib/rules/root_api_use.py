@@ -17,6 +17,7 @@ class RootApiUse(Rule):
     severity = Severity.CRITICAL
     title = "Root credentials used"
     event_names = None
+    memo_fields = ()  # a non-root actor returns None before anything else is read
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html"
     runbook = (
         "Root is never for day-to-day work. Find who holds the session (source IP, user agent); if "

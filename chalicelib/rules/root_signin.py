@@ -14,6 +14,7 @@ class RootSignin(Rule):
     severity = Severity.CRITICAL
     title = "Root user signed in to the console"
     event_names = frozenset({"ConsoleLogin"})
+    memo_fields = ()  # a non-root actor returns None before anything else is read
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/root-user-best-practices.html"
     runbook = (
         "Confirm with the account's break-glass contacts that this sign-in was planned. If not: "

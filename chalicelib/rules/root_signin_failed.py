@@ -16,6 +16,7 @@ class RootSigninFailed(Rule):
     severity = Severity.HIGH
     title = "Failed root console sign-in"
     event_names = SIGNIN_EVENTS
+    memo_fields = ()  # a non-root actor returns None before anything else is read
     reference = "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html"
     runbook = (
         "Someone has the root e-mail address and tried a password. Check the source IP; if it is not "

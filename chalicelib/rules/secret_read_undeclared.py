@@ -33,6 +33,8 @@ class SecretReadUndeclared(Rule):
     title = "Declared secret read by a non-reader"
     # GetParameterHistory with decryption returns current and past plaintext values too.
     event_names = frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"})
+    # What requested_secrets reads (a list of names has no memo key), and the actor.
+    memo_fields = tuple(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive"))
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"
     runbook = (
         "A secret's plaintext went to a principal the model does not list as a reader. If the read "

@@ -27,6 +27,7 @@ class StsAssumeRoleFailed(Rule):
     severity = Severity.MEDIUM
     title = "AssumeRole refused"
     event_names = ASSUME_EVENTS
+    memo_fields = (("errorCode",),)  # no error code: None, before anything else is read
     reference = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"
     runbook = (
         "A caller tried to take on a role and was refused. If the caller is declared and the role is "

@@ -1,0 +1,218 @@
+"""Recognise, from a JSON line's bytes alone, an event already judged to have no finding.
+
+Most of a trail is the same few sessions making the same kinds of call, and whether the
+rules stay quiet on an event depends on a few raw fields: who acted (``userIdentity``), the
+account, whether the call reads or writes, the event type, whether it is a ``ConsoleLogin``,
+and the fields rules declare in ``memo_fields`` (for a rule that lists event names, with the
+name). Once an event has been judged with no finding, another with the same bytes in exactly
+those fields has none either. Replay (``sources``) asks ``is_quiet_line`` first: msgspec
+reads just those fields and skips the rest of the line at C speed, and a known key makes the
+line an event that is counted, never parsed in full, viewed, resolved or shown to a rule.
+
+The memo is exact, not a heuristic:
+
+* the key holds ``userIdentity`` and every declared field as the line's own bytes, so equal
+  keys mean equal inputs (the same bytes parse to the same values);
+* a key is learnt only from an event judged with no finding, from the key of the very line
+  its record was parsed from (``parsed`` ties them), and only if that event's actor type is in
+  ``MEMO_TYPES`` (root is not) and its view holds what the key says;
+* no key for a name listed by a rule that declares no ``memo_fields``, for a log-file or
+  envelope line, or for a record without a ``recipientAccountId`` (the account could then
+  come from an envelope); the memo is off if a wildcard rule declares none;
+* only ASCII lines are checked, because msgspec does not validate UTF-8 in what it skips. One
+  difference remains: a number beyond a double (``1e999``) in a skipped field, which orjson
+  refuses, goes unreported on a line whose key is already known.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable, Iterable
+from itertools import islice
+from typing import Any
+
+import msgspec
+
+from chalicelib.events import READ_PREFIXES, CloudTrailEvent, as_str
+from chalicelib.rules.base import Rule
+
+# Actor types whose resolution (identity.resolve) reads only userIdentity, the account, the
+# event type, whether the event is a ConsoleLogin, and for a web identity RESOLVER_PATHS. Root
+# is not among them: root rules read much more, and root use is never routine.
+MEMO_TYPES = frozenset({"AssumedRole", "IAMUser", "AWSService", "AWSAccount", "FederatedUser", "Unknown",
+                        "WebIdentityUser", None})
+WEB_IDENTITY = "WebIdentityUser"
+RESOLVER_PATHS = (("requestParameters", "roleArn"), ("responseElements", "subjectFromWebIdentityToken"))
+MEMO_SIZE = 16384  # keys remembered (~1 kB each at most); then the oldest quarter is forgotten
+PENDING_SIZE = 1024  # parsed records awaiting their verdict (a batch's worth, unless one is never judged)
+Key = tuple[object, ...]
+Path = tuple[str, ...]
+Str = str | None
+Value = str | bool | None  # a declared field: any other type fails the decode (no key: judged in full)
+# userIdentity as its own bytes; absent reads as b"", which no JSON value is.
+Bytes = msgspec.Raw
+_ABSENT = msgspec.Raw(b"")
+_FIXED: list[tuple[str, Any, Any]] = [
+    ("eventName", Str, None),
+    ("recipientAccountId", Str, None),
+    ("readOnly", bool | None, None),
+    ("eventType", Value, None),
+    ("sessionCredentialFromConsole", Value, None),
+    ("userIdentity", Bytes, _ABSENT),
+    ("Records", Bytes, _ABSENT),  # a log file line, not a record
+    ("detail", Bytes, _ABSENT),  # an envelope line
+]
+
+
+def _head_type(paths: Iterable[Path]) -> type[msgspec.Struct] | None:
+    """A struct of the fixed fields plus ``paths`` (one or two steps), or None if one cannot fit."""
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    fixed = {name for name, _, _ in _FIXED}
+    for path in dict.fromkeys(paths):
+        if not path or len(path) > 2 or path[0] in fixed or path[0] in (nested if len(path) == 1 else top):
+            return None  # deeper than two steps, or a field wanted both whole and in part
+        if not all(step.isidentifier() and not keyword.iskeyword(step) for step in path):
+            return None  # _reader writes the steps as attribute names
+        if len(path) == 1:
+            top[path[0]] = (path[0], Value, None)
+        else:
+            nested.setdefault(path[0], {})[path[1]] = (path[1], Value, None)
+    fields: list[tuple[str, Any, Any]] = list(_FIXED) + list(top.values())
+    for name, inner in nested.items():
+        sub = msgspec.defstruct(f"_Head_{name}", list(inner.values()), gc=False)
+        fields.append((name, sub | None, None))
+    return msgspec.defstruct("_Head", fields, gc=False)
+
+
+class QuietMemo:
+    """Keys of events judged to have no finding; one per engine (its rules and model are fixed)."""
+
+    __slots__ = ("_always", "_decode", "_last", "_named", "_pending", "_resolver", "_seen", "_unsafe")
+
+    def __init__(self, always: tuple[Path, ...], named: dict[str, tuple[Path, ...]], unsafe: Iterable[str],
+                 head: type[msgspec.Struct]) -> None:
+        self._always = _reader(always)  # the paths the wildcard rules read on every event
+        self._named = {n: _reader(p) for n, p in named.items()}  # a listed name → its rules' paths
+        self._resolver = _reader(RESOLVER_PATHS)
+        self._unsafe = frozenset(unsafe)  # names listed by a rule that declares no memo_fields
+        self._seen: dict[Key, None] = {}  # insertion-ordered, so the oldest keys go first
+        self._decode = msgspec.json.Decoder(head).decode
+        self._last: Key | None = None  # the key of the line is_quiet_line last saw (a miss)
+        self._pending: dict[int, tuple[dict[str, Any], Key]] = {}  # id(record) → (record, its line's key)
+
+    @classmethod
+    def for_rules(cls, rules: Iterable[Rule]) -> QuietMemo | None:
+        """A memo for these rules, or None when a wildcard rule declares no ``memo_fields``."""
+        rules = tuple(rules)
+        always: tuple[Path, ...] = ()
+        named: dict[str, tuple[Path, ...]] = {}
+        unsafe: set[str] = set()
+        for rule in rules:
+            if rule.event_names is None:
+                if rule.memo_fields is None:
+                    return None
+                always = _union(always, rule.memo_fields)
+            for name in rule.event_names or ():
+                if rule.memo_fields is None:
+                    unsafe.add(name)
+                else:
+                    named[name] = _union(named.get(name, ()), rule.memo_fields)
+        named = {n: p for n, p in named.items() if n not in unsafe}
+        head = _head_type([*always, *(p for ps in named.values() for p in ps), *RESOLVER_PATHS])
+        return cls(always, named, unsafe, head) if head is not None else None
+
+    def is_quiet_line(self, line: bytes) -> bool:
+        """True when the line is a bare record whose key was judged before and had no finding."""
+        key = None
+        if line.isascii():
+            try:  # noqa: SIM105 - contextlib.suppress would cost a call on every line
+                key = self._key(self._decode(line))
+            except msgspec.DecodeError:  # not JSON, or an odd shape: judged in full
+                pass
+            if key is not None and key in self._seen:
+                return True
+        self._last = key  # a miss: ``parsed`` may tie it to the record parsed from this line
+        return False
+
+    def parsed(self, record: dict[str, Any]) -> None:
+        """``record`` was parsed from the line ``is_quiet_line`` last saw: its verdict (``judged``)
+        may teach that key. Every record read this way must be judged by the memo's engine."""
+        if self._last is not None:
+            if len(self._pending) >= PENDING_SIZE:
+                self._pending.clear()
+            self._pending[id(record)] = (record, self._last)  # holding the record keeps its id unique
+            self._last = None
+
+    def judged(self, event: CloudTrailEvent, quiet: bool) -> None:
+        """``event`` was judged; if ``quiet`` (no finding), remember its line's key when it had one and may."""
+        entry = self._pending.pop(id(event.raw), None) if self._pending else None
+        if entry is None or entry[0] is not event.raw or not quiet:
+            return
+        key = entry[1]
+        kind = event.user_identity.get("type")
+        if not (kind is None or kind.__class__ is str) or kind not in MEMO_TYPES:
+            return  # root, or a type whose actor reads more than the key holds
+        if (kind == WEB_IDENTITY) != key[-1] or not _view_matches(event, key):
+            return
+        seen = self._seen
+        if len(seen) >= MEMO_SIZE:
+            for old in list(islice(seen, MEMO_SIZE // 4)):
+                del seen[old]
+        seen[key] = None
+
+    def _key(self, head: Any) -> Key | None:
+        name = head.eventName
+        if not name or name in self._unsafe or head.Records is not _ABSENT or head.detail is not _ABSENT:
+            return None
+        account = head.recipientAccountId
+        ui = head.userIdentity
+        if not account or ui is _ABSENT:
+            return None
+        read_only = head.readOnly
+        if read_only is None:
+            read_only = name.startswith(READ_PREFIXES)
+        ui = bytes(ui)
+        named = self._named.get(name)
+        # A web identity's actor also reads RESOLVER_PATHS. CloudTrail writes "type" first; a line
+        # that does not is never learnt as a web identity (see judged), so it is never skipped.
+        web = ui.startswith(b'{"type":"WebIdentityUser"')
+        return (read_only, account, name == "ConsoleLogin", head.eventType,
+                head.sessionCredentialFromConsole, ui, *self._always(head),
+                *((name, *named(head)) if named is not None else ()),
+                *(self._resolver(head) if web else ()), web)
+
+
+def _union(a: tuple[Path, ...], b: tuple[Path, ...]) -> tuple[Path, ...]:
+    return tuple(dict.fromkeys(a + b))
+
+
+def _reader(paths: tuple[Path, ...]) -> Callable[[Any], tuple[Value, ...]]:
+    """A function giving the value at each path of a decoded head (None when it, or its parent
+    object, is absent or null: the view reads "absent" either way).
+
+    It is written out as source, as dataclasses writes ``__init__``: one plain function per key
+    is several times cheaper than looping over paths on each of a trail's million lines.
+    """
+    body, parts = [], []
+    for i, path in enumerate(paths):
+        if len(path) == 1:
+            parts.append(f"head.{path[0]}")
+        else:
+            body.append(f"    p{i} = head.{path[0]}")
+            parts.append(f"(None if p{i} is None else p{i}.{path[1]})")
+    source = "\n".join(["def read(head):", *body, f"    return ({''.join(p + ', ' for p in parts)})"])
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # built above from identifiers only (checked in _head_type)
+    return namespace["read"]  # type: ignore[no-any-return]
+
+
+def _view_matches(event: CloudTrailEvent, key: Key) -> bool:
+    """The event's view holds what its record says (it was not built from other values)."""
+    return (
+        event.event_name == event.raw.get("eventName")
+        and event.read_only is key[0]
+        and event.account == key[1]
+        and event.event_type == as_str(event.raw.get("eventType"))
+        and event.user_identity is event.raw.get("userIdentity")
+    )
