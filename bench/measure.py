@@ -112,13 +112,24 @@ def best(cmd: list[str], repeat: int, **kw: bool) -> tuple[Run, list[Run]]:
     return min(runs, key=lambda r: r.cpu), runs
 
 
-def interleaved(base: list[str], cmd: list[str], repeat: int) -> tuple[Run, Run]:
-    """Best of ``repeat`` runs each, alternating, so a busy spell on the host hits both sides."""
-    bases, runs = [], []
+def interleaved(cmds: list[list[str]], repeat: int, hash_index: int | None = None) -> list[list[Run]]:
+    """``repeat`` rounds, each running every command once in turn, so a busy spell on the host
+    hits all of them; the runs of each command, in round order (``hash_index``: hash its output)."""
+    runs: list[list[Run]] = [[] for _ in cmds]
     for _ in range(repeat):
-        bases.append(best(base, 1)[0])
-        runs.append(best(cmd, 1, hash_out=True)[0])
-    return min(bases, key=lambda r: r.cpu), min(runs, key=lambda r: r.cpu)
+        for i, cmd in enumerate(cmds):
+            runs[i].append(best(cmd, 1, hash_out=i == hash_index)[0])
+    return runs
+
+
+def fastest(runs: list[Run]) -> Run:
+    return min(runs, key=lambda r: r.cpu)
+
+
+def spread(base: list[Run], runs: list[Run]) -> str:
+    """The rate ratio in each round (base CPU / run CPU), as "lowest-highest": how noisy it was."""
+    ratios = sorted(b.cpu / r.cpu for b, r in zip(base, runs, strict=True))
+    return f"rounds {ratios[0]:.2f}-{ratios[-1]:.2f}x"
 
 
 def machine() -> str:
@@ -185,19 +196,24 @@ def replay_cmd(*args: str) -> list[str]:
 
 def bench_throughput(t: Table, trail: Path, shards: Path, records: int, repeat: int, skip_jq: bool) -> str:
     size = trail.stat().st_size / MB
-    floor, rep = interleaved([PY, "-c", ORJSON_FLOOR, str(trail)], replay_cmd(str(trail)), repeat)
+    cmds = [[PY, "-c", ORJSON_FLOOR, str(trail)], replay_cmd(str(trail))]
+    use_jq = not skip_jq and JQ is not None
+    if use_jq:
+        cmds.append([str(JQ), "-c", "-f", str(BENCH / "card.jq"), str(trail)])
+    runs = interleaved(cmds, repeat, hash_index=1)
+    floor, rep = fastest(runs[0]), fastest(runs[1])
     rate, floor_rate = records / rep.cpu, records / floor.cpu
     t.add("replay --format json, 1 core", f"{rate:,.0f} events/s ({rep.cpu:.2f}s CPU, {rep.wall:.2f}s wall)",
-          f"orjson parse only {floor_rate:,.0f}/s ({floor.cpu:.2f}s CPU)", f"{rate / floor_rate:.2f}x",
-          verdict(rate >= 0.5 * floor_rate, ">= 0.5x"))
-    if skip_jq or JQ is None:
+          f"orjson parse only {floor_rate:,.0f}/s ({floor.cpu:.2f}s CPU)",
+          f"{rate / floor_rate:.2f}x ({spread(runs[0], runs[1])})", verdict(rate >= 0.5 * floor_rate, ">= 0.5x"))
+    if not use_jq:
         t.add("replay vs jq (4 card events)", "-", "jq not run" if skip_jq else "jq not installed (apt-get install jq)",
               "-", "SKIP")
     else:
-        jq, _ = best([JQ, "-c", "-f", str(BENCH / "card.jq"), str(trail)], min(repeat, 2))
+        jq = fastest(runs[2])
         jq_rate = records / jq.cpu
         t.add("replay vs jq (4 card events)", f"{rate:,.0f} events/s", f"jq {jq_rate:,.0f}/s ({jq.cpu:.2f}s CPU)",
-              f"{rate / jq_rate:.2f}x", verdict(rate >= 3 * jq_rate, ">= 3x"))
+              f"{rate / jq_rate:.2f}x ({spread(runs[2], runs[1])})", verdict(rate >= 3 * jq_rate, ">= 3x"))
     part, _ = best(replay_cmd(str(shards / "part-000.jsonl")), 1)
     t.add("replay peak memory (streaming)", f"{rep.rss_kb / 1024:.0f} MB RSS for {size:.0f} MB of input, "
           f"{part.rss_kb / 1024:.0f} MB for {size / SHARDS:.0f} MB", f"orjson loop {floor.rss_kb / 1024:.0f} MB", "-",
@@ -325,7 +341,7 @@ def bench_per_event(t: Table, trail: Path, sample: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
     p.add_argument("--records", type=int, default=200_000, help="size of the generated trail (default 200000)")
-    p.add_argument("--repeat", type=int, default=3, help="runs per timing; the best is kept (default 3)")
+    p.add_argument("--repeat", type=int, default=5, help="runs per timing; the best is kept (default 5)")
     p.add_argument("--skip-jq", action="store_true", help="leave out the jq baseline (the slowest step)")
     p.add_argument("--profile", action="store_true", help="also print a py-spy profile of replay (bench/prof.py)")
     p.add_argument("--tree", type=Path, default=ROOT,

@@ -85,7 +85,8 @@ def judge_batches(engine: Engine, batches: Iterable[Batch], min_severity: Severi
             events += 1
             findings = judge(item)
             if findings:
-                findings = [f for f in findings if f.severity >= min_severity]
+                if min_severity > Severity.INFO:
+                    findings = [f for f in findings if f.severity >= min_severity]
                 if findings:
                     hits.append((item.raw if keep_raw else None, findings))
         out.events = events

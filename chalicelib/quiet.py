@@ -45,7 +45,8 @@ WEB_IDENTITY = "WebIdentityUser"
 RESOLVER_PATHS = (("requestParameters", "roleArn"), ("responseElements", "subjectFromWebIdentityToken"))
 MEMO_SIZE = 16384  # keys remembered (~1 kB each at most); then the oldest quarter is forgotten
 PENDING_SIZE = 1024  # parsed records awaiting their verdict (a batch's worth, unless one is never judged)
-Key = tuple[object, ...]
+Key = tuple[object, ...]  # (read_only, account, is ConsoleLogin, eventType, console, userIdentity, web, ...)
+_WEB = 6
 Path = tuple[str, ...]
 Str = str | None
 Value = str | bool | None  # a declared field: any other type fails the decode (no key: judged in full)
@@ -153,7 +154,7 @@ class QuietMemo:
         kind = event.user_identity.get("type")
         if not (kind is None or kind.__class__ is str) or kind not in MEMO_TYPES:
             return  # root, or a type whose actor reads more than the key holds
-        if (kind == WEB_IDENTITY) != key[-1] or not _view_matches(event, key):
+        if (kind == WEB_IDENTITY) != key[_WEB] or not _view_matches(event, key):
             return
         seen = self._seen
         if len(seen) >= MEMO_SIZE:
@@ -173,14 +174,17 @@ class QuietMemo:
         if read_only is None:
             read_only = name.startswith(READ_PREFIXES)
         ui = bytes(ui)
-        named = self._named.get(name)
         # A web identity's actor also reads RESOLVER_PATHS. CloudTrail writes "type" first; a line
         # that does not is never learnt as a web identity (see judged), so it is never skipped.
         web = ui.startswith(b'{"type":"WebIdentityUser"')
-        return (read_only, account, name == "ConsoleLogin", head.eventType,
-                head.sessionCredentialFromConsole, ui, *self._always(head),
-                *((name, *named(head)) if named is not None else ()),
-                *(self._resolver(head) if web else ()), web)
+        key = (read_only, account, name == "ConsoleLogin", head.eventType, head.sessionCredentialFromConsole, ui,
+               web, *self._always(head))
+        named = self._named.get(name)
+        if named is not None:
+            key += (name, *named(head))
+        if web:
+            key += self._resolver(head)
+        return key
 
 
 def _union(a: tuple[Path, ...], b: tuple[Path, ...]) -> tuple[Path, ...]:

@@ -11,12 +11,14 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chalicelib.cli.output import json_line, table_header, table_row, write_csv
 from chalicelib.errors import ConfigError
 from chalicelib.findings import FINDING_FIELDS
-from chalicelib.incidents import IncidentStore, open_store
-from chalicelib.incidents.filters import parse_query, parse_time
+
+if TYPE_CHECKING:  # the store is imported when an incidents command runs, not when any command starts
+    from chalicelib.incidents import IncidentStore
 
 DEFAULT_STORE = "sqlite:///./trailwarden.db"
 INCIDENT_FIELDS = [*FINDING_FIELDS, "incident_id", "count", "first_seen", "last_seen"]
@@ -76,10 +78,14 @@ def _store(args: argparse.Namespace) -> IncidentStore:
         path = sqlite_path(url)
         if path != ":memory:" and not Path(path).is_file():
             raise ConfigError(f"no incident log at {path} (check --store or $TRAILWARDEN_STORE)")
+    from chalicelib.incidents import open_store
+
     return open_store(url)
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from chalicelib.incidents.filters import parse_query
+
     query = parse_query({
         "principal": args.principal, "rule": args.rule, "account": args.account,
         "severity_at_least": args.severity_at_least, "since": args.since, "until": args.until,
@@ -149,6 +155,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     from chalicelib.incidents import IncidentQuery
+    from chalicelib.incidents.filters import parse_time
     from chalicelib.report import render_html, render_markdown
 
     if not args.html and not args.format:
@@ -173,6 +180,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_purge(args: argparse.Namespace) -> int:
+    from chalicelib.incidents.filters import parse_time
+
     cutoff = parse_time(args.older_than, "older-than")
     removed = _store(args).purge(cutoff)
     note = "; checkpoint recorded in the chain" if removed else ""
