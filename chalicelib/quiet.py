@@ -1,27 +1,33 @@
 """Recognise, from a JSON line's bytes alone, an event already judged to have no finding.
 
 Most of a trail is the same few sessions making the same kinds of call, and whether the
-rules stay quiet on an event depends on a few raw fields: who acted (``userIdentity``), the
-account, whether the call reads or writes, the event type, whether it is a ``ConsoleLogin``,
-and the fields rules declare in ``memo_fields`` (for a rule that lists event names, with the
-name). Once an event has been judged with no finding, another with the same bytes in exactly
-those fields has none either. Replay (``sources``) asks ``is_quiet_line`` first: msgspec
-reads just those fields and skips the rest of the line at C speed, and a known key makes the
-line an event that is counted, never parsed in full, viewed, resolved or shown to a rule.
+rules stay quiet on an event depends on a few raw fields: who acted (``userIdentity``, plus
+``RESOLVER_PATHS`` for the actor types whose resolution reads more), the account, whether the
+call reads or writes, the event type, whether it is a ``ConsoleLogin``, and the fields the
+rules declare in ``memo_fields`` / ``memo_fields_by_name`` (with the name, for an event a rule
+names). Once an event has been judged with no finding, another with the same values in
+exactly those fields has none either. Replay (``sources``) asks ``is_quiet_line`` first:
+msgspec decodes just those fields and skips the rest of the line at C speed, and a known key
+makes the line an event that is counted, never parsed in full, viewed, resolved or judged.
 
 The memo is exact, not a heuristic:
 
-* the key holds ``userIdentity`` and every declared field as the line's own bytes, so equal
-  keys mean equal inputs (the same bytes parse to the same values);
+* the key holds ``userIdentity`` as the line's own bytes (equal bytes parse to equal values)
+  and every other field as a str, bool or null: any other type fails the decode and the
+  event is judged in full, so equal keys mean equal inputs;
 * a key is learnt only from an event judged with no finding, from the key of the very line
   its record was parsed from (``parsed`` ties them), and only if that event's actor type is in
-  ``MEMO_TYPES`` (root is not) and its view holds what the key says;
+  ``MEMO_TYPES`` (root is not), its type's paths are in the key, and its view holds what the
+  key says;
 * no key for a name listed by a rule that declares no ``memo_fields``, for a log-file or
   envelope line, or for a record without a ``recipientAccountId`` (the account could then
   come from an envelope); the memo is off if a wildcard rule declares none;
-* only ASCII lines are checked, because msgspec does not validate UTF-8 in what it skips. One
-  difference remains: a number beyond a double (``1e999``) in a skipped field, which orjson
-  refuses, goes unreported on a line whose key is already known.
+* only ASCII lines are checked, because msgspec does not validate UTF-8 in what it skips.
+
+It rests on msgspec and orjson (both pinned) reading a line alike: last value wins for a
+repeated key, escapes decode the same, the same lines are refused; the tests pin that down.
+One difference remains: a number beyond a double (``1e999``) in a skipped field, which orjson
+refuses, goes unreported on a line whose key is already known.
 """
 
 from __future__ import annotations
@@ -37,16 +43,23 @@ from chalicelib.events import READ_PREFIXES, CloudTrailEvent, as_str
 from chalicelib.rules.base import Rule
 
 # Actor types whose resolution (identity.resolve) reads only userIdentity, the account, the
-# event type, whether the event is a ConsoleLogin, and for a web identity RESOLVER_PATHS. Root
-# is not among them: root rules read much more, and root use is never routine.
+# event type, whether the event is a ConsoleLogin, and for some types RESOLVER_PATHS. Root is
+# not among them: root rules read much more, and root use is never routine.
 MEMO_TYPES = frozenset({"AssumedRole", "IAMUser", "AWSService", "AWSAccount", "FederatedUser", "Unknown",
                         "WebIdentityUser", None})
-WEB_IDENTITY = "WebIdentityUser"
-RESOLVER_PATHS = (("requestParameters", "roleArn"), ("responseElements", "subjectFromWebIdentityToken"))
-MEMO_SIZE = 16384  # keys remembered (~1 kB each at most); then the oldest quarter is forgotten
+RESOLVER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "IAMUser": (("sessionCredentialFromConsole",),),  # a console session is console-password auth
+    "WebIdentityUser": (("requestParameters", "roleArn"), ("responseElements", "subjectFromWebIdentityToken")),
+}
+# The memo forgets its oldest quarter when it holds MEMO_SIZE keys or MEMO_BYTES of key text,
+# so its memory stays bounded whatever the input (a CloudTrail key is ~0.5-1 kB).
+MEMO_SIZE = 8192
+MEMO_BYTES = 16 * 1024 * 1024
+MAX_IDENTITY = 4096  # a longer userIdentity (CloudTrail's are under 2 kB) gets no key
 PENDING_SIZE = 1024  # parsed records awaiting their verdict (a batch's worth, unless one is never judged)
-Key = tuple[object, ...]  # (read_only, account, is ConsoleLogin, eventType, console, userIdentity, web, ...)
-_WEB = 6
+Key = tuple[object, ...]  # (read_only, account, is ConsoleLogin, eventType, userIdentity, typed, ...)
+_TYPED = 5  # the type whose RESOLVER_PATHS the key holds, None for another type, ANY_TYPE for all of them
+ANY_TYPE = "*"
 Path = tuple[str, ...]
 Str = str | None
 Value = str | bool | None  # a declared field: any other type fails the decode (no key: judged in full)
@@ -58,7 +71,6 @@ _FIXED: list[tuple[str, Any, Any]] = [
     ("recipientAccountId", Str, None),
     ("readOnly", bool | None, None),
     ("eventType", Value, None),
-    ("sessionCredentialFromConsole", Value, None),
     ("userIdentity", Bytes, _ABSENT),
     ("Records", Bytes, _ABSENT),  # a log file line, not a record
     ("detail", Bytes, _ABSENT),  # an envelope line
@@ -89,15 +101,20 @@ def _head_type(paths: Iterable[Path]) -> type[msgspec.Struct] | None:
 class QuietMemo:
     """Keys of events judged to have no finding; one per engine (its rules and model are fixed)."""
 
-    __slots__ = ("_always", "_decode", "_last", "_named", "_pending", "_resolver", "_seen", "_unsafe")
+    __slots__ = ("_all_typed", "_always", "_bytes", "_decode", "_last", "_named", "_pending", "_seen", "_typed",
+                 "_unsafe")
 
     def __init__(self, always: tuple[Path, ...], named: dict[str, tuple[Path, ...]], unsafe: Iterable[str],
                  head: type[msgspec.Struct]) -> None:
         self._always = _reader(always)  # the paths the wildcard rules read on every event
         self._named = {n: _reader(p) for n, p in named.items()}  # a listed name → its rules' paths
-        self._resolver = _reader(RESOLVER_PATHS)
+        # CloudTrail writes "type" first in userIdentity, so the type is read off the bytes; a
+        # record written otherwise keys on every type's paths (ANY_TYPE).
+        self._typed = tuple((b'{"type":"%s"' % t.encode(), t, _reader(p)) for t, p in RESOLVER_PATHS.items())
+        self._all_typed = _reader(tuple(p for paths in RESOLVER_PATHS.values() for p in paths))
         self._unsafe = frozenset(unsafe)  # names listed by a rule that declares no memo_fields
-        self._seen: dict[Key, None] = {}  # insertion-ordered, so the oldest keys go first
+        self._seen: dict[Key, int] = {}  # key → its size; insertion-ordered, so the oldest go first
+        self._bytes = 0
         self._decode = msgspec.json.Decoder(head).decode
         self._last: Key | None = None  # the key of the line is_quiet_line last saw (a miss)
         self._pending: dict[int, tuple[dict[str, Any], Key]] = {}  # id(record) → (record, its line's key)
@@ -119,8 +136,11 @@ class QuietMemo:
                     unsafe.add(name)
                 else:
                     named[name] = _union(named.get(name, ()), rule.memo_fields)
+            for name, paths in rule.memo_fields_by_name.items():
+                named[name] = _union(named.get(name, ()), paths)
         named = {n: p for n, p in named.items() if n not in unsafe}
-        head = _head_type([*always, *(p for ps in named.values() for p in ps), *RESOLVER_PATHS])
+        head = _head_type([*always, *(p for ps in named.values() for p in ps),
+                           *(p for ps in RESOLVER_PATHS.values() for p in ps)])
         return cls(always, named, unsafe, head) if head is not None else None
 
     def is_quiet_line(self, line: bytes) -> bool:
@@ -129,7 +149,7 @@ class QuietMemo:
         if line.isascii():
             try:  # noqa: SIM105 - contextlib.suppress would cost a call on every line
                 key = self._key(self._decode(line))
-            except msgspec.DecodeError:  # not JSON, or an odd shape: judged in full
+            except (msgspec.DecodeError, RecursionError):  # not JSON, an odd shape or too deep: judged in full
                 pass
             if key is not None and key in self._seen:
                 return True
@@ -154,13 +174,16 @@ class QuietMemo:
         kind = event.user_identity.get("type")
         if not (kind is None or kind.__class__ is str) or kind not in MEMO_TYPES:
             return  # root, or a type whose actor reads more than the key holds
-        if (kind == WEB_IDENTITY) != key[_WEB] or not _view_matches(event, key):
+        typed = key[_TYPED]
+        if (typed != ANY_TYPE and typed != (kind if kind in RESOLVER_PATHS else None)) or not _view_matches(event, key):
             return
+        size = 64 + sum(len(v) for v in key if v.__class__ is str or v.__class__ is bytes)  # type: ignore[arg-type]
         seen = self._seen
-        if len(seen) >= MEMO_SIZE:
-            for old in list(islice(seen, MEMO_SIZE // 4)):
-                del seen[old]
-        seen[key] = None
+        if len(seen) >= MEMO_SIZE or self._bytes + size > MEMO_BYTES:
+            for old in list(islice(seen, max(len(seen) // 4, 1))):
+                self._bytes -= seen.pop(old)
+        seen[key] = size
+        self._bytes += size
 
     def _key(self, head: Any) -> Key | None:
         name = head.eventName
@@ -168,22 +191,25 @@ class QuietMemo:
             return None
         account = head.recipientAccountId
         ui = head.userIdentity
-        if not account or ui is _ABSENT:
+        if not account or ui is _ABSENT or len(ui) > MAX_IDENTITY:
             return None
         read_only = head.readOnly
         if read_only is None:
             read_only = name.startswith(READ_PREFIXES)
         ui = bytes(ui)
-        # A web identity's actor also reads RESOLVER_PATHS. CloudTrail writes "type" first; a line
-        # that does not is never learnt as a web identity (see judged), so it is never skipped.
-        web = ui.startswith(b'{"type":"WebIdentityUser"')
-        key = (read_only, account, name == "ConsoleLogin", head.eventType, head.sessionCredentialFromConsole, ui,
-               web, *self._always(head))
+        typed: str | None = None
+        extra: tuple[Value, ...] = ()
+        for prefix, kind, read in self._typed:
+            if ui.startswith(prefix):
+                typed, extra = kind, read(head)
+                break
+        else:
+            if not ui.startswith(b'{"type":"'):
+                typed, extra = ANY_TYPE, self._all_typed(head)
+        key = (read_only, account, name == "ConsoleLogin", head.eventType, ui, typed, *extra, *self._always(head))
         named = self._named.get(name)
         if named is not None:
             key += (name, *named(head))
-        if web:
-            key += self._resolver(head)
         return key
 
 
@@ -212,7 +238,8 @@ def _reader(paths: tuple[Path, ...]) -> Callable[[Any], tuple[Value, ...]]:
 
 
 def _view_matches(event: CloudTrailEvent, key: Key) -> bool:
-    """The event's view holds what its record says (it was not built from other values)."""
+    """The view's name, read_only, account and event type are its record's, and its userIdentity
+    is the record's own object: it was read from that record, not built from other values."""
     return (
         event.event_name == event.raw.get("eventName")
         and event.read_only is key[0]

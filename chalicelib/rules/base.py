@@ -7,7 +7,9 @@ verdict object the engine turns into a full finding, so rules never build findin
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from chalicelib.events import CloudTrailEvent
@@ -53,8 +55,12 @@ class Rule:
     # ``evaluate`` returns None on an event of a listed name (on any event for a wildcard rule,
     # whose actor is not root). ``()``: nothing more; None (the default): undeclared. With them
     # the engine skips events already judged quiet with the same inputs (chalicelib/quiet.py);
-    # a wildcard rule left None turns that memo off, a named one only for its names.
+    # a wildcard rule left None turns that memo off, a named one only for its names. The event's
+    # name and source are not inputs for names no rule lists: a wildcard rule that reads them
+    # (beyond "is it a ConsoleLogin") must stay None, or list the names it cares about.
     memo_fields: ClassVar[tuple[tuple[str, ...], ...] | None] = None
+    # More paths the verdict reads only on events of a given name (e.g. whether a ConsoleLogin failed).
+    memo_fields_by_name: ClassVar[Mapping[str, tuple[tuple[str, ...], ...]]] = MappingProxyType({})
 
     def evaluate(self, ctx: Context) -> Verdict | None:  # pragma: no cover - abstract
         raise NotImplementedError

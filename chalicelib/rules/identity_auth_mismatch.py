@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from chalicelib.findings import Severity
 from chalicelib.identity.resolve import INSTANCE_ID
 from chalicelib.rules.base import Context, Rule, Verdict
@@ -25,8 +27,8 @@ class IdentityAuthMismatch(Rule):
     severity = Severity.HIGH
     title = "Declared principal used an undeclared way to authenticate"
     event_names = None
-    # The actor and the model; on a ConsoleLogin also whether it failed (event.failed).
-    memo_fields = (("errorCode",), ("responseElements", "ConsoleLogin"))
+    memo_fields = ()  # the actor and the model
+    memo_fields_by_name = MappingProxyType({"ConsoleLogin": (("errorCode",), ("responseElements", "ConsoleLogin"))})
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#bp-users-federation-idp"
     runbook = (
         "The principal's credentials are being used in a way the model forbids (a CI user in the "

@@ -68,7 +68,7 @@ def twice(tmp_path: Path, first: dict[str, Any], second: dict[str, Any], model: 
                     Engine(model or _BUNDLED))
 
 
-def findings_by_line(path: str, memo: bool) -> tuple[list[list[dict[str, Any]]], int, int]:
+def findings_by_line(path: str, memo: bool, size: int | None = None) -> tuple[list[list[dict[str, Any]]], int, int]:
     """Through replay's judging loop: every event's findings (as dicts) in input order, the
     number of events, and how many of them the memo skipped."""
     engine = Engine(_BUNDLED)
@@ -81,7 +81,7 @@ def findings_by_line(path: str, memo: bool) -> tuple[list[list[dict[str, Any]]],
             yield batch
 
     hits, events = [], 0
-    for judged in judge_batches(engine, counted(batches_of([path], quiet=engine.quiet if memo else None))):
+    for judged in judge_batches(engine, counted(batches_of([path], size, quiet=engine.quiet if memo else None))):
         events += judged.events
         hits += [[f.to_dict() for f in findings] for _, findings in judged.hits]
     return hits, events, skipped
@@ -109,9 +109,8 @@ def test_root_use_is_never_skipped(tmp_path: Path) -> None:
     {"recipientAccountId": UNDECLARED_ACCOUNT},
     {"readOnly": True},
     {"eventType": "AwsServiceEvent"},
-    {"errorCode": "AccessDenied"},
-    {"sessionCredentialFromConsole": "true"},
-], ids=["arn", "key", "issuer", "account", "read-only", "event-type", "error-code", "console"])
+    {"eventName": "ConsoleLogin"},
+], ids=["arn", "key", "issuer", "account", "read-only", "event-type", "console-login"])
 def test_a_change_in_what_the_rules_read_is_judged_again(tmp_path: Path, change: dict[str, Any]) -> None:
     assert twice(tmp_path, record(ROUTINE), record(ROUTINE, **change))[1] != "quiet"
 
@@ -121,9 +120,16 @@ def test_a_change_in_what_the_rules_read_is_judged_again(tmp_path: Path, change:
     {"userAgent": "aws-cli/2.15.0"},
     {"awsRegion": "eu-west-1"},
     {"requestParameters": {"instancesSet": {"items": [{"instanceId": "i-0123456789abcdef0"}]}}},
-], ids=["source-ip", "user-agent", "region", "request-parameters"])
+    {"errorCode": "AccessDenied", "errorMessage": "not authorized"},
+    {"sessionCredentialFromConsole": "true"},
+], ids=["source-ip", "user-agent", "region", "request-parameters", "error-code", "console-flag-of-a-role"])
 def test_a_change_no_rule_reads_on_this_event_is_still_skipped(tmp_path: Path, change: dict[str, Any]) -> None:
     assert twice(tmp_path, record(ROUTINE), record(ROUTINE, **change)) == ["none", "quiet"]
+
+
+def test_an_iam_user_console_session_is_judged_after_its_key_was_seen(tmp_path: Path) -> None:
+    by_key = record("iam-user-access-key-call.json")
+    assert twice(tmp_path, by_key, merge(by_key, {"sessionCredentialFromConsole": "true"}))[1] != "quiet"
 
 
 def test_a_failed_assume_role_is_judged_after_a_successful_one(tmp_path: Path) -> None:
@@ -198,12 +204,14 @@ def test_a_path_the_memo_cannot_read_turns_it_off() -> None:
     assert QuietMemo.for_rules([*load_rules(), Deep()]) is None
 
 
-def test_a_web_identity_whose_type_is_not_written_first_is_never_skipped(tmp_path: Path) -> None:
+def test_an_identity_whose_type_is_not_written_first_keys_on_every_types_fields(tmp_path: Path) -> None:
     oidc = record("oidc-assume-role-with-web-identity.json")
     identity = oidc["userIdentity"]
     reordered = merge(oidc, {"userIdentity": Replace({**{k: v for k, v in identity.items() if k != "type"},
-                                                       "type": identity["type"]})})
-    assert twice(tmp_path, reordered, reordered)[1] != "quiet"
+                                                      "type": identity["type"]})})
+    other_role = merge(reordered, {"requestParameters": {"roleArn": f"arn:aws:iam::{DECLARED_ACCOUNT}:role/x"}})
+    assert twice(tmp_path, reordered, reordered)[1] == "quiet"
+    assert twice(tmp_path, reordered, other_role)[1] != "quiet"
 
 
 def test_a_web_identity_with_another_role_is_judged_again(tmp_path: Path) -> None:
@@ -270,3 +278,59 @@ def test_the_shared_samples_and_the_story_give_the_same_findings_with_the_memo(t
     hits, events, skipped = findings_by_line(path, memo=True)
     assert (hits, events, 0) == findings_by_line(path, memo=False)
     assert skipped > 0 and hits
+
+
+def same_with_and_without_memo(tmp_path: Path, lines: list[bytes]) -> tuple[int, int]:
+    """Judge raw lines one batch each, with and without the memo; they must agree. (skipped, problems)."""
+    path = tmp_path / "raw.jsonl"
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    with_memo = findings_by_line(str(path), memo=True, size=1)
+    assert with_memo[:2] == findings_by_line(str(path), memo=False, size=1)[:2]
+    engine = Engine(_BUNDLED)
+    problems = sum(len(b.items) - sum(isinstance(i, CloudTrailEvent) for i in b.items)
+                   for b in batches_of([str(path)], 1, quiet=engine.quiet))
+    return with_memo[2], problems
+
+
+def routine_line(**change: Any) -> bytes:
+    return orjson.dumps(with_id(record(ROUTINE, **change), 1))
+
+
+def test_a_line_nested_too_deep_for_the_memo_is_judged_not_a_crash(tmp_path: Path) -> None:
+    deep = routine_line()[:-1] + b',"z":' + b"[" * 1010 + b"]" * 1010 + b"}"
+    skipped, problems = same_with_and_without_memo(tmp_path, [routine_line(), deep, routine_line()])
+    assert skipped == 1 and problems == 0  # the deep line parsed by orjson and judged in full
+
+
+def test_a_repeated_user_identity_key_is_read_as_its_last_value_by_both_parsers(tmp_path: Path) -> None:
+    stranger = orjson.dumps(record("iam-user-access-key-call.json", userIdentity={"userName": "nobody-declared",
+                            "arn": f"arn:aws:iam::{DECLARED_ACCOUNT}:user/nobody-declared"})["userIdentity"])
+    line = routine_line()
+    doubled = line.replace(b'"userIdentity":', b'"userIdentity":' + stranger + b',"userIdentity":', 1)
+    reversed_ = line[:-1] + b',"userIdentity":' + stranger + b"}"
+    skipped, _ = same_with_and_without_memo(tmp_path, [line, doubled, reversed_, line])
+    assert skipped >= 1
+
+
+def test_a_repeated_request_parameter_is_read_as_its_last_value_by_both_parsers(tmp_path: Path) -> None:
+    plain = orjson.dumps(with_id(record("get-parameter.json", requestParameters={"withDecryption": False}), 1))
+    decrypted_last = plain.replace(b'"withDecryption":false', b'"withDecryption":false,"withDecryption":true')
+    same_with_and_without_memo(tmp_path, [plain, decrypted_last, plain, decrypted_last])
+
+
+def test_escaped_and_plain_spellings_are_read_alike_by_both_parsers(tmp_path: Path) -> None:
+    line = routine_line()
+    escaped = line.replace(b'"recipientAccountId":"', b'"recipientAccount\\u0049d":"', 1).replace(
+        b'"readOnly":false', b'"read\\u004fnly":true', 1)
+    same_with_and_without_memo(tmp_path, [line, escaped, line.replace(b"arn:aws", b"arn\\u003aaws"), line])
+
+
+def test_the_memo_forgets_its_oldest_keys_past_its_byte_budget(tmp_path: Path) -> None:
+    from chalicelib.quiet import MEMO_BYTES
+
+    big = "x" * (1024 * 1024)
+    reads = [with_id(record("get-parameter.json", requestParameters={"name": f"/{n}/{big}", "withDecryption": False}),
+                     n) for n in range(20)]
+    engine = Engine(_BUNDLED)
+    outcomes(write_lines(tmp_path / "big.jsonl", reads), engine)
+    assert 0 < engine.quiet._bytes <= MEMO_BYTES + len(big) + 4096  # type: ignore[union-attr]
