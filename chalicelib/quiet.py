@@ -101,17 +101,18 @@ def _head_type(paths: Iterable[Path]) -> type[msgspec.Struct] | None:
 class QuietMemo:
     """Keys of events judged to have no finding; one per engine (its rules and model are fixed)."""
 
-    __slots__ = ("_all_typed", "_always", "_bytes", "_decode", "_last", "_named", "_pending", "_seen", "_typed",
-                 "_unsafe")
+    __slots__ = ("_all_typed", "_bytes", "_decode", "_last", "_named", "_pending", "_seen", "_typed",
+                 "_unsafe", "_untyped")
 
     def __init__(self, always: tuple[Path, ...], named: dict[str, tuple[Path, ...]], unsafe: Iterable[str],
                  head: type[msgspec.Struct]) -> None:
-        self._always = _reader(always)  # the paths the wildcard rules read on every event
         self._named = {n: _reader(p) for n, p in named.items()}  # a listed name → its rules' paths
+        # Each reader also reads ``always``, the paths the wildcard rules read on every event.
         # CloudTrail writes "type" first in userIdentity, so the type is read off the bytes; a
         # record written otherwise keys on every type's paths (ANY_TYPE).
-        self._typed = tuple((b'{"type":"%s"' % t.encode(), t, _reader(p)) for t, p in RESOLVER_PATHS.items())
-        self._all_typed = _reader(tuple(p for paths in RESOLVER_PATHS.values() for p in paths))
+        self._typed = tuple((b'{"type":"%s"' % t.encode(), t, _reader(p + always)) for t, p in RESOLVER_PATHS.items())
+        self._all_typed = _reader(tuple(p for paths in RESOLVER_PATHS.values() for p in paths) + always)
+        self._untyped = _reader(always) if always else None
         self._unsafe = frozenset(unsafe)  # names listed by a rule that declares no memo_fields
         self._seen: dict[Key, int] = {}  # key → its size; insertion-ordered, so the oldest go first
         self._bytes = 0
@@ -206,7 +207,9 @@ class QuietMemo:
         else:
             if not ui.startswith(b'{"type":"'):
                 typed, extra = ANY_TYPE, self._all_typed(head)
-        key = (read_only, account, name == "ConsoleLogin", head.eventType, ui, typed, *extra, *self._always(head))
+            elif self._untyped is not None:
+                extra = self._untyped(head)
+        key = (read_only, account, name == "ConsoleLogin", head.eventType, ui, typed, *extra)
         named = self._named.get(name)
         if named is not None:
             key += (name, *named(head))

@@ -88,8 +88,10 @@ class Tally:
     def add(self, judged: Judged) -> None:
         self.events += judged.events
         self.bad += len(judged.problems)
+        counts = self.by_severity
         for _, findings in judged.hits:
-            self.by_severity.update(f.severity for f in findings)
+            for f in findings:
+                counts[f.severity] += 1
         if judged.last and judged.source is not None:
             self.files += 1
             self.bytes_done += judged.position or 0
