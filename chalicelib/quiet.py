@@ -60,6 +60,8 @@ PENDING_SIZE = 1024  # parsed records awaiting their verdict (a batch's worth, u
 Key = tuple[object, ...]  # (read_only, account, is ConsoleLogin, eventType, userIdentity, typed, ...)
 _TYPED = 5  # the type whose RESOLVER_PATHS the key holds, None for another type, ANY_TYPE for all of them
 ANY_TYPE = "*"
+_TYPE_FIRST = b'{"type":"'  # how CloudTrail starts every userIdentity
+_TYPE_AT = len(_TYPE_FIRST)
 Path = tuple[str, ...]
 Str = str | None
 Value = str | bool | None  # a declared field: any other type fails the decode (no key: judged in full)
@@ -110,7 +112,11 @@ class QuietMemo:
         # Each reader also reads ``always``, the paths the wildcard rules read on every event.
         # CloudTrail writes "type" first in userIdentity, so the type is read off the bytes; a
         # record written otherwise keys on every type's paths (ANY_TYPE).
-        self._typed = tuple((b'{"type":"%s"' % t.encode(), t, _reader(p + always)) for t, p in RESOLVER_PATHS.items())
+        self._typed: dict[int, tuple[tuple[bytes, str, Callable[[Any], tuple[Value, ...]]], ...]] = {}
+        for kind, paths in RESOLVER_PATHS.items():  # by the first byte of the type, so most lines try none
+            prefix = _TYPE_FIRST + kind.encode() + b'"'
+            first = prefix[_TYPE_AT]
+            self._typed[first] = (*self._typed.get(first, ()), (prefix, kind, _reader(paths + always)))
         self._all_typed = _reader(tuple(p for paths in RESOLVER_PATHS.values() for p in paths) + always)
         self._untyped = _reader(always) if always else None
         self._unsafe = frozenset(unsafe)  # names listed by a rule that declares no memo_fields
@@ -200,15 +206,16 @@ class QuietMemo:
         ui = bytes(ui)
         typed: str | None = None
         extra: tuple[Value, ...] = ()
-        for prefix, kind, read in self._typed:
-            if ui.startswith(prefix):
-                typed, extra = kind, read(head)
-                break
+        if ui.startswith(_TYPE_FIRST):
+            for prefix, kind, read in self._typed.get(ui[_TYPE_AT], ()):
+                if ui.startswith(prefix):
+                    typed, extra = kind, read(head)
+                    break
+            else:
+                if self._untyped is not None:
+                    extra = self._untyped(head)
         else:
-            if not ui.startswith(b'{"type":"'):
-                typed, extra = ANY_TYPE, self._all_typed(head)
-            elif self._untyped is not None:
-                extra = self._untyped(head)
+            typed, extra = ANY_TYPE, self._all_typed(head)
         key = (read_only, account, name == "ConsoleLogin", head.eventType, ui, typed, *extra)
         named = self._named.get(name)
         if named is not None:
