@@ -341,7 +341,7 @@ def bench_per_event(t: Table, trail: Path, sample: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
     p.add_argument("--records", type=int, default=200_000, help="size of the generated trail (default 200000)")
-    p.add_argument("--repeat", type=int, default=5, help="runs per timing; the best is kept (default 5)")
+    p.add_argument("--repeat", type=int, default=7, help="runs per timing; the best is kept (default 7)")
     p.add_argument("--skip-jq", action="store_true", help="leave out the jq baseline (the slowest step)")
     p.add_argument("--profile", action="store_true", help="also print a py-spy profile of replay (bench/prof.py)")
     p.add_argument("--tree", type=Path, default=ROOT,
