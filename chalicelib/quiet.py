@@ -26,8 +26,8 @@ The memo is exact, not a heuristic:
 
 It rests on msgspec and orjson (both pinned) reading a line alike: last value wins for a
 repeated key, escapes decode the same, the same lines are refused; the tests pin that down.
-One difference remains: a number beyond a double (``1e999``) in a skipped field, which orjson
-refuses, goes unreported on a line whose key is already known.
+One difference remains: a number beyond a double (``1e999``, or an integer of 309+ digits) in
+a skipped field, which orjson refuses, goes unreported on a line whose key is already known.
 """
 
 from __future__ import annotations
@@ -110,8 +110,9 @@ class QuietMemo:
                  head: type[msgspec.Struct]) -> None:
         self._named = {n: _reader(p) for n, p in named.items()}  # a listed name → its rules' paths
         # Each reader also reads ``always``, the paths the wildcard rules read on every event.
-        # CloudTrail writes "type" first in userIdentity, so the type is read off the bytes; a
-        # record written otherwise keys on every type's paths (ANY_TYPE).
+        # CloudTrail writes "type" first in userIdentity, so the type is read off the bytes. One
+        # that does not start with '{"type":"' keys on every type's paths (ANY_TYPE); one that
+        # does but spells the type otherwise (escaped, repeated later) is never learnt (judged).
         self._typed: dict[int, tuple[tuple[bytes, str, Callable[[Any], tuple[Value, ...]]], ...]] = {}
         for kind, paths in RESOLVER_PATHS.items():  # by the first byte of the type, so most lines try none
             prefix = _TYPE_FIRST + kind.encode() + b'"'

@@ -51,13 +51,14 @@ class Rule:
     reference: ClassVar[str]
     # Event names the rule can fire on; None means "every event" (model-correlation rules).
     event_names: ClassVar[frozenset[str] | None] = None
-    # Raw record paths that, with the actor, account, read_only and event type, decide whether
-    # ``evaluate`` returns None on an event of a listed name (on any event for a wildcard rule,
-    # whose actor is not root). ``()``: nothing more; None (the default): undeclared. With them
-    # the engine skips events already judged quiet with the same inputs (chalicelib/quiet.py);
-    # a wildcard rule left None turns that memo off, a named one only for its names. The event's
-    # name and source are not inputs for names no rule lists: a wildcard rule that reads them
-    # (beyond "is it a ConsoleLogin") must stay None, or list the names it cares about.
+    # Raw record paths that, with the actor, account, read_only and event type (and
+    # ``memo_fields_by_name`` for those names), decide whether ``evaluate`` returns None on an
+    # event of a listed name (on any event for a wildcard rule, whose actor is not root). ``()``:
+    # nothing more; None (the default): undeclared. With them the engine skips events already
+    # judged quiet with the same inputs (chalicelib/quiet.py); a wildcard rule left None turns
+    # that memo off, a named one only for its names. The event's name and source are not inputs
+    # for names no rule lists: a wildcard rule that reads them (beyond "is it a ConsoleLogin")
+    # must stay None, or name those events in ``memo_fields_by_name``.
     memo_fields: ClassVar[tuple[tuple[str, ...], ...] | None] = None
     # More paths the verdict reads only on events of a given name (e.g. whether a ConsoleLogin failed).
     memo_fields_by_name: ClassVar[Mapping[str, tuple[tuple[str, ...], ...]]] = MappingProxyType({})
