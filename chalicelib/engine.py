@@ -64,9 +64,6 @@ class Engine:
             self._quiet, self._quiet_asked = QuietMemo.for_rules(self.rules), True
         return self._quiet
 
-    def rules_for(self, event_name: str) -> tuple[Rule, ...]:
-        return self._by_name.get(event_name, self._wildcard)
-
     def actor(self, event: CloudTrailEvent) -> Actor:
         """The event's resolved actor, through the engine's memo (callers beside ``judge`` use it too)."""
         return resolve_actor(event, self._model, self._memo)

@@ -58,10 +58,6 @@ def expand(paths: Iterable[str]) -> Iterator[str | InputError]:
             yield InputError("no such file or directory", str(path))
 
 
-def _open(name: str) -> BinaryIO:
-    return _open_with_position(name)[0]
-
-
 def _open_with_position(name: str) -> tuple[BinaryIO, Callable[[], int] | None]:
     """The (maybe gunzipped) stream, and how many bytes of the file it has consumed so far."""
     if name == STDIN:
@@ -147,12 +143,6 @@ def _line_batches(stream: BinaryIO, name: str, first: bytes, first_no: int, size
         append(InputError(f"cannot read: {err}", name))
     if items or skipped:
         yield items, skipped
-
-
-def _lines(stream: BinaryIO, name: str, first: bytes, first_no: int) -> Iterator[Item]:
-    """Parse JSON lines, starting from an already-read first line."""
-    for items, _ in _line_batches(stream, name, first, first_no, 1):
-        yield from items
 
 
 def read_source(name: str) -> Iterator[Item]:

@@ -129,12 +129,21 @@ def _refuse_aliases(text: str, source: str) -> None:
                              f"{source}:{line}")
 
 
+def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for line numbers) and the data built from that same tree: one parse."""
+    loader = Loader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
 def parse_model(text: str, source: str = "<model>") -> IdentityModel:
     """Validate model text; raise ModelError listing every problem with file, line and path."""
     try:
         _refuse_aliases(text, source)
-        node = yaml.compose(text, Loader=Loader)
-        data = yaml.load(text, Loader=Loader)
+        node, data = _compose_and_construct(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source

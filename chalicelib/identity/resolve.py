@@ -77,14 +77,6 @@ def root_arn(account: str | None) -> str | None:
     return f"arn:aws:iam::{account}:root" if account else None
 
 
-def _is_console(event: CloudTrailEvent) -> bool:
-    return (
-        event.event_name == "ConsoleLogin"
-        or event.invoked_by == "signin.amazonaws.com"
-        or as_bool(event.raw.get("sessionCredentialFromConsole")) is True
-    )
-
-
 def _split_assumed(arn: str | None) -> tuple[str | None, str | None]:
     """``arn:aws:sts::1:assumed-role/Role/session`` → (Role, session)."""
     if not arn or ":assumed-role/" not in arn:
