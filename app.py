@@ -112,19 +112,10 @@ def _tracer() -> Any:
 # Powertools decorators expect (event, context); ConvertToMiddleware adapts them to
 # Chalice's one-argument handlers. The correlation id is the CloudTrail eventID, the
 # de-duplication key too (DESIGN §8), so one id follows an event from log to incident.
-app.register_middleware(
-    ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path="detail.eventID", clear_state=True)),
-    "cloudwatch",
-)
-app.register_middleware(
-    ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path="id", clear_state=True)), "scheduled"
-)
-app.register_middleware(
-    ConvertToMiddleware(
-        logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
-    ),
-    "http",
-)
+for _kind, _id_path in (("cloudwatch", "detail.eventID"), ("scheduled", "id"), ("http", "requestContext.requestId")):
+    app.register_middleware(
+        ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path=_id_path, clear_state=True)), _kind
+    )
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics(capture_cold_start_metric=True)), "all")
 
 

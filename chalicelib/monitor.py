@@ -14,10 +14,9 @@ Alerting rules, given at-least-once delivery:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +24,7 @@ from chalicelib.engine import Engine
 from chalicelib.errors import DeliveryError, InputError
 from chalicelib.events import CloudTrailEvent, events_in
 from chalicelib.findings import Finding
-from chalicelib.incidents.chain import canonical_json
+from chalicelib.incidents.chain import json_digest
 from chalicelib.incidents.keys import parse_ts
 from chalicelib.incidents.state import ALERT_CLAIM, ALERTED, GROUP_CLOSED, LAST_SEEN, StateStore
 from chalicelib.incidents.store import Incident, IncidentQuery, IncidentStore, RecordOutcome
@@ -53,7 +52,6 @@ class ProcessResult:
     event_id: str | None
     handled: tuple[Handled, ...] = ()
     skipped: str | None = None  # why a malformed envelope was skipped
-    failures: tuple[str, ...] = field(default=())
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -113,7 +111,7 @@ class Monitor:
         handled: list[Handled] = []
         failures: list[str] = []
         for finding in findings:
-            when = _finding_time(finding) or now
+            when = parse_ts(finding.event_time) or now
             if self.rotation is not None:
                 finding = self.rotation.link(finding, when)
             outcome = self.store.record(finding, raw_event=raw_event, now=now, dedup_key=_dedup_key(finding, raw_event))
@@ -127,10 +125,9 @@ class Monitor:
                     failures.append(f"{finding.rule}: {err}")
                     delivery = getattr(err, "report", None)
             handled.append(Handled(finding, outcome, delivery))
-        result = ProcessResult(event_id=event_id, handled=tuple(handled), failures=tuple(failures))
         if failures:
             raise DeliveryError(f"alerts failed for event {event_id}: {'; '.join(failures)}")
-        return result
+        return ProcessResult(event_id=event_id, handled=tuple(handled))
 
     def close_groups(self, window: timedelta, lookback: timedelta = timedelta(days=2)) -> list[str]:
         """Send one closing update (final count, first/last seen) per group whose window has ended.
@@ -147,11 +144,7 @@ class Monitor:
                 continue
             if self.state.get(GROUP_CLOSED, incident.incident_id) is not None:
                 continue
-            self.notifier.notify(
-                incident.finding, count=incident.count, first_seen=incident.first_seen,
-                last_seen=incident.last_seen, incident_id=incident.incident_id,
-                account_name=self.account_names.get(incident.account or ""),
-            )
+            self._notify(incident)
             self.state.touch(GROUP_CLOSED, incident.incident_id, now)
             closed.append(incident.incident_id)
         return closed
@@ -186,11 +179,7 @@ class Monitor:
             log.info("alert for %s is being sent by another delivery", key)
             return None
         try:
-            report = self.notifier.notify(
-                incident.finding, count=incident.count, first_seen=incident.first_seen,
-                last_seen=incident.last_seen, incident_id=incident.incident_id,
-                account_name=self.account_names.get(incident.account or ""),
-            )
+            report = self._notify(incident)
         except Exception:
             if self.state is not None:
                 self.state.release(ALERT_CLAIM, key)
@@ -199,6 +188,15 @@ class Monitor:
             self.state.touch(ALERTED, key, self.clock())
         return report
 
+    def _notify(self, incident: Incident) -> DeliveryReport:
+        """One message for ``incident`` as it stands (count, first/last seen), on every routed channel."""
+        assert self.notifier is not None
+        return self.notifier.notify(
+            incident.finding, count=incident.count, first_seen=incident.first_seen,
+            last_seen=incident.last_seen, incident_id=incident.incident_id,
+            account_name=self.account_names.get(incident.account or ""),
+        )
+
     def _note_activity(self, event: CloudTrailEvent, now: datetime) -> None:
         """Last-seen per declared principal, for the silence check (at most one write an hour)."""
         if self.state is None or event.failed:
@@ -206,12 +204,8 @@ class Monitor:
         actor = self.engine.actor(event)  # memoised: judge() resolves the same actor
         if actor.principal is None:
             return
-        seen = _event_time(event) or now
+        seen = parse_ts(event.event_time) or now
         self.state.touch(LAST_SEEN, actor.principal.id, seen, SEEN_INTERVAL)
-
-
-def _event_time(event: CloudTrailEvent) -> datetime | None:
-    return parse_ts(event.event_time)
 
 
 def alert_key(incident: Incident) -> str:
@@ -219,14 +213,9 @@ def alert_key(incident: Incident) -> str:
     return f"{incident.incident_id}#{incident.severity.label}"
 
 
-def _finding_time(finding: Finding) -> datetime | None:
-    return parse_ts(finding.event_time)
-
-
 def _dedup_key(finding: Finding, raw_event: dict[str, Any] | None) -> str | None:
     """``rule#eventID`` as usual (None: the store's default); a record without an eventID is keyed on its
     content, so a redelivery is still a duplicate but two different such events are not merged."""
     if finding.event_id or raw_event is None:
         return None
-    digest = hashlib.sha256(canonical_json(raw_event).encode("utf-8")).hexdigest()[:24]
-    return f"{finding.dedup_key}#record:{digest}"
+    return f"{finding.dedup_key}#record:{json_digest(raw_event)[:24]}"

@@ -8,10 +8,10 @@ and tests install their own ``Monitor`` (injected store, Slack sender, clock).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.settings import Settings, settings
+from chalicelib.settings import Settings, parse_thresholds, settings
 
 log = logging.getLogger(__name__)
 _monitor: Any = None
@@ -28,8 +28,6 @@ RULE_WINDOWS = {"identity-undeclared-account": 30 * 24 * 3600}
 
 def store_options(cfg: Settings) -> dict[str, Any]:
     """Grouping and retention for ``open_store``: the Lambda, simulate and replay use the same."""
-    from datetime import timedelta
-
     return {
         "group_window": timedelta(seconds=cfg.group_window_seconds),
         "group_windows": {rule: timedelta(seconds=s) for rule, s in RULE_WINDOWS.items()},
@@ -54,8 +52,6 @@ def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None) -> A
     else:
         sns = SnsPublisher(cfg.topic_arn) if cfg.topic_arn else None
         notifier = Notifier(Routing.parse(cfg.routing), slack, sns, metrics=metrics)
-    from chalicelib.settings import parse_thresholds
-
     return Monitor(Engine(load_model(cfg.model_path)), store, notifier, state=open_state(url),
                    thresholds=parse_thresholds(cfg.alert_thresholds))
 
@@ -96,7 +92,7 @@ def run_scheduled_audit(now: datetime | None = None) -> dict[str, Any]:
     from chalicelib.incidents.state import LAST_SEEN
 
     mon = monitor()
-    now = now or datetime.now(UTC)
+    now = now or mon.clock()
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     findings = []
@@ -113,8 +109,6 @@ def run_scheduled_audit(now: datetime | None = None) -> dict[str, Any]:
 
 def close_groups() -> dict[str, Any]:
     """Hourly: one closing Slack/SNS update per grouped incident whose window has ended."""
-    from datetime import timedelta
-
     closed = monitor().close_groups(timedelta(seconds=settings().group_window_seconds))
     return {"closed": closed}
 

@@ -47,11 +47,17 @@ def test_global_region_falls_back_to_envelope_region() -> None:
     envelope["detail"]["awsRegion"] = "global"
     (event,) = events_in(envelope)
     assert event.region == "us-east-1"
+    envelope["region"] = "eu-central-1"  # not a default that happens to match: the envelope's own value
+    (event,) = events_in(envelope)
+    assert event.region == "eu-central-1"
 
 
 def test_account_falls_back_to_user_identity_then_envelope() -> None:
     envelope = json.loads(SIGNIN.read_text())
     del envelope["detail"]["recipientAccountId"]
+    envelope["detail"]["userIdentity"]["accountId"] = "402918375610"  # differs from the envelope's account
+    (event,) = events_in(envelope)
+    assert event.account == "402918375610"
     del envelope["detail"]["userIdentity"]["accountId"]
     (event,) = events_in(envelope)
     assert event.account == "630287363158"

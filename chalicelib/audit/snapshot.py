@@ -145,8 +145,6 @@ class InventorySnapshot:
     users: tuple[IamUser, ...] = ()
     roles: tuple[IamRole, ...] = ()
     parameters: tuple[SsmParameter, ...] = ()
-    # Declared secret names that DescribeParameters did not return: recorded, not raised.
-    missing_parameters: tuple[str, ...] = ()
     collected_at: datetime | None = None
 
     def user(self, name: str) -> IamUser | None:
@@ -294,9 +292,8 @@ def _root(iam: Any) -> RootSummary:
     )
 
 
-def _parameters(
-    ssm: Any, names: list[str], *, region: str, account: str, partition: str
-) -> tuple[tuple[SsmParameter, ...], tuple[str, ...]]:
+def _parameters(ssm: Any, names: list[str], *, region: str, account: str, partition: str) -> tuple[SsmParameter, ...]:
+    """The declared parameters that exist; a missing one is simply absent (the audit reports it)."""
     found: dict[str, SsmParameter] = {}
     for start in range(0, len(names), _SSM_NAMES_PER_CALL):
         chunk = names[start:start + _SSM_NAMES_PER_CALL]
@@ -309,8 +306,7 @@ def _parameters(
                 type=raw.get("Type", "String"),
                 last_modified=_utc(raw["LastModifiedDate"]),
             )
-    missing = tuple(n for n in names if n not in found)
-    return tuple(found[n] for n in names if n in found), missing
+    return tuple(found[n] for n in names if n in found)
 
 
 def collect_snapshot(
@@ -334,7 +330,7 @@ def collect_snapshot(
     users = _users(iam)
     roles = _roles(iam)
     root = _root(iam)
-    parameters, missing = _parameters(ssm, sorted(model.secrets), region=region, account=account, partition=partition)
+    parameters = _parameters(ssm, sorted(model.secrets), region=region, account=account, partition=partition)
     return InventorySnapshot(
         account=account,
         region=region,
@@ -343,6 +339,5 @@ def collect_snapshot(
         users=users,
         roles=roles,
         parameters=parameters,
-        missing_parameters=missing,
         collected_at=datetime.now(UTC),
     )

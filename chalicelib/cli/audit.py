@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from chalicelib.errors import ConfigError
 from chalicelib.findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from chalicelib.identity.model import IdentityModel
+    pass
 
 NEVER = "never"
 FAIL_ON_CHOICES = (NEVER, *(s.label for s in Severity))
@@ -42,18 +43,6 @@ def parse_as_of(text: str | None) -> datetime:
             f"--as-of: {text!r} is not an ISO date (2026-05-01) or datetime (2026-05-01T12:00:00Z)"
         ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def drift_findings(
-    model: IdentityModel, as_of: datetime, session: Any = None, *, region: str | None = None
-) -> list[Finding]:
-    """Collect the live inventory (``session``: a boto3 Session, or None for the default chain) and audit it.
-
-    Same as ``chalicelib.audit.drift_findings``; kept here so the command's API is self-contained.
-    """
-    from chalicelib.audit.drift import drift_findings as collect_and_audit
-
-    return collect_and_audit(model, as_of, session, region=region)
 
 
 def format_table(findings: list[Finding]) -> str:
@@ -77,8 +66,8 @@ def _summary(findings: list[Finding], account: str | None, as_of: datetime) -> s
     if not findings:
         where = f"account {account}" if account else "the account"
         return f"no drift: {where} matches the identity model as of {when}"
-    counts = {s: sum(1 for f in findings if f.severity == s) for s in sorted(Severity, reverse=True)}
-    parts = ", ".join(f"{n} {s.label}" for s, n in counts.items() if n)
+    counts = Counter(f.severity for f in findings)
+    parts = ", ".join(f"{counts[s]} {s.label}" for s in sorted(Severity, reverse=True) if counts[s])
     return f"{len(findings)} finding(s) as of {when}: {parts}"
 
 
@@ -88,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     fail_on = None if args.fail_on == NEVER else Severity.parse(args.fail_on)
     as_of = parse_as_of(args.as_of)
     model = load_model(args.model)
+    from chalicelib.audit import drift_findings  # boto3 and the audit load only when the command runs
+
     findings = drift_findings(model, as_of, region=args.region)
     out = sys.stdout
     if args.format == "json":

@@ -54,7 +54,7 @@ def severity_arg(text: str) -> Severity:
 def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)  # raises ModelError before anything is judged
     printer = FindingPrinter(args.format)
-    recorder = IncidentRecorder(args.store, model) if getattr(args, "store", None) else None
+    recorder = IncidentRecorder(args.store, model) if args.store else None
     plan = Plan.of(args.paths)
     tally = Tally()
     relax_gc()  # this process exits when the replay is done

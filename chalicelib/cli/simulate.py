@@ -179,19 +179,14 @@ def simulate(events: list, args: argparse.Namespace) -> list[dict[str, Any]]:
                                                  "error": f"{type(err).__name__}: {err}"})
     finally:
         runtime.use(None)
-    lines: list[dict[str, Any]] = [{"kind": "incident", **i.to_dict()} for i in mon.store.iter_all()]
-    if capture is not None:
-        lines += [{"kind": "slack", "payload": p} for p in capture.payloads]
-    for message in box.drain(box.alerts_queue):
-        attrs = {k: v.get("Value") for k, v in (message.get("MessageAttributes") or {}).items()}
-        lines.append({"kind": "sns", "subject": message.get("Subject"), "message": orjson.loads(message["Message"]),
-                      "attributes": attrs})
-    lines += failures
-    lines.append({"kind": "summary", "events": len(events), "repeat": args.repeat,
-                  "invocations": dict(invocations), "incidents": sum(1 for x in lines if x["kind"] == "incident"),
-                  "slack": sum(1 for x in lines if x["kind"] == "slack") if capture is not None else "sent",
-                  "sns": sum(1 for x in lines if x["kind"] == "sns")})
-    return lines
+    incidents = [{"kind": "incident", **i.to_dict()} for i in mon.store.iter_all()]
+    slack = [{"kind": "slack", "payload": p} for p in capture.payloads] if capture is not None else []
+    sns = [{"kind": "sns", "subject": m.get("Subject"), "message": orjson.loads(m["Message"]),
+            "attributes": {k: v.get("Value") for k, v in (m.get("MessageAttributes") or {}).items()}}
+           for m in box.drain(box.alerts_queue)]
+    summary = {"kind": "summary", "events": len(events), "repeat": args.repeat, "invocations": dict(invocations),
+               "incidents": len(incidents), "slack": len(slack) if capture is not None else "sent", "sns": len(sns)}
+    return [*incidents, *slack, *sns, *failures, summary]
 
 
 def emit(lines: list[dict[str, Any]], fmt: str) -> None:

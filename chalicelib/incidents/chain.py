@@ -80,13 +80,18 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def json_digest(value: Any) -> str:
+    """``sha256(canonical_json(value))`` as hex: the one way anything is hashed."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
 def content_hash(incident: Incident) -> str:
-    return hashlib.sha256(canonical_json(incident.content()).encode("utf-8")).hexdigest()
+    return json_digest(incident.content())
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
     """``sha256(canonical_json({f: entry[f] for f in ENTRY_FIELDS}))``: an entry's own hash."""
-    return hashlib.sha256(canonical_json({f: entry[f] for f in ENTRY_FIELDS}).encode("utf-8")).hexdigest()
+    return json_digest({f: entry[f] for f in ENTRY_FIELDS})
 
 
 def link_hash(

@@ -22,8 +22,8 @@ from typing import Any, Protocol
 from chalicelib.errors import ChainConflict, StoreError
 from chalicelib.findings import Finding
 from chalicelib.incidents.chain import ChainEntry, ChainHead, StoredIncident, verify_chain
-from chalicelib.incidents.grouping import DEFAULT_GROUP_WINDOW, GroupPolicy, RecordPlan, new_incident_id, plan_record
-from chalicelib.incidents.keys import now_utc, utc
+from chalicelib.incidents.grouping import DEFAULT_GROUP_WINDOW, GroupPolicy, RecordPlan, plan_record
+from chalicelib.incidents.keys import incident_id_for, now_utc, utc
 from chalicelib.incidents.retention import IncidentMeta, PurgePlan, plan_purge
 from chalicelib.incidents.store import Incident, IncidentStore, RecordOutcome, VerifyReport
 
@@ -118,7 +118,7 @@ class ChainedStore(IncidentStore):
             target = session.dedup_target(key)
             if target is not None:
                 return RecordOutcome("duplicate", session.incident(target))
-            existing = session.incident(new_incident_id(key))
+            existing = session.incident(incident_id_for(key))
             if existing is not None:  # marker lost (TTL, crash): the id still proves it was seen
                 return RecordOutcome("duplicate", existing)
             open_incident = session.open_group(finding.rule, finding.group_key) if finding.group_key else None

@@ -32,7 +32,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.errors import ChainConflict, StoreError
-from chalicelib.incidents.chain import ChainEntry, ChainHead, StoredIncident
+from chalicelib.incidents.chain import GENESIS_HASH, ChainEntry, ChainHead, StoredIncident
 from chalicelib.incidents.chained import ChainedStore, DuplicateRecord
 from chalicelib.incidents.dynamodb_query import run_query
 from chalicelib.incidents.dynamodb_schema import (
@@ -77,16 +77,12 @@ class _Session:
         self.head_item: dict[str, Any] = {}
 
     def head(self) -> ChainHead:
-        self.head_item = self.store._get(_HEAD_KEY) or {}
-        item = self.head_item
-        if not item:
-            return ChainHead()
-        defaults = ChainHead()
+        item = self.head_item = self.store._get(_HEAD_KEY) or {}
         return ChainHead(
             seq=int(item.get("seq", 0)),
-            hash=str(item.get("hash", defaults.hash)),
+            hash=str(item.get("hash", GENESIS_HASH)),
             checkpoint_seq=int(item.get("checkpoint_seq", 0)),
-            checkpoint_hash=str(item.get("checkpoint_hash", defaults.checkpoint_hash)),
+            checkpoint_hash=str(item.get("checkpoint_hash", GENESIS_HASH)),
         )
 
     def dedup_target(self, dedup_key: str) -> str | None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from chalicelib.errors import ConfigError
 from chalicelib.findings import Severity
 from chalicelib.incidents.keys import parse_ts
-from chalicelib.incidents.store import IncidentQuery
+from chalicelib.incidents.store import MAX_LIMIT, IncidentQuery
 
 RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -48,8 +48,8 @@ def parse_query(params: Mapping[str, str | None], now: datetime | None = None) -
         limit = int(p.get("limit") or 50)
     except ValueError:
         raise ConfigError(f"limit: {p['limit']!r} is not a number") from None
-    if not 1 <= limit <= 1000:
-        raise ConfigError(f"limit: must be between 1 and 1000, got {limit}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ConfigError(f"limit: must be between 1 and {MAX_LIMIT}, got {limit}")
     since = parse_time(p["since"], "since", now) if "since" in p else None  # type: ignore[arg-type]
     until = parse_time(p["until"], "until", now) if "until" in p else None  # type: ignore[arg-type]
     if since and until and since >= until:

@@ -59,14 +59,6 @@ def event_time(finding: Finding, now: datetime) -> datetime:
     return parse_ts(finding.event_time) or utc(now)
 
 
-def default_dedup_key(finding: Finding) -> str:
-    return finding.dedup_key
-
-
-def new_incident_id(dedup_key: str) -> str:
-    return incident_id_for(dedup_key)
-
-
 def plan_record(
     finding: Finding,
     *,
@@ -100,7 +92,7 @@ def plan_record(
         status: Literal["new", "grouped"] = "grouped"
         previous: Incident | None = open_incident
     else:
-        content = Incident.open(finding, new_incident_id(dedup_key), when, raw_event)
+        content = Incident.open(finding, incident_id_for(dedup_key), when, raw_event)
         status, previous, escalated = "new", None, False
     ttl = expires_at(content.last_seen, retention)
     entry = ChainEntry.append(head, content, ttl)

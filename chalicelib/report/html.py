@@ -15,6 +15,7 @@ from typing import Any
 
 from chalicelib.report.chart import COLORS, render_timeline
 from chalicelib.report.summary import (
+    DEFAULT_TITLE,
     MISSING,
     UNKNOWN,
     Summary,
@@ -25,6 +26,8 @@ from chalicelib.report.summary import (
     describe_period,
     format_time,
     parse_time,
+    plural,
+    report_title,
     severity_key,
     summarize,
     text,
@@ -117,10 +120,6 @@ def _time(value: Any) -> str:
     )
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
 def _header(title: str, since: datetime | None, until: datetime | None, generated: datetime, verify: str | None) -> str:
     lines = [
         "<header>",
@@ -142,13 +141,13 @@ def _severity_tiles(summary: Summary) -> str:
         items.append(
             f'<li class="{css}" data-severity="{escape(tally.key)}" data-incidents="{tally.incidents}" '
             f'data-events="{tally.events}"><span class="n">{tally.incidents:,}</span>{escape(tally.key)}'
-            f'<span class="events">{_plural(tally.events, "event")}</span></li>'
+            f'<span class="events">{plural(tally.events, "event")}</span></li>'
         )
     facts = (
-        f'<p class="facts"><strong>{_plural(summary.total_incidents, "incident")}</strong> standing for '
-        f"<strong>{_plural(summary.total_events, 'event')}</strong>, from "
-        f"<strong>{_plural(summary.principal_count, 'principal')}</strong> under "
-        f"<strong>{_plural(len(summary.by_rule), 'rule')}</strong>.</p>"
+        f'<p class="facts"><strong>{plural(summary.total_incidents, "incident")}</strong> standing for '
+        f"<strong>{plural(summary.total_events, 'event')}</strong>, from "
+        f"<strong>{plural(summary.principal_count, 'principal')}</strong> under "
+        f"<strong>{plural(len(summary.by_rule), 'rule')}</strong>.</p>"
     )
     return (
         '<section id="by-severity" aria-labelledby="by-severity-h"><h2 id="by-severity-h">Incidents by severity</h2>'
@@ -190,7 +189,7 @@ def _principals_table(summary: Summary) -> str:
     else:
         shown = len(summary.top_principals)
         more = summary.principal_count - shown
-        note = f" {_plural(more, 'more principal')} not shown." if more > 0 else ""
+        note = f" {plural(more, 'more principal')} not shown." if more > 0 else ""
         body = (
             f'<table id="top-principals"><caption>The {shown} principal ARNs with the most events '
             f"(the sum of incident counts).{escape(note)}</caption><thead><tr>"
@@ -289,7 +288,7 @@ def _incident_table(summary: Summary) -> str:
         rows = f'<tr><td colspan="{len(_COLUMNS)}" class="muted">No incidents in this period.</td></tr>'
     return (
         '<section id="all-incidents" aria-labelledby="all-incidents-h"><h2 id="all-incidents-h">All incidents</h2>'
-        f'<div class="scroll"><table id="incidents"><caption>{_plural(summary.total_incidents, "incident")}, '
+        f'<div class="scroll"><table id="incidents"><caption>{plural(summary.total_incidents, "incident")}, '
         "most severe first, then by first seen. Times are UTC; first seen falls back to the event time of an "
         f"ungrouped finding.</caption><thead><tr>{heads}</tr></thead><tbody>\n{rows}\n</tbody></table></div></section>"
     )
@@ -301,12 +300,12 @@ def render_html(
     since: datetime | None,
     until: datetime | None,
     generated_at: datetime,
-    title: str = "Trailwarden incident report",
+    title: str = DEFAULT_TITLE,
     verify_summary: str | None = None,
 ) -> str:
     """The whole report as one HTML document (a ``str``); the caller decides where it goes."""
     summary = summarize(incidents)
-    page_title = text(title) if text(title) != MISSING else "Trailwarden incident report"
+    page_title = report_title(title)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',

@@ -13,12 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.report.summary import (
+    DEFAULT_TITLE,
     MISSING,
     Summary,
     build_timeline,
     describe_moment,
     describe_period,
     format_time,
+    plural,
+    report_title,
     summarize,
     text,
 )
@@ -48,27 +51,23 @@ def _table(head: Sequence[str], align: Sequence[str], rows: Sequence[Sequence[st
     ]
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
 def _overview(summary: Summary, incidents: Sequence[Mapping[str, Any]], since: datetime | None,
               until: datetime | None) -> list[str]:  # fmt: skip
     timeline = build_timeline(incidents, since=since, until=until)
     lines = [
-        f"**{_plural(summary.total_incidents, 'incident')}** standing for "
-        f"**{_plural(summary.total_events, 'event')}**, from {_plural(summary.principal_count, 'principal')} "
-        f"under {_plural(len(summary.by_rule), 'rule')}."
+        f"**{plural(summary.total_incidents, 'incident')}** standing for "
+        f"**{plural(summary.total_events, 'event')}**, from {plural(summary.principal_count, 'principal')} "
+        f"under {plural(len(summary.by_rule), 'rule')}."
     ]
     busiest = timeline.busiest
     if busiest is not None:
         lines[0] += (
             f" They began {'on' if timeline.granularity == 'day' else 'in'} "
-            f"{_plural(timeline.bars, 'different ' + timeline.granularity)}; the most, "
+            f"{plural(timeline.bars, 'different ' + timeline.granularity)}; the most, "
             f"{busiest.total}, {md_escape(timeline.when(busiest))}."
         )
     if timeline.undated:
-        lines[0] += f" {_plural(timeline.undated, 'incident')} had no readable first-seen time."
+        lines[0] += f" {plural(timeline.undated, 'incident')} had no readable first-seen time."
     return lines
 
 
@@ -95,7 +94,7 @@ def _principal_section(summary: Summary) -> list[str]:
     out += _table(("#", "Principal ARN", "Events", "Incidents", "Highest severity", "Rules"), "rlrrll", rows)
     more = summary.principal_count - len(summary.top_principals)
     if more > 0:
-        out += ["", f"{_plural(more, 'more principal')} not shown."]
+        out += ["", f"{plural(more, 'more principal')} not shown."]
     return out
 
 
@@ -127,12 +126,12 @@ def render_markdown(
     since: datetime | None,
     until: datetime | None,
     generated_at: datetime,
-    title: str = "Trailwarden incident report",
+    title: str = DEFAULT_TITLE,
     verify_summary: str | None = None,
 ) -> str:
     """The report as GitHub-flavoured Markdown: period, counts, top principals, a compact incident table."""
     summary = summarize(incidents)
-    heading = md_escape(title) if text(title) != MISSING else "Trailwarden incident report"
+    heading = md_escape(report_title(title))
     lines = [
         f"# {heading}",
         "",

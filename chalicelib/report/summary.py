@@ -23,6 +23,7 @@ UNKNOWN = "unknown"
 SEVERITIES: tuple[str, ...] = tuple(s.label for s in sorted(Severity, reverse=True))
 _RANK: dict[str, int] = {s.label: int(s) for s in Severity} | {UNKNOWN: 0}
 MAX_BUCKETS = 400  # more than this many days and the timeline switches to weeks, then months, then years
+DEFAULT_TITLE = "Trailwarden incident report"
 
 
 # --- reading one field -----------------------------------------------------------------------
@@ -115,6 +116,17 @@ def describe_period(since: datetime | None, until: datetime | None) -> str:
 
 def describe_moment(moment: datetime) -> str:
     return f"{as_utc(moment):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def report_title(title: Any) -> str:
+    """The report's title as display text; a missing or blank one falls back to ``DEFAULT_TITLE``."""
+    shown = text(title)
+    return shown if shown != MISSING else DEFAULT_TITLE
+
+
+def plural(n: int, word: str) -> str:
+    """``1 incident``, ``1,234 incidents``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 # --- counting --------------------------------------------------------------------------------

@@ -224,7 +224,7 @@ def test_a_secret_10_days_old_is_not_overdue():
 
 
 def test_a_missing_declared_secret_is_high():
-    f = only(clean_snapshot(parameters=(), missing_parameters=(SECRET,)), "inventory-secret-overdue")
+    f = only(clean_snapshot(parameters=()), "inventory-secret-overdue")
     assert f.severity is Severity.HIGH and f.details["missing"] is True
     assert f.principal_arn == SECRET_ARN
     assert f"aws ssm put-parameter --region us-east-1 --name {SECRET}" in f.runbook

@@ -19,9 +19,8 @@ import orjson
 import pytest
 from moto.server import ThreadedMotoServer
 
-from chalicelib.audit import drift_findings as package_drift_findings
+from chalicelib.audit import drift_findings
 from chalicelib.cli import main
-from chalicelib.cli.audit import drift_findings
 from chalicelib.identity import load_model
 from chalicelib.identity.loader import DEFAULT_MODEL
 
@@ -176,9 +175,13 @@ def test_drift_findings_takes_a_session_and_reaches_moto_through_aws_endpoint_ur
     assert "inventory-missing-principal" in {f.rule for f in findings}
 
 
-def test_model_check_gets_the_same_drift_from_the_package(drifted_account, model_file):
-    model, now = load_model(model_file), datetime.now(UTC)
-    assert package_drift_findings(model, now) == drift_findings(model, now)
+def test_model_check_reports_the_same_drift_as_the_audit_command(capsys, drifted_account, model_file):
+    _, audit_out, _ = run_audit(capsys, "--model", str(model_file), "--format", "json")
+    main(["model", "check", "--model", str(model_file), "--format", "json"])
+    checked = as_json(capsys.readouterr().out)
+    assert checked, "the drifted account should show drift"
+    assert sorted((f["rule"], f["principal_arn"]) for f in checked) == sorted(
+        (f["rule"], f["principal_arn"]) for f in as_json(audit_out))
 
 
 def test_an_account_missing_from_the_model_is_reported_once_without_absence_claims(capsys, drifted_account):

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.errors import InputError
+from chalicelib.events import CloudTrailEvent
 from chalicelib.progress import Progress
+from chalicelib.sources import read_source
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "bench" / "model.yaml"
@@ -33,6 +36,11 @@ def test_generator_writes_real_shaped_records(shards: Path) -> None:
     files = sorted(shards.glob("*.jsonl"))
     assert len(files) == 4
     assert sum(len(f.read_bytes().splitlines()) for f in files) == 500
+    items = [item for f in files for item in read_source(str(f))]
+    assert [str(i) for i in items if isinstance(i, InputError)] == []
+    events = [i for i in items if isinstance(i, CloudTrailEvent)]
+    assert len(events) == 500
+    assert len({e.event_id for e in events}) == 500  # every record gets a fresh eventID
 
 
 def test_workers_give_the_same_findings_as_one_worker(shards: Path) -> None:

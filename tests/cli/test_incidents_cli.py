@@ -13,7 +13,6 @@ import json
 import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ import pytest
 from chalicelib.cli import main
 from chalicelib.findings import FINDING_FIELDS
 from chalicelib.notify.message import redact_value
+from tests.report.htmltree import parse
 
 STORY = Path(__file__).resolve().parents[2] / "examples" / "story"
 ROOT_ARN = "arn:aws:iam::630287363158:root"
@@ -310,54 +310,22 @@ def test_verify_catches_an_incident_hidden_from_the_severity_filter(
 
 
 # -- report -----------------------------------------------------------------------------------
-class _Tables(HTMLParser):
-    """Collects the text of every table cell, and whether any table was seen."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables = 0
-        self.cells: list[str] = []
-        self._in_cell = False
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag == "table":
-            self.tables += 1
-        if tag in ("td", "th"):
-            self._in_cell = True
-            self.cells.append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th"):
-            self._in_cell = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_cell:
-            self.cells[-1] += data
-
-
-@pytest.fixture
-def report_module() -> None:
-    pytest.importorskip("chalicelib.report", reason="chalicelib.report is being written by someone else")
-
-
 def test_report_html_writes_a_page_with_the_incident_table(
-        report_module: None, store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     page = tmp_path / "report.html"
     code, _, err = incidents(capsys, store, "report", "--html", str(page))
     assert code == 0
     assert f"wrote {page}: {ALL_INCIDENTS} incidents" in err
-    html = page.read_text(encoding="utf-8")
-    parser = _Tables()
-    parser.feed(html)
-    cells = " ".join(parser.cells)
-    assert parser.tables >= 1
+    doc = parse(page.read_text(encoding="utf-8"))
+    cells = " ".join(cell.text for cell in doc.iter() if cell.tag in ("td", "th"))
+    assert len(doc.find_all("table")) >= 1
     for rule in set(ROOT_RULES) | {"sts-assume-role-failed"}:
         assert rule in cells
     assert CI_ARN in cells
 
 
 def test_report_markdown_prints_the_summary_with_the_verification(
-        report_module: None, store: str, capsys: pytest.CaptureFixture[str]) -> None:
+        store: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = incidents(capsys, store, "report", "--format", "md")
     assert code == 0
     assert out.startswith("# ")
@@ -366,7 +334,7 @@ def test_report_markdown_prints_the_summary_with_the_verification(
 
 
 def test_report_of_a_tampered_log_says_so_and_exits_1(
-        report_module: None, store: str, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        store: str, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     victim = incident_id(capsys, store, "iam-delete-user")
     tamper(db, "UPDATE incidents SET reason = ? WHERE incident_id = ?", "routine clean-up", victim)
     code, out, _ = incidents(capsys, store, "report", "--format", "md")

@@ -193,9 +193,11 @@ def test_with_credentials_the_drift_is_listed_and_the_exit_status_is_1(
 
 def test_a_declared_user_that_exists_is_not_drift(
         capsys: pytest.CaptureFixture[str], ci_only_account: None, moto_model: Path) -> None:
-    _, out, _ = check(capsys, "--model", str(moto_model), "--format", "json")
+    code, out, err = check(capsys, "--model", str(moto_model), "--format", "json")
     ci_arn = f"arn:aws:iam::{MOTO_ACCOUNT}:user/github-actions-aws-deployer"
-    assert ci_arn not in {json.loads(line)["principal_arn"] for line in out.splitlines()}
+    arns = {json.loads(line)["principal_arn"] for line in out.splitlines()}
+    assert code == 1 and "drift against the live account" in err and arns  # the comparison ran and found other drift
+    assert ci_arn not in arns
 
 
 def test_the_drift_table_names_the_arns_and_what_breaks(

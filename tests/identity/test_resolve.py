@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,28 +9,15 @@ import pytest
 from chalicelib.events import CloudTrailEvent
 from chalicelib.identity import Actor, load_model, parse_model, resolve_actor
 from chalicelib.identity.loader import DEFAULT_MODEL
+from tests.rules.conftest import DROP, record
 
-RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"
 A = "630287363158"
 MODEL = load_model(DEFAULT_MODEL)
-DROP = object()
-
-
-def _merge(base: Any, override: Any) -> Any:
-    if isinstance(base, dict) and isinstance(override, dict):
-        out = dict(base)
-        for key, value in override.items():
-            if value is DROP:
-                out.pop(key, None)
-            else:
-                out[key] = _merge(base.get(key), value)
-        return out
-    return copy.deepcopy(override)
 
 
 def actor(name: str, model=MODEL, **overrides: Any) -> Actor:
     """Resolve the actor of a fixture record from tests/fixtures/records, with overrides merged in."""
-    rec = _merge(json.loads((RECORDS / name).read_text(encoding="utf-8")), overrides)
+    rec = record(name, **overrides)
     if "detail" in rec:
         rec = rec["detail"]
     return resolve_actor(CloudTrailEvent.from_record(rec), model)
@@ -209,7 +193,8 @@ def test_eventbridge_detail_actor_resolves_like_a_bare_record():
 
 @pytest.mark.parametrize("garbage", [None, "Root", [], {"type": 7}, {"type": "IAMUser", "userName": {"x": 1}}])
 def test_malformed_user_identity_never_raises(garbage):
-    a = actor("root-cli-call.json", userIdentity=garbage)
+    # A declared principal's record: the garbage must stop it resolving, not crash (root never resolves).
+    a = actor("iam-user-access-key-call.json", userIdentity=garbage)
     assert a.principal is None
 
 

@@ -14,16 +14,9 @@ from chalicelib.incidents.state import SQLiteStateStore
 from chalicelib.monitor import Monitor
 from chalicelib.notify import CapturingSlackSender, Notifier, Routing
 
-STORY = Path(__file__).resolve().parents[2] / "examples" / "story"
+from .conftest import STORY, Clock
+
 T0 = datetime(2026, 11, 19, 22, 14, 9, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def burst(monitor: Monitor, n: int) -> None:

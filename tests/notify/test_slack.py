@@ -71,6 +71,8 @@ def test_an_error_status_raises_delivery_error_naming_status_and_body_but_not_th
         sender_for(slack_webhook).send(PAYLOAD)
     assert f"HTTP {status}: {body}" in str(caught.value)
     assert_no_url(str(caught.value), slack_webhook)
+    for linked in (caught.value.__cause__, caught.value.__context__):  # a chained error must not carry it either
+        assert_no_url(repr(linked), slack_webhook)
 
 
 def test_an_error_body_that_echoes_the_url_is_scrubbed(slack_webhook: ScriptedWebhook) -> None:
