@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from chalicelib.errors import ChainConflict
 from chalicelib.incidents.chained import DuplicateRecord
-from chalicelib.incidents.dynamodb import DynamoDBIncidentStore, _Session, table_definition, ttl_specification
+from chalicelib.incidents.dynamodb import DynamoDBIncidentStore, table_definition, ttl_specification
 from chalicelib.incidents.grouping import plan_record
 from chalicelib.incidents.keys import epoch
 
@@ -113,20 +115,41 @@ def test_a_commit_racing_another_delivery_of_the_same_event_is_a_duplicate(dynam
     assert mine.verify().checked == 1
 
 
-def test_a_purge_whose_head_moved_meanwhile_chains_its_checkpoint_on_the_new_head(
-    dynamo: DynamoHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    purger, writer = dynamo.open(retention_days=None), dynamo.open(retention_days=None)
-    purger.record(make_finding("old", when=at(days=-400)))
-    purger.record(make_finding("live", when=at(0)))
-    delete_incidents = _Session.delete_incidents
+class _DeleteThen:
+    """A log session that lets ``then`` run right after its deletes: where a concurrent writer can land."""
 
-    def then_another_writer_records(session: _Session, plan: Any) -> list[str]:
-        deleted = delete_incidents(session, plan)
-        writer.record(make_finding("meanwhile", when=at(1)))  # seq 3: the purger's head read is stale
+    def __init__(self, session: Any, then: Callable[[], None]) -> None:
+        self._session, self._then = session, then
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def delete_incidents(self, plan: Any) -> list[str]:
+        deleted = self._session.delete_incidents(plan)
+        self._then()
         return deleted
 
-    monkeypatch.setattr(_Session, "delete_incidents", then_another_writer_records)
+
+class _RacedStore(DynamoDBIncidentStore):
+    """The real store, with another writer injected between its purge's deletes and its checkpoint."""
+
+    def __init__(self, *args: Any, meanwhile: Callable[[], None], **options: Any) -> None:
+        super().__init__(*args, **options)
+        self._meanwhile = meanwhile
+
+    @contextmanager
+    def _log_session(self, write: bool) -> Iterator[Any]:
+        with super()._log_session(write) as session:
+            yield _DeleteThen(session, self._meanwhile)
+
+
+def test_a_purge_whose_head_moved_meanwhile_chains_its_checkpoint_on_the_new_head(dynamo: DynamoHarness) -> None:
+    writer = dynamo.open(retention_days=None)
+    # seq 3, written after the purger read the head: its head read is stale
+    purger = _RacedStore(TABLE, client=dynamo.new_client(), retention_days=None,
+                         meanwhile=lambda: writer.record(make_finding("meanwhile", when=at(1))))
+    writer.record(make_finding("old", when=at(days=-400)))
+    writer.record(make_finding("live", when=at(0)))
     assert purger.purge(older_than=at(days=-30)) == 1
     assert purger.conflicts == 1
     report = purger.verify()
