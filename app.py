@@ -27,6 +27,12 @@ from chalicelib.errors import ConfigError
 SERVICE = "trailwarden"
 API_CALL = "AWS API Call via CloudTrail"
 
+ASSUME_ROLE_CALLS = ("AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity")
+SECRET_READS = ("GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory")
+KMS_CRYPTO = ("Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
+              "GenerateDataKeyPairWithoutPlaintext", "ReEncrypt", "Sign", "Verify", "GenerateMac", "VerifyMac",
+              "GenerateRandom")
+
 # Only AWS itself may publish a source starting with "aws." (PutEvents rejects it), so
 # pinning the source keeps forged custom events out of the incident log.
 PATTERNS: dict[str, dict[str, Any]] = {
@@ -44,14 +50,19 @@ PATTERNS: dict[str, dict[str, Any]] = {
             "eventName": ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile"],
         },
     },
-    # AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity, failed only.
+    # AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity: every refusal, and every success
+    # except an AWS service taking on its own role (Lambda, ECS, EC2 do so all day). A success
+    # is judged against may_assume and teaches who holds the new session (chalicelib/history.py).
     "sts": {
         "source": ["aws.sts"],
         "detail-type": [API_CALL],
         "detail": {
             "eventSource": ["sts.amazonaws.com"],
             "eventName": [{"prefix": "AssumeRole"}],
-            "errorCode": [{"exists": True}],
+            "$or": [
+                {"errorCode": [{"exists": True}]},
+                {"userIdentity": {"type": [{"anything-but": ["AWSService"]}]}},
+            ],
         },
     },
     # Secret reads (only with decryption: without it a SecureString stays ciphertext) and
@@ -74,6 +85,40 @@ PATTERNS: dict[str, dict[str, Any]] = {
     "signin": {
         "source": ["aws.signin"],
         "detail": {"eventName": ["ConsoleLogin"]},
+    },
+    # Reads the model-correlation rules need (the writes family below carries no read): any call
+    # made with an IAM user's own static key (an unlisted key, or a human's), and reads of the
+    # identity, secret and key services by callers that are not AWS services. Calls the sts and
+    # ssm families take, and KMS's data-plane crypto (services call it all day), are left out,
+    # except a Decrypt of an SSM parameter's ciphertext made directly (not by SSM for a caller).
+    # deploy/build_merge_template.py narrows the static-key branch to the users the bundled
+    # model does not declare as access-key principals (their reads are routine and costly).
+    "reads": {
+        "source": [{"prefix": "aws."}],
+        "detail-type": [API_CALL],
+        "detail": {
+            "readOnly": [True],
+            "$or": [
+                {"userIdentity": {"type": ["IAMUser"], "accessKeyId": [{"prefix": "AKIA"}]}},
+                {
+                    "eventSource": ["iam.amazonaws.com", "sts.amazonaws.com", "ssm.amazonaws.com",
+                                    "secretsmanager.amazonaws.com"],
+                    "eventName": [{"anything-but": [*ASSUME_ROLE_CALLS, *SECRET_READS]}],
+                    "userIdentity": {"type": [{"anything-but": ["AWSService"]}], "invokedBy": [{"exists": False}]},
+                },
+                {
+                    "eventSource": ["kms.amazonaws.com"],
+                    "eventName": [{"anything-but": list(KMS_CRYPTO)}],
+                    "userIdentity": {"type": [{"anything-but": ["AWSService"]}], "invokedBy": [{"exists": False}]},
+                },
+                {
+                    "eventSource": ["kms.amazonaws.com"],
+                    "eventName": ["Decrypt"],
+                    "requestParameters": {"encryptionContext": {"PARAMETER_ARN": [{"exists": True}]}},
+                    "userIdentity": {"invokedBy": [{"exists": False}]},
+                },
+            ],
+        },
     },
     # Every write by anyone: the model-correlation rules (undeclared principal, auth
     # mismatch) need them. The loudest family by far, so it is switchable per stage.
@@ -174,6 +219,11 @@ def ssm(event: CloudWatchEvent) -> dict[str, Any]:
 @app.on_cw_event(PATTERNS["signin"], name="signin")
 def signin(event: CloudWatchEvent) -> dict[str, Any]:
     return _judge(event, "signin")
+
+
+@app.on_cw_event(PATTERNS["reads"], name="reads")
+def reads(event: CloudWatchEvent) -> dict[str, Any]:
+    return _judge(event, "reads")
 
 
 def writes(event: CloudWatchEvent) -> dict[str, Any]:

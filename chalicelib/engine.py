@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.events import CloudTrailEvent, frozen_builder
 from chalicelib.findings import Finding, Severity
+from chalicelib.history import History, MemoryHistory
 from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.resolve import Actor, resolve_actor
 from chalicelib.rules import load_rules
@@ -35,8 +36,10 @@ class Engine:
     """Judges events against one model with one set of rules (both fixed for the engine's life,
     so its memos of actors and quiet events stay true)."""
 
-    def __init__(self, model: IdentityModel, rules: Iterable[Rule] | None = None) -> None:
+    def __init__(self, model: IdentityModel, rules: Iterable[Rule] | None = None,
+                 history: History | None = None) -> None:
         self._model = model
+        self.history: History = history if history is not None else MemoryHistory()
         self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else tuple(load_rules())
         self._wildcard = tuple(r for r in self.rules if r.event_names is None)
         self._by_name: dict[str, tuple[Rule, ...]] = {}
@@ -70,10 +73,12 @@ class Engine:
 
     def judge(self, event: CloudTrailEvent) -> list[Finding]:
         actor = self.actor(event)
+        history = self.history
+        assumer = history.assumer_of(actor) if actor.kind == "assumed-role" else None
         if _ContextBuilder is None:
-            ctx = Context(event=event, actor=actor, model=self._model)
+            ctx = Context(event=event, actor=actor, model=self._model, history=history, assumer=assumer)
         else:
-            ctx = _ContextBuilder(event, actor, self._model)
+            ctx = _ContextBuilder(event, actor, self._model, history, assumer)
             ctx.__class__ = Context
         findings: list[Finding] = []
         for rule in self._by_name.get(event.event_name, self._wildcard):
@@ -85,8 +90,10 @@ class Engine:
                 continue
             if verdict is not None:
                 findings.append(self._finding(rule, ctx, verdict))
+        taught = history.observe(event, actor, assumer,
+                                 suspect=any(f.severity >= Severity.HIGH for f in findings) if findings else False)
         if self._quiet is not None:
-            self._quiet.judged(event, quiet=not findings)
+            self._quiet.judged(event, quiet=not findings and not taught)
         return findings
 
     @staticmethod
@@ -134,5 +141,6 @@ class Engine:
 
 # Built once per event (the context) or per finding; see events.frozen_builder.
 # Positional (the cheapest call) only while Context's fields are in this order.
-_ContextBuilder = frozen_builder(Context) if [f.name for f in fields(Context)] == ["event", "actor", "model"] else None
+_ContextBuilder = (frozen_builder(Context) if [f.name for f in fields(Context)]
+                   == ["event", "actor", "model", "history", "assumer"] else None)
 _FindingBuilder = frozen_builder(Finding)

@@ -35,24 +35,25 @@ def store_options(cfg: Settings) -> dict[str, Any]:
     }
 
 
-def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None) -> Any:
-    """The deployed wiring from settings; ``slack`` overrides the SSM-configured webhook sender."""
+def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None, sns: Any = None) -> Any:
+    """The deployed wiring from settings; ``slack`` / ``sns`` override the SSM webhook sender / the topic."""
 
     from chalicelib.engine import Engine
+    from chalicelib.history import StateHistory
     from chalicelib.identity import load_model
     from chalicelib.incidents import open_store
     from chalicelib.incidents.state import open_state
     from chalicelib.monitor import Monitor
-    from chalicelib.notify import Notifier, Routing, SnsPublisher
+    from chalicelib.notify import Notifier
 
     url = store_url(cfg)
     store = open_store(url, **store_options(cfg))
-    if slack is None:
-        notifier = Notifier.from_settings(cfg, metrics=metrics)
-    else:
-        sns = SnsPublisher(cfg.topic_arn) if cfg.topic_arn else None
-        notifier = Notifier(Routing.parse(cfg.routing), slack, sns, metrics=metrics)
-    return Monitor(Engine(load_model(cfg.model_path)), store, notifier, state=open_state(url),
+    notifier = Notifier.from_settings(cfg, metrics=metrics)  # builds no client: nothing touches AWS yet
+    if slack is not None or sns is not None:
+        notifier = Notifier(notifier.routing, slack or notifier.slack, sns or notifier.sns, metrics=metrics)
+    state = open_state(url)
+    # History (sources, role sessions, key counts) lives in the state: each event is its own invocation.
+    return Monitor(Engine(load_model(cfg.model_path), history=StateHistory(state)), store, notifier, state=state,
                    thresholds=parse_thresholds(cfg.alert_thresholds))
 
 

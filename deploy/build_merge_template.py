@@ -35,7 +35,7 @@ ALL_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 # Describe*, AssumeRole and GetParameter are read-only; sign-in records often carry no
 # readOnly field at all, and its pattern is narrow, so it costs nothing to be sure.
 RULE_STATES = {"root": ALL_EVENTS, "sts": ALL_EVENTS, "ssm": ALL_EVENTS, "signin": ALL_EVENTS,
-               "iam": "ENABLED", "writes": "ENABLED"}
+               "reads": ALL_EVENTS, "iam": "ENABLED", "writes": "ENABLED"}
 # EventBridge → Lambda fails only when Lambda refuses the async invoke (throttling, missing
 # permission); after 6 h an alert is stale, but the event still belongs in the log: the DLQ
 # keeps it 14 days for a replay.
@@ -90,6 +90,35 @@ def load_app(environment: dict[str, str]) -> Any:
     os.environ.update(environment)
     sys.path.insert(0, str(ROOT))
     return importlib.import_module("app").app
+
+
+def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) -> dict[str, Any] | None:
+    """The ``reads`` pattern without the routine reads of the model's own access-key users.
+
+    Every read an IAM user makes with its static key is an invocation; for a user the model
+    declares as an access-key principal (the CI user, whose Terraform plans read thousands of
+    resources) none of them can be a finding of the rules that need reads, so the deployed rule
+    leaves them out. The names come from the model bundled with this package (or the stage's
+    TRAILWARDEN_MODEL file): change those principals, and package and deploy again.
+    """
+    if family != "reads":
+        return None
+    from chalicelib.identity import load_model
+
+    source = env.get("TRAILWARDEN_MODEL")
+    if source and source.startswith("s3://"):
+        return None  # not readable at package time: every static-key read stays routed
+    model = load_model(source or None)
+    users = sorted({p.iam_user for p in model.spec.principals if p.auth == "access-key" and p.iam_user})
+    if not users:
+        return None
+    narrowed = copy.deepcopy(pattern)
+    for branch in narrowed["detail"]["$or"]:
+        identity = branch.get("userIdentity", {})
+        if identity.get("type") == ["IAMUser"] and "accessKeyId" in identity:
+            identity["userName"] = [{"anything-but": users}]
+            return narrowed
+    raise BuildError("the reads pattern has no static-key branch (userIdentity type IAMUser with accessKeyId)")
 
 
 def table_resource(table_name: str, protected: bool, tags: list[dict[str, str]]) -> dict[str, Any]:
@@ -218,6 +247,9 @@ def build(stage: str) -> dict[str, Any]:
             event = {"Type": "EventBridgeRule", "Properties": {
                 "RuleName": rule_name, "State": RULE_STATES[source.name],
                 "RetryPolicy": RULE_RETRY, "DeadLetterConfig": dead_letter}}
+            narrowed = narrowed_pattern(source.name, source.event_pattern, env)
+            if narrowed is not None:
+                event["Properties"]["Pattern"] = narrowed
             function(source.name, cfn_name(source.name), "event", {event_id: event})
         elif isinstance(source, ScheduledEventConfig):
             event = {"Properties": {"Name": rule_name, "State": "ENABLED",

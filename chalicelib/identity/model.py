@@ -56,6 +56,16 @@ class IdentityModel:
         p = self.by_role.get(name.casefold()) if name else None
         return p if p is not None and self.exists_in(p, account) else None
 
+    def sso_region_allows(self, account: str | None, region: str | None) -> bool:
+        """An SSO issuer path's region fits the account's declared Identity Center region (if any)."""
+        spec = self.accounts.get(account or "")
+        return spec is None or spec.sso_region is None or region is None or region == spec.sso_region
+
+    @staticmethod
+    def may_assume(principal: PrincipalSpec, role: str | None) -> bool:
+        """Whether ``role`` is in the principal's ``may_assume`` (IAM role names ignore case)."""
+        return role is not None and role.casefold() in {r.casefold() for r in principal.may_assume}
+
     def sso_user(self, user: str | None, permission_set: str | None, account: str | None) -> PrincipalSpec | None:
         """The declared human behind an SSO session (any candidate in this account)."""
         for p in self.by_sso_user.get(user.casefold(), ()) if user else ():

@@ -16,15 +16,22 @@ from chalicelib.identity.schema import PrincipalSpec
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 SSO_ROLE_PREFIX = "AWSReservedSSO_"
 INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
-SERVICE_TYPES = frozenset({"AWSService", "AWSAccount"})
-# A typed caller whose call the console made "AWS Internal"-ly is still that caller (root use stays loud).
-PRINCIPAL_TYPES = frozenset({"Root", "IAMUser", "AssumedRole", "FederatedUser", "WebIdentityUser"})
+# IAM Identity Center's roles live under this IAM path, which customers cannot create roles in
+# (the name prefix is free for anyone to use). A region segment follows for instances outside
+# us-east-1 created since 2022, so it is optional.
+SSO_ISSUER = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/aws-reserved/sso\.amazonaws\.com/"
+                        r"(?:([a-z]{2}(?:-[a-z]+)+-\d)/)?([^/]+)$")
+# Every userIdentity.type CloudTrail documents, and what each one is. Anything else is unknown.
+SERVICE_TYPES = frozenset({"AWSService"})
+PRINCIPAL_TYPES = frozenset({"Root", "IAMUser", "AssumedRole", "FederatedUser", "WebIdentityUser", "SAMLUser"})
+OUTSIDER_TYPES = frozenset({"AWSAccount"})  # a caller from another account, seen by the resource owner
+ANONYMOUS = "ANONYMOUS_PRINCIPAL"
 
 # Observed auth methods.
 ROOT, ACCESS_KEY, CONSOLE, SSO, INSTANCE_PROFILE, ROLE, OIDC = (
     "root", "access-key", "console-password", "sso", "instance-profile", "role", "oidc",
 )
-FEDERATED, SERVICE, UNKNOWN = "federated", "service", "unknown"
+FEDERATED, SAML, CROSS_ACCOUNT, SERVICE, UNKNOWN = "federated", "saml", "cross-account", "service", "unknown"
 MEMO_SIZE = 4096  # actors remembered per engine (see resolve_actor's memo)
 
 
@@ -32,7 +39,7 @@ MEMO_SIZE = 4096  # actors remembered per engine (see resolve_actor's memo)
 class Actor:
     """Who acted. ``arn`` is the offending ARN a finding names (DESIGN §5)."""
 
-    kind: str  # root | iam-user | assumed-role | web-identity | federated | service | unknown
+    kind: str  # root | iam-user | assumed-role | web-identity | saml | federated | account | service | unknown
     auth: str
     arn: str | None
     account: str | None
@@ -42,6 +49,7 @@ class Actor:
     access_key_id: str | None = None
     permission_set: str | None = None
     principal: PrincipalSpec | None = None
+    identity_type: str | None = None  # userIdentity.type as recorded (for reasons about unknown callers)
 
     @property
     def is_service(self) -> bool:
@@ -70,6 +78,10 @@ class Actor:
         if self.kind == "assumed-role" and self.name:
             who = f"SSO user '{self.session}'" if self.auth == SSO else f"role '{self.name}'"
             return f"undeclared {who}"
+        if self.kind == "federated" and self.name:
+            return f"a federated session of undeclared IAM user '{self.name}'"
+        if self.kind == "account":
+            return f"a caller from outside account {self.account or 'unknown'}"
         return self.arn or self.name or f"an unidentified {self.kind} caller"
 
 
@@ -92,12 +104,20 @@ _ActorBuilder = frozen_builder(Actor)
 
 def _actor(kind: str, auth: str, arn: str | None, account: str | None, name: str | None = None,
            session: str | None = None, role_arn: str | None = None, access_key_id: str | None = None,
-           permission_set: str | None = None, principal: PrincipalSpec | None = None) -> Actor:
+           permission_set: str | None = None, principal: PrincipalSpec | None = None,
+           identity_type: str | None = None) -> Actor:
+    args = (kind, auth, arn, account, name, session, role_arn, access_key_id, permission_set, principal, identity_type)
     if _ActorBuilder is None:
-        return Actor(kind, auth, arn, account, name, session, role_arn, access_key_id, permission_set, principal)
-    actor = _ActorBuilder(kind, auth, arn, account, name, session, role_arn, access_key_id, permission_set, principal)
+        return Actor(*args)
+    actor = _ActorBuilder(*args)
     actor.__class__ = Actor
     return actor  # type: ignore[no-any-return]
+
+
+def sso_issuer(issuer_arn: str | None) -> tuple[str | None, str] | None:
+    """(region or None, role name) when ``issuer_arn`` is an IAM Identity Center role, else None."""
+    match = SSO_ISSUER.match(issuer_arn) if issuer_arn else None
+    return (match.group(1), match.group(2)) if match else None
 
 
 def _assumed_role(event: CloudTrailEvent, model: IdentityModel, account: str | None,
@@ -126,29 +146,51 @@ def _assumed_role(event: CloudTrailEvent, model: IdentityModel, account: str | N
 
 
 def _session_actor(model: IdentityModel, account: str | None, arn: str | None, pid: str | None,
-                   issuer_role: str | None, role_arn: str | None, key: str | None, ec2: bool) -> Actor:
-    """An assumed-role session's actor, from the (normalized) userIdentity fields it depends on."""
+                   issuer_role: str | None, issuer_arn: str | None, key: str | None, ec2: bool) -> Actor:
+    """An assumed-role session's actor, from the (normalized) userIdentity fields it depends on.
+
+    Only fields AWS sets decide the auth method: SSO from the issuer role's reserved IAM path,
+    an instance from ``ec2RoleDelivery``. Role and session *names* are the caller's choice.
+    """
     role_from_arn, session = _split_assumed(arn)
     role = issuer_role or role_from_arn
     if session is None:
         pid = pid or ""
         session = pid.split(":", 1)[1] if ":" in pid else None
+    role_arn = issuer_arn
     if role_arn is None and role and account:
         role_arn = f"arn:aws:iam::{account}:role/{role}"
-    if role and role.startswith(SSO_ROLE_PREFIX):
-        pset = role[len(SSO_ROLE_PREFIX):].rsplit("_", 1)[0] or None
+    sso = sso_issuer(issuer_arn)
+    if sso is not None and model.sso_region_allows(account, sso[0]):
+        role = sso[1]
+        pset = role[len(SSO_ROLE_PREFIX):].rsplit("_", 1)[0] or None if role.startswith(SSO_ROLE_PREFIX) else None
         return _actor("assumed-role", SSO, arn or role_arn, account, role, session, role_arn, key, pset,
                       model.sso_user(session, pset, account))
-    if ec2 and session and INSTANCE_ID.match(session):
+    if ec2 and session and INSTANCE_ID.match(session):  # IMDS delivers sessions named after the instance
         return _actor("assumed-role", INSTANCE_PROFILE, arn or role_arn, account, role, session, role_arn, key,
                       None, model.role(role, account))
     return _actor("assumed-role", ROLE, arn or role_arn, account, role, session, role_arn, key, None,
                   model.role(role, account))
 
 
+def _service(account: str | None, arn: str | None, name: str | None,
+             memo: dict[tuple[object, ...], Actor] | None) -> Actor:
+    inputs: tuple[object, ...] = ("service", account, arn, name)
+    actor = memo.get(inputs) if memo is not None else None
+    if actor is None:
+        actor = _remember(memo, inputs, _actor("service", SERVICE, arn, account, name))
+    return actor
+
+
 def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
                   memo: dict[tuple[object, ...], Actor] | None = None) -> Actor:
-    """The event's actor.
+    """The event's actor; every ``userIdentity.type`` has one explicit resolution.
+
+    Service: ``AWSService``, an ``AwsServiceEvent``, an untyped (old) record that AWS marked
+    ``invokedBy``, and an ``AWSAccount`` caller that a service acted for. Outsider account: any
+    other ``AWSAccount``. Principals: ``Root``, ``IAMUser``, ``AssumedRole``, ``FederatedUser``,
+    ``WebIdentityUser``, ``SAMLUser``. Anything else (``Unknown``, ``IdentityCenterUser``,
+    ``Directory``, a new type) is unknown, never a service.
 
     ``memo`` is a dict the caller keeps for one model (the engine does): a trail repeats each
     session, IAM user and service many times, so their actors are remembered, keyed on every
@@ -162,15 +204,8 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
     account = (v if v.__class__ is str and v else as_str(v)) or event.account
     v = get("invokedBy")
     invoked_by = v if v.__class__ is str and v else as_str(v)
-    if event.event_type == "AwsServiceEvent" or kind in SERVICE_TYPES or (kind is None and v) \
-            or (kind not in PRINCIPAL_TYPES and invoked_by == "AWS Internal"):
-        arn = as_str(get("arn"))
-        name = invoked_by or as_str(get("principalId"))
-        inputs: tuple[object, ...] = ("service", account, arn, name)
-        actor = memo.get(inputs) if memo is not None else None
-        if actor is None:
-            actor = _remember(memo, inputs, _actor("service", SERVICE, arn, account, name))
-        return actor
+    if event.event_type == "AwsServiceEvent" or kind in SERVICE_TYPES or (kind is None and invoked_by):
+        return _service(account, as_str(get("arn")), invoked_by or as_str(get("principalId")), memo)
     if kind == "AssumedRole":
         return _assumed_role(event, model, account, memo)
     if kind == "IAMUser":
@@ -194,19 +229,28 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
     if kind == "Root":
         arn = as_str(get("arn")) or root_arn(account)
         return _actor("root", ROOT, arn, account, "root", None, None, as_str(get("accessKeyId")))
-    if kind == "WebIdentityUser":
+    if kind in ("WebIdentityUser", "SAMLUser"):
         role_arn = event.param("roleArn")
         role = role_arn.rsplit("/", 1)[-1] if role_arn else None
-        subject = as_str(get("userName")) or as_str(event.response_elements.get("subjectFromWebIdentityToken"))
+        subject = as_str(get("userName")) or as_str(
+            event.response_elements.get("subjectFromWebIdentityToken" if kind == "WebIdentityUser" else "subject"))
         acct = account or (role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else None)
-        return _actor("web-identity", OIDC, role_arn or as_str(get("arn")), acct, role, subject, role_arn, None, None,
-                      model.role(role, acct))
+        web = kind == "WebIdentityUser"
+        return _actor("web-identity" if web else "saml", OIDC if web else SAML, role_arn or as_str(get("arn")), acct,
+                      role, subject, role_arn, None, None, model.role(role, acct))
     if kind == "FederatedUser":
         issuer = as_dict(as_dict(get("sessionContext")).get("sessionIssuer"))
         user = as_str(issuer.get("userName"))
         return _actor("federated", FEDERATED, as_str(get("arn")), account, user, None, None,
                       as_str(get("accessKeyId")), None, model.iam_user(user, account))
-    return _actor("unknown", UNKNOWN, as_str(get("arn")), account, as_str(get("userName")))
+    if kind in OUTSIDER_TYPES:
+        if invoked_by and (invoked_by.endswith(".amazonaws.com") or invoked_by == "AWS Internal"):
+            return _service(account, as_str(get("arn")), invoked_by, memo)  # a service acting for that account
+        outsider = None if account == ANONYMOUS else account
+        return _actor("account", CROSS_ACCOUNT, as_str(get("arn")) or root_arn(outsider), outsider,
+                      as_str(get("principalId")) or account, None, None, as_str(get("accessKeyId")),
+                      identity_type=kind)
+    return _actor("unknown", UNKNOWN, as_str(get("arn")), account, as_str(get("userName")), identity_type=kind)
 
 
 def _remember(memo: dict[tuple[object, ...], Actor] | None, inputs: tuple[object, ...], actor: Actor) -> Actor:

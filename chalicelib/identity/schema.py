@@ -33,6 +33,9 @@ class AccountSpec(_Strict):
     name: StrictStr
     root: RootPolicy = "never"
     break_glass_contacts: list[StrictStr] = []
+    # Where the account's IAM Identity Center instance lives; when given, an SSO session's issuer
+    # path must name this region (or none, for instances that predate region paths).
+    sso_region: StrictStr | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
 class KeySpec(_Strict):

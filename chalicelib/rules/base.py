@@ -10,21 +10,27 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from chalicelib.events import CloudTrailEvent
 from chalicelib.findings import Severity
 from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.resolve import Actor
 
+if TYPE_CHECKING:
+    from chalicelib.history import Assumer, History
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Everything a rule may look at: the event, its resolved actor and the model."""
+    """Everything a rule may look at: the event, its resolved actor, the model, and what earlier
+    events taught (``history``; ``assumer`` is who obtained the actor's role session, if known)."""
 
     event: CloudTrailEvent
     actor: Actor
     model: IdentityModel
+    history: History
+    assumer: Assumer | None = None
 
 
 @dataclass(frozen=True, slots=True)

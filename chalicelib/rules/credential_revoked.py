@@ -7,6 +7,7 @@ from dataclasses import replace
 from chalicelib.events import as_str
 from chalicelib.findings import Severity, mask_key
 from chalicelib.identity.schema import PrincipalSpec, SecretSpec
+from chalicelib.provenance import rotation_evidence
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
 from chalicelib.rules.registry import register
 
@@ -20,6 +21,7 @@ class CredentialRevoked(Rule):
     severity = Severity.HIGH
     title = "Declared credential revoked"
     event_names = IAM_EVENTS | SSM_EVENTS
+    memo_fields = None  # whether a revocation is a trusted rotation rests on history: never skipped
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console"
     runbook = (
         "A credential the model depends on stopped working. If this is a planned rotation, make sure "
@@ -74,6 +76,10 @@ class CredentialRevoked(Rule):
     def _verdict(self, ctx: Context, spec: PrincipalSpec | SecretSpec, label: str, what: str,
                  target_arn: str, key: str | None, *more: SecretSpec) -> Verdict:
         ev = ctx.event
+        trusted, missing = False, ()
+        if isinstance(spec, PrincipalSpec) and spec.auth == "access-key" and key:
+            evidence = rotation_evidence(ctx, spec, ev.param("userName") or ctx.actor.name, key, adds_key=False)
+            trusted, missing = evidence.routine, evidence.missing
         return Verdict(
             reason=f"{ctx.actor.describe()} {what} {label}.{failed_suffix(ctx)}",
             severity=Severity.MEDIUM if ev.failed else Severity.HIGH,
@@ -81,7 +87,8 @@ class CredentialRevoked(Rule):
             breaks=breaks_of(spec, *more) or "nothing declared (no 'breaks' in the model)",
             # Same key as iam-create-access-key's target, so a replacement can be linked to it.
             group_key=f"credential:{target_arn}",
-            # Whether the actor may do this (admin, or the principal itself): rotation linking needs it.
+            # Whether this is the declared way of rotating (an IAM manager, or the principal from its
+            # known source): rotation linking quietens only such a pair.
             details={"action": ev.event_name, "key": mask_key(key),
-                     "actor_trusted": ctx.actor.manages_iam or ctx.actor.principal is spec},
+                     "actor_trusted": trusted, "missing_evidence": list(missing)},
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.events import as_dict, as_str
 from chalicelib.findings import Severity, mask_key
+from chalicelib.provenance import rotation_evidence
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
 from chalicelib.rules.registry import register
 
@@ -14,6 +15,7 @@ class IamCreateAccessKey(Rule):
     severity = Severity.HIGH
     title = "IAM access key created"
     event_names = frozenset({"CreateAccessKey"})
+    memo_fields = None  # the verdict rests on history (sources, key counts): never skipped as quiet
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html"
     runbook = (
         "A static key is a long-lived secret. If this is not a planned rotation of a declared CI key, "
@@ -38,9 +40,16 @@ class IamCreateAccessKey(Rule):
             target_arn = f"arn:aws:iam::{ev.account}:user/{name}" if name and ev.account else None
             label = f"IAM user '{name}'"
         who = actor.describe()
+        evidence = None
         if target is not None and target.auth == "access-key" and (actor.manages_iam or self_made):
+            evidence = rotation_evidence(ctx, target, name, new_key, adds_key=True)
+        if evidence is not None and evidence.routine:
             severity = Severity.LOW
             reason = f"{who} created a key for {label} (declared '{target.id}', auth access-key): expected rotation."
+        elif evidence is not None:
+            severity = Severity.HIGH
+            reason = (f"{who} created a key for {label} (declared '{target.id}'), but not in the declared way of "
+                      f"rotating: {evidence.explain()}.")
         elif for_root:
             severity, reason = Severity.HIGH, f"{who} created an access key for the root user."
         elif target is None:
@@ -60,5 +69,7 @@ class IamCreateAccessKey(Rule):
             target_arn=target_arn,
             breaks=breaks_of(target),
             details={"target_user": name, "target_principal": target.id if target else None,
-                     "new_key": mask_key(new_key), "actor_trusted": severity == Severity.LOW},
+                     "new_key": mask_key(new_key), "actor_trusted": severity == Severity.LOW,
+                     "missing_evidence": list(evidence.missing) if evidence else [],
+                     "active_keys_after": evidence.active_after if evidence else None},
         )

@@ -19,6 +19,15 @@ ACCEPTS: dict[str, frozenset[str]] = {
     "oidc": frozenset({"oidc", "role"}),
 }
 NOT_JUDGED = frozenset({"service", "unknown", "root"})
+# AWS adds ec2RoleDelivery to instance credentials in records of this event version on (IMDSv2
+# arrived in late 2019; 1.08 records are from 2021 on). Only older records may lack it honestly.
+EC2_DELIVERY_SINCE = (1, 8)
+
+
+def event_version(text: str | None) -> tuple[int, int] | None:
+    """``"1.09"`` → (1, 9); None when missing or not a version."""
+    major, _, minor = (text or "").partition(".")
+    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
 
 
 @register
@@ -27,7 +36,7 @@ class IdentityAuthMismatch(Rule):
     severity = Severity.HIGH
     title = "Declared principal used an undeclared way to authenticate"
     event_names = None
-    memo_fields = ()  # the actor and the model
+    memo_fields = (("eventVersion",),)  # the actor, the model, and (instance sessions) the record's version
     memo_fields_by_name = MappingProxyType({"ConsoleLogin": (("errorCode",), ("responseElements", "ConsoleLogin"))})
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#bp-users-federation-idp"
     runbook = (
@@ -47,7 +56,9 @@ class IdentityAuthMismatch(Rule):
         problem = self._problem(ctx)
         if problem is None:
             return None
+        problem, severity = problem
         return Verdict(
+            severity=severity,
             reason=f"Principal '{p.id}' ({p.kind}) is declared to use {p.auth} but {problem}.",
             breaks=p.breaks,
             group_key=f"auth-mismatch:{p.id}:{actor.auth}:{actor.arn}",
@@ -55,18 +66,34 @@ class IdentityAuthMismatch(Rule):
         )
 
     @staticmethod
-    def _problem(ctx: Context) -> str | None:
+    def _problem(ctx: Context) -> tuple[str, Severity | None] | None:
         actor, p = ctx.actor, ctx.actor.principal
         assert p is not None
         observed = actor.auth
         if observed not in ACCEPTS[p.auth]:
-            # Old records lack ec2RoleDelivery: an i-… session of a declared instance role still counts.
             if p.auth == "instance-profile" and observed == "role" and INSTANCE_ID.match(actor.session or ""):
-                return None
+                return _instance_named_session(ctx)
             via = f" via {ctx.event.event_name}" if ctx.event.event_name == "ConsoleLogin" else ""
-            return f"authenticated with {observed}{via} ({actor.arn})"
+            return f"authenticated with {observed}{via} ({actor.arn})", None
         if observed == "sso" and p.permission_sets and actor.permission_set not in p.permission_sets:
-            return f"used permission set '{actor.permission_set}', not one of {', '.join(p.permission_sets)}"
+            return f"used permission set '{actor.permission_set}', not one of {', '.join(p.permission_sets)}", None
         if observed == "oidc" and not ctx.model.subject_allowed(p, actor.session):
-            return f"presented token subject '{actor.session}', which matches none of {', '.join(p.oidc_subjects)}"
+            return (f"presented token subject '{actor.session}', which matches none of "
+                    f"{', '.join(p.oidc_subjects)}", None)
         return None
+
+
+def _instance_named_session(ctx: Context) -> tuple[str, Severity | None] | None:
+    """A session *named* like an instance but without the ec2RoleDelivery AWS sets on instance
+    credentials: anyone who can assume the role picks the name. Only a record too old to carry
+    the field is let off; one that does not say its version is reported, as thin evidence."""
+    version = event_version(ctx.event.raw.get("eventVersion") if isinstance(ctx.event.raw, dict) else None)
+    session = ctx.actor.session
+    if version is not None and version < EC2_DELIVERY_SINCE:
+        return None
+    if version is None:
+        return (f"session '{session}' has no ec2RoleDelivery and the record gives no eventVersion, so it may "
+                "predate that field: thin evidence that the role was used outside EC2", Severity.MEDIUM)
+    return (f"session '{session}' is named like an instance but has no ec2RoleDelivery, which AWS sets on "
+            f"instance-profile credentials in records of eventVersion 1.08 on: the role was assumed outside EC2 "
+            f"({ctx.actor.arn})", None)

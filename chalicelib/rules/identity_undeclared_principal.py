@@ -3,49 +3,88 @@
 from __future__ import annotations
 
 from chalicelib.findings import Severity
+from chalicelib.identity.resolve import ACCESS_KEY, SSO_ROLE_PREFIX, Actor
 from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.rules.registry import register
 
 # Roles AWS creates and uses on its own behalf, never declared by a user.
 SERVICE_ROLE_MARKERS = (":role/aws-service-role/", "/aws-service-role/")
 SELF_REPORTED = frozenset({"ConsoleLogin"})  # sign-ins are judged by the sign-in rules
+# Reads that matter from anyone the model does not know: identity, credentials, secrets, keys.
+SENSITIVE_SOURCES = frozenset({"iam.amazonaws.com", "sts.amazonaws.com", "ssm.amazonaws.com",
+                               "secretsmanager.amazonaws.com", "kms.amazonaws.com"})
 
 
 @register
 class IdentityUndeclaredPrincipal(Rule):
     id = "identity-undeclared-principal"
     severity = Severity.MEDIUM
-    title = "Undeclared principal made a change"
+    title = "Undeclared principal made a change or read a sensitive service"
     event_names = None
-    memo_fields = ()  # the actor, read_only, and whether the event is a ConsoleLogin (all in the key)
+    # The actor, read_only and whether the event is a ConsoleLogin are in every key; a read is
+    # judged by the service it reads, so the source is too.
+    memo_fields = (("eventSource",),)
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
     runbook = (
-        "Something the identity model does not know changed this account. If it is legitimate, declare "
+        "Something the identity model does not know acted in this account. If it is legitimate, declare "
         "it (a principal with its auth) and redeploy the model; if not, disable it: for an IAM user "
-        "`aws iam update-access-key --status Inactive`, for a role remove its trust or attach a deny."
+        "`aws iam update-access-key --status Inactive`, for a role remove its trust or attach a deny, "
+        "for an outside account remove it from every trust and resource policy."
     )
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
-        if ev.read_only or ev.event_name in SELF_REPORTED or actor.principal is not None:
+        if ev.event_name in SELF_REPORTED or actor.principal is not None or actor.is_service or actor.is_root:
             return None
-        if actor.kind == "iam-user" and actor.name:
+        # An unlisted static key (or a federation token made from one) is judged on every call.
+        static_key = bool(actor.name) and (actor.kind == "federated" or (actor.kind == "iam-user"
+                                                                         and actor.auth == ACCESS_KEY))
+        if ev.read_only and not static_key and ev.event_source not in SENSITIVE_SOURCES:
+            return None
+        what = "read" if ev.read_only else "called"
+        if static_key:
+            via = "a federation token of" if actor.kind == "federated" else "the credentials of"
             return Verdict(
                 severity=Severity.HIGH,
-                reason=f"IAM user '{actor.name}' is not in the model but called {ev.event_name} with "
-                f"{actor.auth} credentials: an unlisted static credential.",
-                group_key=f"undeclared:{actor.arn}",
+                reason=f"IAM user '{actor.name}' is not in the model but {what} {ev.event_name} with {via} it "
+                f"({actor.auth}): an unlisted static credential.",
+                group_key=f"undeclared:user:{ev.account}:{(actor.name or '').casefold()}",
             )
-        if actor.kind == "assumed-role" and actor.name:
+        if actor.kind in ("assumed-role", "web-identity", "saml") and actor.name:
             if any(m in (actor.role_arn or "") for m in SERVICE_ROLE_MARKERS):
                 return None
-            what = (f"SSO user '{actor.session}' ({actor.permission_set})" if actor.auth == "sso"
-                    else f"role '{actor.name}'")
+            what_actor = (f"SSO user '{actor.session}' ({actor.permission_set})" if actor.auth == "sso"
+                          else f"role '{actor.name}'")
             return Verdict(
                 severity=Severity.MEDIUM,
-                reason=f"{what} is not in the model but called {ev.event_name}.",
+                reason=f"{what_actor} is not in the model but {what} {ev.event_name}.{_impostor_note(actor)}",
                 principal_arn=actor.arn,
                 group_key=f"undeclared:{actor.role_arn if actor.auth != 'sso' else actor.arn}",
                 details={"role_arn": actor.role_arn, "session": actor.session},
             )
+        if actor.kind == "account":
+            declared = actor.account in ctx.model.accounts
+            return Verdict(
+                severity=Severity.MEDIUM if declared else Severity.HIGH,
+                reason=f"A caller from {'declared' if declared else 'outside'} account {actor.account or 'unknown'} "
+                f"({actor.name or 'no principal id'}) {what} {ev.event_name} in account {ev.account}; the model "
+                "declares no such principal.",
+                group_key=f"undeclared:account:{actor.account}:{ev.account}",
+                details={"caller_account": actor.account},
+            )
+        if actor.kind == "unknown" and not ev.read_only:
+            return Verdict(
+                severity=Severity.MEDIUM,
+                reason=f"A caller of identity type '{actor.identity_type or 'none'}' "
+                f"({actor.arn or actor.name or 'no ARN'}) {what} {ev.event_name}; the model cannot place it.",
+                group_key=f"undeclared:unknown:{actor.identity_type}:{actor.arn or actor.name}",
+            )
         return None
+
+
+def _impostor_note(actor: Actor) -> str:
+    """Say so when a role only *looks* like an IAM Identity Center role."""
+    if actor.auth != "sso" and (actor.name or "").startswith(SSO_ROLE_PREFIX):
+        return (f" Its name looks like an IAM Identity Center role, but its issuer ({actor.role_arn}) is not "
+                "under /aws-reserved/sso.amazonaws.com/, so it is a customer-made role, not SSO.")
+    return ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.events import as_bool
+from chalicelib.events import as_bool, as_dict
 from chalicelib.findings import Severity
 from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.schema import SecretSpec
@@ -11,9 +11,14 @@ from chalicelib.rules.registry import register
 
 
 def requested_secrets(ctx: Context) -> list[SecretSpec]:
-    """Declared secrets named by a GetParameter / GetParameters / GetParametersByPath call."""
+    """Declared secrets named by a GetParameter / GetParameters / GetParametersByPath call, or by
+    the encryption context of a kms:Decrypt (SSM encrypts a SecureString under its parameter ARN)."""
     ev, model = ctx.event, ctx.model
     params = ev.request_parameters
+    if ev.event_name == "Decrypt":
+        arn = as_dict(params.get("encryptionContext")).get("PARAMETER_ARN")
+        found = _secret(model, arn) if isinstance(arn, str) else None
+        return [found] if found is not None else []
     if ev.event_name == "GetParametersByPath":
         return model.secrets_under(ev.param("path"), as_bool(params.get("recursive")) is True)
     names = params.get("names") if ev.event_name == "GetParameters" else [params.get("name")]
@@ -31,10 +36,14 @@ class SecretReadUndeclared(Rule):
     id = "secret-read-undeclared"
     severity = Severity.HIGH
     title = "Declared secret read by a non-reader"
-    # GetParameterHistory with decryption returns current and past plaintext values too.
-    event_names = frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"})
-    # What requested_secrets reads (a list of names has no memo key), and the actor.
-    memo_fields = tuple(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive"))
+    # GetParameterHistory with decryption returns current and past plaintext values too; a direct
+    # kms:Decrypt of a parameter's ciphertext is the same read without SSM's own decryption step.
+    event_names = frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory",
+                             "Decrypt"})
+    # What requested_secrets reads (a list of names, or the nested encryption context, has no memo
+    # key), the actor, and whether a service made the call (a Decrypt that SSM itself made).
+    memo_fields = (*(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive")),
+                   ("requestParameters", "encryptionContext"))
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"
     runbook = (
         "A secret's plaintext went to a principal the model does not list as a reader. If the read "
@@ -45,18 +54,30 @@ class SecretReadUndeclared(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
-        if as_bool(ev.request_parameters.get("withDecryption")) is not True or actor.is_service:
+        if actor.is_service:
             return None
-        reader = actor.principal_id
-        unlisted = [s for s in requested_secrets(ctx) if reader is None or reader not in s.readers]
+        if ev.event_name == "Decrypt":
+            if ev.invoked_by:  # SSM decrypting for a GetParameter, which is judged itself
+                return None
+        elif as_bool(ev.request_parameters.get("withDecryption")) is not True:
+            return None
+        # A role session read the secret for whoever obtained it: both must be readers.
+        readers_needed = [actor.principal_id]
+        if ctx.assumer is not None and ctx.assumer.principal_id != actor.principal_id:
+            readers_needed.append(ctx.assumer.principal_id)
+        unlisted = [s for s in requested_secrets(ctx) if any(r is None or r not in s.readers for r in readers_needed)]
         if not unlisted:
             return None
         names = ", ".join(s.name for s in unlisted)
         readers = "; ".join(f"{s.name}: {', '.join(s.readers) or 'nobody'}" for s in unlisted)
         outcome = f" The read was refused ({ev.error_code})." if ev.error_code else " The read succeeded."
+        how = " with kms:Decrypt of its ciphertext" if ev.event_name == "Decrypt" else ""
+        via = (f" The session was obtained by {ctx.assumer.describe()}, which is not a reader."
+               if len(readers_needed) > 1 and ctx.assumer is not None else "")
         return Verdict(
             severity=Severity.MEDIUM if ev.error_code else Severity.HIGH,
-            reason=f"{actor.describe()} decrypted {names}, which only its readers may read ({readers}).{outcome}",
+            reason=f"{actor.describe()} decrypted {names}{how}, which only its readers may read ({readers})."
+            f"{via}{outcome}",
             target_arn=f"arn:aws:ssm:{ev.region}:{ev.account}:parameter{unlisted[0].name}",
             breaks=breaks_of(*unlisted),
             group_key=f"secret-read:{actor.arn}:{names}",

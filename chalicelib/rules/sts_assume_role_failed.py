@@ -43,10 +43,12 @@ class StsAssumeRoleFailed(Rule):
         role = role_arn.rsplit("/", 1)[-1] if role_arn else None
         who = actor.describe()
         target_role = ctx.model.role(role, ev.account)
+        allowed = actor.principal is not None and ctx.model.may_assume(actor.principal, role)
         if actor.principal is None and not actor.is_service:
+            # An unknown outside account probing roles is reconnaissance, not a misconfiguration.
             severity = Severity.HIGH
             reason = f"{who}, not declared in the model, was refused role '{role or 'unknown'}' ({ev.error_code})."
-        elif actor.principal is not None and actor.principal.may_assume and role not in actor.principal.may_assume:
+        elif actor.principal is not None and actor.principal.may_assume and not allowed:
             severity = Severity.HIGH
             reason = (f"{who} was refused role '{role or 'unknown'}' ({ev.error_code}); the model allows it only "
                       f"{', '.join(actor.principal.may_assume)}.")
@@ -59,8 +61,7 @@ class StsAssumeRoleFailed(Rule):
             reason=reason,
             severity=severity,
             target_arn=role_arn,
-            breaks=breaks_of(actor.principal) if actor.principal and role in actor.principal.may_assume else
-            breaks_of(target_role),
+            breaks=breaks_of(actor.principal) if allowed else breaks_of(target_role),
             group_key=f"assume-denied:{actor.arn}:{role_arn}",
             details={"role": role, "error_code": ev.error_code},
         )

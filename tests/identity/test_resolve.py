@@ -9,7 +9,7 @@ import pytest
 from chalicelib.events import CloudTrailEvent
 from chalicelib.identity import Actor, load_model, parse_model, resolve_actor
 from chalicelib.identity.loader import DEFAULT_MODEL
-from tests.rules.conftest import DROP, record
+from tests.rules.conftest import DROP, Replace, record
 
 A = "630287363158"
 MODEL = load_model(DEFAULT_MODEL)
@@ -71,10 +71,66 @@ def test_record_without_identity_type_but_with_invoked_by_is_service_activity():
     assert a.is_service
 
 
-def test_aws_account_caller_is_service_activity():
+def test_aws_account_caller_is_an_outside_account_not_a_service():
     a = actor("aws-service-caller.json", userIdentity={"type": "AWSAccount", "principalId": "AIDAZ7TW0OTHERACCT01",
                                                        "accountId": "402918375610", "invokedBy": DROP})
+    assert (a.kind, a.auth, a.account, a.principal) == ("account", "cross-account", "402918375610", None)
+
+
+def test_aws_account_caller_that_a_service_acted_for_is_service_activity():
+    a = actor("aws-service-caller.json", userIdentity={"type": "AWSAccount", "principalId": "AIDAZ7TW0OTHERACCT01",
+                                                       "accountId": "402918375610",
+                                                       "invokedBy": "cloudtrail.amazonaws.com"})
     assert a.is_service
+
+
+@pytest.mark.parametrize("identity_type", ["Unknown", "IdentityCenterUser", "Directory", "SomethingNew"])
+def test_an_identity_type_the_resolver_does_not_know_is_unknown_never_a_service(identity_type):
+    a = actor("aws-service-caller.json", userIdentity={"type": identity_type, "invokedBy": "AWS Internal",
+                                                       "userName": "someone"})
+    assert (a.kind, a.auth, a.identity_type) == ("unknown", "unknown", identity_type)
+
+
+def test_saml_user_resolves_to_the_role_it_entered():
+    a = actor("oidc-assume-role-with-web-identity.json", eventName="AssumeRoleWithSAML", userIdentity=Replace({
+        "type": "SAMLUser", "principalId": "SAMLissuer:alice", "userName": "alice"}))
+    assert (a.kind, a.auth, a.name, a.session) == ("saml", "saml", "github-oidc-deploy", "alice")
+
+
+def test_a_role_named_like_sso_outside_the_reserved_path_is_a_plain_role():
+    a = actor("sso-session-call.json", userIdentity={"sessionContext": {"sessionIssuer": {
+        "arn": f"arn:aws:iam::{A}:role/AWSReservedSSO_AdministratorAccess_5f1c2d3e4b5a6978"}}})
+    assert (a.auth, a.principal) == ("role", None)
+
+
+def test_a_role_named_like_sso_without_an_issuer_is_a_plain_role():
+    a = actor("sso-session-call.json", userIdentity={"sessionContext": {"sessionIssuer": DROP}})
+    assert (a.auth, a.principal) == ("role", None)
+
+
+def test_an_sso_issuer_in_another_region_than_the_declared_one_is_not_sso():
+    model = parse_model(f"""
+version: 1
+accounts: [{{id: "{A}", name: management, sso_region: eu-west-1}}]
+principals:
+  - {{id: jared, kind: human, auth: sso, sso_users: [jared@example.com]}}
+""")
+    assert actor("sso-session-call.json", model=model).auth == "role"  # the fixture's issuer says us-west-2
+
+
+def test_an_sso_issuer_in_the_declared_region_is_sso():
+    model = parse_model(f"""
+version: 1
+accounts: [{{id: "{A}", name: management, sso_region: us-west-2}}]
+principals:
+  - {{id: jared, kind: human, auth: sso, sso_users: [jared@example.com]}}
+""")
+    assert actor("sso-session-call.json", model=model).principal_id == "jared"
+
+
+def test_iam_user_names_resolve_regardless_of_case():
+    a = actor("iam-user-access-key-call.json", userIdentity={"userName": "GitHub-Actions-AWS-Deployer"})
+    assert a.principal_id == "github-actions"
 
 
 def test_record_without_identity_type_or_invoked_by_is_unknown():

@@ -25,6 +25,7 @@ from moto import mock_aws
 
 from chalicelib.engine import Engine
 from chalicelib.errors import DeliveryError
+from chalicelib.history import StateHistory
 from chalicelib.identity import load_model
 from chalicelib.incidents import IncidentStore, open_store
 from chalicelib.incidents.dynamodb import DynamoDBIncidentStore
@@ -201,8 +202,9 @@ class Rig:
         slack_sender = ScriptedSlack() if slack == "capture" else slack
         publisher = self.topic.publisher() if sns == "topic" else sns
         notifier = Notifier(Routing.parse(None), slack_sender, publisher)
-        return Monitor(Engine(self.model), store or self.open_store(), notifier,
-                       state=state or self.open_state(), clock=self.clock)
+        state = state or self.open_state()
+        return Monitor(Engine(self.model, history=StateHistory(state)), store or self.open_store(), notifier,
+                       state=state, clock=self.clock)
 
 
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",

@@ -30,6 +30,7 @@ from chalicelib.engine import RULE_ERROR, Engine
 from chalicelib.errors import InputError
 from chalicelib.events import CloudTrailEvent, events_in
 from chalicelib.findings import Finding
+from chalicelib.history import History, MemoryHistory
 from chalicelib.identity import IdentityModel, load_model, parse_model
 from chalicelib.identity.loader import DEFAULT_MODEL
 
@@ -106,8 +107,12 @@ def engine_for(model: IdentityModel | None) -> Engine:
     return engine
 
 
-def judge(doc: dict[str, Any] | CloudTrailEvent, model: IdentityModel | None = None) -> list[Finding]:
-    findings = engine_for(model).judge(to_event(doc))
+def judge(doc: dict[str, Any] | CloudTrailEvent, model: IdentityModel | None = None,
+          history: History | None = None) -> list[Finding]:
+    """Judge one event with no history, or with ``history`` (shared by the calls of one test)."""
+    engine = engine_for(model)
+    engine.history = history if history is not None else MemoryHistory()
+    findings = engine.judge(to_event(doc))
     errors = [f.reason for f in findings if f.rule == RULE_ERROR]
     assert not errors, f"a rule raised: {errors}"
     return findings
@@ -117,9 +122,10 @@ def rules_of(findings: list[Finding]) -> set[str]:
     return {f.rule for f in findings}
 
 
-def finding(doc: dict[str, Any] | CloudTrailEvent, rule: str, model: IdentityModel | None = None) -> Finding | None:
+def finding(doc: dict[str, Any] | CloudTrailEvent, rule: str, model: IdentityModel | None = None,
+            history: History | None = None) -> Finding | None:
     """The finding ``rule`` made on this event, or None; at most one per rule and event."""
-    mine = [f for f in judge(doc, model) if f.rule == rule]
+    mine = [f for f in judge(doc, model, history) if f.rule == rule]
     assert len(mine) <= 1, f"{rule} fired {len(mine)} times on one event"
     return mine[0] if mine else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from chalicelib.findings import Severity
+from chalicelib.history import MemoryHistory
 
 from .conftest import DECLARED_ACCOUNT, DROP, finding, identity_of, judge, merge, model_from, record
 
@@ -31,10 +32,14 @@ def test_admin_creating_a_key_for_a_declared_access_key_principal_is_low_rotatio
     assert f.breaks == "Terraform CI in GitHub Actions"
 
 
-def test_access_key_principal_creating_its_own_key_is_low_rotation():
-    rec = key_for(None, userIdentity=identity_of("iam-user-access-key-call.json"))
+def test_access_key_principal_creating_its_own_key_from_its_known_source_is_low_rotation():
+    usual = record("iam-user-access-key-call.json")
+    history = MemoryHistory()
+    judge(usual, history=history)
+    rec = key_for(None, userIdentity=identity_of("iam-user-access-key-call.json"),
+                  sourceIPAddress=usual["sourceIPAddress"], userAgent=usual["userAgent"])
     rec["responseElements"]["accessKey"]["userName"] = "github-actions-aws-deployer"
-    f = finding(rec, RULE)
+    f = finding(rec, RULE, history=history)
     assert f is not None
     assert f.severity is Severity.LOW
     assert f.principal == "github-actions"

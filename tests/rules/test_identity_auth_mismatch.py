@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.findings import Severity
 
-from .conftest import DECLARED_ACCOUNT, DROP, finding, model_from, record
+from .conftest import DECLARED_ACCOUNT, DROP, finding, merge, model_from, record
 
 RULE = "identity-auth-mismatch"
 A = DECLARED_ACCOUNT
@@ -149,7 +149,21 @@ def test_instance_profile_session_is_not_a_mismatch():
 
 
 def test_instance_session_of_an_old_record_without_role_delivery_is_not_a_mismatch():
-    assert finding(instance_role_session("i-0a1b2c3d4e5f60718", ec2RoleDelivery=DROP), RULE) is None
+    rec = merge(instance_role_session("i-0a1b2c3d4e5f60718", ec2RoleDelivery=DROP), {"eventVersion": "1.05"})
+    assert finding(rec, RULE) is None
+
+
+def test_session_named_like_an_instance_without_role_delivery_in_a_current_record_is_a_mismatch():
+    f = finding(instance_role_session("i-0a1b2c3d4e5f60718", ec2RoleDelivery=DROP), RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert "named like an instance but has no ec2RoleDelivery" in f.reason
+
+
+def test_session_named_like_an_instance_in_a_record_without_a_version_is_reported_as_thin_evidence():
+    rec = merge(instance_role_session("i-0a1b2c3d4e5f60718", ec2RoleDelivery=DROP), {"eventVersion": DROP})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+    assert "thin evidence" in f.reason
 
 
 def test_role_principal_session_is_not_a_mismatch():

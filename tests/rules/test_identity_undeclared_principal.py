@@ -65,12 +65,27 @@ def test_failed_write_by_an_undeclared_user_is_still_reported():
     assert f.severity is Severity.HIGH
 
 
-def test_read_by_an_undeclared_user_is_not_a_finding():
-    assert finding(undeclared_user(eventName="DescribeSecurityGroups", readOnly=True), RULE) is None
+def test_read_by_an_undeclared_static_key_is_a_high_finding():
+    f = finding(undeclared_user(eventName="DescribeSecurityGroups", readOnly=True), RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert "an unlisted static credential" in f.reason
+
+
+def test_read_by_an_undeclared_console_user_outside_sensitive_services_is_not_a_finding():
+    rec = undeclared_user(eventName="DescribeSecurityGroups", readOnly=True, sessionCredentialFromConsole="true")
+    assert finding(rec, RULE) is None
 
 
 def test_read_without_read_only_flag_is_recognised_by_its_name():
-    assert finding(undeclared_user(eventName="DescribeSecurityGroups", readOnly=DROP), RULE) is None
+    rec = undeclared_role(eventName="DescribeSecurityGroups", readOnly=DROP, eventSource="ec2.amazonaws.com")
+    assert finding(rec, RULE) is None
+
+
+def test_read_of_a_sensitive_service_by_an_undeclared_role_is_a_finding():
+    rec = undeclared_role(eventName="ListSecrets", readOnly=True, eventSource="secretsmanager.amazonaws.com")
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+    assert "read ListSecrets" in f.reason
 
 
 def test_read_by_an_undeclared_role_is_not_a_finding():

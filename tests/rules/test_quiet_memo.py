@@ -205,13 +205,23 @@ def test_a_path_the_memo_cannot_read_turns_it_off() -> None:
 
 
 def test_an_identity_whose_type_is_not_written_first_keys_on_every_types_fields(tmp_path: Path) -> None:
-    oidc = record("oidc-assume-role-with-web-identity.json")
-    identity = oidc["userIdentity"]
-    reordered = merge(oidc, {"userIdentity": Replace({**{k: v for k, v in identity.items() if k != "type"},
-                                                      "type": identity["type"]})})
-    other_role = merge(reordered, {"requestParameters": {"roleArn": f"arn:aws:iam::{DECLARED_ACCOUNT}:role/x"}})
+    # An undeclared IAM user's console session reading EC2: quiet, and its resolution reads
+    # sessionCredentialFromConsole, an IAMUser resolver path outside userIdentity.
+    console = record("iam-user-access-key-call.json", eventName="DescribeInstances", readOnly=True,
+                     sessionCredentialFromConsole="true",
+                     userIdentity={"userName": "console-reader", "arn": f"arn:aws:iam::{DECLARED_ACCOUNT}:user/cr"})
+    identity = console["userIdentity"]
+    reordered = merge(console, {"userIdentity": Replace({**{k: v for k, v in identity.items() if k != "type"},
+                                                         "type": identity["type"]})})
+    with_key = merge(reordered, {"sessionCredentialFromConsole": "false"})
     assert twice(tmp_path, reordered, reordered)[1] == "quiet"
-    assert twice(tmp_path, reordered, other_role)[1] != "quiet"
+    assert twice(tmp_path, reordered, with_key)[1] != "quiet"
+
+
+def test_an_assume_role_call_is_never_skipped_as_quiet(tmp_path: Path) -> None:
+    # Every AssumeRole* teaches who holds the new session, so its like is judged every time.
+    oidc = record("oidc-assume-role-with-web-identity.json")
+    assert twice(tmp_path, oidc, oidc)[1] != "quiet"
 
 
 def test_a_web_identity_with_another_role_is_judged_again(tmp_path: Path) -> None:

@@ -162,11 +162,28 @@ def test_synthetic_root_self_key_is_high_and_targets_root():
     "6-benign/cloudsnitch-aws-internal-ecr-policyexecutionevent.json",
     "6-benign/cloudsnitch-awsservice-logs-assumerole.json",
     "6-benign/cloudsnitch-awsservice-spotfleet-assumerole.json",
-    "6-benign/cloudsnitch-crossaccount-assumerole-awsaccount.json",
-    "6-benign/awsdoc-assumerole-crossaccount-role-owner-side.json",
 ])
 def test_service_activity_is_only_ever_an_undeclared_account(rel):
     assert {f.rule for f in judge(the_event(rel))} <= {"identity-undeclared-account"}
+
+
+@pytest.mark.parametrize("rel", [
+    "6-benign/cloudsnitch-crossaccount-assumerole-awsaccount.json",
+    "6-benign/awsdoc-assumerole-crossaccount-role-owner-side.json",
+])
+def test_a_role_assumed_from_an_outside_account_is_a_high_unexpected_assumption(rel):
+    # AWSAccount is how the role's owner sees a caller from another account: an outsider, not a service.
+    (f,) = of_rule(judge(the_event(rel)), "sts-assume-role-unexpected")
+    assert f.severity is Severity.HIGH
+    assert "outside account" in f.reason
+
+
+def test_an_sso_named_role_whose_issuer_is_not_the_reserved_path_is_a_plain_role():
+    # This sample's issuer ARN was scrubbed to an sts ARN: nothing AWS set says it is SSO.
+    model = model_from(BENIGN_MODEL)
+    (f,) = of_rule(judge(the_event("7-eventbridge/curbengh-apicall-sts-getcalleridentity-sso.json"), model),
+                   "identity-undeclared-principal")
+    assert "not under /aws-reserved/sso.amazonaws.com/" in f.reason
 
 
 BENIGN_MODEL = """
@@ -198,7 +215,6 @@ BENIGN_DECLARED = [
     "6-benign/rooty0-sso-console-s3-createbucket-accessdenied.json",
     "6-benign/rooty0-sso-console-sendserialconsolesshpublickey-accessdenied.json",
     "6-benign/rooty0-sso-console-listnotificationhubs-accessdenied.json",
-    "7-eventbridge/curbengh-apicall-sts-getcalleridentity-sso.json",
     "6-benign/cloudsnitch-ec2-instance-profile-ssm-updateinstanceinformation.json",
     "6-benign/cloudsnitch-lambda-role-kms-decrypt.json",
     "6-benign/cloudsnitch-github-actions-oidc-assumerolewithwebidentity.json",

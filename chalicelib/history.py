@@ -1,0 +1,253 @@
+"""What earlier events taught, that one event alone cannot show.
+
+A verdict that rests on one record trusts whatever that record claims. Three facts come only
+from history, and the rules ask this module for them:
+
+* where a declared static-key principal usually acts from (source IPs, user-agent families),
+  so a "rotation" made with a stolen key from somewhere new is not waved through as routine;
+* which principal assumed a role session (``AssumeRole`` returns the session's access key id,
+  which every later call of that session carries), so a CI user that assumes the agent role
+  and reads the agent's secret is still the CI user reading it;
+* which access keys an IAM user has active (from key events, and from the inventory audit),
+  so a new key that takes a user past its declared ``max_active_keys`` is never "expected".
+
+Two implementations share one interface and one test suite: ``MemoryHistory`` for a replay
+(bounded dicts, per process) and ``StateHistory`` over the incident store's state (SQLite or
+DynamoDB) for the deployed monitor, where each event is a separate invocation.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from chalicelib.events import CloudTrailEvent, as_dict, as_str
+from chalicelib.identity.resolve import Actor
+from chalicelib.rules.base import fingerprint
+
+if TYPE_CHECKING:  # the replay path never opens a state store, so it does not import one
+    from chalicelib.incidents.state import StateStore
+
+ASSUME_EVENTS = frozenset({"AssumeRole", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+KEY_EVENTS = frozenset({"CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey"})
+IP, AGENT = "ip", "agent"
+# Tool markers, most specific first (Terraform's user agent also names the Go SDK it embeds).
+AGENT_MARKERS = ("terraform", "pulumi", "aws-cli", "boto3", "botocore", "aws-sdk-go", "aws-sdk-java",
+                 "aws-sdk-js", "aws-sdk-dotnet", "aws-sdk-ruby", "aws-sdk-php", "aws-sdk-rust", "aws-sdk-cpp",
+                 "cloudformation", "signin.amazonaws.com", "console.amazonaws.com", "aws-internal")
+MEMORY_LIMIT = 65536  # entries per table before the oldest half is forgotten (hostile input stays bounded)
+NEGATIVE_TTL = 300.0  # seconds a "no such session" answer is cached by StateHistory
+
+
+def agent_family(user_agent: str | None) -> str | None:
+    """The tool behind a user agent (``aws-cli``, ``terraform``...), ignoring versions and platform."""
+    if not user_agent:
+        return None
+    low = user_agent.lower()
+    for marker in AGENT_MARKERS:
+        if marker in low:
+            return marker
+    return low.split("/", 1)[0].split(" ", 1)[0][:40] or None
+
+
+def key_owner(account: str | None, user: str | None) -> str | None:
+    """The name keys are counted under: IAM user names ignore case."""
+    return f"{account or '?'}:{user.casefold()}" if user else None
+
+
+@dataclass(frozen=True, slots=True)
+class Assumer:
+    """Who obtained a role session: the declared principal (if any) and the caller's ARN."""
+
+    principal_id: str | None
+    arn: str | None
+
+    def describe(self) -> str:
+        return f"principal '{self.principal_id}' ({self.arn})" if self.principal_id else f"undeclared {self.arn}"
+
+
+class History(ABC):
+    """The read side is what rules ask; ``observe`` is called by the engine after judging an event."""
+
+    @abstractmethod
+    def source_seen(self, principal_id: str, kind: str, value: str) -> bool:
+        """Whether ``principal_id`` acted before from this source (``kind`` is IP or AGENT)."""
+
+    @abstractmethod
+    def assumer(self, access_key_id: str) -> Assumer | None:
+        """Who assumed the role session that signs with ``access_key_id`` (None: not seen)."""
+
+    @abstractmethod
+    def active_keys(self, owner: str) -> frozenset[str] | None:
+        """Fingerprints of the user's active keys (None: nothing known about this user)."""
+
+    @abstractmethod
+    def _add_source(self, principal_id: str, kind: str, value: str, when: datetime) -> None: ...
+
+    @abstractmethod
+    def _add_session(self, access_key_id: str, assumer: Assumer, when: datetime) -> None: ...
+
+    @abstractmethod
+    def set_keys(self, owner: str, keys: frozenset[str], when: datetime) -> None:
+        """Replace what is known of a user's active keys (the inventory audit's view is authoritative)."""
+
+    def observe(self, event: CloudTrailEvent, actor: Actor, assumer: Assumer | None, suspect: bool = False) -> bool:
+        """Learn from one judged event; True when the event is one history learns from, so a
+        replay must never skip its like as "already judged quiet". A ``suspect`` event (one that
+        drew a high or critical finding) vouches for no source: an attacker's first call must not
+        make its address "known" for the next."""
+        taught = False
+        p = actor.principal
+        if p is not None and actor.kind == "iam-user":
+            taught = True
+            if not event.failed and not suspect:
+                when = _event_time(event)
+                if event.source_ip:
+                    self._add_source(p.id, IP, event.source_ip, when)
+                family = agent_family(event.user_agent)
+                if family:
+                    self._add_source(p.id, AGENT, family, when)
+        name = event.event_name
+        if name in ASSUME_EVENTS and not actor.is_service:
+            taught = True
+            new_key = as_str(as_dict(event.response_elements.get("credentials")).get("accessKeyId"))
+            if new_key and not event.failed:
+                # A chained assumption keeps the first assumer: the session is still theirs.
+                self._add_session(new_key, assumer or Assumer(actor.principal_id, actor.arn),
+                                  _event_time(event))
+        elif name in KEY_EVENTS and not event.failed:
+            taught = True
+            self._key_event(event, actor, _event_time(event))
+        return taught
+
+    def assumer_of(self, actor: Actor) -> Assumer | None:
+        """The assumer of a role session actor (only role sessions have one)."""
+        if actor.kind != "assumed-role" or not actor.access_key_id:
+            return None
+        return self.assumer(actor.access_key_id)
+
+    def _key_event(self, event: CloudTrailEvent, actor: Actor, when: datetime) -> None:
+        created = as_dict(event.response_elements.get("accessKey"))
+        user = event.param("userName") or as_str(created.get("userName"))
+        if user is None and actor.kind == "iam-user":
+            user = actor.name
+        key = as_str(created.get("accessKeyId")) or event.param("accessKeyId")
+        owner = key_owner(event.account, user)
+        if owner is None or not key:
+            return
+        keys = set(self.active_keys(owner) or ())
+        status = (event.param("status") or "").lower()
+        if event.event_name == "CreateAccessKey" or (event.event_name == "UpdateAccessKey" and status == "active"):
+            keys.add(fingerprint(key))
+        elif event.event_name == "DeleteAccessKey" or status == "inactive":
+            keys.discard(fingerprint(key))
+        self.set_keys(owner, frozenset(keys), when)
+
+
+class MemoryHistory(History):
+    """Per-process history for a replay: plain dicts, each bounded by ``MEMORY_LIMIT``."""
+
+    def __init__(self, limit: int = MEMORY_LIMIT) -> None:
+        self.limit = limit
+        self._sources: dict[tuple[str, str, str], None] = {}
+        self._sessions: dict[str, Assumer] = {}
+        self._keys: dict[str, frozenset[str]] = {}
+
+    def source_seen(self, principal_id: str, kind: str, value: str) -> bool:
+        return (principal_id, kind, value) in self._sources
+
+    def assumer(self, access_key_id: str) -> Assumer | None:
+        return self._sessions.get(access_key_id)
+
+    def active_keys(self, owner: str) -> frozenset[str] | None:
+        return self._keys.get(owner)
+
+    def _add_source(self, principal_id: str, kind: str, value: str, when: datetime) -> None:
+        _bounded_put(self._sources, (principal_id, kind, value), None, self.limit)
+
+    def _add_session(self, access_key_id: str, assumer: Assumer, when: datetime) -> None:
+        _bounded_put(self._sessions, access_key_id, assumer, self.limit)
+
+    def set_keys(self, owner: str, keys: frozenset[str], when: datetime) -> None:
+        _bounded_put(self._keys, owner, keys, self.limit)
+
+
+class StateHistory(History):
+    """History kept in the state beside the incident log, so separate invocations share it.
+
+    Kinds: ``source`` (``principal|kind|value``, rewritten at most daily), ``session`` (key
+    fingerprint → ``principal|arn``, written once) and ``keys`` (owner → key fingerprints).
+    Reads are cached in the process: sources and sessions never change once seen.
+    """
+
+    SOURCE, SESSION, KEYS = "source", "session", "keys"
+
+    def __init__(self, state: StateStore) -> None:
+        self.state = state
+        self._seen: set[str] = set()
+        self._sessions: dict[str, Assumer] = {}
+        self._missing: dict[str, float] = {}
+
+    def source_seen(self, principal_id: str, kind: str, value: str) -> bool:
+        name = f"{principal_id}|{kind}|{value}"
+        if name in self._seen:
+            return True
+        if self.state.entry(self.SOURCE, name) is None:
+            return False
+        self._seen.add(name)
+        return True
+
+    def assumer(self, access_key_id: str) -> Assumer | None:
+        key_fp = fingerprint(access_key_id)  # stored by fingerprint: the state table never holds key ids
+        found = self._sessions.get(key_fp)
+        if found is not None:
+            return found
+        missed = self._missing.get(key_fp)
+        if missed is not None and time.monotonic() - missed < NEGATIVE_TTL:
+            return None
+        entry = self.state.entry(self.SESSION, key_fp)
+        if entry is None or entry[1] is None:
+            _bounded_put(self._missing, key_fp, time.monotonic(), MEMORY_LIMIT)
+            return None
+        principal_id, _, arn = entry[1].partition("|")
+        found = Assumer(principal_id or None, arn or None)
+        _bounded_put(self._sessions, key_fp, found, MEMORY_LIMIT)
+        return found
+
+    def active_keys(self, owner: str) -> frozenset[str] | None:
+        entry = self.state.entry(self.KEYS, owner)
+        if entry is None:
+            return None
+        return frozenset(k for k in (entry[1] or "").split(",") if k and k != "-")
+
+    def _add_source(self, principal_id: str, kind: str, value: str, when: datetime) -> None:
+        name = f"{principal_id}|{kind}|{value}"
+        self.state.touch(self.SOURCE, name, when, timedelta(days=1))
+        self._seen.add(name)
+
+    def _add_session(self, access_key_id: str, assumer: Assumer, when: datetime) -> None:
+        key_fp = fingerprint(access_key_id)
+        self.state.touch(self.SESSION, key_fp, when, None, note=f"{assumer.principal_id or ''}|{assumer.arn or ''}")
+        self._missing.pop(key_fp, None)
+        _bounded_put(self._sessions, key_fp, assumer, MEMORY_LIMIT)
+
+    def set_keys(self, owner: str, keys: frozenset[str], when: datetime) -> None:
+        self.state.touch(self.KEYS, owner, when, timedelta(0), note=",".join(sorted(keys)) or "-")
+
+
+def _event_time(event: CloudTrailEvent) -> datetime:
+    try:
+        return datetime.fromisoformat((event.event_time or "").replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return datetime.now(UTC)
+
+
+def _bounded_put(table: dict, key: object, value: object, limit: int) -> None:  # type: ignore[type-arg]
+    """Insert, forgetting the oldest half first when the table is full (dicts keep insertion order)."""
+    if len(table) >= limit and key not in table:
+        for old in list(table)[: limit // 2]:
+            del table[old]
+    table[key] = value

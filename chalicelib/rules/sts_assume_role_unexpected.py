@@ -1,0 +1,80 @@
+"""sts-assume-role-unexpected: a role was assumed by someone the model does not expect to assume it.
+
+A refused AssumeRole is only an attempt; a successful one hands the caller the role's powers,
+and every later call of that session shows only the role. So the successful call is judged:
+the caller against ``may_assume``, an undeclared or outside caller against the model, and a
+federated (OIDC / SAML) entry into a role the model does not declare. (A declared OIDC role
+entered with the wrong token subject is ``identity-auth-mismatch``.)
+"""
+
+from __future__ import annotations
+
+from chalicelib.findings import Severity
+from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
+from chalicelib.rules.registry import register
+from chalicelib.rules.sts_assume_role_failed import ASSUME_EVENTS, role_arn_of
+
+SERVICE_ROLE_MARKER = ":role/aws-service-role/"
+
+
+@register
+class StsAssumeRoleUnexpected(Rule):
+    id = "sts-assume-role-unexpected"
+    severity = Severity.HIGH
+    title = "Role assumed outside the model"
+    event_names = ASSUME_EVENTS
+    # Every AssumeRole* teaches the engine who holds the new session (chalicelib/history.py),
+    # so none is ever skipped as "already judged quiet": no memo fields.
+    memo_fields = None
+    reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html"
+    runbook = (
+        "Someone obtained a role's credentials in a way the model does not declare. Identify the caller "
+        "(ARN, source IP); if it is not expected, revoke the role's active sessions (IAM console: Roles → "
+        "Revoke active sessions, which attaches an AWSRevokeOlderSessions deny), tighten the role's trust "
+        "policy, and rotate the caller's credentials. If it is expected, add the role to the caller's "
+        "may_assume (or declare the role) in the model."
+    )
+
+    def evaluate(self, ctx: Context) -> Verdict | None:
+        ev, actor = ctx.event, ctx.actor
+        if ev.failed or ev.error_code or actor.is_service or actor.is_root:
+            return None  # refusals are sts-assume-role-failed; root use is root-api-use
+        role_arn = role_arn_of(ctx)
+        role = role_arn.rsplit("/", 1)[-1] if role_arn else None
+        if role_arn and SERVICE_ROLE_MARKER in role_arn:
+            return None
+        role_account = role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else ev.account
+        target = ctx.model.role(role, role_account)
+        label = f"role '{role or 'unknown'}'" + (f" (declared '{target.id}')" if target else "")
+        caller = actor.principal
+        if actor.kind in ("web-identity", "saml"):
+            if target is not None:
+                return None  # the entry is judged against the declared role by identity-auth-mismatch
+            how = "an OIDC token" if actor.kind == "web-identity" else "a SAML assertion"
+            return self._verdict(ctx, Severity.MEDIUM, role_arn, target,
+                                 f"{label}, which the model does not declare, was entered with {how} "
+                                 f"(subject '{actor.session or 'unknown'}').")
+        if caller is None:
+            outside = actor.kind == "account" or (actor.account not in ctx.model.accounts and bool(ctx.model.accounts))
+            who = actor.describe() + (", from an account outside the model," if outside and actor.kind != "account"
+                                      else "")
+            return self._verdict(ctx, Severity.HIGH if outside or target else Severity.MEDIUM, role_arn, target,
+                                 f"{who} assumed {label}; the model declares no such caller.")
+        if caller.may_assume and not ctx.model.may_assume(caller, role):
+            return self._verdict(ctx, Severity.HIGH, role_arn, target,
+                                 f"{actor.describe()} assumed {label}; the model allows it only "
+                                 f"{', '.join(caller.may_assume)}.")
+        return None
+
+    @staticmethod
+    def _verdict(ctx: Context, severity: Severity, role_arn: str | None, target: object, reason: str) -> Verdict:
+        via = f" Its session was obtained by {ctx.assumer.describe()}." if ctx.assumer else ""
+        return Verdict(
+            severity=severity,
+            reason=reason + via,
+            target_arn=role_arn,
+            breaks=breaks_of(target),
+            group_key=f"assume-unexpected:{ctx.actor.arn}:{role_arn}",
+            details={"role_arn": role_arn, "caller": ctx.actor.arn,
+                     "assumed_by": ctx.assumer.principal_id if ctx.assumer else None},
+        )
