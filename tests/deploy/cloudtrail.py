@@ -167,8 +167,9 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
                                                     request={"userName": CI_USER}, error=denied)), {"iam", "writes"}),
         ("iam-createuser-is-not-iam", envelope(api_call("iam.amazonaws.com", "CreateUser", admin, read_only=False,
                                                         request={"userName": "new"})), {"writes"}),
-        ("iam-getuser-reaches-nobody", envelope(api_call("iam.amazonaws.com", "GetUser", admin, read_only=True,
-                                                         request={"userName": CI_USER})), set()),
+        ("iam-getuser-by-a-human-reaches-reads", envelope(api_call("iam.amazonaws.com", "GetUser", admin,
+                                                                   read_only=True, request={"userName": CI_USER})),
+         {"reads"}),
         # sts: failed AssumeRole* only (requestParameters is null on failure)
         ("sts-assumerole-denied", envelope(api_call("sts.amazonaws.com", "AssumeRole", agent, read_only=True,
                                                     error=denied)), {"sts"}),
@@ -178,13 +179,20 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
              "repo:abt/infra:ref:refs/heads/main", "userName": "repo:abt/infra:ref:refs/heads/main",
              "identityProvider": "token.actions.githubusercontent.com"}, read_only=True,
             error=("InvalidIdentityToken", "Incorrect token audience"), region="eu-west-1")), {"sts"}),
-        ("sts-assumerole-success-reaches-nobody", envelope(api_call(
+        ("sts-assumerole-success-reaches-sts", envelope(api_call(
             "sts.amazonaws.com", "AssumeRole", ci, read_only=True,
             request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/terraform-deploy", "roleSessionName": "tf"},
-            response={"assumedRoleUser": {"arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/terraform-deploy/tf"}})),
-         set()),
+            response={"credentials": {"accessKeyId": "ASIAZ4EXAMPLETFSESS1", "sessionToken": "",
+                                      "expiration": "Nov 20, 2026, 11:01:02 AM"},
+                      "assumedRoleUser": {"arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/terraform-deploy/tf"}})),
+         {"sts"}),
+        ("sts-assumerole-by-aws-service-reaches-nobody", envelope(api_call(
+            "sts.amazonaws.com", "AssumeRole", {"type": "AWSService", "invokedBy": "lambda.amazonaws.com"},
+            read_only=True, request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/paperclip-agent",
+                                     "roleSessionName": "paperclip-fn"})), set()),
         ("sts-getcalleridentity-denied-is-not-sts", envelope(api_call(
-            "sts.amazonaws.com", "GetCallerIdentity", ci, read_only=True, error=("AccessDenied", "denied"))), set()),
+            "sts.amazonaws.com", "GetCallerIdentity", ci, read_only=True, error=("AccessDenied", "denied"))),
+         {"reads"}),
         # ssm: decrypting reads and deletions only
         ("ssm-getparameter-decrypt", envelope(api_call("ssm.amazonaws.com", "GetParameter", agent, read_only=True,
                                                        request={"name": SECRET, "withDecryption": True})), {"ssm"}),
@@ -226,6 +234,29 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
                                                     response={"_return": True})), {"writes"}),
         ("writes-read-only-describe", envelope(api_call("ec2.amazonaws.com", "DescribeInstances", ci,
                                                         read_only=True)), set()),
+        # reads: static keys the bundled model does not declare, and sensitive services by non-services
+        ("reads-static-key-of-an-undeclared-user", envelope(api_call(
+            "ec2.amazonaws.com", "DescribeInstances", iam_user("backup-script"), read_only=True)), {"reads"}),
+        ("reads-static-key-of-a-human-lists-secrets", envelope(api_call(
+            "secretsmanager.amazonaws.com", "ListSecrets", iam_user("jared"), read_only=True)), {"reads"}),
+        ("reads-declared-ci-key-reading-ec2-is-not-reads", envelope(api_call(
+            "ec2.amazonaws.com", "DescribeVpcs", ci, read_only=True)), set()),
+        ("reads-role-reading-ec2-is-not-reads", envelope(api_call(
+            "ec2.amazonaws.com", "DescribeVpcs", agent, read_only=True)), set()),
+        ("reads-service-reading-kms-is-not-reads", envelope(api_call(
+            "kms.amazonaws.com", "Decrypt", {"type": "AWSService", "invokedBy": "s3.amazonaws.com"}, read_only=True,
+            request={"encryptionContext": {"aws:s3:arn": "arn:aws:s3:::bucket/key"}})), set()),
+        ("reads-direct-decrypt-of-a-parameter", envelope(api_call(
+            "kms.amazonaws.com", "Decrypt", agent, read_only=True,
+            request={"encryptionContext": {"PARAMETER_ARN": f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{SECRET}"},
+                     "encryptionAlgorithm": "SYMMETRIC_DEFAULT"})), {"reads"}),
+        ("reads-decrypt-by-ssm-for-a-caller-is-not-reads", envelope(api_call(
+            "kms.amazonaws.com", "Decrypt", {**agent, "invokedBy": "ssm.amazonaws.com"}, read_only=True,
+            request={"encryptionContext": {"PARAMETER_ARN": f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{SECRET}"}})),
+         set()),
+        ("reads-role-decrypting-its-own-data-is-not-reads", envelope(api_call(
+            "kms.amazonaws.com", "Decrypt", agent, read_only=True,
+            request={"encryptionContext": {"app": "paperclip"}})), set()),
         # not CloudTrail at all, or not from AWS
         ("ec2-state-change", {"version": "0", "id": str(uuid.uuid4()), "detail-type":
                               "EC2 Instance State-change Notification", "source": "aws.ec2", "account": ACCOUNT,
@@ -242,7 +273,7 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
 SAMPLE_EXPECTATIONS: dict[str, set[str]] = {
     "awsdoc-cwe-apicall-root-s3-createbucket.json": {"root"},
     "awsdoc-cwe-signin-root-consolelogin.json": {"root", "signin"},
-    "curbengh-apicall-sts-getcalleridentity-sso.json": set(),
+    "curbengh-apicall-sts-getcalleridentity-sso.json": {"reads"},
     "groovy-root-console-modifyimageattribute-private.json": {"root"},
     "groovy-root-console-modifyimageattribute-public.json": {"root"},
     "kintail-api-lookupevents.json": set(),

@@ -25,7 +25,8 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
         "ENABLED"),
     "sts": ({"source": ["aws.sts"], "detail-type": [API_CALL], "detail": {
         "eventSource": ["sts.amazonaws.com"], "eventName": [{"prefix": "AssumeRole"}],
-        "errorCode": [{"exists": True}]}}, ALL_EVENTS),
+        "$or": [{"errorCode": [{"exists": True}]},
+                {"userIdentity": {"type": [{"anything-but": ["AWSService"]}]}}]}}, ALL_EVENTS),
     "ssm": ({"source": ["aws.ssm"], "detail-type": [API_CALL], "detail": {
         "eventSource": ["ssm.amazonaws.com"], "$or": [
             {"eventName": ["GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"],
@@ -72,14 +73,21 @@ def test_every_family_has_its_narrow_pattern_and_state(prod: Packaged, family: s
     assert event["Properties"]["RuleName"] == f"trailwarden-prod-{family}"
 
 
+def test_the_reads_family_leaves_out_the_static_key_reads_of_the_bundled_models_ci_user(prod: Packaged) -> None:
+    (static_key,) = [b for b in family_event(prod, "reads")["Properties"]["Pattern"]["detail"]["$or"]
+                     if b.get("userIdentity", {}).get("type") == ["IAMUser"]]
+    assert static_key["userIdentity"]["accessKeyId"] == [{"prefix": "AKIA"}]
+    assert static_key["userIdentity"]["userName"] == [{"anything-but": ["github-actions-aws-deployer"]}]
+
+
 def test_read_only_families_receive_read_only_events(prod: Packaged) -> None:
-    for family in ("root", "sts", "ssm"):
+    for family in ("root", "sts", "ssm", "reads"):
         assert family_event(prod, family)["Properties"]["State"] == ALL_EVENTS
 
 
 def test_every_rule_has_retry_policy_and_dead_letter_queue(prod: Packaged) -> None:
     rules = prod.rules()
-    assert len(rules) == len(EXPECTED) + 2  # + the daily audit and hourly close-groups schedules
+    assert len(rules) == len(EXPECTED) + 3  # + reads (below), the daily audit and close-groups schedules
     for event_id, (_, event) in rules.items():
         props = event["Properties"]
         assert props["DeadLetterConfig"] == {"Arn": DLQ_ARN}, event_id
