@@ -93,12 +93,13 @@ def load_app(environment: dict[str, str]) -> Any:
 
 
 def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) -> dict[str, Any] | None:
-    """The ``reads`` pattern without the routine reads of the model's own access-key users.
+    """The ``reads`` pattern without the routine reads of the principals the model declares.
 
-    Every read an IAM user makes with its static key is an invocation; for a user the model
-    declares as an access-key principal (the CI user, whose Terraform plans read thousands of
-    resources) none of them can be a finding of the rules that need reads, so the deployed rule
-    leaves them out. The names come from the model bundled with this package (or the stage's
+    Every routed read is an invocation. A declared access-key user's static-key reads (the CI
+    user, whose Terraform plans read thousands of resources) and a declared role's reads of the
+    sensitive services cannot be findings of the rules that need reads (those judge undeclared
+    callers and static keys of principals declared otherwise), so the deployed rule leaves them
+    out. The names come from the model bundled with this package (or the stage's
     TRAILWARDEN_MODEL file): change those principals, and package and deploy again.
     """
     if family != "reads":
@@ -107,18 +108,18 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
 
     source = env.get("TRAILWARDEN_MODEL")
     if source and source.startswith("s3://"):
-        return None  # not readable at package time: every static-key read stays routed
+        return None  # not readable at package time: every read stays routed
     model = load_model(source or None)
     users = sorted({p.iam_user for p in model.spec.principals if p.auth == "access-key" and p.iam_user})
-    if not users:
-        return None
+    roles = sorted({r for p in model.spec.principals for r in p.roles})
     narrowed = copy.deepcopy(pattern)
     for branch in narrowed["detail"]["$or"]:
         identity = branch.get("userIdentity", {})
-        if identity.get("type") == ["IAMUser"] and "accessKeyId" in identity:
+        if identity.get("type") == ["IAMUser"] and "accessKeyId" in identity and users:
             identity["userName"] = [{"anything-but": users}]
-            return narrowed
-    raise BuildError("the reads pattern has no static-key branch (userIdentity type IAMUser with accessKeyId)")
+        elif identity.get("type") == ["AssumedRole"] and roles:
+            identity["sessionContext"] = {"sessionIssuer": {"userName": [{"anything-but": roles}]}}
+    return narrowed
 
 
 def table_resource(table_name: str, protected: bool, tags: list[dict[str, str]]) -> dict[str, Any]:

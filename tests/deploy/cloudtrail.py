@@ -192,7 +192,15 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
                                      "roleSessionName": "paperclip-fn"})), set()),
         ("sts-getcalleridentity-denied-is-not-sts", envelope(api_call(
             "sts.amazonaws.com", "GetCallerIdentity", ci, read_only=True, error=("AccessDenied", "denied"))),
-         {"reads"}),
+         set()),
+        ("reads-getcalleridentity-of-an-undeclared-static-key", envelope(api_call(
+            "sts.amazonaws.com", "GetCallerIdentity", iam_user("backup-script"), read_only=True)), {"reads"}),
+        ("reads-declared-role-reading-secrets-manager-is-not-reads", envelope(api_call(
+            "secretsmanager.amazonaws.com", "GetSecretValue", agent, read_only=True,
+            request={"secretId": "paperclip/db"})), set()),
+        ("reads-undeclared-role-reading-secrets-manager", envelope(api_call(
+            "secretsmanager.amazonaws.com", "GetSecretValue", assumed_role("reporting-lambda", "etl"),
+            read_only=True, request={"secretId": "paperclip/db"})), {"reads"}),
         # ssm: decrypting reads and deletions only
         ("ssm-getparameter-decrypt", envelope(api_call("ssm.amazonaws.com", "GetParameter", agent, read_only=True,
                                                        request={"name": SECRET, "withDecryption": True})), {"ssm"}),
@@ -273,7 +281,7 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
 SAMPLE_EXPECTATIONS: dict[str, set[str]] = {
     "awsdoc-cwe-apicall-root-s3-createbucket.json": {"root"},
     "awsdoc-cwe-signin-root-consolelogin.json": {"root", "signin"},
-    "curbengh-apicall-sts-getcalleridentity-sso.json": {"reads"},
+    "curbengh-apicall-sts-getcalleridentity-sso.json": set(),
     "groovy-root-console-modifyimageattribute-private.json": {"root"},
     "groovy-root-console-modifyimageattribute-public.json": {"root"},
     "kintail-api-lookupevents.json": set(),
