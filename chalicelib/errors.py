@@ -55,5 +55,33 @@ class DeliveryError(TrailwardenError):
     """An alert could not be delivered to a channel (Slack, SNS)."""
 
 
+class ChannelNotConfigured(DeliveryError):
+    """A routed channel has no destination yet (no Slack webhook parameter): skipped, not failed.
+
+    The README's deployment order sets the webhook after the first deploy, so its absence is a
+    state to log and route around, not a reason to retry an invocation for hours.
+    """
+
+
 class ConfigError(TrailwardenError):
     """A setting from the environment or the command line is invalid."""
+
+
+class AwsError(TrailwardenError):
+    """An AWS call failed for a reason the user fixes outside the code: region, credentials,
+    permissions, a missing resource, throttling or the network (see ``chalicelib.awserrors``).
+
+    Not a ``ConfigError``: the auditor API answers a ConfigError with 400 (a bad filter), and an
+    AWS outage behind it is not the caller's fault.
+
+    ``kind`` says which (``no-region``, ``no-credentials``, ``expired``, ``bad-credentials``,
+    ``access-denied``, ``not-found``, ``throttled``, ``unreachable``, ``timeout``, ``config``,
+    ``aws``) and ``code`` is AWS's error code when there is one, so callers can branch without
+    parsing text.
+    """
+
+    def __init__(self, message: str, location: str | None = None, *, kind: str = "aws",
+                 code: str | None = None) -> None:
+        super().__init__(message, location)
+        self.kind = kind
+        self.code = code

@@ -8,8 +8,10 @@ Alerting rules, given at-least-once delivery:
   unless the rule has a threshold N: then the group alerts when its count reaches N;
 * a ``duplicate`` is alerted only if no alert is marked as delivered for its incident,
   so an invocation that stored the incident but failed to alert is completed on retry;
-* if any alert failed on every channel, ``process`` raises ``DeliveryError`` after
-  handling all findings, so Lambda/EventBridge retry and the DLQ keep the event.
+* an alert whose routed channels all failed or were skipped falls back to SNS (the notifier's
+  policy, README "Reliability"); one delivered that way counts as delivered;
+* if any alert was delivered nowhere, fallback included, ``process`` raises ``DeliveryError``
+  after handling all findings, so Lambda/EventBridge retry and the DLQ keep the event.
 """
 
 from __future__ import annotations
@@ -53,14 +55,21 @@ class ProcessResult:
     handled: tuple[Handled, ...] = ()
     skipped: str | None = None  # why a malformed envelope was skipped
 
+    @property
+    def alert_fallbacks(self) -> int:
+        """Alerts that reached SNS only because every channel of their route failed or was skipped."""
+        return sum(1 for h in self.handled if h.delivery and h.delivery.fallback in h.delivery.delivered)
+
     def summary(self) -> dict[str, Any]:
         return {
             "event_id": self.event_id,
             "skipped": self.skipped,
+            "alert_fallbacks": self.alert_fallbacks,
             "findings": [
                 {"rule": h.finding.rule, "severity": h.finding.severity.label, "status": h.outcome.status,
                  "incident_id": h.outcome.incident.incident_id if h.outcome.incident else None,
-                 "alerted": list(h.delivery.delivered) if h.delivery else []}
+                 "alerted": list(h.delivery.delivered) if h.delivery else [],
+                 "fallback": h.delivery.fallback if h.delivery else None}
                 for h in self.handled
             ],
         }

@@ -12,7 +12,6 @@ from chalicelib.audit.inventory import audit
 from chalicelib.audit.snapshot import (
     REQUIRED_PERMISSIONS,
     AccessKey,
-    AuditAccessDenied,
     AuditError,
     IamRole,
     IamUser,
@@ -26,7 +25,6 @@ __all__ = [
     "AUDIT_CHECKS",
     "REQUIRED_PERMISSIONS",
     "AccessKey",
-    "AuditAccessDenied",
     "AuditCheck",
     "AuditError",
     "IamRole",

@@ -27,6 +27,6 @@ def drift_findings(
 ) -> list[Finding]:
     """Drift of the account ``session`` (None → default credential chain) belongs to, as of ``as_of``.
 
-    Raises ``AuditError`` / ``AuditAccessDenied`` (both ``TrailwardenError``) when AWS cannot be read.
+    Raises ``AwsError`` (a ``TrailwardenError``, see ``chalicelib.awserrors``) when AWS cannot be read.
     """
     return audit(model, collect_snapshot(session, model, region=region), as_of)

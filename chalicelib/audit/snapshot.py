@@ -21,8 +21,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError
 
+from chalicelib.awserrors import aws_error
 from chalicelib.errors import TrailwardenError
 from chalicelib.findings import mask_key
 from chalicelib.identity.model import IdentityModel
@@ -40,13 +41,6 @@ REQUIRED_PERMISSIONS: tuple[str, ...] = (
     "ssm:DescribeParameters",
 )
 
-_ACCESS_DENIED = frozenset({
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess",
-})
-_BAD_CREDENTIALS = frozenset({
-    "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch",
-    "UnrecognizedClientException", "InvalidAccessKeyId",
-})
 # A standard-mode retry covers throttling and transient 5xx; the audit is not latency bound.
 _CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 6},
@@ -59,20 +53,7 @@ _SSM_NAMES_PER_CALL = 50
 
 
 class AuditError(TrailwardenError):
-    """The live inventory could not be read (credentials, network, an AWS error)."""
-
-
-class AuditAccessDenied(AuditError):
-    """One read was denied; names the API and the IAM permission that would allow it."""
-
-    def __init__(self, api: str, aws_message: str = "") -> None:
-        self.api = api
-        self.permission = api  # every API the audit calls is authorised by the action of the same name
-        detail = f" AWS said: {aws_message}" if aws_message else ""
-        super().__init__(
-            f"access denied calling {api}: the audit needs the permission {self.permission} "
-            f"(all it needs: {', '.join(REQUIRED_PERMISSIONS)}).{detail}"
-        )
+    """The audit was wired wrongly (missing clients); AWS failures are ``AwsError``s instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,23 +165,16 @@ def _utc(value: datetime) -> datetime:
 
 @contextmanager
 def _calling(api: str) -> Iterator[None]:
-    """Turn botocore failures into one clear TrailwardenError that names the API."""
+    """Turn botocore failures into one ``AwsError`` naming the API (and, if denied, the permission)."""
     try:
         yield
-    except ClientError as err:
-        error = err.response.get("Error", {})
-        code, message = str(error.get("Code", "")), str(error.get("Message", ""))
-        if code in _ACCESS_DENIED:
-            raise AuditAccessDenied(api, message) from None
-        if code in _BAD_CREDENTIALS:
-            raise AuditError(f"{api}: AWS rejected the credentials ({code}): {message}") from None
-        raise AuditError(f"{api} failed ({code or 'error'}): {message or err}") from None
-    except NoCredentialsError:
-        raise AuditError(
-            f"{api}: no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
-        ) from None
-    except BotoCoreError as err:
-        raise AuditError(f"{api} failed: {err}") from None
+    except Exception as err:
+        # Every API the audit calls is authorised by the IAM action of the same name.
+        needs = f"the audit needs the permission {api} (all it needs: {', '.join(REQUIRED_PERMISSIONS)})"
+        translated = aws_error(err, action=api, needs=needs)
+        if translated is None:
+            raise
+        raise translated from None
 
 
 def _clients(source: Any, region: str | None) -> tuple[Any, Any, Any, str]:
@@ -217,8 +191,8 @@ def _clients(source: Any, region: str | None) -> tuple[Any, Any, Any, str]:
         sts = session.client("sts", region_name=region, config=_CLIENT_CONFIG)
         iam = session.client("iam", region_name=region, config=_CLIENT_CONFIG)
         ssm = session.client("ssm", region_name=region, config=_CLIENT_CONFIG)
-    except (BotoCoreError, NoRegionError) as err:
-        raise AuditError(f"cannot create AWS clients: {err}") from None
+    except BotoCoreError as err:
+        raise aws_error(err, action="creating the AWS clients") or AuditError(str(err)) from None
     return sts, iam, ssm, region
 
 
@@ -319,7 +293,8 @@ def collect_snapshot(
 
     ``session_or_clients`` is a boto3 Session (None → the default credential chain) or a
     mapping with ready ``sts``, ``iam`` and ``ssm`` clients. Only the secret names the model
-    declares are looked up in SSM. Raises ``AuditAccessDenied`` naming the denied API.
+    declares are looked up in SSM. Raises ``AwsError`` naming the failed API (and, when denied,
+    the permission it needs).
     """
     sts, iam, ssm, region = _clients(session_or_clients, region)
     with _calling("sts:GetCallerIdentity"):

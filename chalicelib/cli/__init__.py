@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 
+from chalicelib.awserrors import aws_error
 from chalicelib.errors import TrailwardenError
 
 COMMANDS = ("replay", "simulate", "incidents", "audit", "model")
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every error we can explain is one ``error: ...`` line and exit 2, never a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
@@ -42,3 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as err:
+        aws = aws_error(err)  # region, credentials, access, a missing table, the network: say how to fix it
+        if aws is None:
+            raise
+        print(f"error: {aws}", file=sys.stderr)
+        return 2

@@ -10,6 +10,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
+from chalicelib.awserrors import aws_error
 from chalicelib.cli.output import FindingPrinter
 from chalicelib.errors import ConfigError
 from chalicelib.identity import load_model
@@ -33,7 +34,7 @@ def have_credentials() -> bool:
     try:
         return boto3.session.Session().get_credentials() is not None
     except BotoCoreError as err:  # ProfileNotFound, ConfigParseError, …
-        raise ConfigError(f"cannot read the AWS configuration: {err}") from None
+        raise aws_error(err) or ConfigError(f"cannot read the AWS configuration: {err}") from None
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ KMS-encrypted topic, the webhook parameter and the EventBridge rules exactly as 
 template defines them (``app.PATTERNS``, ``table_definition``), subscribes an SQS queue to
 the topic, puts each event on the bus, and invokes the real Chalice handler of every rule
 that matched — ``--repeat N`` times, as at-least-once delivery may. It then prints what
-happened: the stored incidents, the Slack messages and the SNS messages.
+happened: the stored incidents, the Slack messages and the SNS messages. Like Lambda, a
+handler that raises is a failed invocation: each is named on stderr and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import logging
 import os
 import sys
+import urllib.request
 from collections import Counter
 from contextlib import contextmanager, redirect_stdout
 from typing import Any
@@ -54,6 +56,9 @@ def moto_server() -> Any:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    # moto keeps its accounts in this process: start each run from an empty one, as a new account would.
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+    direct.open(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"), timeout=10).close()
     saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                                             "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION")}
     os.environ.update({"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
@@ -120,7 +125,18 @@ class Sandbox:
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
-def run(args: argparse.Namespace) -> int:
+class CountingMetrics:
+    """The handlers' Powertools metrics, counted locally (e.g. ``AlertFallbacks``) for the summary."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def add_metric(self, name: str, unit: Any, value: float, **_: Any) -> None:
+        self.counts[name] += int(value)
+
+
+def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
+    """Exit 0, or 1 if any input was bad or any invocation failed; ``slack``/``sns`` replace the channels."""
     if args.repeat < 1:
         raise TrailwardenError("--repeat must be at least 1")
     from chalicelib.identity import load_model
@@ -137,25 +153,31 @@ def run(args: argparse.Namespace) -> int:
     for problem in bad:
         print(f"bad input: {problem}", file=sys.stderr)
     with moto_server():
-        lines = simulate([i for i in items if not isinstance(i, InputError)], args)
+        lines = simulate([i for i in items if not isinstance(i, InputError)], args, slack=slack, sns=sns)
     emit(lines, args.format)
-    return 1 if bad else 0
+    failed = [x for x in lines if x["kind"] == "invocation-error"]
+    for f in failed:
+        print(f"error: invocation {f['attempt']} of the {f['family']} handler for event {f['event_id']} failed: "
+              f"{f['error']}", file=sys.stderr)
+    return 1 if bad or failed else 0
 
 
-def simulate(events: list, args: argparse.Namespace) -> list[dict[str, Any]]:
+def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> list[dict[str, Any]]:
     from chalice.test import Client
 
     import app as chalice_app
     from chalicelib import runtime
     from chalicelib.notify import CapturingSlackSender
+    from chalicelib.notify.notifier import FALLBACK_METRIC
     from chalicelib.settings import Settings
 
     families = {f: chalice_app.PATTERNS[f] for f in chalice_app.FAMILIES}
     box = Sandbox(families, args.slack_webhook or PLACEHOLDER_WEBHOOK)
     cfg = Settings(model_path=args.model, store_url=f"dynamodb://{TABLE}", topic_arn=box.topic_arn,
                    slack_webhook_parameter=WEBHOOK_PARAMETER, stage="simulate", region=REGION)
-    capture = None if args.slack_webhook else CapturingSlackSender()
-    mon = runtime.build_monitor(cfg, slack=capture)
+    capture = None if args.slack_webhook or slack is not None else CapturingSlackSender()
+    metrics = CountingMetrics()
+    mon = runtime.build_monitor(cfg, metrics=metrics, slack=slack or capture, sns=sns)
     runtime.use(mon)
     invocations: Counter[str] = Counter()
     failures: list[dict[str, Any]] = []
@@ -169,24 +191,26 @@ def simulate(events: list, args: argparse.Namespace) -> list[dict[str, Any]]:
                 for family, url in box.family_queues.items():
                     for delivered in box.drain(url):
                         delivered.setdefault("account", envelope["account"])  # moto leaves it out; AWS does not
-                        for _ in range(args.repeat):
+                        for attempt in range(1, args.repeat + 1):
                             invocations[family] += 1
                             try:
                                 client.lambda_.invoke(family, delivered)
                             except Exception as err:  # noqa: BLE001 - a failed invocation is reported, as Lambda would
-                                failures.append({"kind": "invocation-error", "family": family,
+                                failures.append({"kind": "invocation-error", "family": family, "attempt": attempt,
                                                  "event_id": delivered.get("detail", {}).get("eventID"),
                                                  "error": f"{type(err).__name__}: {err}"})
     finally:
         runtime.use(None)
     incidents = [{"kind": "incident", **i.to_dict()} for i in mon.store.iter_all()]
-    slack = [{"kind": "slack", "payload": p} for p in capture.payloads] if capture is not None else []
-    sns = [{"kind": "sns", "subject": m.get("Subject"), "message": orjson.loads(m["Message"]),
-            "attributes": {k: v.get("Value") for k, v in (m.get("MessageAttributes") or {}).items()}}
-           for m in box.drain(box.alerts_queue)]
+    posted = [{"kind": "slack", "payload": p} for p in capture.payloads] if capture is not None else []
+    published = [{"kind": "sns", "subject": m.get("Subject"), "message": orjson.loads(m["Message"]),
+                  "attributes": {k: v.get("Value") for k, v in (m.get("MessageAttributes") or {}).items()}}
+                 for m in box.drain(box.alerts_queue)]
     summary = {"kind": "summary", "events": len(events), "repeat": args.repeat, "invocations": dict(invocations),
-               "incidents": len(incidents), "slack": len(slack) if capture is not None else "sent", "sns": len(sns)}
-    return [*incidents, *slack, *sns, *failures, summary]
+               "incidents": len(incidents), "slack": len(posted) if capture is not None else "sent",
+               "sns": len(published), "alert_fallbacks": metrics.counts[FALLBACK_METRIC],
+               "failed_invocations": len(failures)}
+    return [*incidents, *posted, *published, *failures, summary]
 
 
 def emit(lines: list[dict[str, Any]], fmt: str) -> None:
@@ -214,4 +238,6 @@ def emit(lines: list[dict[str, Any]], fmt: str) -> None:
     summary = lines[-1]
     out.write(f"\n{summary['events']} events, delivered ×{summary['repeat']}; handler invocations "
               f"{summary['invocations']}\n")
+    if summary["alert_fallbacks"]:
+        out.write(f"{summary['alert_fallbacks']} alerts fell back to SNS because their routed channels failed\n")
     out.flush()

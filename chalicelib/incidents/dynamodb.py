@@ -29,8 +29,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.awserrors import aws_error
 from chalicelib.errors import ChainConflict, StoreError
 from chalicelib.incidents.chain import GENESIS_HASH, ChainEntry, ChainHead, StoredIncident
 from chalicelib.incidents.chained import ChainedStore, DuplicateRecord
@@ -123,7 +124,7 @@ class _Session:
         except ClientError as exc:
             if _error_code(exc) in _RETRYABLE:
                 raise ChainConflict(f"transaction conflict: {exc}") from exc
-            raise StoreError(f"incident write failed: {exc}", location=store.table_name) from exc
+            raise store.failure("cannot write the incident log", exc) from exc
 
     def _advance_head(self, plan: RecordPlan) -> dict[str, Any]:
         month = month_of(format_ts(plan.incident.first_seen))
@@ -234,15 +235,24 @@ class DynamoDBIncidentStore(ChainedStore):
                 or os.environ.get("AWS_ENDPOINT_URL")
                 or None
             )
-            self._client = boto3.client("dynamodb", region_name=self._region_name, endpoint_url=endpoint)
+            try:
+                self._client = boto3.client("dynamodb", region_name=self._region_name, endpoint_url=endpoint)
+            except BotoCoreError as exc:  # no region, a bad profile: say so, with the table
+                raise self.failure("cannot open the incident log", exc) from None
         return self._client
+
+    def failure(self, doing: str, exc: Exception) -> StoreError:
+        """A StoreError that says what failed and, for an AWS failure, how to fix it (``awserrors``)."""
+        region = self._client.meta.region_name if self._client is not None else self._region_name
+        aws = aws_error(exc, resource=f"DynamoDB table {self.table_name!r}", region=region)
+        return StoreError(f"{doing}: {aws if aws is not None else exc}", location=f"dynamodb://{self.table_name}")
 
     # -- low-level helpers ---------------------------------------------------------------
     def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
         try:
             response = self.client.get_item(TableName=self.table_name, Key=serialize(key), ConsistentRead=True)
-        except ClientError as exc:
-            raise StoreError(f"incident store read failed: {exc}", location=self.table_name) from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise self.failure("cannot read the incident log", exc) from exc
         item = response.get("Item")
         return deserialize(item) if item else None
 
@@ -294,16 +304,17 @@ class DynamoDBIncidentStore(ChainedStore):
                 if not pending:
                     break
             else:
-                raise StoreError("purge could not delete every item; run purge again", location=self.table_name)
+                raise StoreError("purge could not delete every item; run purge again",
+                                 location=f"dynamodb://{self.table_name}")
 
     @contextmanager
     def _session(self) -> Iterator[_Session]:
         try:
             yield _Session(self)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             if _error_code(exc) in _RETRYABLE:
                 raise ChainConflict(f"transaction conflict: {exc}") from exc
-            raise StoreError(f"incident store request failed: {exc}", location=self.table_name) from exc
+            raise self.failure("cannot use the incident log", exc) from exc
 
     def _record_session(self) -> Any:
         return self._session()
@@ -318,7 +329,7 @@ class DynamoDBIncidentStore(ChainedStore):
             return None
         _, incident, _ = parse_incident(item)
         if incident is None:
-            raise StoreError(f"incident {incident_id} is unreadable (run verify)", location=self.table_name)
+            raise StoreError(f"incident {incident_id} is unreadable (run verify)", location=f"dynamodb://{self.table_name}")
         return incident
 
     def query(self, query: IncidentQuery) -> Page:
@@ -326,5 +337,5 @@ class DynamoDBIncidentStore(ChainedStore):
         months = (str(head["min_month"]), str(head["max_month"])) if head.get("min_month") else None
         try:
             return run_query(self.client, self.table_name, query, months)
-        except ClientError as exc:
-            raise StoreError(f"incident query failed: {exc}", location=self.table_name) from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise self.failure("cannot query the incident log", exc) from exc

@@ -135,8 +135,19 @@ class DynamoDBStateStore(StateStore):
             import boto3
             from botocore.config import Config
 
-            self._client = boto3.client("dynamodb", config=Config(retries={"mode": "standard"}))
+            try:
+                self._client = boto3.client("dynamodb", config=Config(retries={"mode": "standard"}))
+            except Exception as err:  # noqa: BLE001 - no region, a bad profile: said with the table
+                raise self._failure("cannot open the state", err) from None
         return self._client
+
+    def _failure(self, doing: str, err: Exception) -> StoreError:
+        """A StoreError naming the table and, for an AWS failure, how to fix it (``awserrors``)."""
+        from chalicelib.awserrors import aws_error
+
+        region = self._client.meta.region_name if self._client is not None else None
+        aws = aws_error(err, resource=f"DynamoDB table {self.table!r}", region=region)
+        return StoreError(f"{doing}: {aws if aws is not None else err}", f"dynamodb://{self.table}")
 
     def _touch(self, kind: str, name: str, when: datetime, min_interval: timedelta | None,
                note: str | None) -> bool:
@@ -145,8 +156,9 @@ class DynamoDBStateStore(StateStore):
         if min_interval is not None:
             condition += " OR #at <= :cutoff"
             values[":cutoff"] = {"S": format_ts(when - min_interval)}
+        client = self.client
         try:
-            self.client.put_item(
+            client.put_item(
                 TableName=self.table,
                 Item={"pk": {"S": f"STATE#{kind}"}, "sk": {"S": name}, "at": {"S": format_ts(when)},
                       **({"note": {"S": note}} if note else {})},
@@ -154,14 +166,17 @@ class DynamoDBStateStore(StateStore):
                 ExpressionAttributeNames={"#at": "at"} if values else {},
                 **({"ExpressionAttributeValues": values} if values else {}),
             )
-        except self.client.exceptions.ConditionalCheckFailedException:
+        except client.exceptions.ConditionalCheckFailedException:
             return False
         except Exception as err:  # noqa: BLE001 - botocore errors become store errors with the table name
-            raise StoreError(f"cannot write state {kind}/{name}: {err}", f"dynamodb://{self.table}") from None
+            raise self._failure(f"cannot write state {kind}/{name}", err) from None
         return True
 
     def _delete(self, kind: str, name: str) -> None:
-        self.client.delete_item(TableName=self.table, Key={"pk": {"S": f"STATE#{kind}"}, "sk": {"S": name}})
+        try:
+            self.client.delete_item(TableName=self.table, Key={"pk": {"S": f"STATE#{kind}"}, "sk": {"S": name}})
+        except Exception as err:  # noqa: BLE001 - botocore errors become store errors with the table name
+            raise self._failure(f"cannot delete state {kind}/{name}", err) from None
 
     def entry(self, kind: str, name: str) -> tuple[datetime, str | None] | None:
         """One strongly consistent GetItem: a marker another container just wrote is seen, and the
@@ -171,15 +186,18 @@ class DynamoDBStateStore(StateStore):
                 TableName=self.table, Key={"pk": {"S": f"STATE#{kind}"}, "sk": {"S": name}}, ConsistentRead=True,
             ).get("Item")
         except Exception as err:  # noqa: BLE001 - botocore errors become store errors with the table name
-            raise StoreError(f"cannot read state {kind}/{name}: {err}", f"dynamodb://{self.table}") from None
+            raise self._failure(f"cannot read state {kind}/{name}", err) from None
         at = parse_ts(item.get("at", {}).get("S")) if item else None
         return (at, item.get("note", {}).get("S")) if at is not None else None  # type: ignore[union-attr]
 
     def entries(self, kind: str) -> dict[str, tuple[datetime, str | None]]:
         out: dict[str, tuple[datetime, str | None]] = {}
-        pages = self.client.get_paginator("query").paginate(
-            TableName=self.table, KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"STATE#{kind}"}})
+        try:
+            pages = list(self.client.get_paginator("query").paginate(
+                TableName=self.table, KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"STATE#{kind}"}}))
+        except Exception as err:  # noqa: BLE001 - botocore errors become store errors with the table name
+            raise self._failure(f"cannot read state {kind}", err) from None
         for page in pages:
             for item in page.get("Items", []):
                 at = parse_ts(item.get("at", {}).get("S"))

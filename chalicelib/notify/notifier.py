@@ -1,9 +1,15 @@
 """Fan a finding out to the channels its severity is routed to, and report what happened.
 
 One channel failing must not silence another, so every channel is tried and its failure
-recorded. Only when every attempted channel failed does ``notify`` raise, which fails the
-Lambda invocation so that Lambda/EventBridge retries and the dead-letter queue keep the
-event instead of losing the alert.
+recorded. The policy (README, Reliability):
+
+* a routed channel that is not configured (no webhook parameter yet) is skipped with a
+  warning; it is neither a delivery nor a failure;
+* when nothing on the route delivered (each channel failed or was skipped), the alert falls
+  back to SNS if SNS is configured and was not already tried, and ``AlertFallbacks`` counts it;
+* only when something was attempted and nothing delivered, fallback included, does ``notify``
+  raise, which fails the Lambda invocation so that Lambda/EventBridge retries and the
+  dead-letter queue keep the event instead of losing the alert.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.errors import DeliveryError
+from chalicelib.errors import ChannelNotConfigured, DeliveryError
 from chalicelib.findings import Finding
 from chalicelib.notify.message import AlertContext, redact, slack_payload
 from chalicelib.notify.routing import SLACK, SNS, Routing
@@ -27,6 +33,8 @@ if TYPE_CHECKING:
     from chalicelib.settings import Settings
 
 FAILURE_METRIC = "AlertDeliveryFailures"
+FALLBACK_METRIC = "AlertFallbacks"
+FALLBACK_CHANNEL = SNS
 CHANNEL_FAILURE_METRICS: Mapping[str, str] = {SLACK: "SlackDeliveryFailures", SNS: "SnsDeliveryFailures"}
 
 
@@ -46,6 +54,7 @@ class DeliveryReport:
     failed: Mapping[str, str] = field(default_factory=dict)  # channel → error text (redacted)
     skipped: tuple[str, ...] = ()  # routed but not configured
     sns_message_id: str | None = None
+    fallback: str | None = None  # the channel used because nothing on the route delivered
 
     @property
     def ok(self) -> bool:
@@ -76,8 +85,8 @@ class Notifier:
     ) -> Notifier:
         """The deployed wiring: webhook URL from SSM, topic from the environment."""
         slack: SlackSender | None = None
-        if settings.slack_enabled:
-            slack = WebhookSlackSender(ssm_webhook_url(settings.slack_webhook_parameter))
+        if settings.slack_enabled and settings.slack_webhook_parameter.strip():  # no parameter name: not configured
+            slack = WebhookSlackSender(ssm_webhook_url(settings.slack_webhook_parameter.strip()))
         sns = SnsPublisher(settings.topic_arn) if settings.topic_arn else None
         return cls(Routing.parse(settings.routing), slack, sns, metrics=metrics, logger=logger)
 
@@ -97,20 +106,21 @@ class Notifier:
         if channel not in self._warned_unconfigured:
             self._warned_unconfigured.add(channel)
             self._log.warning(
-                "channel %s is routed but not configured; its alerts are only logged",
+                "channel %s is routed but not configured; its alerts fall back to SNS if a topic is set, "
+                "else are only logged",
                 channel,
                 extra={"channel": channel},
             )
         return False
 
-    def _count_failure(self, channel: str) -> None:
+    def _count(self, *names: str) -> None:
         if self._metrics is None:
             return
         try:
-            self._metrics.add_metric(name=FAILURE_METRIC, unit=MetricUnit.Count, value=1)
-            self._metrics.add_metric(name=CHANNEL_FAILURE_METRICS[channel], unit=MetricUnit.Count, value=1)
+            for name in names:
+                self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
         except Exception as err:  # noqa: BLE001 - a metrics bug must not turn into a lost alert
-            self._log.warning("could not record delivery-failure metric: %s", type(err).__name__)
+            self._log.warning("could not record metric %s: %s", names[0], type(err).__name__)
 
     def _deliver(self, channel: str, finding: Finding, context: AlertContext) -> str | None:
         """Send on one configured channel; returns the SNS MessageId (None for Slack)."""
@@ -149,29 +159,43 @@ class Notifier:
         delivered: list[str] = []
         skipped: list[str] = []
         failed: dict[str, str] = {}
-        message_id: str | None = None
-        for channel in routed:
-            if not self._configured(channel):
-                skipped.append(channel)
-                continue
+        message_ids: dict[str, str | None] = {}
+
+        def attempt(channel: str) -> None:
             attempted.append(channel)
             try:
-                result = self._deliver(channel, finding, context)
+                message_ids[channel] = self._deliver(channel, finding, context)
+            except ChannelNotConfigured as err:
+                attempted.remove(channel)
+                skipped.append(channel)
+                self._log.warning("alert not sent to %s: %s", channel, redact(str(err)),
+                                  extra={**log_fields, "channel": channel})
+                return
             except DeliveryError as err:
                 failed[channel] = redact(str(err))
             except Exception as err:  # noqa: BLE001 - one channel's bug must not silence the others
                 failed[channel] = redact(f"unexpected {type(err).__name__}: {err}")
             else:
                 delivered.append(channel)
-                message_id = result if channel == SNS else message_id
-                continue
-            self._log.error(
-                "alert delivery to %s failed: %s",
-                channel,
-                failed[channel],
-                extra={**log_fields, "channel": channel, "error": failed[channel]},
-            )
-            self._count_failure(channel)
+                return
+            self._log.error("alert delivery to %s failed: %s", channel, failed[channel],
+                            extra={**log_fields, "channel": channel, "error": failed[channel]})
+            self._count(FAILURE_METRIC, CHANNEL_FAILURE_METRICS[channel])
+
+        for channel in routed:
+            if self._configured(channel):
+                attempt(channel)
+            else:
+                skipped.append(channel)
+        fallback = None
+        if not delivered and FALLBACK_CHANNEL not in attempted and self._sns is not None:
+            fallback = FALLBACK_CHANNEL
+            self._log.warning("no routed channel (%s) delivered %s: falling back to %s", ",".join(routed),
+                              finding.rule, fallback, extra={**log_fields, "failed": list(failed),
+                                                              "skipped": list(skipped)})
+            attempt(fallback)
+            if fallback in delivered:
+                self._count(FALLBACK_METRIC)
 
         report = DeliveryReport(
             routed=routed,
@@ -179,13 +203,18 @@ class Notifier:
             delivered=tuple(delivered),
             failed=failed,
             skipped=tuple(skipped),
-            sns_message_id=message_id,
+            sns_message_id=message_ids.get(SNS),
+            fallback=fallback,
         )
         if attempted and not delivered:
             summary = "; ".join(f"{ch}: {text}" for ch, text in failed.items())
             error = DeliveryError(f"every channel failed for {finding.rule} (event {finding.event_id}): {summary}")
             error.report = report  # type: ignore[attr-defined]  # callers may record the attempt
             raise error
+        if not attempted:
+            self._log.warning("finding %s (%s) was sent nowhere: no routed channel is configured",
+                              finding.rule, finding.severity.label, extra={**log_fields, "skipped": list(skipped)})
+            return report
         self._log.info(
             "finding %s (%s) delivered to %s",
             finding.rule,

@@ -21,7 +21,8 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
-from chalicelib.errors import DeliveryError
+from chalicelib.awserrors import error_code
+from chalicelib.errors import ChannelNotConfigured, DeliveryError
 from chalicelib.notify.message import WEBHOOK_PLACEHOLDER, redact
 
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -122,11 +123,13 @@ class WebhookSlackSender:
     def _resolve_client(self) -> WebhookClient:
         try:
             url = self._url_provider()
-        except Exception as err:  # noqa: BLE001 - any provider failure is a delivery failure
+        except ChannelNotConfigured:
+            raise  # not set yet: the notifier skips Slack (and falls back), it does not fail
+        except Exception as err:  # noqa: BLE001 - any other provider failure is a delivery failure
             reason = f"{type(err).__name__}: {redact(str(err))}"
             raise DeliveryError(f"could not read the Slack webhook URL: {reason}") from None
         if not isinstance(url, str) or not url.strip():
-            raise DeliveryError("the Slack webhook URL is empty")
+            raise ChannelNotConfigured("the Slack webhook URL is empty")
         url = url.strip()
         _check_url(url)
         if self._client is None or self._client_url != url:
@@ -162,13 +165,23 @@ class CapturingSlackSender:
 
 
 def ssm_webhook_url(parameter_name: str, *, max_age: int = 300) -> Callable[[], str]:
-    """A url_provider reading a SecureString through Powertools (cached ``max_age`` seconds)."""
+    """A url_provider reading a SecureString through Powertools (cached ``max_age`` seconds).
+
+    A parameter that does not exist yet (the README sets it after the first deploy) raises
+    ``ChannelNotConfigured``, so the notifier skips Slack rather than failing the invocation.
+    """
 
     def provider() -> str:
         # Imported here so that the CLI and tests that never touch SSM do not load it.
         from aws_lambda_powertools.utilities.parameters import get_parameter
 
-        value = get_parameter(parameter_name, decrypt=True, max_age=max_age)
+        try:
+            value = get_parameter(parameter_name, decrypt=True, max_age=max_age)
+        except Exception as err:
+            if error_code(err) == "ParameterNotFound":  # Powertools keeps the ClientError as the context
+                raise ChannelNotConfigured(f"the Slack webhook parameter {parameter_name} does not exist yet "
+                                           "(put it as a SecureString; README, Deploying)") from None
+            raise
         if not isinstance(value, str):
             raise DeliveryError(f"SSM parameter {parameter_name} is not a string")
         return value

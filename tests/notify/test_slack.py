@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from chalicelib.errors import DeliveryError
+from chalicelib.errors import ChannelNotConfigured, DeliveryError
 from chalicelib.notify.slack import (
     CapturingSlackSender,
     SlackSender,
@@ -144,15 +144,20 @@ def test_the_ssm_provider_reads_the_decrypted_secure_string(aws: None, monkeypat
     assert ssm_webhook_url("/trailwarden/slack-webhook-url")() == "https://hooks.slack.com/services/T/B/s3cr3t"
 
 
-def test_a_missing_ssm_parameter_fails_the_send_not_the_construction(
+def test_a_missing_ssm_parameter_is_not_configured_at_send_time_not_at_construction(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
     monkeypatch.delitem(DEFAULT_PROVIDERS, "ssm", raising=False)
     sender = WebhookSlackSender(ssm_webhook_url("/trailwarden/missing"))
-    with pytest.raises(DeliveryError, match="could not read the Slack webhook URL"):
+    with pytest.raises(ChannelNotConfigured, match="parameter /trailwarden/missing does not exist yet"):
         sender.send(PAYLOAD)
+
+
+def test_an_empty_webhook_url_is_not_configured() -> None:
+    with pytest.raises(ChannelNotConfigured, match="empty"):
+        WebhookSlackSender(lambda: "  ").send(PAYLOAD)
 
 
 def test_the_capturing_sender_records_each_payload_as_sent() -> None:
