@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint package bench clean
+.PHONY: demo test lint package bench invocations clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,6 +33,13 @@ package: $(STAMP)
 # system jq (`apt-get install jq`) and is skipped without it.
 bench: $(STAMP)
 	bench/run $(BENCH_ARGS)
+
+# `make invocations [STAGE=prod] [RECORDS=20000]`: Lambda invocations per 1,000 events of the generated
+# trail, per handler family, counted from the stage's packaged rules and states (bench/invocations.py).
+RECORDS ?= 20000
+
+invocations: $(STAMP)
+	$(BIN)/python bench/invocations.py --stage $(STAGE) --records $(RECORDS)
 
 clean:
 	rm -rf $(VENV) dist .pytest_cache

@@ -1,14 +1,16 @@
 """Generate a large, realistic CloudTrail JSON-lines file for the replay benchmark.
 
-Templates are the real-shaped records in ``examples/story/`` and, when present, the public
-samples in ``../shared/cloudtrail-samples/`` (read in place, never copied). Each output
+Templates are the real-shaped records in ``examples/story/``, the routine record kinds in
+``bench/routine.py`` and, when present, the public samples in ``../shared/cloudtrail-samples/``
+(read in place, never copied). Each output
 record is a template with a fresh eventID/requestID, a monotonic eventTime, a source IP, an
 account drawn from ``bench/model.yaml`` (rarely an undeclared one) and an actor drawn from
 the model's principals (a few per cent undeclared). Actors act through live sessions, as in a
 real trail: an SSO role's name is stable per account, an IAM user keeps its key, and a role
 session keeps its key and name for about ``SESSION_CALLS`` calls before it rotates. The
-template mix is weighted like a real trail: mostly routine role and service activity, a few
-per cent IAM / sign-in / secret events, and root use only rarely.
+template mix is weighted like a real trail: mostly routine service and role activity (services
+assuming roles and using KMS, role reads, CI reads in Terraform-plan bursts), about 11%
+writes, a few per cent IAM / sign-in / secret events, and root use only rarely (see WEIGHTS).
 
 Output is deterministic for a given ``--records`` and ``--seed``, so ``bench/run`` reuses a
 file it already made. Everything is written under the ``--out`` path (``bench/data/`` by
@@ -34,11 +36,12 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import routine  # noqa: E402
 from chalicelib.events import records_in  # noqa: E402
 
 STORY = ROOT / "examples" / "story"
 SAMPLES = ROOT.parent / "shared" / "cloudtrail-samples"
-VERSION = "2"  # bump when the output for a given seed changes, so cached files are rebuilt
+VERSION = "3"  # bump when the output for a given seed changes, so cached files are rebuilt
 
 DECLARED_ACCOUNTS = ("630287363158", "222222222222", "111122223333")
 UNDECLARED_ACCOUNTS = ("123456789012", "444455556666")
@@ -76,10 +79,19 @@ SECRET_READER_ROLE = {"/paperclip-app/api-key": "paperclip-agent", "/app/db-pass
 SECRETS = ["/paperclip-app/api-key", "/app/db-password", "/app/stripe-key", "/ci/npm-token",
            "/reports/smtp-password", "/support/zendesk-token", "/app/feature-flags", "/shared/region"]
 
-# Share of output records per template class (see classify); classes with no template drop out.
+# Per cent of output records per template class (see classify and routine.kinds); classes with no
+# template drop out. Why these numbers: bench/RESULTS.md, "Trail mix". In short: the routine
+# kinds (service AssumeRole and KMS, role and CI reads) are what a real trail is mostly made of;
+# the security-relevant kinds keep their v2 shares (more than a healthy account has); the
+# sample-derived bulk kinds, which are error- and write-heavy, are cut to about a quarter.
 WEIGHTS = {
-    "assumed": 52.0, "service": 20.0, "iam-user": 14.0, "secret-read": 4.0, "console": 2.5, "web-identity": 2.0,
-    "iam-admin": 1.5, "assume-failed": 1.5, "other": 1.0, "federated": 0.5, "root": 0.3,
+    # routine kinds (bench/routine.py)
+    "service-assume": 14.0, "role-read": 22.7, "ci-plan": 8.0, "service-kms": 5.0, "role-kms": 5.0,
+    "ssm-kms": 3.0, "role-assume": 3.0, "caller-identity": 2.0, "role-write": 1.5, "kms-direct": 0.3,
+    # security-relevant kinds, as in v2
+    "secret-read": 4.0, "console": 2.5, "iam-admin": 1.5, "assume-failed": 1.5, "root": 0.3,
+    # sample-derived bulk (v2: assumed 52, service 20, iam-user 14, web-identity 2, other 1, federated 0.5)
+    "assumed": 15.0, "service": 5.0, "iam-user": 4.0, "web-identity": 1.0, "other": 0.5, "federated": 0.2,
 }
 SESSION_CALLS = 200  # calls a session makes, on average, before its credentials rotate
 SIGNIN_MARKERS = ("ConsoleLogin", "ExternalIdPDirectoryLogin", "CheckMfa")
@@ -135,9 +147,14 @@ class Generator:
         by_class: dict[str, list[bytes]] = {}
         for rec in templates:
             by_class.setdefault(classify(rec), []).append(orjson.dumps(rec))
+        for cls, recs in routine.kinds().items():
+            by_class.setdefault(cls, []).extend(orjson.dumps(rec) for rec in recs)
         self.classes = [c for c in WEIGHTS if c in by_class]
-        self.weights = [WEIGHTS[c] for c in self.classes]
+        # A burst class is picked less often, so that its records still make up WEIGHTS[c] per cent.
+        self.weights = [WEIGHTS[c] / (sum(routine.BURSTS[c]) / 2 if c in routine.BURSTS else 1) for c in self.classes]
         self.templates = by_class
+        self.burst: list[bytes] = []  # templates left in the current burst, all by burst_actor
+        self.burst_actor: dict[str, Any] | None = None
         self.time = datetime(2026, 11, 1, tzinfo=UTC)
         self.n_templates = len(templates)
         self.sessions: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -251,16 +268,29 @@ class Generator:
         return (self.time + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     # -- records -----------------------------------------------------------------------------
-    def record(self) -> bytes:
+    def pick(self) -> bytes:
+        """The next template: the rest of a running burst, or a class drawn by weight."""
+        if self.burst:
+            return self.burst.pop()
+        self.burst_actor = None
         cls = self.rng.choices(self.classes, self.weights)[0]
-        rec = orjson.loads(self.rng.choice(self.templates[cls]))
+        if cls in routine.BURSTS:
+            n = self.rng.randint(*routine.BURSTS[cls])
+            self.burst = [self.rng.choice(self.templates[cls]) for _ in range(n - 1)]
+        return self.rng.choice(self.templates[cls])
+
+    def record(self) -> bytes:
+        in_burst = bool(self.burst)
+        rec = orjson.loads(self.pick())
         self.time += timedelta(seconds=self.rng.expovariate(2.0))
         acct = self.account()
         secret = self.vary_request(rec)
         ui = rec.get("userIdentity") if isinstance(rec.get("userIdentity"), dict) else None
         if ui is not None:
             kind = ui.get("type")
-            if kind == "AssumedRole" and rec.get("eventName") != "ConsoleLogin":
+            if in_burst and self.burst_actor is not None:  # one CI run: the same user and key throughout
+                ui = rec["userIdentity"] = self.burst_actor
+            elif kind == "AssumedRole" and rec.get("eventName") != "ConsoleLogin":
                 reader = SECRET_READER_ROLE.get(secret or "") if self.rng.random() < 0.95 else None
                 ui = rec["userIdentity"] = self.assumed_role(acct, ui, reader)
             elif kind == "IAMUser":
@@ -273,6 +303,8 @@ class Generator:
             elif "accountId" in ui:
                 ui = rec["userIdentity"] = {**ui, "accountId": acct}
             acct = ui.get("accountId") or acct
+            if self.burst and self.burst_actor is None:
+                self.burst_actor = ui
         if "recipientAccountId" in rec or self.rng.random() < 0.98:
             rec["recipientAccountId"] = acct
         rec["eventTime"] = self.stamp()

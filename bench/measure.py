@@ -8,7 +8,9 @@ generated trail, its shards, the bytecode cache and the last report) and prints 
 * ``--workers`` on a directory of shards: same bytes out as one worker, and the speed-up;
 * the progress bar: drawn on a terminal, silent on a pipe;
 * cold start: ``import app`` vs ``import boto3``, and resident memory after the first event;
-* CPU per judged event (all rules, actor resolution), before any I/O.
+* CPU per judged event (all rules, actor resolution), before any I/O;
+* Lambda invocations per 1,000 trail events: the packaged prod rules routing 20,000 generated
+  records (``bench/invocations.py``).
 
 Times are CPU seconds (user + sys) of the measured process, best of ``--repeat`` runs, so a
 busy machine inflates them less than wall time; wall time is shown as well.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import platform
 import pty
@@ -338,6 +341,25 @@ def bench_per_event(t: Table, trail: Path, sample: int) -> None:
           verdict(worst_us < 1000, "< 1 ms, every event"))
 
 
+INVOCATION_RECORDS = 20_000  # ~10 s of matching with moto; the per-family shares are stable by then
+
+
+def bench_invocations(t: Table, records: int) -> None:
+    """Every routed event is a Lambda invocation: count them from the packaged template of the tree."""
+    n = min(records, INVOCATION_RECORDS)
+    cmd = [PY, str(BENCH / "invocations.py"), "--stage", "prod", "--records", str(n), "--tree", str(TREE), "--json"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env(), cwd=ROOT, check=False)
+    figure = "Lambda invocations per 1,000 trail events (prod stage)"
+    if r.returncode != 0:
+        t.add(figure, "not counted: " + (r.stderr.strip().splitlines() or ["?"])[-1][:120], "-", "-", "FAIL (<= 250)")
+        return
+    out = json.loads(r.stdout)
+    families = ", ".join(f"{k} {v:.0f}" for k, v in out["families"].items())
+    t.add(figure, f"{out['per_1000']:.0f} ({families}; {out['records']:,} records, {out['count_seconds']:.0f}s)",
+          f"{out['unrouted'] / out['records']:.0%} of events reach no handler", "-", verdict(out["per_1000"] <= 250,
+                                                                                           "<= 250"))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
     p.add_argument("--records", type=int, default=200_000, help="size of the generated trail (default 200000)")
@@ -364,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_progress(t, shards)
     bench_cold_start(t, args.repeat)
     bench_per_event(t, trail, min(args.records, 50_000))
+    bench_invocations(t, args.records)
     report = f"{head}\ninput: {args.records:,} records, {size:.0f} MB\n\n{t.render()}\n"
     print("\n" + t.render())
     (DATA / "last-report.txt").write_text(report)
