@@ -33,6 +33,10 @@ ROUTED_ELSEWHERE = ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdenti
 # Identity, credential, secret and key services: reads of these by an undeclared caller matter.
 SENSITIVE_SOURCES = ["iam.amazonaws.com", "sts.amazonaws.com", "ssm.amazonaws.com", "secretsmanager.amazonaws.com",
                      "kms.amazonaws.com"]
+# IAM Identity Center's roles: the IAM path is reserved for AWS (a role merely *named* like one
+# lives elsewhere). SSO sessions are vouched for by Identity Center; their reads are not routed
+# (their writes and role assumptions are).
+SSO_ISSUER_ARNS = "arn:aws*:iam::*:role/aws-reserved/sso.amazonaws.com/*"
 # Reads that reveal nothing and that SDKs, the SSM agent and KMS clients make all day: whoami,
 # the agent's polling, and KMS's data-plane crypto (a parameter's Decrypt has its own branch).
 ROUTINE_READS = ["GetCallerIdentity", "ListInstanceAssociations", "DescribeInstanceAssociationsStatus",
@@ -61,6 +65,8 @@ PATTERNS: dict[str, dict[str, Any]] = {
     # AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity: every refusal, and every success
     # except an AWS service taking on its own role (Lambda, ECS, EC2 do so all day). A success
     # is judged against may_assume and teaches who holds the new session (chalicelib/history.py).
+    # deploy/build_merge_template.py leaves out a declared IAM user's or role's assumptions of the
+    # one role its may_assume names (the CI user entering its deploy role on every run).
     "sts": {
         "source": ["aws.sts"],
         "detail-type": [API_CALL],
@@ -69,7 +75,9 @@ PATTERNS: dict[str, dict[str, Any]] = {
             "eventName": [{"prefix": "AssumeRole"}],
             "$or": [
                 {"errorCode": [{"exists": True}]},
-                {"userIdentity": {"type": [{"anything-but": ["AWSService"]}]}},
+                {"userIdentity": {"type": [{"anything-but": ["AWSService", "IAMUser", "AssumedRole"]}]}},
+                {"userIdentity": {"type": ["IAMUser"]}},
+                {"userIdentity": {"type": ["AssumedRole"]}},
             ],
         },
     },
@@ -109,24 +117,20 @@ PATTERNS: dict[str, dict[str, Any]] = {
             "$or": [
                 {"eventName": [{"anything-but": ROUTED_ELSEWHERE}],
                  "userIdentity": {"type": ["IAMUser"], "accessKeyId": [{"prefix": "AKIA"}]}},
-                {
-                    "eventSource": SENSITIVE_SOURCES,
-                    "eventName": [{"anything-but": [*ROUTED_ELSEWHERE, *ROUTINE_READS]}],
-                    "userIdentity": {"type": [{"anything-but": ["AWSService", "Root", "AssumedRole"]}],
-                                     "invokedBy": [{"exists": False}]},
-                },
-                {
-                    "eventSource": SENSITIVE_SOURCES,
-                    "eventName": [{"anything-but": [*ROUTED_ELSEWHERE, *ROUTINE_READS]}],
-                    "userIdentity": {"type": ["AssumedRole"], "invokedBy": [{"exists": False}]},
-                },
-                {
-                    "eventSource": ["kms.amazonaws.com"],
-                    "eventName": ["Decrypt"],
-                    "requestParameters": {"encryptionContext": {"PARAMETER_ARN": [{"exists": True}]}},
-                    "userIdentity": {"type": [{"anything-but": ["AWSService", "Root"]}],
-                                     "invokedBy": [{"exists": False}]},
-                },
+                {"eventSource": SENSITIVE_SOURCES, "eventName": [{"anything-but": [*ROUTED_ELSEWHERE, *ROUTINE_READS]}],
+                 "userIdentity": {"type": [{"anything-but": ["AWSService", "Root", "AssumedRole", "IAMUser"]}],
+                                  "invokedBy": [{"exists": False}]}},
+                {"eventSource": SENSITIVE_SOURCES, "eventName": [{"anything-but": [*ROUTED_ELSEWHERE, *ROUTINE_READS]}],
+                 "userIdentity": {"type": ["IAMUser"], "accessKeyId": [{"anything-but": {"prefix": "AKIA"}}],
+                                  "invokedBy": [{"exists": False}]}},
+                {"eventSource": SENSITIVE_SOURCES, "eventName": [{"anything-but": [*ROUTED_ELSEWHERE, *ROUTINE_READS]}],
+                 "userIdentity": {"type": ["AssumedRole"], "invokedBy": [{"exists": False}],
+                                  "sessionContext": {"sessionIssuer": {"arn": [{"anything-but": {
+                                      "wildcard": SSO_ISSUER_ARNS}}]}}}},
+                {"eventSource": ["kms.amazonaws.com"], "eventName": ["Decrypt"],
+                 "requestParameters": {"encryptionContext": {"PARAMETER_ARN": [{"exists": True}]}},
+                 "userIdentity": {"type": [{"anything-but": ["AWSService", "Root"]}],
+                                  "invokedBy": [{"exists": False}]}},
             ],
         },
     },

@@ -44,7 +44,10 @@ ALL_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 RULE_STATES = {"ENABLED", ALL_EVENTS}  # DISABLED rules invoke nothing
 SAM_RULE_EVENTS = {"CloudWatchEvent", "EventBridgeRule"}
 # Files whose bytes decide the packaged rules: the app and what it imports, the builder, the config.
-PACKAGE_INPUTS = ("app.py", "chalicelib/**/*.py", "deploy/*.py", "deploy/*.sh", ".chalice/*.json")
+PACKAGE_INPUTS = ("app.py", "chalicelib/**/*.py", "chalicelib/*.yaml", "deploy/*.py", "deploy/*.sh", ".chalice/*.json")
+# The trail's own model: the builder narrows the reads/sts patterns for the model it packages
+# with (a user's package is narrowed for theirs), so the count is for the trail's principals.
+TRAIL_MODEL = BENCH / "model.yaml"
 API_CALL = "AWS API Call via CloudTrail"
 DETAIL_TYPES = {"awsconsolesignin": "AWS Console Sign In via CloudTrail",
                 "awsserviceevent": "AWS Service Event via CloudTrail",
@@ -210,21 +213,24 @@ def render(rules: list[Rule], tally: Tally, top: int = 3) -> str:
 
 # --- the packaged template ------------------------------------------------------------------
 
-def package_key(tree: Path, stage: str) -> str:
-    """Hash of every file whose bytes decide the packaged rules (and of the stage)."""
+def package_key(tree: Path, stage: str, model: Path | None = None) -> str:
+    """Hash of every file whose bytes decide the packaged rules (and of the stage and the model)."""
     digest = hashlib.sha256(stage.encode())
+    if model is not None:
+        digest.update(b"model\0" + model.read_bytes() + b"\0")
     for path in sorted({p for pattern in PACKAGE_INPUTS for p in tree.glob(pattern) if p.is_file()}):
         digest.update(str(path.relative_to(tree)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def packaged_template(tree: Path, stage: str, log: Any = None) -> tuple[Path, bool]:
-    """The stage's sam.json for ``tree``, packaged now or reused; (path, reused)."""
+def packaged_template(tree: Path, stage: str, log: Any = None,
+                      model: Path | None = TRAIL_MODEL) -> tuple[Path, bool]:
+    """The stage's sam.json for ``tree`` narrowed for ``model``, packaged now or reused; (path, reused)."""
     tree = tree.resolve()
     suffix = "" if tree == ROOT else "-" + hashlib.sha256(str(tree).encode()).hexdigest()[:8]
     out = DATA / f"package-{stage}{suffix}"
     key_file, sam = out / "key", out / "sam.json"
-    key = package_key(tree, stage)
+    key = package_key(tree, stage, model)
     if sam.exists() and key_file.exists() and key_file.read_text() == key:
         return sam, True
     if log:
@@ -232,11 +238,13 @@ def packaged_template(tree: Path, stage: str, log: Any = None) -> tuple[Path, bo
     key_file.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRAILWARDEN_")}
     env.update(SKIP_LINT="1", BIN=str(Path(sys.executable).parent))
+    if model is not None:
+        env["TRAILWARDEN_PACKAGE_MODEL"] = str(model.resolve())
     result = subprocess.run(["bash", str(tree / "deploy" / "package.sh"), stage, str(out)], cwd=tree, env=env,
                             capture_output=True, text=True, timeout=900, check=False)
     if result.returncode != 0:
         raise TemplateError(f"packaging {stage} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    if package_key(tree, stage) == key:  # a file edited meanwhile: do not vouch for this package next time
+    if package_key(tree, stage, model) == key:  # a file edited meanwhile: do not vouch for this package next time
         key_file.write_text(key)
     return sam, False
 

@@ -93,33 +93,76 @@ def load_app(environment: dict[str, str]) -> Any:
 
 
 def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) -> dict[str, Any] | None:
-    """The ``reads`` pattern without the routine reads of the principals the model declares.
+    """The ``reads`` / ``sts`` pattern without what the model declares as routine.
 
-    Every routed read is an invocation. A declared access-key user's static-key reads (the CI
-    user, whose Terraform plans read thousands of resources) and a declared role's reads of the
-    sensitive services cannot be findings of the rules that need reads (those judge undeclared
-    callers and static keys of principals declared otherwise), so the deployed rule leaves them
-    out. The names come from the model bundled with this package (or the stage's
-    TRAILWARDEN_MODEL file): change those principals, and package and deploy again.
+    Every routed event is an invocation, and some cannot be findings of the rules they would
+    feed: a declared access-key user's static-key reads (the CI user's Terraform plans read
+    thousands of resources), a declared IAM user's or role's reads of the sensitive services,
+    and a declared caller assuming the one role its ``may_assume`` names. The deployed rules
+    leave those out. Names come from the model bundled with this package (or TRAILWARDEN_MODEL
+    at package time): change those principals, and package and deploy again. Only exact names
+    and AWS-set ARNs are used, so a look-alike name is still routed.
     """
-    if family != "reads":
+    if family not in ("reads", "sts"):
         return None
+    model = packaged_model(env)
+    if model is None:
+        return None  # not readable at package time: everything stays routed
+    principals = model.spec.principals
+    key_users = sorted({p.iam_user for p in principals if p.auth == "access-key" and p.iam_user})
+    users = sorted({p.iam_user for p in principals if p.iam_user})
+    roles = sorted({r for p in principals for r in p.roles})
+    narrowed = copy.deepcopy(pattern)
+    branches = narrowed["detail"]["$or"]
+    for branch in list(branches):
+        identity = branch.get("userIdentity", {})
+        kind = identity.get("type")
+        if family == "reads" and kind == ["IAMUser"]:
+            names = key_users if identity.get("accessKeyId") == [{"prefix": "AKIA"}] else users
+            if names:
+                identity["userName"] = [{"anything-but": names}]
+        elif family == "reads" and kind == ["AssumedRole"] and roles:
+            identity.setdefault("sessionContext", {}).setdefault("sessionIssuer", {})["userName"] = [
+                {"anything-but": roles}]
+        elif family == "sts" and kind in (["IAMUser"], ["AssumedRole"]):
+            field = "userName" if kind == ["IAMUser"] else "sessionIssuer"
+
+            def names(p: Any, kind: list[str] = kind) -> list[str]:
+                if kind == ["IAMUser"]:
+                    return [p.iam_user] if p.iam_user else []
+                return list(p.roles)
+
+            # A declared caller with no may_assume may assume any role (nothing to judge); one
+            # with a single may_assume role is routed for every other role.
+            unrestricted = {n for p in principals if not p.may_assume for n in names(p)}
+            routine = {(n, p.may_assume[0]) for p in principals if len(p.may_assume) == 1 for n in names(p)}
+            callers = sorted(unrestricted | {n for n, _ in routine})
+            if not callers:
+                continue
+            _set_caller(identity, field, [{"anything-but": callers}])
+            for name, role in sorted(routine):
+                extra = {"userIdentity": {"type": kind}, "requestParameters": {"roleArn": [
+                    {"anything-but": {"wildcard": f"arn:aws*:iam::*:role/{role}"}}]}}
+                _set_caller(extra["userIdentity"], field, [name])
+                branches.append(extra)
+    return narrowed
+
+
+def _set_caller(identity: dict[str, Any], field: str, value: list[Any]) -> None:
+    if field == "userName":
+        identity["userName"] = value
+    else:
+        identity.setdefault("sessionContext", {}).setdefault("sessionIssuer", {})["userName"] = value
+
+
+def packaged_model(env: dict[str, str]) -> Any:
+    """The identity model the package is narrowed for (None when it is on S3)."""
     from chalicelib.identity import load_model
 
-    source = env.get("TRAILWARDEN_MODEL")
+    source = env.get("TRAILWARDEN_MODEL") or os.environ.get("TRAILWARDEN_PACKAGE_MODEL")
     if source and source.startswith("s3://"):
-        return None  # not readable at package time: every read stays routed
-    model = load_model(source or None)
-    users = sorted({p.iam_user for p in model.spec.principals if p.auth == "access-key" and p.iam_user})
-    roles = sorted({r for p in model.spec.principals for r in p.roles})
-    narrowed = copy.deepcopy(pattern)
-    for branch in narrowed["detail"]["$or"]:
-        identity = branch.get("userIdentity", {})
-        if identity.get("type") == ["IAMUser"] and "accessKeyId" in identity and users:
-            identity["userName"] = [{"anything-but": users}]
-        elif identity.get("type") == ["AssumedRole"] and roles:
-            identity["sessionContext"] = {"sessionIssuer": {"userName": [{"anything-but": roles}]}}
-    return narrowed
+        return None
+    return load_model(source or None)
 
 
 def table_resource(table_name: str, protected: bool, tags: list[dict[str, str]]) -> dict[str, Any]:

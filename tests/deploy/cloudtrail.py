@@ -179,12 +179,24 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
              "repo:abt/infra:ref:refs/heads/main", "userName": "repo:abt/infra:ref:refs/heads/main",
              "identityProvider": "token.actions.githubusercontent.com"}, read_only=True,
             error=("InvalidIdentityToken", "Incorrect token audience"), region="eu-west-1")), {"sts"}),
-        ("sts-assumerole-success-reaches-sts", envelope(api_call(
+        ("sts-ci-user-assuming-its-declared-deploy-role-reaches-nobody", envelope(api_call(
             "sts.amazonaws.com", "AssumeRole", ci, read_only=True,
             request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/terraform-deploy", "roleSessionName": "tf"},
             response={"credentials": {"accessKeyId": "ASIAZ4EXAMPLETFSESS1", "sessionToken": "",
                                       "expiration": "Nov 20, 2026, 11:01:02 AM"},
                       "assumedRoleUser": {"arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/terraform-deploy/tf"}})),
+         set()),
+        ("sts-ci-user-assuming-another-role-reaches-sts", envelope(api_call(
+            "sts.amazonaws.com", "AssumeRole", ci, read_only=True,
+            request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/paperclip-agent", "roleSessionName": "x"})),
+         {"sts"}),
+        ("sts-undeclared-key-assuming-the-deploy-role-reaches-sts", envelope(api_call(
+            "sts.amazonaws.com", "AssumeRole", iam_user("old-deployer"), read_only=True,
+            request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/terraform-deploy", "roleSessionName": "x"})),
+         {"sts"}),
+        ("sts-sso-session-assuming-a-role-reaches-sts", envelope(api_call(
+            "sts.amazonaws.com", "AssumeRole", admin, read_only=True,
+            request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/paperclip-agent", "roleSessionName": "x"})),
          {"sts"}),
         ("sts-assumerole-by-aws-service-reaches-nobody", envelope(api_call(
             "sts.amazonaws.com", "AssumeRole", {"type": "AWSService", "invokedBy": "lambda.amazonaws.com"},

@@ -23,10 +23,6 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
         "eventSource": ["iam.amazonaws.com"],
         "eventName": ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile"]}},
         "ENABLED"),
-    "sts": ({"source": ["aws.sts"], "detail-type": [API_CALL], "detail": {
-        "eventSource": ["sts.amazonaws.com"], "eventName": [{"prefix": "AssumeRole"}],
-        "$or": [{"errorCode": [{"exists": True}]},
-                {"userIdentity": {"type": [{"anything-but": ["AWSService"]}]}}]}}, ALL_EVENTS),
     "ssm": ({"source": ["aws.ssm"], "detail-type": [API_CALL], "detail": {
         "eventSource": ["ssm.amazonaws.com"], "$or": [
             {"eventName": ["GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"],
@@ -75,9 +71,21 @@ def test_every_family_has_its_narrow_pattern_and_state(prod: Packaged, family: s
 
 def test_the_reads_family_leaves_out_the_static_key_reads_of_the_bundled_models_ci_user(prod: Packaged) -> None:
     (static_key,) = [b for b in family_event(prod, "reads")["Properties"]["Pattern"]["detail"]["$or"]
-                     if b.get("userIdentity", {}).get("type") == ["IAMUser"]]
+                     if b.get("userIdentity", {}).get("accessKeyId") == [{"prefix": "AKIA"}]]
     assert static_key["userIdentity"]["accessKeyId"] == [{"prefix": "AKIA"}]
     assert static_key["userIdentity"]["userName"] == [{"anything-but": ["github-actions-aws-deployer"]}]
+
+
+def test_the_sts_family_leaves_out_only_the_ci_users_own_deploy_role_and_unrestricted_declared_roles(
+        prod: Packaged) -> None:
+    branches = family_event(prod, "sts")["Properties"]["Pattern"]["detail"]["$or"]
+    assert {"errorCode": [{"exists": True}]} in branches
+    assert {"userIdentity": {"type": [{"anything-but": ["AWSService", "IAMUser", "AssumedRole"]}]}} in branches
+    assert {"userIdentity": {"type": ["IAMUser"], "userName": [{"anything-but": ["github-actions-aws-deployer"]}]},
+            } in branches
+    assert {"userIdentity": {"type": ["IAMUser"], "userName": ["github-actions-aws-deployer"]},
+            "requestParameters": {"roleArn": [{"anything-but": {"wildcard": "arn:aws*:iam::*:role/terraform-deploy"}}]},
+            } in branches
 
 
 def test_read_only_families_receive_read_only_events(prod: Packaged) -> None:
@@ -87,7 +95,7 @@ def test_read_only_families_receive_read_only_events(prod: Packaged) -> None:
 
 def test_every_rule_has_retry_policy_and_dead_letter_queue(prod: Packaged) -> None:
     rules = prod.rules()
-    assert len(rules) == len(EXPECTED) + 3  # + reads (below), the daily audit and close-groups schedules
+    assert len(rules) == len(EXPECTED) + 4  # + sts and reads (below), the daily audit and close-groups schedules
     for event_id, (_, event) in rules.items():
         props = event["Properties"]
         assert props["DeadLetterConfig"] == {"Arn": DLQ_ARN}, event_id
