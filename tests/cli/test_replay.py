@@ -159,3 +159,25 @@ def test_store_keeps_two_different_records_that_lack_an_event_id(
     path.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n")
     main(["replay", "--format", "json", "--store", f"sqlite:///{tmp_path / 'log.db'}", str(path)])
     assert "2 new incidents" in capsys.readouterr().err
+
+
+# -- evasion stories (tests/fixtures/stories): replay, with the quiet memo on, catches them -----
+STORIES = ROOT / "tests" / "fixtures" / "stories"
+
+
+def test_replay_of_a_stolen_key_rotating_itself_reports_both_halves_high(capsys: pytest.CaptureFixture[str]) -> None:
+    _, findings, _ = replay(capsys, str(STORIES / "stolen-ci-key-rotation.jsonl"))
+    severities = {f["rule"]: f["severity"] for f in findings}
+    assert severities["iam-create-access-key"] == "high"
+    assert severities["credential-revoked"] == "high"
+
+
+def test_replay_of_a_self_rotation_from_the_usual_source_reports_it_low(capsys: pytest.CaptureFixture[str]) -> None:
+    _, findings, _ = replay(capsys, str(STORIES / "ci-self-rotation.jsonl"))
+    assert {f["rule"]: f["severity"] for f in findings}["iam-create-access-key"] == "low"
+
+
+def test_replay_attributes_an_assumed_session_to_its_assumer(capsys: pytest.CaptureFixture[str]) -> None:
+    _, findings, _ = replay(capsys, str(STORIES / "ci-assumes-agent-role-and-reads-its-secret.jsonl"))
+    rules = {f["rule"] for f in findings}
+    assert {"sts-assume-role-unexpected", "secret-read-undeclared"} <= rules

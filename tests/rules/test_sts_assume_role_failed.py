@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.findings import Severity
 
-from .conftest import DECLARED_ACCOUNT, finding, identity_of, model_from, record
+from .conftest import DECLARED_ACCOUNT, UNDECLARED_ACCOUNT, Replace, finding, identity_of, model_from, record
 
 RULE = "sts-assume-role-failed"
 CI_ARN = f"arn:aws:iam::{DECLARED_ACCOUNT}:user/github-actions-aws-deployer"
@@ -152,3 +152,16 @@ def test_role_arn_is_cut_from_a_message_that_explains_the_denial():
     f = finding(record("assume-role-denied.json", errorMessage=message), RULE)
     assert f is not None
     assert f.target_arn == ORG_ROLE
+
+
+def test_an_unknown_outside_account_probing_a_role_is_high():
+    rec = record("assume-role-denied.json", userIdentity=Replace({
+        "type": "AWSAccount", "principalId": "AIDAOUTSIDEPROBE0001", "accountId": UNDECLARED_ACCOUNT}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert f"outside account {UNDECLARED_ACCOUNT}" in f.reason
+
+
+def test_a_refusal_on_the_ci_users_own_role_spelled_in_another_case_is_not_outside_may_assume():
+    f = finding(denied(f"arn:aws:iam::{DECLARED_ACCOUNT}:role/Terraform-Deploy"), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
