@@ -42,6 +42,7 @@ class Engine:
         self.history: History = history if history is not None else MemoryHistory()
         self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else tuple(load_rules())
         self._wildcard = tuple(r for r in self.rules if r.event_names is None)
+        self._volatile = tuple(r for r in self.rules if r.volatile is not None)
         self._by_name: dict[str, tuple[Rule, ...]] = {}
         self._memo: dict[tuple[object, ...], Actor] = {}
         self._quiet: QuietMemo | None = None  # made when a reader first asks for ``quiet`` (replay)
@@ -93,7 +94,8 @@ class Engine:
         taught = history.observe(event, actor, assumer,
                                  suspect=any(f.severity >= Severity.HIGH for f in findings) if findings else False)
         if self._quiet is not None:
-            self._quiet.judged(event, quiet=not findings and not taught)
+            quiet = not findings and not taught and not any(r.volatile(ctx) for r in self._volatile)
+            self._quiet.judged(event, quiet=quiet)
         return findings
 
     @staticmethod

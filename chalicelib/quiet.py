@@ -48,7 +48,10 @@ from chalicelib.rules.base import Rule
 MEMO_TYPES = frozenset({"AssumedRole", "IAMUser", "AWSService", "AWSAccount", "FederatedUser", "Unknown",
                         "WebIdentityUser", None})
 RESOLVER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "IAMUser": (("sessionCredentialFromConsole",),),  # a console session is console-password auth
+    # A console session is console-password auth; the source IP and user agent are what history
+    # learns of a declared IAM user (chalicelib/history.py), so a line is only skipped once an
+    # event with the same source has been judged and taught.
+    "IAMUser": (("sessionCredentialFromConsole",), ("sourceIPAddress",), ("userAgent",)),
     "WebIdentityUser": (("requestParameters", "roleArn"), ("responseElements", "subjectFromWebIdentityToken")),
 }
 # The memo forgets its oldest quarter when it holds MEMO_SIZE keys or MEMO_BYTES of key text,

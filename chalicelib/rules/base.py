@@ -72,6 +72,11 @@ class Rule:
     def evaluate(self, ctx: Context) -> Verdict | None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    # Rules whose quiet verdict on *some* events reads a field that is not in their memo key
+    # override this to say so (the engine then never lets replay skip such an event's like);
+    # it keeps a rare dependency from costing every event a wider key.
+    volatile: ClassVar[Any] = None  # (ctx) -> bool, or None
+
 
 def breaks_of(*specs: Any) -> str | None:
     """Join the ``breaks`` texts of the model entries a finding touches."""

@@ -40,10 +40,10 @@ class SecretReadUndeclared(Rule):
     # kms:Decrypt of a parameter's ciphertext is the same read without SSM's own decryption step.
     event_names = frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory",
                              "Decrypt"})
-    # What requested_secrets reads (a list of names, or the nested encryption context, has no memo
-    # key), the actor, and whether a service made the call (a Decrypt that SSM itself made).
-    memo_fields = (*(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive")),
-                   ("requestParameters", "encryptionContext"))
+    # What requested_secrets reads (a list of names has no memo key) and the actor, whose
+    # userIdentity says whether a service made a Decrypt for the caller. A direct Decrypt reads
+    # the encryption context, which differs call by call: it is volatile below, not in the key.
+    memo_fields = tuple(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive"))
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"
     runbook = (
         "A secret's plaintext went to a principal the model does not list as a reader. If the read "
@@ -51,6 +51,11 @@ class SecretReadUndeclared(Rule):
         "--overwrite`) and update its readers; tighten the parameter's IAM/KMS access so only the "
         "declared readers can decrypt it."
     )
+
+    @staticmethod
+    def volatile(ctx: Context) -> bool:
+        """A quiet direct Decrypt was quiet because of its encryption context."""
+        return ctx.event.event_name == "Decrypt" and not ctx.event.invoked_by and not ctx.actor.is_service
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor

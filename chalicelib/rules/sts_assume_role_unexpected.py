@@ -23,9 +23,10 @@ class StsAssumeRoleUnexpected(Rule):
     severity = Severity.HIGH
     title = "Role assumed outside the model"
     event_names = ASSUME_EVENTS
-    # Every AssumeRole* teaches the engine who holds the new session (chalicelib/history.py),
-    # so none is ever skipped as "already judged quiet": no memo fields.
-    memo_fields = None
+    # The actor (an AWS service's own AssumeRole is never judged), the outcome and the role. A
+    # non-service AssumeRole* teaches who holds the new session (chalicelib/history.py), so the
+    # engine never lets replay skip one of those as "already judged quiet".
+    memo_fields = (("errorCode",), ("requestParameters", "roleArn"))
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html"
     runbook = (
         "Someone obtained a role's credentials in a way the model does not declare. Identify the caller "

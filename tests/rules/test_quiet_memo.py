@@ -26,7 +26,7 @@ from chalicelib.rules import load_rules
 from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.sources import Batch, batches_of
 
-from .conftest import _BUNDLED, DECLARED_ACCOUNT, UNDECLARED_ACCOUNT, Replace, merge, record
+from .conftest import _BUNDLED, DECLARED_ACCOUNT, UNDECLARED_ACCOUNT, Replace, identity_of, merge, record
 
 PROJECT = Path(__file__).resolve().parents[2]
 SAMPLES = PROJECT / ".." / "shared" / "cloudtrail-samples"
@@ -205,14 +205,12 @@ def test_a_path_the_memo_cannot_read_turns_it_off() -> None:
 
 
 def test_an_identity_whose_type_is_not_written_first_keys_on_every_types_fields(tmp_path: Path) -> None:
-    # An undeclared IAM user's console session reading EC2: quiet, and its resolution reads
-    # sessionCredentialFromConsole, an IAMUser resolver path outside userIdentity.
-    console = record("iam-user-access-key-call.json", eventName="DescribeInstances", readOnly=True,
-                     sessionCredentialFromConsole="true",
-                     userIdentity={"userName": "console-reader", "arn": f"arn:aws:iam::{DECLARED_ACCOUNT}:user/cr"})
-    identity = console["userIdentity"]
-    reordered = merge(console, {"userIdentity": Replace({**{k: v for k, v in identity.items() if k != "type"},
-                                                         "type": identity["type"]})})
+    # The CI user's own write: quiet, and an IAMUser's resolution reads sessionCredentialFromConsole,
+    # a resolver path outside userIdentity.
+    call = record("iam-user-access-key-call.json")
+    identity = call["userIdentity"]
+    reordered = merge(call, {"userIdentity": Replace({**{k: v for k, v in identity.items() if k != "type"},
+                                                      "type": identity["type"]})})
     with_key = merge(reordered, {"sessionCredentialFromConsole": "false"})
     assert twice(tmp_path, reordered, reordered)[1] == "quiet"
     assert twice(tmp_path, reordered, with_key)[1] != "quiet"
@@ -344,3 +342,34 @@ def test_the_memo_forgets_its_oldest_keys_past_its_byte_budget(tmp_path: Path) -
     engine = Engine(_BUNDLED)
     outcomes(write_lines(tmp_path / "big.jsonl", reads), engine)
     assert 0 < engine.quiet._bytes <= MEMO_BYTES + len(big) + 4096  # type: ignore[union-attr]
+
+
+# -- verdicts that read a field outside the key are volatile: their like is judged again ------------
+def _undeclared_role(**overrides: Any) -> dict[str, Any]:
+    return record("role-session-call.json", userIdentity={
+        "arn": f"arn:aws:sts::{DECLARED_ACCOUNT}:assumed-role/reporting-lambda/etl",
+        "sessionContext": {"sessionIssuer": {"arn": f"arn:aws:iam::{DECLARED_ACCOUNT}:role/reporting-lambda",
+                                             "userName": "reporting-lambda"}}}, **overrides)
+
+
+def test_a_quiet_read_by_an_undeclared_role_does_not_hide_its_next_read_of_a_sensitive_service(
+        tmp_path: Path) -> None:
+    ec2 = _undeclared_role(eventSource="ec2.amazonaws.com", eventName="DescribeVpcs", readOnly=True)
+    secrets = _undeclared_role(eventSource="secretsmanager.amazonaws.com", eventName="DescribeVpcs", readOnly=True)
+    assert twice(tmp_path, ec2, secrets) == ["none", "findings"]
+
+
+def _instance_decrypt(**overrides: Any) -> dict[str, Any]:
+    """A direct kms:Decrypt by the declared instance role (not a reader of the declared secret)."""
+    return merge(record("kms-decrypt-parameter.json", userIdentity=identity_of("instance-profile-session-call.json")),
+                 overrides)
+
+
+def test_a_quiet_direct_decrypt_does_not_hide_the_sessions_decrypt_of_a_declared_parameter(tmp_path: Path) -> None:
+    other = _instance_decrypt(requestParameters=Replace({"encryptionContext": {"app": "x"}}))
+    assert twice(tmp_path, other, _instance_decrypt()) == ["none", "findings"]
+
+
+def test_a_decrypt_that_ssm_made_for_a_caller_is_learnt_as_quiet(tmp_path: Path) -> None:
+    by_ssm = _instance_decrypt(userIdentity={"invokedBy": "ssm.amazonaws.com"})
+    assert twice(tmp_path, by_ssm, by_ssm) == ["none", "quiet"]
