@@ -4,7 +4,8 @@ Run it as ``bench/run`` (or ``make bench``). It writes only under ``bench/data/`
 generated trail, its shards, the bytecode cache and the last report) and prints a table:
 
 * replay throughput vs parsing the same file with orjson alone, and vs ``jq`` picking the
-  four design-card events (``bench/card.jq``); peak memory of the streaming replay;
+  four design-card events (``bench/card.jq``); peak memory of the streaming replay, and of
+  replaying hostile input (``bench/hostile.py``: large JSON that is not CloudTrail);
 * ``--workers`` on a directory of shards: same bytes out as one worker, and the speed-up;
 * the progress bar: drawn on a terminal, silent on a pipe;
 * cold start: ``import app`` vs ``import boto3``, and resident memory after the first event;
@@ -37,7 +38,7 @@ ROOT = BENCH.parent
 DATA = BENCH / "data"
 sys.path.insert(0, str(ROOT))
 
-from bench import gen  # noqa: E402
+from bench import gen, hostile  # noqa: E402
 
 PY = sys.executable
 TREE = ROOT  # the checkout whose chalicelib (and app.py) is measured; --tree changes it
@@ -224,6 +225,19 @@ def bench_throughput(t: Table, trail: Path, shards: Path, records: int, repeat: 
     return rep.out_sha or ""
 
 
+def bench_hostile(t: Table) -> None:
+    """Peak memory (and stderr) of replaying large non-CloudTrail JSON: flat, and a few lines of output."""
+    numbers, obj = hostile.write(DATA)
+    runs = [measure(replay_cmd(str(path))) for path in (numbers, obj)]
+    lines = max(r.err.count(b"\n") for r in runs)
+    peak = max(r.rss_kb for r in runs)
+    t.add("replay peak memory (hostile input)", f"{runs[0].rss_kb / 1024:.0f} MB RSS for a "
+          f"{numbers.stat().st_size / MB:.0f} MB JSON array of integers, {runs[1].rss_kb / 1024:.0f} MB for a "
+          f"{obj.stat().st_size / MB:.0f} MB non-CloudTrail object; at most {lines} stderr lines",
+          "streaming figure above", "-",
+          verdict(peak < 120 * 1024 and all(r.rc == 1 for r in runs) and lines < 50, "< 120 MB, flat in input size"))
+
+
 def bench_workers(t: Table, shards: Path, single_sha: str, repeat: int) -> None:
     n = os.cpu_count() or 1
     _, ones = best(replay_cmd(str(shards), "--workers", "1"), repeat, hash_out=True)
@@ -382,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{MODEL.relative_to(ROOT)}", flush=True)
     t = Table()
     sha = bench_throughput(t, trail, shards, args.records, args.repeat, args.skip_jq)
+    bench_hostile(t)
     bench_workers(t, shards, sha, args.repeat)
     bench_progress(t, shards)
     bench_cold_start(t, args.repeat)

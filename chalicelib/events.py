@@ -238,13 +238,37 @@ def records_in(doc: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
     yield "", doc, {}
 
 
+def locate(location: str, sub: str, meta: dict[str, Any]) -> str | None:
+    """Where a record was: its document's location, the path inside it, and its envelope's id."""
+    where = f"{location}{sub}" if (location or sub) else None
+    if meta.get("envelope_id"):
+        where = f"{where} (envelope id {meta['envelope_id']})"
+    return where
+
+
 def events_in(doc: Any, location: str = "") -> Iterator[CloudTrailEvent | InputError]:
     """Every event in a document; a bad record becomes an InputError naming where it was."""
     for sub, record, meta in records_in(doc):
         try:
             yield CloudTrailEvent.from_record(record, **meta)
         except InputError as err:
-            where = f"{location}{sub}" if (location or sub) else None
-            if meta.get("envelope_id"):
-                where = f"{where} (envelope id {meta['envelope_id']})"
-            yield InputError(err.message, where)
+            yield InputError(err.message, locate(location, sub, meta))
+
+
+DIGEST_KEYS = ("digestStartTime", "digestEndTime")
+
+
+def not_an_event(record: Any) -> str | None:
+    """``"digest"`` or ``"insight"`` for what CloudTrail writes beside its events, else None.
+
+    A trail's bucket also holds digest files (hashes of the log files, for integrity checks)
+    and, with Insights on, Insights events (``eventType: AwsCloudTrailInsight``, with no
+    ``eventName`` of their own). Neither is an API call to judge, nor bad input.
+    """
+    if record.__class__ is not dict:
+        return None
+    if record.get("eventType") == "AwsCloudTrailInsight" or "insightDetails" in record:
+        return "insight"
+    if all(k in record for k in DIGEST_KEYS):
+        return "digest"
+    return None

@@ -9,6 +9,10 @@ judged whole by one worker process, and results still come back in input order:
 * within a file, events in file order, so findings in the order the serial replay prints.
 
 So ``--workers N`` prints exactly the bytes ``--workers 1`` prints; only the speed differs.
+That holds for verdicts that rest on history too (a key rotation's known source, who assumed
+a role session): a worker logs, in event order, what each event taught and the events whose
+verdict reads history, unjudged; the parent applies the logs file by file, in input order, to
+the one history it keeps and judges those events there, as one process would have.
 A worker sends back a file's results when the file is done, so memory in the parent grows
 with the findings of the files in flight (not with the input size), and the progress bar
 moves file by file. Stdin, or a single file, is judged in this process.
@@ -26,6 +30,7 @@ from chalicelib.engine import Engine
 from chalicelib.errors import InputError
 from chalicelib.events import CloudTrailEvent
 from chalicelib.findings import Finding, Severity
+from chalicelib.history import LogHistory
 from chalicelib.identity.model import IdentityModel
 from chalicelib.sources import STDIN, Batch, batches_of, expand
 
@@ -39,9 +44,16 @@ class Judged:
     last: bool  # the source is finished
     events: int = 0
     problems: list[InputError] = field(default_factory=list)
+    more: int = 0  # bad inputs counted but not itemised (past the first few of a file: sources.SHOWN)
+    skipped: dict[str, int] | None = None  # what the source held that is not events (digest files...)
     # Each event that has findings at or above the threshold: its raw record (None unless
     # asked for: workers would ship every one back), and its findings.
     hits: list[tuple[dict[str, Any] | None, list[Finding]]] = field(default_factory=list)
+    # From a parallel worker only: each hit's event number in the batch, and what the parent
+    # must do in order: (event number, "source" | "session" | "keys", fact...) or
+    # (event number, "judge", event) for an event whose verdict reads history.
+    hit_at: list[int] | None = None
+    log: list[tuple[Any, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,21 +86,29 @@ def judge_batches(engine: Engine, batches: Iterable[Batch], min_severity: Severi
     no finding: they are counted, nothing more.
     """
     judge = engine.judge
+    log = engine.deferred
     for batch in batches:
-        out = Judged(batch.source, batch.position, batch.last)
+        out = Judged(batch.source, batch.position, batch.last, more=batch.more, skipped=batch.skipped)
         hits = out.hits
         events = batch.quiet
+        if log is not None:
+            out.hit_at, out.log = [], []
         for item in batch.items:
             if item.__class__ is not CloudTrailEvent and isinstance(item, InputError):
                 out.problems.append(item)
                 continue
             events += 1
             findings = judge(item)
+            if log:  # a worker: what this event taught or deferred, tagged with its number
+                out.log.extend((events, *entry) for entry in log)  # type: ignore[union-attr]
+                log.clear()
             if findings:
                 if min_severity > Severity.INFO:
                     findings = [f for f in findings if f.severity >= min_severity]
                 if findings:
                     hits.append((item.raw if keep_raw else None, findings))
+                    if out.hit_at is not None:
+                        out.hit_at.append(events)
         out.events = events
         yield out
 
@@ -108,6 +128,7 @@ def judge_sources(plan: Plan, model: IdentityModel, min_severity: Severity = Sev
     import multiprocessing  # only here: a serial replay does not pay for importing it
 
     ctx = multiprocessing.get_context()
+    parent = Engine(model)  # keeps the whole history, and judges the events that read it
     with ctx.Pool(min(workers, len(files)), initializer=_init_worker,
                   initargs=(model, min_severity, keep_raw)) as pool:
         done = pool.imap(_judge_file, files, chunksize=1)
@@ -117,7 +138,28 @@ def judge_sources(plan: Plan, model: IdentityModel, min_severity: Severity = Sev
                 continue
             for judged in next(done):
                 judged.problems = [InputError(message, where) for message, where in judged.problems]  # type: ignore[misc]
+                _complete(parent, judged, min_severity, keep_raw)
                 yield judged
+
+
+def _complete(parent: Engine, judged: Judged, min_severity: Severity, keep_raw: bool) -> None:
+    """Apply a worker's batch log in order: learn its facts, judge its deferred events, and put
+    their findings among the worker's hits where the serial replay would have printed them."""
+    if not judged.log:
+        judged.hit_at = judged.log = None
+        return
+    numbered = list(zip(judged.hit_at or (), judged.hits, strict=True))
+    for number, kind, *rest in judged.log:
+        if kind != "judge":
+            parent.history.apply((kind, *rest))
+            continue
+        event: CloudTrailEvent = rest[0]
+        findings = [f for f in parent.judge(event) if f.severity >= min_severity]
+        if findings:
+            numbered.append((number, (event.raw if keep_raw else None, findings)))
+    numbered.sort(key=lambda pair: pair[0])
+    judged.hits = [hit for _, hit in numbered]
+    judged.hit_at = judged.log = None
 
 
 _ENGINE: Engine | None = None
@@ -141,7 +183,9 @@ def relax_gc() -> None:
 def _init_worker(model: IdentityModel, min_severity: Severity, keep_raw: bool) -> None:
     global _ENGINE, _MIN_SEVERITY, _KEEP_RAW
     relax_gc()
-    _ENGINE, _MIN_SEVERITY, _KEEP_RAW = Engine(model), min_severity, keep_raw
+    log: list[tuple[Any, ...]] = []
+    _ENGINE, _MIN_SEVERITY, _KEEP_RAW = Engine(model, history=LogHistory(log)), min_severity, keep_raw
+    _ENGINE.deferred = log  # one log: facts and deferred events stay in event order
 
 
 def _judge_file(name: str) -> list[Judged]:

@@ -1,9 +1,12 @@
 """Read CloudTrail events from files, directories and stdin, without ever losing the good ones.
 
 A file may hold one JSON document (bare record, EventBridge envelope, ``{"Records": [...]}``
-log file, array) or JSON lines, optionally gzipped. JSON lines are streamed, so memory stays
-flat however large the file; a bad line or record is reported with its location and
-reading goes on.
+log file, array) or JSON lines, optionally gzipped. JSON lines are streamed, and so is any
+document or line larger than ``LIMIT`` (``chalicelib.jsonstream``), so memory stays flat
+however large, or hostile, the file. A bad line or record is reported with its location and
+reading goes on; past the first ``SHOWN`` of a file, bad inputs are only counted, so a file
+of a million of them costs neither memory nor a million lines of output. Digest and
+Insights files, which CloudTrail writes beside its logs, are skipped and counted.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -21,15 +25,19 @@ from typing import Any, BinaryIO, Protocol
 import orjson
 
 from chalicelib.errors import InputError
-from chalicelib.events import CloudTrailEvent, events_in
+from chalicelib.events import CloudTrailEvent
+from chalicelib.jsonstream import LIMIT, Bad, Window, pieces
+from chalicelib.sourcestate import SHOWN, Item, SourceState
 
 SUFFIXES = (".json", ".jsonl", ".gz")
 STDIN = "-"
 BATCH = 32  # lines judged per trip through the reading generators (see read_batches)
 READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile)
-
-
-Item = CloudTrailEvent | InputError
+MAX_LINE = 8 * LIMIT  # a longer line (or document) is read in pieces, never held whole
+BUDGET = 32 * LIMIT  # what parsing a line or document larger than LIMIT whole may cost (see _fits)
+# Where `aws s3 sync` of a trail bucket puts what is not events (AWSLogs/<account>/<dir>/...),
+# and the infix of those files' names.
+SKIPPED_DIRS = {"CloudTrail-Digest": "digest", "CloudTrail-Insight": "insight"}
 
 
 class QuietLines(Protocol):
@@ -89,16 +97,43 @@ class Batch:
     position: int | None = None
     last: bool = True
     quiet: int = 0  # events among these lines the engine's memo knew had no finding: counted, not read
+    more: int = 0  # bad inputs past the source's first SHOWN: counted, not itemised
+    skipped: dict[str, int] | None = None  # on the last batch: "digest file", "insight record"... and how many
 
 
-def _line_batches(stream: BinaryIO, name: str, first: bytes, first_no: int, size: int,
-                  quiet: QuietLines | None = None) -> Iterator[tuple[list[Item], int]]:
-    """Parse JSON lines, starting from an already-read first line, ``size`` lines at a time.
+def _fits(data: bytes) -> bool:
+    """Whether orjson can parse ``data`` whole within BUDGET: it makes an object of 30-70 bytes
+    per value and ~250 per JSON object, so ``[{},{},...]`` costs 36 times its size."""
+    return len(data) + 250 * data.count(b"{") + 80 * (data.count(b"[") + data.count(b",")) <= BUDGET
+
+
+def _too_big(line: bytes) -> bool:
+    """A line (or its first MAX_LINE bytes) that must be read in pieces, not parsed whole."""
+    return len(line) > LIMIT and ((len(line) >= MAX_LINE and line[-1] != 10) or not _fits(line))
+
+
+def _lines(tail: bytes, stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of ``tail`` (already read from ``stream``), then the stream's, never one longer than MAX_LINE."""
+    lines = io.BytesIO(tail).readlines()
+    if lines and not lines[-1].endswith(b"\n"):
+        lines[-1] += stream.readline(MAX_LINE)
+    return chain(lines, iter(partial(stream.readline, MAX_LINE), b""))
+
+
+def _nothing(_: int) -> bytes:
+    return b""
+
+
+def _line_batches(stream: BinaryIO, name: str, head: Iterable[bytes], first_no: int, size: int,
+                  quiet: QuietLines | None, state: SourceState) -> Iterator[tuple[list[Item], int]]:
+    """Parse JSON lines, ``head`` (already read) then the stream's, ``size`` lines at a time.
 
     This is the replay's hot loop: a line the ``quiet`` memo knows is an event with no finding
     is only counted (the second item of each yield); a bare record (the commonest line) goes to
     ``from_record`` (and is handed to ``quiet.parsed``, so its verdict can teach the memo);
-    anything else goes through ``events_in``, as a whole document would.
+    anything else is read as a whole document would be. A line too large to parse whole (a big
+    log file on one line, or anything hostile; see ``_fits``) is read in pieces, then reading
+    goes on after it.
     """
     loads, decode_error, from_record = orjson.loads, orjson.JSONDecodeError, CloudTrailEvent.from_record
     is_quiet = quiet.is_quiet_line if quiet is not None else None
@@ -107,65 +142,128 @@ def _line_batches(stream: BinaryIO, name: str, first: bytes, first_no: int, size
     lineno = first_no - 1
     left = size
     skipped = 0
+    lines: Iterator[bytes] | None = chain(head, iter(partial(stream.readline, MAX_LINE), b""))
     try:
-        for line in chain((first,), stream):
-            lineno += 1
-            if is_quiet is not None and is_quiet(line):
-                skipped += 1
-            else:
-                try:
-                    doc = loads(line)  # orjson skips the JSON whitespace around a line itself
-                except decode_error:
-                    text = line.strip()  # blank lines are skipped; other whitespace (\f, \v) is not JSON's
-                    if not text:
-                        continue
-                    try:
-                        doc = loads(text)
-                    except decode_error as err:
-                        append(InputError(_json_error(err), f"{name}:{lineno}"))
-                        continue
-                if doc.__class__ is dict and "Records" not in doc and "detail" not in doc:
-                    if quiet is not None:
-                        quiet.parsed(doc)
-                    try:
-                        append(from_record(doc))
-                    except InputError as err:
-                        append(InputError(err.message, f"{name}:{lineno}"))
+        while lines is not None:
+            todo, lines = lines, None
+            for line in todo:
+                lineno += 1
+                if is_quiet is not None and is_quiet(line):
+                    skipped += 1
+                elif len(line) > LIMIT and _too_big(line):
+                    if items or skipped:
+                        yield items, skipped
+                    items, left, skipped = [], size, 0
+                    append = items.append
+                    whole = line[-1] == 10  # all of the line is here: read no further than its end
+                    window = Window(_nothing if whole else stream.read, line)
+                    yield from _streamed(window, f"{name}:{lineno}", size, state)
+                    if not window.finish_line():
+                        state.problem(items, "invalid JSON (more data after the value on this line)",
+                                      f"{name}:{lineno}")
+                    if not whole:
+                        lines = _lines(window.rest(), stream)
+                        break
                 else:
-                    items.extend(events_in(doc, f"{name}:{lineno}"))
-            left -= 1
-            if not left:
-                yield items, skipped
-                items = []
-                append = items.append
-                left, skipped = size, 0
+                    try:
+                        doc = loads(line)  # orjson skips the JSON whitespace around a line itself
+                    except decode_error:
+                        text = line.strip()  # blank lines are skipped; other whitespace (\f, \v) is not JSON's
+                        if not text:
+                            continue
+                        try:
+                            doc = loads(text)
+                        except decode_error as err:
+                            state.problem(items, _json_error(err), f"{name}:{lineno}")
+                            continue
+                    if doc.__class__ is dict and "Records" not in doc and "detail" not in doc:
+                        if quiet is not None:
+                            quiet.parsed(doc)
+                        try:
+                            append(from_record(doc))
+                        except InputError as err:
+                            if not state.not_an_event(doc):
+                                state.problem(items, err.message, f"{name}:{lineno}")
+                    else:
+                        state.doc(items, doc, f"{name}:{lineno}")
+                left -= 1
+                if not left:
+                    yield items, skipped
+                    items = []
+                    append = items.append
+                    left, skipped = size, 0
     except READ_ERRORS as err:  # e.g. a truncated .gz: keep what was read, then say why it stopped
-        append(InputError(f"cannot read: {err}", name))
+        items.append(InputError(f"cannot read: {err}", name))
     if items or skipped:
         yield items, skipped
 
 
+def _streamed(window: Window, location: str, size: int, state: SourceState) -> Iterator[tuple[list[Item], int]]:
+    """The one JSON value at ``window``, read in pieces (``jsonstream``), ``size`` pieces at a time."""
+    items: list[Item] = []
+    n = 0
+    for piece in pieces(window, state.counting):
+        if piece.__class__ is tuple:
+            sub, value, record = piece  # type: ignore[misc]
+            if record:
+                state.record(items, value, location, sub)
+            else:
+                state.doc(items, value, f"{location}{sub}")
+        elif isinstance(piece, Bad):
+            state.problem(items, piece.message, f"{location}{piece.sub}", piece.count)
+        elif not state.not_an_event(piece.head):  # type: ignore[union-attr]
+            state.problem(items, f"not a CloudTrail file: a JSON {piece.kind} of {piece.size:,} bytes "  # type: ignore[union-attr]
+                          "with no Records array", location)
+        n += 1
+        if n >= size:
+            yield items, 0
+            items, n = [], 0
+    if items or n:
+        yield items, 0
+
+
 def read_source(name: str) -> Iterator[Item]:
-    """Every event (or located problem) in one file or stdin."""
+    """Every event (or located problem) in one file or stdin; past SHOWN problems, one that counts the rest."""
+    more = 0
     for batch in _source_batches(name, 1 if name == STDIN else BATCH):
         yield from batch.items
+        more += batch.more
+    if more:
+        yield InputError(f"{more:,} more bad inputs (only the first {SHOWN} are itemised)", name)
+
+
+def skipped_by_path(name: str) -> str | None:
+    """``digest`` or ``insight`` for a file where CloudTrail keeps those (by directory or name)."""
+    path = Path(name)
+    for folder, kind in SKIPPED_DIRS.items():
+        if folder in path.parts[:-1] or f"_{folder}_" in path.name:
+            return kind
+    return None
 
 
 def _source_batches(name: str, size: int, quiet: QuietLines | None = None) -> Iterator[Batch]:
+    kind = skipped_by_path(name) if name != STDIN else None
+    if kind is not None:  # not even opened: `aws s3 sync` brings one digest file per hour and region
+        yield Batch(name, [], _size(name), last=True, skipped={f"{kind} file": 1})
+        return
     try:
         stream, position = _open_with_position(name)
     except OSError as err:
         yield Batch(name, [InputError(f"cannot read: {err.strerror or err}", name)], None, last=True)
         return
+    state = SourceState()
     try:
-        for items, skipped in _read_stream(stream, name, size, quiet):
-            yield Batch(name, items, position() if position else None, last=False, quiet=skipped)
+        for items, skipped in _read_stream(stream, name, size, quiet, state):
+            more, state.more = state.more, 0
+            state.seen += len(items) + skipped + more
+            yield Batch(name, items, position() if position else None, last=False, quiet=skipped, more=more)
     except READ_ERRORS as err:
+        state.seen += 1
         yield Batch(name, [InputError(f"cannot read: {err}", name)], None, last=False)
     finally:
         if name != STDIN:
             stream.close()
-    yield Batch(name, [], _size(name), last=True)
+    yield Batch(name, [], _size(name), last=True, more=state.more, skipped=state.skipped())
 
 
 def _size(name: str) -> int | None:
@@ -175,39 +273,62 @@ def _size(name: str) -> int | None:
         return None
 
 
-def _read_stream(stream: BinaryIO, name: str, size: int,
-                 quiet: QuietLines | None = None) -> Iterator[tuple[list[Item], int]]:
-    lineno, first = 0, b""
-    while not first.strip():
-        first = stream.readline()
-        lineno += 1
-        if not first:
-            yield [InputError("empty input", name)], 0
-            return
-        if lineno == 1:
-            first = first.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark (editors on Windows)
-    if name.endswith((".jsonl", ".jsonl.gz")):
-        yield from _line_batches(stream, name, first, lineno, size, quiet)
-        return
+def _parses(line: bytes) -> bool:
     try:
-        orjson.loads(first)
+        orjson.loads(line)
     except orjson.JSONDecodeError:
-        pass
-    else:  # the first line is a whole document: JSON lines (or a one-line document)
-        yield from _line_batches(stream, name, first, lineno, size, quiet)
+        return False
+    return True
+
+
+def _read_stream(stream: BinaryIO, name: str, size: int, quiet: QuietLines | None,
+                 state: SourceState) -> Iterator[tuple[list[Item], int]]:
+    lineno = 1
+    first = stream.readline(MAX_LINE).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark (Windows editors)
+    while first and not first.strip():
+        lineno += first.endswith(b"\n")
+        first = stream.readline(MAX_LINE)
+    if not first:
+        items: list[Item] = []
+        state.problem(items, "empty input", name)
+        yield items, 0
         return
-    body = first + stream.read()
+    if _too_big(first) or name.endswith((".jsonl", ".jsonl.gz")) or _parses(first):
+        # JSON lines, or a document on one line (as CloudTrail writes its log files)
+        yield from _line_batches(stream, name, (first,), lineno, size, quiet, state)
+        return
+    rest = stream.read(MAX_LINE + 1 - len(first))
+    if len(first) + len(rest) > LIMIT and (len(first) + len(rest) > MAX_LINE or not _fits(first + rest)):
+        # a large document over many lines: read it in pieces
+        second = next((ln for ln in io.BytesIO(rest[:LIMIT]) if ln.strip()), b"")
+        if second.endswith(b"\n") and _parses(second):  # JSON lines after all, whose first line is broken
+            yield from _line_batches(stream, name, chain((first,), _lines(rest, stream)), lineno, size, quiet, state)
+            return
+        window = Window(stream.read, first + rest)
+        yield from _streamed(window, name, size, state)
+        if window.peek() is not None:
+            items = []
+            state.problem(items, "invalid JSON (more data after the document)", name)
+            yield items, 0
+        return
+    body = first + rest
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as err:
         # Maybe JSON lines whose first line is the broken one: keep every line that parses.
-        salvaged = [i for items, _ in _line_batches(io.BytesIO(body), name, b"", 0, size) for i in items]
+        trial = SourceState(state.left)
+        salvaged = [i for items, _ in _line_batches(io.BytesIO(body), name, (), 1, size, None, trial) for i in items]
         if any(isinstance(i, CloudTrailEvent) for i in salvaged):
+            state.take(trial)
             yield salvaged, 0
         else:
-            yield [InputError(_json_error(err), name)], 0
+            items = []
+            state.problem(items, _json_error(err), name)
+            yield items, 0
         return
-    yield list(events_in(doc, name)), 0
+    items = []
+    state.doc(items, doc, name)
+    yield items, 0
 
 
 def read_batches(paths: Iterable[str], size: int | None = None) -> Iterator[Batch]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.cli.output import FindingPrinter
@@ -13,6 +14,10 @@ from chalicelib.findings import Finding, Severity
 from chalicelib.identity import IdentityModel, load_model
 from chalicelib.parallel import Judged, Plan, judge_sources, relax_gc
 from chalicelib.progress import Progress
+from chalicelib.sources import SHOWN
+
+PRINTED = 200  # bad-input lines printed in all; the reader itemises the first SHOWN of each file
+LISTED = 10  # files named, with their counts, in the last line about bad inputs not printed
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
     tally = Tally()
     relax_gc()  # this process exits when the replay is done
     with Progress(plan.files, plan.size) as progress:
+        bad = BadInputs(progress.message)
         for judged in judge_sources(plan, model, args.min_severity, args.workers, keep_raw=recorder is not None):
-            for problem in judged.problems:
-                progress.message(f"bad input: {problem}")
+            bad.add(judged)
             for raw, findings in judged.hits:
                 printer.emit(findings)
                 if recorder is not None:
@@ -70,9 +75,10 @@ def run(args: argparse.Namespace) -> int:
             tally.add(judged)
             progress.update(tally.files, tally.bytes_done + (judged.position or 0), tally.events, printer.count,
                             force=judged.last)
+        bad.close()
     printer.close()
-    print(f"judged {tally.events} events: {printer.count} findings ({tally.summary()}); {tally.bad} bad inputs",
-          file=sys.stderr)
+    print(f"judged {tally.events} events: {printer.count} findings ({tally.summary()}); {tally.bad} bad inputs"
+          f"{tally.skipped_summary()}", file=sys.stderr)
     if recorder is not None:
         print(recorder.summary(), file=sys.stderr)
     return 1 if tally.bad else 0
@@ -84,10 +90,13 @@ class Tally:
     def __init__(self) -> None:
         self.events = self.bad = self.files = self.bytes_done = 0
         self.by_severity: Counter[Severity] = Counter()
+        self.skipped: Counter[str] = Counter()
 
     def add(self, judged: Judged) -> None:
         self.events += judged.events
-        self.bad += len(judged.problems)
+        self.bad += len(judged.problems) + judged.more
+        if judged.skipped:
+            self.skipped.update(judged.skipped)
         counts = self.by_severity
         for _, findings in judged.hits:
             for f in findings:
@@ -99,6 +108,52 @@ class Tally:
     def summary(self) -> str:
         counts = sorted(self.by_severity.items(), key=lambda kv: -kv[0])
         return ", ".join(f"{n} {s.label}" for s, n in counts) or "none"
+
+    def skipped_summary(self) -> str:
+        """``; skipped 24 digest files, 2 insight files``: what CloudTrail writes that is not events."""
+        order = ("digest file", "insight file", "digest record", "insight record")
+        parts = [f"{n} {what}{'' if n == 1 else 's'}" for what in order if (n := self.skipped[what])]
+        return f"; skipped {', '.join(parts)}" if parts else ""
+
+
+class BadInputs:
+    """Bad-input lines on stderr, as many as a person reads, whatever the input.
+
+    The reader itemises the first SHOWN bad inputs of each file and counts the rest; this
+    prints at most PRINTED lines in all, then only counts, and ends with one line naming the
+    files (and how many each) whose bad inputs were not printed.
+    """
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self.printed = 0
+        self.in_file = 0  # bad inputs of the current file not itemised by the reader
+        self.unprinted: Counter[str] = Counter()
+
+    def _line(self, text: str, source: str, count: int) -> None:
+        if self.printed < PRINTED:
+            self.printed += 1
+            self.say(f"bad input: {text}")
+        else:
+            self.unprinted[source] += count
+
+    def add(self, judged: Judged) -> None:
+        source = judged.source or "-"
+        for problem in judged.problems:
+            self._line(str(problem), judged.source or problem.location or "-", 1)
+        self.in_file += judged.more
+        if judged.last and self.in_file:
+            n, self.in_file = self.in_file, 0
+            self._line(f"{source}: and {n:,} more in this file (only the first {SHOWN} are shown)", source, n)
+
+    def close(self) -> None:
+        if not self.unprinted:
+            return
+        files = self.unprinted.most_common(LISTED)
+        listed = ", ".join(f"{name} ({n:,})" for name, n in files)
+        others = len(self.unprinted) - len(files)
+        tail = f" and {others:,} more files" if others else ""
+        self.say(f"bad input: {sum(self.unprinted.values()):,} more not shown (past {PRINTED} lines): {listed}{tail}")
 
 
 class IncidentRecorder:

@@ -22,6 +22,7 @@ DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "identity_model.yaml"
 # start a replay with; the pure-Python parser otherwise.
 Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[str | int, ...]
+STR_TAG = "tag:yaml.org,2002:str"
 
 
 def default_model_path() -> Path:
@@ -40,8 +41,14 @@ def format_path(loc: Path_) -> str:
     return out or "(top level)"
 
 
-def _line_index(node: yaml.Node | None, prefix: Path_ = (), index: dict[Path_, int] | None = None) -> dict[Path_, int]:
-    """Map each key path to its 1-based line in the YAML source."""
+def _line_index(node: yaml.Node | None, prefix: Path_ = (), index: dict[Path_, int] | None = None,
+                texts: dict[Path_, str] | None = None) -> dict[Path_, int]:
+    """Map each key path to its 1-based line in the YAML source.
+
+    ``texts`` (when given) gets each plain scalar that YAML read as something other than a
+    string, as written: ``012345670123`` is the octal number 1402433619 to YAML, and an error
+    must quote the text the user typed, not the number YAML made of it.
+    """
     index = {} if index is None else index
     if node is None:
         return index
@@ -50,10 +57,12 @@ def _line_index(node: yaml.Node | None, prefix: Path_ = (), index: dict[Path_, i
         for key_node, value_node in node.value:
             path = (*prefix, str(key_node.value))
             index[path] = key_node.start_mark.line + 1
-            _line_index(value_node, path, index)
+            _line_index(value_node, path, index, texts)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _line_index(item, (*prefix, i), index)
+            _line_index(item, (*prefix, i), index, texts)
+    elif texts is not None and isinstance(node, yaml.ScalarNode) and node.tag != STR_TAG and not node.style:
+        texts[prefix] = node.value
     return index
 
 
@@ -65,7 +74,8 @@ def _line_for(loc: Path_, lines: dict[Path_, int]) -> int | None:
     return lines.get(())
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: dict[str, Any], written: str | None = None) -> str:
+    """What went wrong, in the user's terms; ``written`` is the scalar's text in the file, if plain."""
     kind, inp = err["type"], err.get("input")
     if kind == "extra_forbidden":
         return "unknown key"
@@ -74,8 +84,13 @@ def _message(err: dict[str, Any]) -> str:
         return f"unknown value {inp!r} (expected {expected})"
     if kind == "string_pattern_mismatch" and isinstance(inp, str):
         return f"invalid value {inp!r} (must match {err['ctx']['pattern']})"
-    if kind == "string_type" and isinstance(inp, int) and len(str(inp)) <= 12:
-        return f"got the number {inp}; quote it as a string (\"{str(inp).zfill(12)}\") so leading zeros survive"
+    if kind == "string_type" and written is not None and isinstance(inp, (int, float)):
+        what = "the boolean" if isinstance(inp, bool) else "the number"
+        value = str(inp).lower() if isinstance(inp, bool) else str(inp)
+        read = "" if written == value else f" (YAML reads it as {value})"
+        return f"got {what} {written}{read}; quote it as a string (\"{written}\") so it is read as written"
+    if kind == "string_type" and isinstance(inp, int):
+        return "got a number; quote it as a string so it is read as written"
     if kind == "missing":
         return "required key is missing"
     msg = err["msg"]
@@ -150,13 +165,14 @@ def parse_model(text: str, source: str = "<model>") -> IdentityModel:
         raise ModelError([f"not valid YAML: {getattr(err, 'problem', None) or err}"], where) from None
     if not isinstance(data, dict):
         raise ModelError(["the model must be a YAML mapping with 'version', 'accounts', 'principals'"], source)
-    lines = _line_index(node)
+    texts: dict[Path_, str] = {}
+    lines = _line_index(node, texts=texts)
     problems: list[tuple[Path_, str]] = []
     spec: ModelSpec | None = None
     try:
         spec = ModelSpec.model_validate(data)
     except ValidationError as err:
-        problems = [(tuple(e["loc"]), _message(e)) for e in err.errors()]
+        problems = [(tuple(e["loc"]), _message(e, texts.get(tuple(e["loc"])))) for e in err.errors()]
     if spec is not None:
         problems = _cross_checks(spec)
     if problems:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +80,16 @@ def test_replay_on_a_pipe_prints_only_the_summary_on_stderr(shards: Path) -> Non
     result = replay(str(shards))
     assert result.stderr.count(b"\n") == 1 and result.stderr.startswith(b"judged 500 events")
     assert b"\r" not in result.stderr
+
+
+def test_hostile_inputs_are_valid_json_that_replay_reports_in_a_few_lines(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("trailwarden_bench_hostile", ROOT / "bench" / "hostile.py")
+    assert spec is not None and spec.loader is not None
+    hostile = importlib.util.module_from_spec(spec)  # by path: under pytest ``bench`` is tests/bench
+    spec.loader.exec_module(hostile)
+    numbers, snapshot = hostile.write(tmp_path, numbers_mb=2, object_mb=2)
+    assert isinstance(json.loads(numbers.read_bytes()), list) and "Records" not in json.loads(snapshot.read_bytes())
+    for path in (numbers, snapshot):
+        run = replay(str(path))
+        assert run.returncode == 1
+        assert 0 < run.stderr.count(b"bad input: ") <= 21

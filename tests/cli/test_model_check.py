@@ -129,6 +129,17 @@ def test_an_invalid_model_exits_2_naming_file_line_and_key_path(
     assert "Traceback" not in err
 
 
+def test_an_unquoted_octal_looking_account_id_is_suggested_quoted_as_written(
+        capsys: pytest.CaptureFixture[str], no_aws: None, tmp_path: Path) -> None:
+    model = tmp_path / "model.yaml"
+    model.write_text(DEFAULT_MODEL.read_text(encoding="utf-8").replace(f'"{BUNDLED_ACCOUNT}"', "012345670123", 1),
+                     encoding="utf-8")
+    code, _, err = check(capsys, "--offline", "--model", str(model))
+    assert code == 2
+    assert 'quote it as a string ("012345670123")' in err
+    assert "001402433619" not in err
+
+
 def test_every_problem_in_an_invalid_model_is_listed(
         capsys: pytest.CaptureFixture[str], no_aws: None, tmp_path: Path) -> None:
     model = tmp_path / "model.yaml"

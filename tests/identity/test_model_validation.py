@@ -64,6 +64,24 @@ def test_account_id_given_as_number_asks_for_quotes() -> None:
     assert "quote it" in errors[0]
 
 
+def test_octal_looking_account_id_is_suggested_quoted_as_written_not_as_yaml_reads_it() -> None:
+    errors = errors_of(VALID.replace('"630287363158"', "012345670123"))  # YAML 1.1: the octal 1402433619
+    assert errors == ['model.yaml:3: accounts[0].id: got the number 012345670123 (YAML reads it as 1402433619); '
+                      'quote it as a string ("012345670123") so it is read as written']
+
+
+def test_quoted_account_id_with_a_leading_zero_is_accepted() -> None:
+    text = VALID.replace('"630287363158"', '"012345670123"')
+    assert parse_model(text).spec.accounts[0].id == "012345670123"
+
+
+def test_number_in_a_principal_accounts_list_is_suggested_quoted_as_written() -> None:
+    text = VALID.replace('    sso_users: [jared@example.com]\n',
+                         '    sso_users: [jared@example.com]\n    accounts: ["630287363158", 012345670123]\n')
+    assert errors_of(text) == ['model.yaml:10: principals[0].accounts[1]: got the number 012345670123 (YAML reads it '
+                               'as 1402433619); quote it as a string ("012345670123") so it is read as written']
+
+
 def test_account_id_with_wrong_length_is_rejected() -> None:
     errors = errors_of(VALID.replace('"630287363158"', '"63028736315"'))
     assert "accounts[0].id: invalid value '63028736315'" in errors[0]
