@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.events import CloudTrailEvent, frozen_builder
 from chalicelib.findings import Finding, Severity
@@ -42,6 +42,16 @@ class Engine:
         self.history: History = history if history is not None else MemoryHistory()
         self.rules: tuple[Rule, ...] = tuple(rules) if rules is not None else tuple(load_rules())
         self._wildcard = tuple(r for r in self.rules if r.event_names is None)
+        if any(r.reads_history or r.reads_assumer for r in self._wildcard):
+            raise ValueError("a rule that reads history must list its event_names")
+        self._history_names = frozenset(n for r in self.rules if r.reads_history for n in r.event_names or ())
+        self._assumer_rules: dict[str, tuple[Rule, ...]] = {}
+        for rule in self.rules:
+            for n in rule.event_names or () if rule.reads_assumer else ():
+                self._assumer_rules[n] = (*self._assumer_rules.get(n, ()), rule)
+        # A parallel replay worker sets this to its LogHistory's log: events whose verdict reads
+        # history are appended to it unjudged, for the parent to judge in order.
+        self.deferred: list[tuple[Any, ...]] | None = None
         self._volatile = tuple(r for r in self.rules if r.volatile is not None)
         self._by_name: dict[str, tuple[Rule, ...]] = {}
         self._memo: dict[tuple[object, ...], Actor] = {}
@@ -75,7 +85,15 @@ class Engine:
     def judge(self, event: CloudTrailEvent) -> list[Finding]:
         actor = self.actor(event)
         history = self.history
-        assumer = history.assumer_of(actor) if actor.kind == "assumed-role" else None
+        name = event.event_name
+        readers = self._assumer_rules.get(name) if actor.kind == "assumed-role" else None
+        session_read = readers is not None and any(r.wants_assumer(event, self._model) for r in readers)
+        if self.deferred is not None and (session_read or (name in self._history_names and not actor.is_service)):
+            self.deferred.append(("judge", event))
+            if self._quiet is not None:
+                self._quiet.judged(event, quiet=False)
+            return []
+        assumer = history.assumer_of(actor) if session_read else None
         if _ContextBuilder is None:
             ctx = Context(event=event, actor=actor, model=self._model, history=history, assumer=assumer)
         else:

@@ -22,7 +22,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.events import CloudTrailEvent, as_dict, as_str
 from chalicelib.identity.resolve import Actor
@@ -124,6 +124,16 @@ class History(ABC):
             self._key_event(event, actor, _event_time(event))
         return taught
 
+    def apply(self, fact: tuple[Any, ...]) -> None:
+        """Learn a fact another process logged (``LogHistory``), as if observed here."""
+        kind, *args = fact
+        if kind == "source":
+            self._add_source(*args)
+        elif kind == "session":
+            self._add_session(*args)
+        elif kind == "keys":
+            self.set_keys(*args)
+
     def assumer_of(self, actor: Actor) -> Assumer | None:
         """The assumer of a role session actor (only role sessions have one)."""
         if actor.kind != "assumed-role" or not actor.access_key_id:
@@ -174,6 +184,41 @@ class MemoryHistory(History):
 
     def set_keys(self, owner: str, keys: frozenset[str], when: datetime) -> None:
         _bounded_put(self._keys, owner, keys, self.limit)
+
+
+class LogHistory(History):
+    """A parallel replay worker's history: it knows nothing and logs what it learns, in order.
+
+    The parent applies the logged facts file by file, in input order, to the one history it
+    keeps, and re-judges there the events whose verdict reads history (the engine defers them
+    into the same log), so ``--workers N`` judges them exactly as one process would.
+    """
+
+    def __init__(self, log: list[tuple[Any, ...]]) -> None:
+        self.log = log
+        self._sent: set[tuple[str, str, str]] = set()  # sources already logged: the parent keeps them
+
+    def source_seen(self, principal_id: str, kind: str, value: str) -> bool:
+        return False
+
+    def assumer(self, access_key_id: str) -> Assumer | None:
+        return None
+
+    def active_keys(self, owner: str) -> frozenset[str] | None:
+        return None
+
+    def _add_source(self, principal_id: str, kind: str, value: str, when: datetime) -> None:
+        if (principal_id, kind, value) not in self._sent:
+            if len(self._sent) >= MEMORY_LIMIT:
+                self._sent.clear()  # only costs re-sending a fact the parent already has
+            self._sent.add((principal_id, kind, value))
+            self.log.append(("source", principal_id, kind, value, when))
+
+    def _add_session(self, access_key_id: str, assumer: Assumer, when: datetime) -> None:
+        self.log.append(("session", access_key_id, assumer, when))
+
+    def set_keys(self, owner: str, keys: frozenset[str], when: datetime) -> None:
+        self.log.append(("keys", owner, keys, when))
 
 
 class StateHistory(History):

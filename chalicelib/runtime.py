@@ -102,7 +102,7 @@ def run_scheduled_audit(now: datetime | None = None) -> dict[str, Any]:
         findings += silent_principals(mon.engine.model, mon.state.all(LAST_SEEN), now,
                                       mon.state.get(TRACKING, "since"))
     try:
-        findings += drift_findings(mon.engine.model, now)
+        findings += drift_findings(mon.engine.model, now, history=mon.engine.history)
     finally:  # store the silence findings even when the IAM read fails (the error still propagates)
         summary = mon.record(findings, now=now).summary()
     return summary

@@ -15,7 +15,9 @@ import boto3
 from chalicelib.audit.inventory import audit
 from chalicelib.audit.snapshot import collect_snapshot
 from chalicelib.findings import Finding
+from chalicelib.history import History, key_owner
 from chalicelib.identity.model import IdentityModel
+from chalicelib.rules.base import fingerprint
 
 
 def drift_findings(
@@ -24,9 +26,18 @@ def drift_findings(
     session: boto3.session.Session | Mapping[str, Any] | None = None,
     *,
     region: str | None = None,
+    history: History | None = None,
 ) -> list[Finding]:
     """Drift of the account ``session`` (None → default credential chain) belongs to, as of ``as_of``.
 
+    With ``history``, the live access keys of every IAM user also become what history counts
+    them as (the inventory is authoritative; key events only keep the count between audits).
     Raises ``AwsError`` (a ``TrailwardenError``, see ``chalicelib.awserrors``) when AWS cannot be read.
     """
-    return audit(model, collect_snapshot(session, model, region=region), as_of)
+    snapshot = collect_snapshot(session, model, region=region)
+    if history is not None:
+        for user in snapshot.users:
+            owner = key_owner(snapshot.account, user.name)
+            if owner is not None:
+                history.set_keys(owner, frozenset(fingerprint(k.access_key_id) for k in user.active_keys), as_of)
+    return audit(model, snapshot, as_of)

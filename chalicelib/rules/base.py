@@ -72,6 +72,19 @@ class Rule:
     def evaluate(self, ctx: Context) -> Verdict | None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    # What a rule asks of ``ctx.history``: ``reads_history`` (anything, on every event it lists),
+    # ``reads_assumer`` (only ``ctx.assumer``, which exists for role sessions). The engine fills
+    # ``ctx.assumer`` only for the names of such rules, and a parallel replay re-judges those
+    # events in order in the parent, where the whole history is (chalicelib/parallel.py).
+    reads_history: ClassVar[bool] = False
+    reads_assumer: ClassVar[bool] = False
+
+    @staticmethod
+    def wants_assumer(event: CloudTrailEvent, model: IdentityModel) -> bool:
+        """For a ``reads_assumer`` rule: whether this event's verdict may read ``ctx.assumer``
+        (looking it up, or deferring it in a parallel replay, is skipped when not)."""
+        return True
+
     # Rules whose quiet verdict on *some* events reads a field that is not in their memo key
     # override this to say so (the engine then never lets replay skip such an event's like);
     # it keeps a rare dependency from costing every event a wider key.

@@ -22,6 +22,7 @@ class CredentialRevoked(Rule):
     title = "Declared credential revoked"
     event_names = IAM_EVENTS | SSM_EVENTS
     memo_fields = None  # whether a revocation is a trusted rotation rests on history: never skipped
+    reads_history = True  # source and key counts (chalicelib/provenance.py)
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console"
     runbook = (
         "A credential the model depends on stopped working. If this is a planned rotation, make sure "

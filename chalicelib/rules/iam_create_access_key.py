@@ -16,6 +16,7 @@ class IamCreateAccessKey(Rule):
     title = "IAM access key created"
     event_names = frozenset({"CreateAccessKey"})
     memo_fields = None  # the verdict rests on history (sources, key counts): never skipped as quiet
+    reads_history = True  # source and key counts (chalicelib/provenance.py)
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html"
     runbook = (
         "A static key is a long-lived secret. If this is not a planned rotation of a declared CI key, "

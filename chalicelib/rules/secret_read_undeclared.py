@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.events import as_bool, as_dict
+from chalicelib.events import CloudTrailEvent, as_bool, as_dict
 from chalicelib.findings import Severity
 from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.schema import SecretSpec
@@ -10,10 +10,9 @@ from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
 from chalicelib.rules.registry import register
 
 
-def requested_secrets(ctx: Context) -> list[SecretSpec]:
+def requested_secrets(ev: CloudTrailEvent, model: IdentityModel) -> list[SecretSpec]:
     """Declared secrets named by a GetParameter / GetParameters / GetParametersByPath call, or by
     the encryption context of a kms:Decrypt (SSM encrypts a SecureString under its parameter ARN)."""
-    ev, model = ctx.event, ctx.model
     params = ev.request_parameters
     if ev.event_name == "Decrypt":
         arn = as_dict(params.get("encryptionContext")).get("PARAMETER_ARN")
@@ -44,6 +43,7 @@ class SecretReadUndeclared(Rule):
     # userIdentity says whether a service made a Decrypt for the caller. A direct Decrypt reads
     # the encryption context, which differs call by call: it is volatile below, not in the key.
     memo_fields = tuple(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive"))
+    reads_assumer = True  # a role session reads for whoever obtained it
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"
     runbook = (
         "A secret's plaintext went to a principal the model does not list as a reader. If the read "
@@ -51,6 +51,16 @@ class SecretReadUndeclared(Rule):
         "--overwrite`) and update its readers; tighten the parameter's IAM/KMS access so only the "
         "declared readers can decrypt it."
     )
+
+    @staticmethod
+    def wants_assumer(event: CloudTrailEvent, model: IdentityModel) -> bool:
+        """Who obtained a session matters only when it decrypts a declared secret."""
+        if event.event_name == "Decrypt":
+            if event.invoked_by:
+                return False
+        elif as_bool(event.request_parameters.get("withDecryption")) is not True:
+            return False
+        return bool(requested_secrets(event, model))
 
     @staticmethod
     def volatile(ctx: Context) -> bool:
@@ -70,7 +80,8 @@ class SecretReadUndeclared(Rule):
         readers_needed = [actor.principal_id]
         if ctx.assumer is not None and ctx.assumer.principal_id != actor.principal_id:
             readers_needed.append(ctx.assumer.principal_id)
-        unlisted = [s for s in requested_secrets(ctx) if any(r is None or r not in s.readers for r in readers_needed)]
+        unlisted = [s for s in requested_secrets(ev, ctx.model)
+                    if any(r is None or r not in s.readers for r in readers_needed)]
         if not unlisted:
             return None
         names = ", ".join(s.name for s in unlisted)

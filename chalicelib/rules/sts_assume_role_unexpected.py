@@ -27,6 +27,7 @@ class StsAssumeRoleUnexpected(Rule):
     # non-service AssumeRole* teaches who holds the new session (chalicelib/history.py), so the
     # engine never lets replay skip one of those as "already judged quiet".
     memo_fields = (("errorCode",), ("requestParameters", "roleArn"))
+    reads_assumer = True  # a chained assumption names the first assumer
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html"
     runbook = (
         "Someone obtained a role's credentials in a way the model does not declare. Identify the caller "

@@ -181,3 +181,24 @@ def test_replay_attributes_an_assumed_session_to_its_assumer(capsys: pytest.Capt
     _, findings, _ = replay(capsys, str(STORIES / "ci-assumes-agent-role-and-reads-its-secret.jsonl"))
     rules = {f["rule"] for f in findings}
     assert {"sts-assume-role-unexpected", "secret-read-undeclared"} <= rules
+
+
+def _split_story(folder: Path, *names: str) -> Path:
+    """The stories' records one per file, in order (part-000, part-001, ...), so each file may land
+    on another worker while what an earlier file taught still decides a later one's verdict."""
+    folder.mkdir()
+    lines = [line for name in names for line in (STORIES / name).read_text(encoding="utf-8").splitlines()]
+    for n, line in enumerate(lines):
+        (folder / f"part-{n:03d}.jsonl").write_text(line + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("story", [("stolen-ci-key-rotation.jsonl",), ("ci-self-rotation.jsonl",),
+                                   ("ci-assumes-agent-role-and-reads-its-secret.jsonl",)])
+def test_workers_judge_what_history_decides_exactly_as_one_process(tmp_path: Path, story: tuple[str, ...]) -> None:
+    folder = _split_story(tmp_path / "parts", *story)
+    runs = [subprocess.run([sys.executable, "-m", "chalicelib", "replay", str(folder), "--format", "json",
+                            "--workers", n], capture_output=True, text=True, cwd=ROOT, check=False)
+            for n in ("1", "2")]
+    assert runs[0].returncode == runs[1].returncode == 0
+    assert runs[0].stdout and runs[0].stdout == runs[1].stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -17,7 +18,9 @@ from chalicelib.notify import CapturingSlackSender
 from chalicelib.notify.message import redact_value
 from chalicelib.settings import Settings
 
-from .conftest import NOW, STORY_ACCOUNT, Installed, ci_put_object, story
+from .conftest import MOTO_ACCOUNT, NOW, STORY_ACCOUNT, Installed, ci_put_object, story
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "records"
 
 SILENT = "identity-principal-silent"
 
@@ -216,3 +219,30 @@ def test_build_monitor_keeps_the_alert_ledger_in_the_incident_file(
     with sqlite3.connect(db) as conn:
         kinds = {kind for (kind,) in conn.execute("SELECT kind FROM state")}
     assert "alerted" in kinds
+
+
+# -- the daily audit: live keys become what history counts --------------------------------------
+def _admin_creates_ci_key(account: str, event_id: str) -> dict:
+    """The SSO admin creates a key for the CI user, in ``account`` (record from tests/fixtures)."""
+    record = json.loads((FIXTURES / "create-access-key.json").read_text(encoding="utf-8"))
+    record = json.loads(json.dumps(record).replace(STORY_ACCOUNT, account))
+    record.update(eventID=event_id, eventTime="2026-11-24T12:00:00Z")
+    return {"version": "0", "id": event_id, "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
+            "account": account, "time": record["eventTime"], "region": "us-east-1", "resources": [],
+            "detail": record}
+
+
+def test_after_the_audit_saw_the_ci_users_key_a_second_key_exceeds_max_active_keys(
+        installed: Installed, ci_user_in_iam: str) -> None:
+    runtime.run_scheduled_audit(now=NOW)
+    runtime.handle_cloudtrail(_admin_creates_ci_key(MOTO_ACCOUNT, "admin-key-0001"), "iam")
+    [row] = runtime.list_incidents({"rule": "iam-create-access-key"})["incidents"]
+    assert row["severity"] == "high"
+    assert "would have 2 active keys; the model allows 1" in row["reason"]
+
+
+def test_without_an_audit_an_admins_first_known_key_for_the_ci_user_is_a_low_rotation(
+        installed: Installed, ci_user_in_iam: str) -> None:
+    runtime.handle_cloudtrail(_admin_creates_ci_key(MOTO_ACCOUNT, "admin-key-0002"), "iam")
+    [row] = runtime.list_incidents({"rule": "iam-create-access-key"})["incidents"]
+    assert row["severity"] == "low"
