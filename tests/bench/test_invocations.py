@@ -245,6 +245,8 @@ def share(trail: list[dict[str, Any]], test: Callable[[dict[str, Any]], bool]) -
     return sum(map(test, trail)) / len(trail)
 
 
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[3] / "shared" / "cloudtrail-samples").is_dir(),
+                    reason="the trail's mix is weighed with the shared samples, which are not beside this checkout")
 def test_the_generated_trail_is_mostly_reads_with_a_few_per_cent_writes(trail: list[dict[str, Any]]) -> None:
     assert 0.75 <= share(trail, lambda r: r.get("readOnly") is True) <= 0.9
     assert 0.03 <= share(trail, lambda r: r.get("readOnly") is False) <= 0.15
