@@ -285,6 +285,8 @@ class StateHistory(History):
 
 
 def _event_time(event: CloudTrailEvent) -> datetime:
+    """The event's time (now, if unreadable). Not incidents.keys.parse_ts: importing the incidents
+    package would put the store modules on replay's start-up path."""
     try:
         return datetime.fromisoformat((event.event_time or "").replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:

@@ -48,7 +48,7 @@ def rotation_evidence(ctx: Context, target: PrincipalSpec, user: str | None, key
     known = history.active_keys(owner) if owner else None
     if adds_key and known is not None:
         active_after = len(known | {fingerprint(key)}) if key else len(known) + 1
-        allowed = target.key.max_active_keys if target.key else 1
+        allowed = target.max_active_keys
         if active_after > allowed:
             missing.append(f"'{user}' would have {active_after} active keys; the model allows {allowed} "
                            "(max_active_keys)")

@@ -66,7 +66,7 @@ def _keys_on_keyless_principal(a: AuditContext, user: IamUser, p: PrincipalSpec)
 
 
 def _too_many_keys(a: AuditContext, user: IamUser, p: PrincipalSpec) -> list[Finding]:
-    allowed = p.key.max_active_keys if p.key else 1
+    allowed = p.max_active_keys
     active = user.active_keys
     if len(active) <= allowed:
         return []

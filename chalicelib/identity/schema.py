@@ -60,6 +60,11 @@ class PrincipalSpec(_Strict):
     roles: list[StrictStr] = []
     oidc_subjects: list[StrictStr] = []
 
+    @property
+    def max_active_keys(self) -> int:
+        """Active keys the principal may hold (``key.max_active_keys``, 1 when undeclared)."""
+        return self.key.max_active_keys if self.key else 1
+
     @model_validator(mode="after")
     def _auth_has_its_identity(self) -> PrincipalSpec:
         needed = AUTH_NEEDS[self.auth]

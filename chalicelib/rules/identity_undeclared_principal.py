@@ -58,7 +58,7 @@ class IdentityUndeclaredPrincipal(Rule):
                 group_key=f"undeclared:user:{ev.account}:{(actor.name or '').casefold()}",
             )
         if actor.kind in ("assumed-role", "web-identity", "saml") and actor.name:
-            if any(m in (actor.role_arn or "") for m in SERVICE_ROLE_MARKERS):
+            if is_service_role(actor.role_arn):
                 return None
             what_actor = (f"SSO user '{actor.session}' ({actor.permission_set})" if actor.auth == "sso"
                           else f"role '{actor.name}'")
@@ -87,6 +87,11 @@ class IdentityUndeclaredPrincipal(Rule):
                 group_key=f"undeclared:unknown:{actor.identity_type}:{actor.arn or actor.name}",
             )
         return None
+
+
+def is_service_role(role_arn: str | None) -> bool:
+    """A service-linked role: AWS creates and uses it on its own behalf."""
+    return any(m in (role_arn or "") for m in SERVICE_ROLE_MARKERS)
 
 
 def _impostor_note(actor: Actor) -> str:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
+from chalicelib.rules.identity_undeclared_principal import is_service_role
 from chalicelib.rules.registry import register
 from chalicelib.rules.sts_assume_role_failed import ASSUME_EVENTS, role_arn_of
-
-SERVICE_ROLE_MARKER = ":role/aws-service-role/"
 
 
 @register
@@ -43,7 +42,7 @@ class StsAssumeRoleUnexpected(Rule):
             return None  # refusals are sts-assume-role-failed; root use is root-api-use
         role_arn = role_arn_of(ctx)
         role = role_arn.rsplit("/", 1)[-1] if role_arn else None
-        if role_arn and SERVICE_ROLE_MARKER in role_arn:
+        if is_service_role(role_arn):
             return None
         role_account = role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else ev.account
         target = ctx.model.role(role, role_account)

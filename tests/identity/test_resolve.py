@@ -108,24 +108,22 @@ def test_a_role_named_like_sso_without_an_issuer_is_a_plain_role():
     assert (a.auth, a.principal) == ("role", None)
 
 
-def test_an_sso_issuer_in_another_region_than_the_declared_one_is_not_sso():
-    model = parse_model(f"""
+def model_with_sso_region(region: str):
+    return parse_model(f"""
 version: 1
-accounts: [{{id: "{A}", name: management, sso_region: eu-west-1}}]
+accounts: [{{id: "{A}", name: management, sso_region: {region}}}]
 principals:
   - {{id: jared, kind: human, auth: sso, sso_users: [jared@example.com]}}
 """)
-    assert actor("sso-session-call.json", model=model).auth == "role"  # the fixture's issuer says us-west-2
+
+
+def test_an_sso_issuer_in_another_region_than_the_declared_one_is_not_sso():
+    # the fixture's issuer path says us-west-2
+    assert actor("sso-session-call.json", model=model_with_sso_region("eu-west-1")).auth == "role"
 
 
 def test_an_sso_issuer_in_the_declared_region_is_sso():
-    model = parse_model(f"""
-version: 1
-accounts: [{{id: "{A}", name: management, sso_region: us-west-2}}]
-principals:
-  - {{id: jared, kind: human, auth: sso, sso_users: [jared@example.com]}}
-""")
-    assert actor("sso-session-call.json", model=model).principal_id == "jared"
+    assert actor("sso-session-call.json", model=model_with_sso_region("us-west-2")).principal_id == "jared"
 
 
 def test_iam_user_names_resolve_regardless_of_case():
