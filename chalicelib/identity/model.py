@@ -9,6 +9,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
+from chalicelib.identity import secrets as naming
+from chalicelib.identity.network import Network, parse_cidr
 from chalicelib.identity.schema import AccountSpec, ModelSpec, PrincipalSpec, SecretSpec
 
 
@@ -22,6 +24,11 @@ class IdentityModel:
     by_iam_user: dict[str, PrincipalSpec] = field(default_factory=dict)
     by_role: dict[str, PrincipalSpec] = field(default_factory=dict)
     by_sso_user: dict[str, tuple[PrincipalSpec, ...]] = field(default_factory=dict)
+    # ``secrets`` holds the SSM parameters named exactly; globbed SSM names and every Secrets
+    # Manager secret (with the names each stands for) are matched in order.
+    ssm_globs: tuple[SecretSpec, ...] = ()
+    sm_secrets: tuple[tuple[tuple[str, ...], SecretSpec], ...] = ()
+    networks: dict[str, tuple[Network, ...]] = field(default_factory=dict)  # principal id → its ranges
 
     @classmethod
     def compile(cls, spec: ModelSpec, source: str = "<model>") -> IdentityModel:
@@ -34,7 +41,10 @@ class IdentityModel:
             source=source,
             accounts={a.id: a for a in spec.accounts},
             principals={p.id: p for p in spec.principals},
-            secrets={s.name: s for s in spec.secrets},
+            secrets={s.name: s for s in spec.secrets if s.store == "ssm" and not naming.is_glob(s.name)},
+            ssm_globs=tuple(s for s in spec.secrets if s.store == "ssm" and naming.is_glob(s.name)),
+            sm_secrets=tuple((naming.sm_patterns(s), s) for s in spec.secrets if s.store == "secretsmanager"),
+            networks={p.id: tuple(parse_cidr(c) for c in p.network.cidrs) for p in spec.principals if p.network},
             by_iam_user={p.iam_user.casefold(): p for p in spec.principals if p.iam_user},
             by_role={r.casefold(): p for p in spec.principals for r in p.roles},
             by_sso_user={k: tuple(v) for k, v in sso.items()},
@@ -81,7 +91,10 @@ class IdentityModel:
             name = name.split(":parameter", 1)[1]
         if not name.startswith("/"):
             name = "/" + name
-        return self.secrets.get(name)
+        found = self.secrets.get(name)
+        if found is None and self.ssm_globs:
+            found = next((s for s in self.ssm_globs if fnmatch.fnmatchcase(name, s.name)), None)
+        return found
 
     def secrets_under(self, path: str | None, recursive: bool) -> list[SecretSpec]:
         """Declared secrets a ``GetParametersByPath`` on ``path`` would return."""
@@ -94,7 +107,50 @@ class IdentityModel:
                 continue
             if recursive or "/" not in name[len(base):]:
                 out.append(s)
+        for s in self.ssm_globs:  # a glob is under the path when a name it matches may be
+            lit = naming.literal_prefix(s.name)
+            if lit.startswith(base):
+                if recursive or "/" not in lit[len(base):]:
+                    out.append(s)
+            elif base.startswith(lit):
+                out.append(s)
         return out
+
+    def secretsmanager_secret(self, secret_id: str | None) -> SecretSpec | None:
+        """The declared Secrets Manager secret a ``SecretId`` (name, partial or full ARN) names."""
+        if not secret_id:
+            return None
+        for name in naming.sm_names(secret_id):  # the whole ARN tail first, then without the suffix
+            for patterns, spec in self.sm_secrets:
+                if naming.matches((name,), patterns):
+                    return spec
+        return None
+
+    def secretsmanager_filtered(self, filters: object) -> list[SecretSpec]:
+        """Declared Secrets Manager secrets a filter list may return (see secrets.filtered)."""
+        return naming.filtered(self.sm_secrets, filters)
+
+    def permission_set(self, arn: str | None) -> str | None:
+        """The declared name of the permission set with this ARN, if declared and listed by a principal."""
+        if not arn:
+            return None
+        for ps in self.spec.permission_sets:
+            if ps.arn.casefold() == arn.casefold():
+                name = ps.name.casefold()
+                listed = any(name == n.casefold() for p in self.spec.principals for n in p.permission_sets)
+                return ps.name if listed else None
+        return None
+
+    def declares_account(self, account: str | None, home: str | None) -> bool:
+        """Whether ``account`` is inside the model: declared, or (a model declaring none) ``home``."""
+        if account is None:
+            return False
+        return account in self.accounts if self.accounts else account == home
+
+    def federated_provider(self, account: str | None, provider: str) -> bool:
+        """Whether ``account`` declares this identity provider (names compare without case)."""
+        spec = self.accounts.get(account or "")
+        return spec is not None and provider.casefold() in {p.casefold() for p in spec.federated_providers}
 
     def subject_allowed(self, principal: PrincipalSpec, subject: str | None) -> bool:
         return subject is not None and any(fnmatch.fnmatchcase(subject, g) for g in principal.oidc_subjects)

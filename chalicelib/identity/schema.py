@@ -6,13 +6,18 @@ a typo in a security model must never silently widen what is allowed.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+
+from chalicelib.identity.network import parse_cidr
 
 AccountId = Field(pattern=r"^\d{12}$")
 Kind = Literal["human", "ci", "workload", "agent"]
-Auth = Literal["sso", "access-key", "instance-profile", "role", "oidc"]
+# "console": an IAM user who signs in to the console with a password (no SSO); a console password
+# on any other declared principal contradicts the model (iam-login-profile-created).
+Auth = Literal["sso", "access-key", "instance-profile", "role", "oidc", "console"]
 RootPolicy = Literal["never", "break-glass"]
 
 AUTH_NEEDS = {
@@ -21,6 +26,7 @@ AUTH_NEEDS = {
     "instance-profile": "roles",
     "role": "roles",
     "oidc": "roles",
+    "console": "iam_user",
 }
 
 
@@ -36,12 +42,27 @@ class AccountSpec(_Strict):
     # Where the account's IAM Identity Center instance lives; when given, an SSO session's issuer
     # path must name this region (or none, for instances that predate region paths).
     sso_region: StrictStr | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    # Identity providers this account's roles may trust (SAML provider names, OIDC issuer host/path
+    # as in the provider ARN, or a bare web identity such as cognito-identity.amazonaws.com): a trust
+    # policy naming any other federated provider lets in a way of signing in the model does not know.
+    federated_providers: list[Annotated[StrictStr, Field(pattern=r"^[^\s*]+$")]] = []
 
 
 class KeySpec(_Strict):
     lives_in: StrictStr | None = None
     rotate_every_days: StrictInt | None = Field(default=None, gt=0)
     max_active_keys: StrictInt = Field(default=1, ge=1, le=2)
+
+
+def _cidr(text: str) -> str:
+    parse_cidr(text)  # ValueError names what is wrong; the loader adds file:line
+    return text
+
+
+class NetworkSpec(_Strict):
+    """The address ranges a principal's calls come from (VPC CIDRs, NAT and Elastic IPs, office egress)."""
+
+    cidrs: list[Annotated[StrictStr, AfterValidator(_cidr)]] = Field(min_length=1)
 
 
 class PrincipalSpec(_Strict):
@@ -51,6 +72,8 @@ class PrincipalSpec(_Strict):
     sso_users: list[StrictStr] = []
     permission_sets: list[StrictStr] = []
     manages_iam: StrictBool = False
+    # May change logging and the monitor (trails, detectors, Trailwarden's own resources): such changes are low.
+    manages_monitoring: StrictBool = False
     accounts: list[StrictStr] = []
     iam_user: StrictStr | None = None
     key: KeySpec | None = None
@@ -59,6 +82,14 @@ class PrincipalSpec(_Strict):
     expect_activity_every_days: StrictInt | None = Field(default=None, gt=0)
     roles: list[StrictStr] = []
     oidc_subjects: list[StrictStr] = []
+    # Where the principal runs (credential-used-outside-home): a call from elsewhere is high.
+    network: NetworkSpec | None = None
+    user_agents: list[Annotated[StrictStr, Field(min_length=1)]] = []
+
+    @property
+    def declares_home(self) -> bool:
+        """Whether the model says where this principal runs (``network`` or ``user_agents``)."""
+        return self.network is not None or bool(self.user_agents)
 
     @property
     def max_active_keys(self) -> int:
@@ -75,12 +106,37 @@ class PrincipalSpec(_Strict):
         return self
 
 
+SECRETSMANAGER_ARN = r"^arn:aws[a-z-]*:secretsmanager:[^:]*:[^:]*:secret:(.+)$"
+
+
 class SecretSpec(_Strict):
-    name: StrictStr = Field(pattern=r"^/")
-    store: Literal["ssm"] = "ssm"
+    """A secret: an SSM parameter (``/name``) or a Secrets Manager secret (a name, or an ARN, with
+    or without the random suffix). A name may be a glob (``/credentials/ci/*``, ``prod/db-*``)."""
+
+    name: StrictStr = Field(pattern=r"^[A-Za-z0-9/_+=.@:*?\[\]!-]+$")
+    store: Literal["ssm", "secretsmanager"] = "ssm"
     readers: list[StrictStr] = []
     rotate_every_days: StrictInt | None = Field(default=None, gt=0)
     breaks: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _name_fits_store(self) -> SecretSpec:
+        if self.store == "ssm" and not self.name.startswith("/"):
+            raise ValueError(f"name {self.name!r}: an SSM parameter name starts with '/' "
+                             "(for a Secrets Manager secret, add store: secretsmanager)")
+        if self.store == "secretsmanager" and self.name.startswith("arn:") and not re.match(SECRETSMANAGER_ARN,
+                                                                                         self.name):
+            raise ValueError(f"name {self.name!r} is not a Secrets Manager secret ARN "
+                             "(arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)")
+        return self
+
+
+class PermissionSetSpec(_Strict):
+    """An IAM Identity Center permission set, so an assignment (which names only the ARN) can be
+    told from one the model declares. ``name`` is what principals list in ``permission_sets``."""
+
+    name: StrictStr = Field(pattern=r"^[\w+=,.@-]{1,32}$")
+    arn: StrictStr = Field(pattern=r"^arn:aws[a-z-]*:sso:::permissionSet/ssoins-[0-9a-f]+/ps-[0-9a-f]+$")
 
 
 class ModelSpec(_Strict):
@@ -88,3 +144,4 @@ class ModelSpec(_Strict):
     accounts: list[AccountSpec] = []
     principals: list[PrincipalSpec] = []
     secrets: list[SecretSpec] = []
+    permission_sets: list[PermissionSetSpec] = []

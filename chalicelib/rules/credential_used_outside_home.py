@@ -1,0 +1,102 @@
+"""credential-used-outside-home: a declared principal's credential used from where it does not run.
+
+A principal may declare where it runs: ``network: {cidrs: [...]}`` (VPC ranges, NAT and Elastic
+IPs, office egress) and/or ``user_agents: [globs]`` (the tools it calls with). Any call made
+from elsewhere means someone else holds the credential: high. An instance-profile session
+used from a public address outside its ranges is GuardDuty's
+``InstanceCredentialExfiltration.OutsideAWS`` without the ML, from the model: critical.
+
+Addresses that are not plain IPs are classified in chalicelib/identity/network.py: a call an
+AWS service made for the principal (``invokedBy``, ``AWS Internal``, ``*.amazonaws.com``) says
+nothing about where the credential is and is not judged; an address that cannot be placed
+(zero-padded octets, another host name) is never inside a declared range.
+"""
+
+from __future__ import annotations
+
+import re
+
+from chalicelib.events import as_dict
+from chalicelib.findings import Severity
+from chalicelib.identity.network import ABSENT, SERVICE_KIND, agent_matches, classify, inside
+from chalicelib.identity.resolve import INSTANCE_PROFILE
+from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
+from chalicelib.rules.registry import register
+
+# Published (scrubbed) records spell instance ids in mixed case; AWS writes lower case.
+INSTANCE_SESSION = re.compile(r"^i-[0-9a-fA-F]{8,17}$")
+
+
+def instance_session(ctx: Context) -> bool:
+    """An EC2 instance's role session: IMDS delivered it (``ec2RoleDelivery``, set by AWS), and
+    the session is named after the instance."""
+    if ctx.actor.auth == INSTANCE_PROFILE:
+        return True
+    delivered = as_dict(ctx.event.user_identity.get("sessionContext")).get("ec2RoleDelivery") is not None
+    return delivered and bool(ctx.actor.session and INSTANCE_SESSION.match(ctx.actor.session))
+
+
+@register
+class CredentialUsedOutsideHome(Rule):
+    id = "credential-used-outside-home"
+    severity = Severity.HIGH
+    title = "Credential used outside where its principal runs"
+    event_names = None  # any call by a principal that declares where it runs
+    # Quiet for every principal that declares no home whatever the address; for one that does,
+    # quiet because of the address and agent: volatile, remembered with those two fields.
+    memo_fields = ()
+    volatile_fields = (("sourceIPAddress",), ("userAgent",))
+    reference = ("https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-types-iam.html"
+                 "#unauthorizedaccess-iam-instancecredentialexfiltrationoutsideaws")
+    runbook = (
+        "Someone else holds this principal's credential. For a role or instance session: revoke its "
+        "active sessions (IAM console 'Revoke active sessions', a deny on `aws:TokenIssueTime`), then look "
+        "for how the credential left (SSRF to IMDS, a compromised host; require IMDSv2). For a static key: "
+        "deactivate it (`aws iam update-access-key --status Inactive`), issue a new one where the key lives, "
+        "and review every call made from this source. If the source is legitimate, add it to the "
+        "principal's `network.cidrs` or `user_agents` in the model."
+    )
+
+    @staticmethod
+    def volatile(ctx: Context) -> bool:
+        p = ctx.actor.principal
+        return p is not None and p.declares_home
+
+    def evaluate(self, ctx: Context) -> Verdict | None:
+        actor = ctx.actor
+        p = actor.principal
+        if p is None or not p.declares_home or actor.is_service:
+            return None
+        ev = ctx.event
+        if ev.invoked_by:  # a service acted for the principal: the address is the service's
+            return None
+        source = classify(ev.source_ip)
+        if source.kind == SERVICE_KIND:
+            return None
+        networks = ctx.model.networks.get(p.id)
+        off_network = networks is not None and source.kind != ABSENT and not inside(source, networks)
+        agent = ev.user_agent
+        off_agent = bool(p.user_agents) and agent is not None and not agent_matches(agent, tuple(p.user_agents))
+        if not (off_network or off_agent):
+            return None
+        instance = instance_session(ctx)
+        critical = off_network and instance and source.public
+        parts = []
+        if off_network:
+            assert p.network is not None
+            parts.append(f"from {source.describe()}, outside its declared ranges ({', '.join(p.network.cidrs)})")
+        if off_agent:
+            parts.append(f"with user agent '{agent}', which matches none of {', '.join(p.user_agents)}")
+        what = f"instance session '{actor.session}'" if instance else actor.describe()
+        exfil = (" Instance credentials used from a public address outside the instance's network have left "
+                 "the instance." if critical else "")
+        return Verdict(
+            severity=Severity.CRITICAL if critical else Severity.HIGH,
+            reason=f"{what} of principal '{p.id}' called {ev.event_name} {' and '.join(parts)}.{exfil}"
+                   f"{failed_suffix(ctx)}",
+            breaks=breaks_of(p),
+            group_key=f"outside-home:{p.id}:{source.text if off_network else agent}",
+            details={"source_ip": ev.source_ip, "user_agent": agent, "outside_network": off_network,
+                     "outside_user_agents": off_agent, "instance_session": instance,
+                     "public_source": source.public, "source_kind": source.kind},
+        )
