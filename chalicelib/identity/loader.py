@@ -124,6 +124,7 @@ def _cross_checks(spec: ModelSpec) -> list[tuple[Path_, str]]:
             if key in owners and owners[key] != p.id:
                 problems.append((("principals", i), f"{what} {name!r} is already claimed by principal {owners[key]!r}"))
             owners.setdefault(key, p.id)
+    problems += _permission_set_checks(spec)
     names: dict[str, int] = {}
     for i, s in enumerate(spec.secrets):
         if s.name in names:
@@ -132,6 +133,27 @@ def _cross_checks(spec: ModelSpec) -> list[tuple[Path_, str]]:
         for j, reader in enumerate(s.readers):
             if reader not in ids:
                 problems.append((("secrets", i, "readers", j), f"unknown principal {reader!r}"))
+    return problems
+
+
+def _permission_set_checks(spec: ModelSpec) -> list[tuple[Path_, str]]:
+    """Declared permission sets are unique, and once any is declared, every set a principal
+    lists must be one of them (an assignment names only the ARN, so the name must map to one)."""
+    problems: list[tuple[Path_, str]] = []
+    seen: dict[str, int] = {}
+    for i, ps in enumerate(spec.permission_sets):
+        for what, value in (("name", ps.name), ("arn", ps.arn)):
+            key = f"{what}:{value.casefold()}"
+            if key in seen:
+                problems.append((("permission_sets", i, what),
+                                 f"duplicate permission set {what} {value!r} (also permission_sets[{seen[key]}])"))
+            seen.setdefault(key, i)
+    if spec.permission_sets:
+        for i, p in enumerate(spec.principals):
+            for j, name in enumerate(p.permission_sets):
+                if f"name:{name.casefold()}" not in seen:
+                    problems.append((("principals", i, "permission_sets", j),
+                                     f"permission set {name!r} is not declared under permission_sets"))
     return problems
 
 

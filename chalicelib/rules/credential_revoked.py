@@ -52,13 +52,16 @@ class CredentialRevoked(Rule):
                              f"arn:aws:iam::{ev.account}:user/{name}", key)
 
     def _password(self, ctx: Context, target: PrincipalSpec, name: str | None) -> Verdict:
-        """No declared auth is a console password, so removing one breaks nothing the model knows of.
+        """Only a principal declared ``auth: console`` depends on its password; for any other,
+        removing one breaks nothing the model knows of.
 
         Still worth a (medium) finding: the principal had a password the model did not declare, and
         someone touched its credentials.
         """
         verdict = self._verdict(ctx, target, f"of IAM user '{name}' (principal '{target.id}')",
                                 "deleted the console password", f"arn:aws:iam::{ctx.event.account}:user/{name}", None)
+        if target.auth == "console":
+            return verdict
         return replace(verdict, severity=min(verdict.severity, Severity.MEDIUM),
                        breaks=f"nothing the model declares: '{target.id}' authenticates with {target.auth}, "
                               "not a console password")

@@ -17,6 +17,7 @@ ACCEPTS: dict[str, frozenset[str]] = {
     "instance-profile": frozenset({"instance-profile"}),
     "role": frozenset({"role"}),
     "oidc": frozenset({"oidc", "role"}),
+    "console": frozenset({"console-password"}),
 }
 NOT_JUDGED = frozenset({"service", "unknown", "root"})
 # AWS adds ec2RoleDelivery to instance credentials in records of this event version on (IMDSv2

@@ -1,0 +1,78 @@
+"""federation-provider-changed: a SAML or OIDC identity provider, or an IAM Roles Anywhere trust
+anchor or profile, was created or changed: a new way to obtain role sessions without any IAM key."""
+
+from __future__ import annotations
+
+from chalicelib.events import as_dict, as_str
+from chalicelib.findings import Severity
+from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
+from chalicelib.rules.registry import register
+
+IAM_EVENTS = frozenset({"CreateSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider", "CreateOpenIDConnectProvider",
+                        "AddClientIDToOpenIDConnectProvider", "UpdateOpenIDConnectProviderThumbprint"})
+ROLES_ANYWHERE = frozenset({"CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"})
+
+
+@register
+class FederationProviderChanged(Rule):
+    id = "federation-provider-changed"
+    severity = Severity.CRITICAL
+    title = "Federated identity provider changed"
+    event_names = IAM_EVENTS | ROLES_ANYWHERE
+    memo_fields = ()  # every call is a finding
+    reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers.html"
+    runbook = (
+        "Whoever controls this provider (its SAML signing key, OIDC issuer or CA) can now obtain sessions for "
+        "every role that trusts it. If nobody expected the change, delete or restore the provider "
+        "(`aws iam delete-saml-provider` / `delete-open-id-connect-provider`, `aws rolesanywhere "
+        "disable-trust-anchor`), list roles trusting it (`aws iam list-roles`), and review their sessions."
+    )
+
+    def evaluate(self, ctx: Context) -> Verdict | None:
+        ev, actor = ctx.event, ctx.actor
+        provider = _provider(ctx)
+        declared = provider is not None and ctx.model.federated_provider(ev.account, provider)
+        if actor.manages_iam:
+            severity, why = Severity.MEDIUM, "The actor may manage IAM; still a new way in, worth a look."
+        else:
+            severity, why = Severity.CRITICAL, "The actor is not declared as allowed to manage IAM."
+        if ev.failed:
+            severity = min(severity, Severity.MEDIUM)
+        service = "IAM Roles Anywhere" if ev.event_name in ROLES_ANYWHERE else "IAM"
+        known = " (a provider the model declares)" if declared else ""
+        return Verdict(
+            reason=f"{actor.describe()} called {service} {ev.event_name} on '{provider or '?'}'{known}. {why}"
+                   f"{failed_suffix(ctx)}",
+            severity=severity,
+            target_arn=_arn(ctx),
+            group_key=f"federation:{ev.account}:{provider or ev.event_name}",
+            details={"provider": provider, "declared_provider": declared, "actor_manages_iam": actor.manages_iam},
+        )
+
+
+def _provider(ctx: Context) -> str | None:
+    """A readable name: SAML name, OIDC issuer (from the URL or the provider ARN), anchor or profile name."""
+    ev = ctx.event
+    arn = _arn(ctx)
+    for marker in (":saml-provider/", ":oidc-provider/"):
+        if arn and marker in arn:
+            return arn.split(marker, 1)[1]
+    url = ev.param("url")
+    if url:
+        return url.split("://", 1)[-1].rstrip("/")
+    return ev.param("name") or ev.param("trustAnchorId") or ev.param("profileId") or arn
+
+
+def _arn(ctx: Context) -> str | None:
+    ev = ctx.event
+    req, resp = ev.request_parameters, ev.response_elements
+    for source, key in ((req, "sAMLProviderArn"), (resp, "sAMLProviderArn"), (req, "openIDConnectProviderArn"),
+                        (resp, "openIDConnectProviderArn")):
+        value = as_str(source.get(key))
+        if value:
+            return value
+    for key in ("trustAnchor", "profile"):
+        value = as_str(as_dict(resp.get(key)).get(f"{key}Arn"))
+        if value:
+            return value
+    return None

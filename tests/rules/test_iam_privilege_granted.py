@@ -1,0 +1,96 @@
+"""iam-privilege-granted: admin-equivalent grants, graded by who receives them."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from chalicelib.findings import Severity
+
+from .conftest import DROP, finding, identity_of, record
+
+RULE = "iam-privilege-granted"
+
+
+def inline(statement: dict, name: str = "PutUserPolicy", **target: str) -> dict:
+    doc = quote(json.dumps({"Version": "2012-10-17", "Statement": [statement]}), safe="")
+    return record("put-role-policy.json", eventName=name,
+                  requestParameters={"roleName": DROP, **target, "policyName": "x", "policyDocument": doc})
+
+
+def test_administrator_access_on_the_ci_user_is_critical_and_says_what_it_can_do():
+    f = finding(record("attach-user-policy.json"), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "AdministratorAccess" in f.details["can_now"][0]
+    assert f.details["target_principal"] == "github-actions"
+    assert f.target_arn == "arn:aws:iam::630287363158:user/github-actions-aws-deployer"
+
+
+def test_an_admin_inline_policy_on_a_declared_role_is_high():
+    rec = inline({"Effect": "Allow", "Action": "iam:*", "Resource": "*"}, "PutRolePolicy", roleName="paperclip-agent")
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert f.details["target_principal"] == "paperclip-agents"
+
+
+def test_passrole_on_everything_for_an_undeclared_role_is_critical():
+    rec = inline({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}, "PutRolePolicy", roleName="new-role")
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_iam_full_access_on_a_group_is_high():
+    rec = record("attach-user-policy.json", eventName="AttachGroupPolicy",
+                 requestParameters={"userName": DROP, "groupName": "ops",
+                                    "policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert f.details["target_kind"] == "group"
+
+
+def test_a_policy_that_grants_nothing_admin_equivalent_is_quiet():
+    assert finding(record("put-role-policy.json"), RULE) is None
+    rec = record("attach-user-policy.json", requestParameters={"policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"})
+    assert finding(rec, RULE) is None
+
+
+def test_a_malformed_document_is_reported_as_unreadable():
+    truncated = '{"Statement": [{"Effect": "Allow"'
+    rec = record("put-role-policy.json", requestParameters={"policyDocument": truncated})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert "could not be read" in f.reason
+
+
+def test_an_admin_policy_version_made_default_is_high():
+    doc = quote(json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}), safe="")
+    rec = record("attach-user-policy.json", eventName="CreatePolicyVersion", requestParameters={
+        "userName": DROP, "policyArn": "arn:aws:iam::630287363158:policy/deploy", "policyDocument": doc,
+        "setAsDefault": True})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
+
+
+def test_a_policy_version_not_made_default_is_quiet():
+    doc = quote(json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}), safe="")
+    rec = record("attach-user-policy.json", eventName="CreatePolicyVersion", requestParameters={
+        "userName": DROP, "policyArn": "arn:aws:iam::630287363158:policy/deploy", "policyDocument": doc,
+        "setAsDefault": False})
+    assert finding(rec, RULE) is None
+
+
+def test_adding_the_ci_user_to_a_group_is_medium_since_the_groups_policies_are_unknown():
+    rec = record("attach-user-policy.json", eventName="AddUserToGroup",
+                 requestParameters={"policyArn": DROP, "groupName": "admins"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+    assert "admins" in f.reason
+
+
+def test_an_iam_manager_setting_a_default_version_is_low():
+    rec = record("attach-user-policy.json", eventName="SetDefaultPolicyVersion",
+                 userIdentity=identity_of("delete-user.json"),
+                 requestParameters={"userName": DROP, "policyArn": "arn:aws:iam::630287363158:policy/deploy",
+                                    "versionId": "v3"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.LOW

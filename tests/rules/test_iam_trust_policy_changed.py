@@ -1,0 +1,76 @@
+"""iam-trust-policy-changed: the trust policy is decoded and parsed, and judged against the model."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from chalicelib.findings import Severity
+
+from .conftest import finding, identity_of, record
+
+RULE = "iam-trust-policy-changed"
+HOME = "630287363158"
+
+
+def trust(principal: object, encode: bool = True, **extra: object) -> str:
+    text = json.dumps({"Version": "2012-10-17",
+                       "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **extra}]})
+    return quote(text, safe="") if encode else text
+
+
+def update(document: str, **overrides: object) -> dict:
+    return record("update-assume-role-policy.json", requestParameters={"policyDocument": document}, **overrides)
+
+
+def test_trusting_an_outside_account_is_critical_and_names_it():
+    f = finding(record("update-assume-role-policy.json"), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "193672423079" in f.reason
+    assert f.details["outside_model"] == ["AWS:arn:aws:iam::193672423079:root"]
+    assert f.breaks == "Terraform CI in GitHub Actions"
+
+
+def test_trusting_anyone_is_critical():
+    f = finding(update(trust("*")), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "anyone" in f.reason
+
+
+def test_trusting_an_undeclared_identity_provider_is_critical():
+    f = finding(update(trust({"Federated": f"arn:aws:iam::{HOME}:saml-provider/partner-idp"})), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_trusting_the_declared_oidc_provider_by_an_iam_manager_is_low():
+    doc = trust({"Federated": f"arn:aws:iam::{HOME}:oidc-provider/token.actions.githubusercontent.com"})
+    f = finding(update(doc, userIdentity=identity_of("delete-user.json")), RULE)
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_trusting_the_home_account_by_a_non_manager_is_medium():
+    f = finding(update(trust({"AWS": [HOME, f"arn:aws:iam::{HOME}:role/paperclip-agent"]}, encode=False)), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+
+
+def test_an_unreadable_trust_policy_is_reported_as_unreadable():
+    truncated = trust({"AWS": HOME})[:60]
+    f = finding(update(truncated), RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert "could not be read" in f.reason
+
+
+def test_a_substring_in_a_condition_is_not_a_trusted_account():
+    doc = trust({"AWS": HOME}, Condition={"StringEquals": {"aws:PrincipalTag/note": "arn:aws:iam::193672423079:root"}})
+    f = finding(update(doc, userIdentity=identity_of("delete-user.json")), RULE)
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_a_new_service_role_is_quiet():
+    assert finding(record("create-role.json"), RULE) is None
+
+
+def test_a_new_role_trusting_an_outside_account_is_critical():
+    rec = record("create-role.json", requestParameters={"assumeRolePolicyDocument": trust({"AWS": "193672423079"})})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
