@@ -334,9 +334,13 @@ class SerialMotoServer:
 
     def __enter__(self) -> str:
         import logging
+        import urllib.request
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.thread.start()
+        # moto keeps its accounts in this process: start from an empty one, as a new account would.
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+        direct.open(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10).close()
         return self.url
 
     def __exit__(self, *exc: object) -> None:
