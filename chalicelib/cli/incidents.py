@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ from chalicelib.findings import FINDING_FIELDS
 
 if TYPE_CHECKING:  # the store is imported when an incidents command runs, not when any command starts
     from chalicelib.incidents import IncidentStore
+    from chalicelib.incidents.triage import TriageState
 
 DEFAULT_STORE = "sqlite:///./trailwarden.db"
 INCIDENT_FIELDS = [*FINDING_FIELDS, "incident_id", "count", "first_seen", "last_seen"]
@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--limit", type=int, default=50, help="page size (default 50)")
     ls.add_argument("--next-token", metavar="TOKEN", help="continue after a previous page")
     ls.add_argument("--all", action="store_true", help="follow every page")
+    ls.add_argument("--status", metavar="STATUS", help="open, acknowledged or resolved (comma-separated); "
+                    "follows every page")
+    ls.add_argument("--suppressed", action="store_true", help="only suppressed findings (hidden otherwise)")
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table")
     ls.set_defaults(func=run_list)
 
@@ -54,7 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--format", choices=("json", "table"), default="json")
     show.set_defaults(func=run_show)
 
-    verify = isub.add_parser("verify", help="walk the hash chain; non-zero exit names the first tampered incident")
+    verify = isub.add_parser("verify", help="walk the hash chain; non-zero exit names the first tampered incident; "
+                                            "--expect-head / --anchors check it against published heads")
+    from chalicelib.cli.verify import add_arguments
+
+    add_arguments(verify)
     verify.set_defaults(func=run_verify)
 
     report = isub.add_parser("report", help="a self-contained HTML page or a Markdown summary")
@@ -67,6 +74,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     purge = isub.add_parser("purge", help="retention: delete incidents last seen before a time (verify stays green)")
     purge.add_argument("--older-than", required=True, metavar="TIME", help="e.g. 400d or 2025-01-01")
     purge.set_defaults(func=run_purge)
+
+    from chalicelib.cli.triage import register as register_triage
+
+    register_triage(isub)
+
+
+def open_cli_store(args: argparse.Namespace) -> IncidentStore:
+    """The store ``--store`` names (shared with ``incidents ack|resolve``)."""
+    return _store(args)
 
 
 def _store(args: argparse.Namespace) -> IncidentStore:
@@ -85,41 +101,52 @@ def _store(args: argparse.Namespace) -> IncidentStore:
 
 def run_list(args: argparse.Namespace) -> int:
     from chalicelib.incidents.filters import parse_query
+    from chalicelib.incidents.queue import parse_statuses, triaged
 
     query = parse_query({
         "principal": args.principal, "rule": args.rule, "account": args.account,
         "severity_at_least": args.severity_at_least, "since": args.since, "until": args.until,
         "limit": str(args.limit), "next_token": args.next_token,
     })
+    statuses = parse_statuses(args.status)
     store = _store(args)
     out = sys.stdout
     rows: list[dict] = []
     shown = 0
-    while True:
-        page = store.query(query)
-        for incident in page.items:
-            row = incident.to_dict()
-            row.pop("raw_event", None)
-            if args.format == "json":
-                out.buffer.write(json_line(row))
-            elif args.format == "csv":
-                rows.append(row)
-            else:
-                if shown == 0:
-                    out.write(table_header() + "\n")
-                out.write(table_row(row) + f"\n      id {incident.incident_id}\n")
-            shown += 1
-        if not args.all or page.next_token is None:
-            break
-        query = replace(query, next_token=page.next_token)
+    every_page = args.all or bool(statuses)
+    tokens: list[str | None] = []
+    for incident, state in triaged(store, query, statuses=statuses, suppressed=args.suppressed,
+                                   every_page=every_page, tokens=tokens):
+        row = incident.to_dict()
+        row.pop("raw_event", None)
+        row["status"] = state.status
+        row["triage"] = state.to_dict()
+        if args.format == "json":
+            out.buffer.write(json_line(row))
+        elif args.format == "csv":
+            rows.append(row)
+        else:
+            if shown == 0:
+                out.write(table_header() + "\n")
+            out.write(table_row(row) + f"\n      id {incident.incident_id}  {_status_text(state)}\n")
+        shown += 1
     if args.format == "csv":
         write_csv(rows, INCIDENT_FIELDS, out)
     elif args.format == "table" and shown == 0:
         out.write("no incidents\n")
     out.flush()
-    if page.next_token and not args.all:
-        print(f"more incidents: add --next-token {page.next_token}", file=sys.stderr)
+    if tokens and tokens[-1]:
+        print(f"more incidents: add --next-token {tokens[-1]}", file=sys.stderr)
     return 0
+
+
+def _status_text(state: TriageState) -> str:
+    """``acknowledged by jared 2026-11-20T10:06:00Z`` for the table's id line."""
+    if state.status == "resolved":
+        return f"resolved ({state.resolution}) by {state.resolved_by} {state.to_dict()['resolved_at']}"
+    if state.status == "acknowledged":
+        return f"acknowledged by {state.acknowledged_by} {state.to_dict()['acknowledged_at']}"
+    return "open (reopened)" if state.reopened else "open"
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -142,15 +169,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    report = _store(args).verify()
-    if report.ok:
-        print(f"ok: checked {report.checked} chain entries covering {report.incidents} incidents; "
-              f"head seq {report.head_seq} hash {report.head_hash[:16]}…"
-              + (f"; {report.pruned} expired by retention" if report.pruned else ""))
-        return 0
-    culprit = f"first bad incident {report.first_bad_incident_id}: " if report.first_bad_incident_id else ""
-    print(f"TAMPERED: {culprit}{report.problem} (checked {report.checked} entries before stopping)")
-    return 1
+    from chalicelib.cli.verify import run
+
+    return run(args, _store(args))
 
 
 def run_report(args: argparse.Namespace) -> int:

@@ -7,6 +7,9 @@ Design
   ``{kind: "incident", seq, incident_id, content_hash, prev_hash, last_seen, expires_at, hash}``;
   a *checkpoint* entry (appended by ``purge``) is
   ``{kind: "checkpoint", seq, prev_hash, through_seq, through_hash, hash}``.
+  A *triage* entry (a status change, ``triage.py``) is ``{kind: "triage", seq, incident_id,
+  content_hash, prev_hash, last_seen, hash}`` whose content_hash is the triage record's;
+  the incident itself is not rewritten (``triage_verify.py`` checks the records).
 
   - ``content_hash = sha256(canonical_json(incident.content()))`` — the incident's whole
     stored content (every finding field, count, first/last seen, members, raw event) as
@@ -65,10 +68,12 @@ from typing import Any
 
 from chalicelib.incidents.keys import epoch, format_ts
 from chalicelib.incidents.store import Incident, VerifyReport
+from chalicelib.incidents.triage_verify import StoredTriage, check_triage
 
 GENESIS_HASH = "0" * 64
 INCIDENT = "incident"
 CHECKPOINT = "checkpoint"
+TRIAGE = "triage"  # a status change (``triage.py``): content_hash is the triage record's digest
 # Every field of an entry except ``hash`` itself: all of them are hashed.
 ENTRY_FIELDS = (
     "kind", "seq", "incident_id", "content_hash", "prev_hash", "last_seen", "expires_at", "through_seq", "through_hash"
@@ -143,6 +148,12 @@ class ChainEntry:
             last_seen=last_seen,
             expires_at=expires_at,
         )
+
+    @classmethod
+    def triage(cls, head: ChainHead, incident_id: str, digest: str, at: str) -> ChainEntry:
+        """The entry that records a triage record (its content ``digest``, made ``at``) after ``head``."""
+        entry = cls(head.seq + 1, incident_id, digest, head.hash, "", last_seen=at, kind=TRIAGE)
+        return replace(entry, hash=entry_hash(entry.to_dict()))
 
     @classmethod
     def checkpoint(cls, head: ChainHead, through_seq: int, through_hash: str) -> ChainEntry:
@@ -224,6 +235,7 @@ class _Verifier:
 
     def __init__(self, head: ChainHead, incidents: Iterable[StoredIncident], now: datetime, retention: bool) -> None:
         self.head = head
+        self.triage_entries: dict[int, ChainEntry] = {}
         self.now_epoch = epoch(now)
         self.retention = retention
         self.stored = {s.incident_id: s for s in incidents}
@@ -292,6 +304,8 @@ class _Verifier:
     def _take(self, entry: ChainEntry) -> None:
         if entry.kind == INCIDENT:
             self.latest[entry.incident_id] = entry
+        elif entry.kind == TRIAGE and entry.incident_id:
+            self.triage_entries[entry.seq] = entry
         elif entry.kind == CHECKPOINT and entry.through_seq is not None and 0 < entry.through_seq < entry.seq:
             self.last_checkpoint = entry
         else:
@@ -383,13 +397,17 @@ def verify_chain(
     now: datetime,
     *,
     retention: bool = False,
+    triage: Iterable[StoredTriage] = (),
 ) -> VerifyReport:
     """Check ``entries`` (in seq order) and ``incidents`` against each other and ``head``.
 
     ``retention``: the store expires incidents (TTL), so a missing incident whose latest
     entry's hashed ``expires_at`` is past ``now`` counts as pruned rather than removed.
+    ``triage``: the stored triage records, checked by ``triage_verify.check_triage``.
     """
     verifier = _Verifier(head, incidents, now, retention)
     verifier.walk(entries)
     verifier.check_incidents()
+    live = {i for i, s in verifier.stored.items() if s.content_hash is not None}
+    check_triage(verifier.triage_entries, triage, live, verifier.problems.add)
     return verifier.report()

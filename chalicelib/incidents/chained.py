@@ -16,6 +16,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -23,9 +24,19 @@ from chalicelib.errors import ChainConflict, StoreError
 from chalicelib.findings import Finding
 from chalicelib.incidents.chain import ChainEntry, ChainHead, StoredIncident, verify_chain
 from chalicelib.incidents.grouping import DEFAULT_GROUP_WINDOW, GroupPolicy, RecordPlan, plan_record
-from chalicelib.incidents.keys import incident_id_for, now_utc, utc
+from chalicelib.incidents.keys import format_ts, incident_id_for, now_utc, utc
 from chalicelib.incidents.retention import IncidentMeta, PurgePlan, plan_purge
 from chalicelib.incidents.store import Incident, IncidentStore, RecordOutcome, VerifyReport
+from chalicelib.incidents.triage import (
+    SYSTEM_ACTOR,
+    IncidentNotFound,
+    TriageError,
+    TriageRecord,
+    TriageState,
+    plan_triage,
+    state_of,
+)
+from chalicelib.incidents.triage_verify import StoredTriage
 
 
 class DuplicateRecord(StoreError):
@@ -41,11 +52,17 @@ class RecordSession(Protocol):
         """Write everything or nothing; ``ChainConflict`` if the head moved, ``DuplicateRecord``."""
         ...
 
+    def triage_history(self, incident_id: str) -> list[TriageRecord]: ...
+    def commit_triage(self, record: TriageRecord, entry: ChainEntry, head: ChainHead) -> None:
+        """Write the record, its entry and the new head atomically; ``ChainConflict`` if the head moved."""
+        ...
+
 
 class LogSession(Protocol):
     def head(self) -> ChainHead: ...
     def entries_after(self, seq: int) -> Iterable[ChainEntry]: ...
     def stored_incidents(self) -> Iterable[StoredIncident]: ...
+    def stored_triage(self) -> Iterable[StoredTriage]: ...
     def delete_incidents(self, plan: PurgePlan) -> list[str]:
         """Delete the plan's incidents (each only at the seq planned); the ids actually deleted."""
         ...
@@ -107,6 +124,56 @@ class ChainedStore(IncidentStore):
                 self._backoff(attempt)
         raise ChainConflict(f"could not append {key!r} to the incident chain after {self.max_attempts} attempts")
 
+    def _reopen_if_resolved(self, outcome: RecordOutcome, now: datetime) -> RecordOutcome:
+        """A resolved incident that just grew is open again: say so in its triage history."""
+        incident = outcome.incident
+        if outcome.status != "grouped" or incident is None:
+            return outcome
+        history = self.triage_history(incident.incident_id)
+        if not history or max(history, key=lambda r: r.seq).status != "resolved":
+            return outcome
+        try:
+            self.triage(incident.incident_id, "reopen", SYSTEM_ACTOR, now=now, via="monitor",
+                        note=f"{incident.count} events now, after it was resolved")  # fmt: skip
+        except TriageError:  # another delivery reopened it first
+            return outcome
+        return replace(outcome, reopened=True)
+
+    def triage(
+        self,
+        incident_id: str,
+        action: str,
+        actor: str,
+        *,
+        now: datetime | None = None,
+        resolution: str | None = None,
+        note: str | None = None,
+        via: str = "cli",
+    ) -> TriageRecord:
+        when = utc(now) if now is not None else now_utc()
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with self._record_session() as session:
+                    head = session.head()
+                    incident = session.incident(incident_id)
+                    if incident is None:
+                        raise IncidentNotFound(f"no incident {incident_id!r}", location=incident_id)
+                    record = plan_triage(incident, session.triage_history(incident_id), action, actor, now=when,
+                                         resolution=resolution, note=note, via=via)  # fmt: skip
+                    entry = ChainEntry.triage(head, incident_id, record.digest, format_ts(record.at))
+                    record = replace(record, seq=entry.seq, hash=entry.hash)
+                    session.commit_triage(record, entry, head)
+                    return record
+            except ChainConflict:
+                self.conflicts += 1
+                if attempt == self.max_attempts:
+                    break
+                self._backoff(attempt)
+        raise ChainConflict(f"could not append triage of {incident_id} to the chain after {self.max_attempts} attempts")
+
+    def state(self, incident: Incident) -> TriageState:
+        return state_of(incident, self.triage_history(incident.incident_id))
+
     def _backoff(self, attempt: int) -> None:
         time.sleep(random.uniform(0, min(0.5, self.backoff_seconds * 2**attempt)))
 
@@ -133,7 +200,7 @@ class ChainedStore(IncidentStore):
                 retention=self.retention,
             )
             session.commit(plan)
-            return RecordOutcome(plan.status, plan.incident, escalated=plan.escalated)
+        return self._reopen_if_resolved(RecordOutcome(plan.status, plan.incident, escalated=plan.escalated), now)
 
     def verify(self, now: datetime | None = None) -> VerifyReport:
         """Verify a consistent view: if writers moved the head meanwhile, look again (3 times)."""
@@ -143,8 +210,10 @@ class ChainedStore(IncidentStore):
             with self._log_session(write=False) as session:
                 head = session.head()
                 incidents = list(session.stored_incidents())
+                triage = list(session.stored_triage())
                 entries = session.entries_after(head.checkpoint_seq)
-                report = verify_chain(head, entries, incidents, when, retention=self.retention is not None)
+                report = verify_chain(head, entries, incidents, when, retention=self.retention is not None,
+                                      triage=triage)  # fmt: skip
             if report.ok:
                 return report
             with self._log_session(write=False) as session:

@@ -51,7 +51,11 @@ from chalicelib.incidents.dynamodb_schema import (
     parse_incident,
     serialize,
     stored_incident,
+    stored_triage,
     table_definition,
+    triage_from_item,
+    triage_item,
+    triage_pk,
     ttl_specification,
     value,
 )
@@ -59,6 +63,8 @@ from chalicelib.incidents.grouping import RecordPlan
 from chalicelib.incidents.keys import format_ts, month_of
 from chalicelib.incidents.retention import PurgePlan
 from chalicelib.incidents.store import Incident, IncidentQuery, Page
+from chalicelib.incidents.triage import TriageRecord
+from chalicelib.incidents.triage_verify import StoredTriage
 
 __all__ = ["DynamoDBIncidentStore", "table_definition", "ttl_specification"]
 
@@ -125,6 +131,35 @@ class _Session:
             if _error_code(exc) in _RETRYABLE:
                 raise ChainConflict(f"transaction conflict: {exc}") from exc
             raise store.failure("cannot write the incident log", exc) from exc
+
+    def triage_history(self, incident_id: str) -> list[TriageRecord]:
+        return self.store.triage_history(incident_id)
+
+    def commit_triage(self, record: TriageRecord, entry: ChainEntry, head: ChainHead) -> None:
+        """The record, its entry and the head in one transaction, conditional on the head seq."""
+        store = self.store
+        update = {
+            "TableName": store.table_name,
+            "Key": serialize(_HEAD_KEY),
+            "UpdateExpression": "SET #seq = :seq, #hash = :hash",
+            "ConditionExpression": "#seq = :expected",
+            "ExpressionAttributeNames": {"#seq": "seq", "#hash": "hash"},
+            "ExpressionAttributeValues": serialize({":seq": entry.seq, ":hash": entry.hash, ":expected": head.seq}),
+        }
+        items = [store._put(triage_item(record), "attribute_not_exists(pk)"),
+                 store._put(entry_item(entry), "attribute_not_exists(pk)"), {"Update": update}]  # fmt: skip
+        try:
+            store.client.transact_write_items(TransactItems=items)
+        except store.client.exceptions.TransactionCanceledException as exc:
+            raise ChainConflict(f"chain head moved past seq {head.seq}") from exc
+        except ClientError as exc:
+            if _error_code(exc) in _RETRYABLE:
+                raise ChainConflict(f"transaction conflict: {exc}") from exc
+            raise store.failure("cannot write the incident log", exc) from exc
+
+    def stored_triage(self) -> Iterator[StoredTriage]:
+        for item in self.store._scan_kind("triage"):
+            yield stored_triage(item)
 
     def _advance_head(self, plan: RecordPlan) -> dict[str, Any]:
         month = month_of(format_ts(plan.incident.first_seen))
@@ -198,7 +233,7 @@ class _Session:
     def truncate(self, plan: PurgePlan, deleted: list[str]) -> None:
         store, gone = self.store, set(deleted)
         doomed = [{"pk": i["pk"], "sk": i["sk"]} for i in store._chain_items(0, plan.checkpoint_seq or 0)]
-        for kind in ("dedup", "group"):
+        for kind in ("dedup", "group", "triage"):
             pointers = (i for i in store._scan_kind(kind) if i.get("incident_id") in gone)
             doomed += [{"pk": i["pk"], "sk": i["sk"]} for i in pointers]
         store._delete_keys(doomed)
@@ -331,6 +366,26 @@ class DynamoDBIncidentStore(ChainedStore):
         if incident is None:
             raise StoreError(f"incident {incident_id} is unreadable (run verify)", location=f"dynamodb://{self.table_name}")
         return incident
+
+    def triage_history(self, incident_id: str) -> list[TriageRecord]:
+        try:
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.table_name, KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=serialize({":pk": triage_pk(incident_id)}), ConsistentRead=True,
+            )  # fmt: skip
+            return [triage_from_item(deserialize(i)) for page in pages for i in page.get("Items", [])]
+        except (ClientError, BotoCoreError) as exc:
+            raise self.failure("cannot read triage history", exc) from exc
+
+    def triage_histories(self) -> dict[str, list[TriageRecord]]:
+        out: dict[str, list[TriageRecord]] = {}
+        try:
+            records = sorted((triage_from_item(i) for i in self._scan_kind("triage")), key=lambda r: r.seq)
+        except (ClientError, BotoCoreError) as exc:
+            raise self.failure("cannot read triage records", exc) from exc
+        for record in records:
+            out.setdefault(record.incident_id, []).append(record)
+        return out
 
     def query(self, query: IncidentQuery) -> Page:
         head = self._get(_HEAD_KEY) or {}

@@ -13,8 +13,9 @@ incident      ``INC#<incident_id>``       ``INC``     the incident (+ GSI keys, 
 dedup         ``DEDUP#<dedup_key>``       ``DEDUP``   at-least-once delivery marker → incident
 group         ``GROUP#<rule>#<group>``    ``GROUP``   the open incident of a (rule, group_key)
 head          ``CHAIN``                   ``HEAD``    chain tip, checkpoint, min/max month
-entry         ``CHAIN``                   ``E#<seq>`` immutable chain entry (12-digit seq; incident
-                                                      or checkpoint, see ``entry_kind``)
+entry         ``CHAIN``                   ``E#<seq>`` immutable chain entry (12-digit seq; incident,
+                                                      triage or checkpoint, see ``entry_kind``)
+triage        ``TRIAGE#<incident_id>``    ``T#<seq>`` one status change of an incident (``triage.py``)
 ============  ==========================  ==========  =========================================
 
 GSIs (projection ALL, sort key ``g_ts`` = ``first_seen#incident_id`` so every index returns
@@ -43,6 +44,8 @@ from chalicelib.errors import TrailwardenError
 from chalicelib.incidents.chain import ChainEntry, StoredIncident
 from chalicelib.incidents.keys import format_ts, month_of, principal_key, sort_key
 from chalicelib.incidents.store import Incident
+from chalicelib.incidents.triage import TriageRecord
+from chalicelib.incidents.triage_verify import StoredTriage
 
 TTL_ATTRIBUTE = "expires_at"
 CHAIN_PK = "CHAIN"
@@ -106,6 +109,30 @@ def group_pk(rule: str, group_key: str) -> str:
 
 def entry_sk(seq: int) -> str:
     return f"E#{seq:0{SEQ_WIDTH}d}"
+
+
+def triage_pk(incident_id: str) -> str:
+    return f"TRIAGE#{incident_id}"
+
+
+def triage_item(record: TriageRecord) -> dict[str, Any]:
+    """A triage record's item: no TTL (purge deletes it with its incident)."""
+    return {"pk": triage_pk(record.incident_id), "sk": f"T#{record.seq:0{SEQ_WIDTH}d}", "kind": "triage",
+            **record.to_dict()}  # fmt: skip
+
+
+def triage_from_item(item: dict[str, Any]) -> TriageRecord:
+    return TriageRecord.from_dict({k: v for k, v in item.items() if k not in ("pk", "sk", "kind")})
+
+
+def stored_triage(item: dict[str, Any]) -> StoredTriage:
+    """A triage item as verify sees it; one that no longer parses has no digest."""
+    try:
+        record = triage_from_item(item)
+    except (TrailwardenError, ValueError, TypeError, KeyError):
+        seq = item.get("seq")
+        return StoredTriage(str(item.get("incident_id")), seq if isinstance(seq, int) else -1, None)
+    return StoredTriage(record.incident_id, record.seq, record.digest, record.prev, record.hash)
 
 
 # -- value codec ---------------------------------------------------------------------------

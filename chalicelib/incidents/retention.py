@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib.incidents.chain import INCIDENT, ChainEntry, ChainHead
+from chalicelib.incidents.chain import INCIDENT, TRIAGE, ChainEntry, ChainHead
 from chalicelib.incidents.keys import epoch, format_ts
 
 
@@ -65,6 +65,7 @@ def plan_purge(
     a live incident due, nor a deleted one look expired).
     """
     latest: dict[str, ChainEntry] = {}
+    triaged: dict[str, ChainEntry] = {}  # incident → its latest triage entry
     expected, prev, sound = head.checkpoint_seq + 1, head.checkpoint_hash, True
     for entry in entries:
         sound = sound and entry.seq == expected and entry.prev_hash == prev and entry.intact()
@@ -72,10 +73,13 @@ def plan_purge(
             expected, prev = entry.seq + 1, entry.hash
         if entry.kind == INCIDENT:  # checkpoint entries are not incidents; they go with the prefix
             latest[entry.incident_id] = entry
+        elif entry.kind == TRIAGE:
+            triaged[entry.incident_id] = entry
     cutoff = format_ts(older_than)
+    order = sorted(latest.values(), key=lambda e: e.seq)
     doomed: list[tuple[str, int]] = []
-    last: ChainEntry | None = None
-    for entry in sorted(latest.values(), key=lambda e: e.seq):
+    passed = 0  # how many of ``order`` the purge may go past
+    for entry in order:
         meta = incidents.get(entry.incident_id)
         if entry.seq >= expected:
             break  # at or past the first entry verify would report
@@ -86,7 +90,38 @@ def plan_purge(
             doomed.append((entry.incident_id, meta.seq))
         else:
             break
-        last = entry
+        passed += 1
+    passed, last = _keep_triage(order, passed, triaged, expected)
     if last is None:
         return PurgePlan()
-    return PurgePlan(incidents=tuple(doomed), checkpoint_seq=last.seq, checkpoint_hash=last.hash)
+    gone = {e.incident_id for e in order[:passed]}
+    return PurgePlan(incidents=tuple(d for d in doomed if d[0] in gone), checkpoint_seq=last.seq,
+                     checkpoint_hash=last.hash)  # fmt: skip
+
+
+def _keep_triage(
+    order: list[ChainEntry], passed: int, triaged: Mapping[str, ChainEntry], expected: int
+) -> tuple[int, ChainEntry | None]:
+    """How many of ``order`` to purge, and the entry to checkpoint at, so triage goes with its incident.
+
+    An incident's latest triage entry vouches for its whole triage history (``triage.py``):
+    it must not be truncated while the incident survives, nor survive its incident. So the
+    checkpoint is the last entry of the purged incidents (their triage included), and must
+    lie before every survivor's latest entry and latest triage entry: the longest such
+    prefix of the ``passed`` candidates.
+    """
+    listed = {e.incident_id for e in order}
+    inf = 1 << 62
+    suffix_min = [min((e.seq for i, e in triaged.items() if i not in listed), default=inf)] * (len(order) + 1)
+    for k in range(len(order) - 1, -1, -1):
+        own = triaged.get(order[k].incident_id)
+        suffix_min[k] = min(suffix_min[k + 1], order[k].seq, own.seq if own else inf)
+    best: tuple[int, ChainEntry | None] = (0, None)
+    last: ChainEntry | None = None
+    for k in range(1, passed + 1):
+        for entry in (order[k - 1], triaged.get(order[k - 1].incident_id)):
+            if entry is not None and (last is None or entry.seq > last.seq):
+                last = entry
+        if last is not None and last.seq < min(suffix_min[k], expected):
+            best = (k, last)
+    return best

@@ -28,6 +28,8 @@ from chalicelib.incidents.keys import format_ts, is_role_arn, principal_key, sor
 from chalicelib.incidents.paging import decode_token, encode_token
 from chalicelib.incidents.retention import PurgePlan
 from chalicelib.incidents.store import Incident, IncidentQuery, Page
+from chalicelib.incidents.triage import TriageRecord
+from chalicelib.incidents.triage_verify import StoredTriage
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,12 @@ CREATE TABLE IF NOT EXISTS chain_head (
     id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL,
     checkpoint_seq INTEGER NOT NULL, checkpoint_hash TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS triage (
+    seq INTEGER PRIMARY KEY, incident_id TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL,
+    resolution TEXT, actor TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL, via TEXT NOT NULL,
+    count INTEGER NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_triage_incident ON triage (incident_id, seq);
 INSERT OR IGNORE INTO chain_head VALUES (1, 0, '{GENESIS_HASH}', 0, '{GENESIS_HASH}');
 """
 
@@ -113,6 +121,19 @@ def _incident(row: sqlite3.Row | None) -> Incident | None:
     if incident is None:
         raise StoreError(f"incident {incident_id} is unreadable (run verify)")
     return incident
+
+
+def _triage(row: sqlite3.Row) -> TriageRecord:
+    return TriageRecord.from_dict(dict(row))
+
+
+def _stored_triage(row: sqlite3.Row) -> StoredTriage:
+    """A triage row as verify sees it; one that no longer parses has no digest."""
+    try:
+        record = _triage(row)
+    except (TrailwardenError, ValueError, TypeError, KeyError):
+        return StoredTriage(str(row["incident_id"]), int(row["seq"]), None)
+    return StoredTriage(record.incident_id, record.seq, record.digest, record.prev, record.hash)
 
 
 def _entry(row: sqlite3.Row) -> ChainEntry:
@@ -180,6 +201,24 @@ class _Session:
         if cur.rowcount != 1:
             raise ChainConflict(f"chain head moved past seq {plan.head.seq}")
 
+    def triage_history(self, incident_id: str) -> list[TriageRecord]:
+        rows = self.conn.execute("SELECT * FROM triage WHERE incident_id = ? ORDER BY seq", (incident_id,))
+        return [_triage(r) for r in rows]
+
+    def commit_triage(self, record: TriageRecord, entry: ChainEntry, head: ChainHead) -> None:
+        data = record.to_dict()
+        self._insert_entry(entry)
+        self.conn.execute(f"INSERT INTO triage ({', '.join(data)}) VALUES ({', '.join('?' * len(data))})",
+                          tuple(data.values()))  # fmt: skip
+        cur = self.conn.execute("UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ?",
+                                (entry.seq, entry.hash, head.seq))  # fmt: skip
+        if cur.rowcount != 1:
+            raise ChainConflict(f"chain head moved past seq {head.seq}")
+
+    def stored_triage(self) -> Iterator[StoredTriage]:
+        for row in self.conn.execute("SELECT * FROM triage ORDER BY seq"):
+            yield _stored_triage(row)
+
     def _insert_entry(self, entry: ChainEntry) -> None:
         data = entry.to_dict()
         try:
@@ -218,6 +257,7 @@ class _Session:
         for incident_id in deleted:
             self.conn.execute("DELETE FROM dedup WHERE incident_id = ?", (incident_id,))
             self.conn.execute("DELETE FROM open_groups WHERE incident_id = ?", (incident_id,))
+            self.conn.execute("DELETE FROM triage WHERE incident_id = ?", (incident_id,))
         self.conn.execute("DELETE FROM chain WHERE seq <= ?", (plan.checkpoint_seq,))
 
 
@@ -280,6 +320,17 @@ class SQLiteIncidentStore(ChainedStore):
         with self._lock:
             row = self._conn.execute("SELECT * FROM incidents WHERE incident_id = ?", (incident_id,)).fetchone()
         return _incident(row)
+
+    def triage_history(self, incident_id: str) -> list[TriageRecord]:
+        with self._lock:
+            return _Session(self._conn).triage_history(incident_id)
+
+    def triage_histories(self) -> dict[str, list[TriageRecord]]:
+        out: dict[str, list[TriageRecord]] = {}
+        with self._lock:
+            for row in self._conn.execute("SELECT * FROM triage ORDER BY seq").fetchall():
+                out.setdefault(row["incident_id"], []).append(_triage(row))
+        return out
 
     def query(self, query: IncidentQuery) -> Page:
         sql, args = self.select(query)

@@ -11,11 +11,14 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.errors import ConfigError
 from chalicelib.findings import Finding, Severity
 from chalicelib.incidents.keys import format_ts, parse_ts, utc
+
+if TYPE_CHECKING:
+    from chalicelib.incidents.triage import TriageRecord
 
 MAX_MEMBERS = 100  # member_event_ids keeps the most recent ids; ``count`` keeps the total
 MAX_LIMIT = 1000
@@ -148,12 +151,14 @@ class RecordOutcome:
     """What ``record`` did. ``incident`` is ``None`` only for a duplicate whose incident was purged.
 
     ``escalated`` is True when a grouped finding raised the incident's severity: the monitor
-    may alert again for it.
+    may alert again for it. ``reopened`` is True when the finding grew an incident that had
+    been resolved: it is open again (a ``reopen`` triage record says so) and alerts again.
     """
 
     status: RecordStatus
     incident: Incident | None
     escalated: bool = False
+    reopened: bool = False
 
 
 @dataclass(frozen=True)
@@ -244,6 +249,33 @@ class IncidentStore(ABC):
     @abstractmethod
     def purge(self, older_than: datetime) -> int:
         """Retention: delete incidents last seen before ``older_than``; returns how many."""
+
+    # -- triage (see ``chalicelib.incidents.triage``) ----------------------------------------
+    @abstractmethod
+    def triage(
+        self,
+        incident_id: str,
+        action: str,
+        actor: str,
+        *,
+        now: datetime | None = None,
+        resolution: str | None = None,
+        note: str | None = None,
+        via: str = "cli",
+    ) -> TriageRecord:
+        """Append one status change (``ack``, ``resolve``, ``reopen``) to the chain.
+
+        ``TriageError`` when it is not allowed in the incident's status, ``IncidentNotFound``
+        when there is no such incident. The incident itself is never rewritten.
+        """
+
+    @abstractmethod
+    def triage_history(self, incident_id: str) -> list[TriageRecord]:
+        """An incident's triage records, oldest first."""
+
+    @abstractmethod
+    def triage_histories(self) -> dict[str, list[TriageRecord]]:
+        """Every incident's triage records (reports, status filters), oldest first."""
 
     def iter_all(self, query: IncidentQuery | None = None) -> list[Incident]:
         """Every matching incident, following pagination (for exports and tests)."""

@@ -1,0 +1,77 @@
+"""``incidents ack|resolve|list --status``: the on-call queue from the terminal, over the seed story."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_incidents_cli import ALL_INCIDENTS, incident_id, incidents, listed, run
+
+STORY = Path(__file__).resolve().parents[2] / "examples" / "story"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "incidents.db"
+
+
+@pytest.fixture
+def store(db: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    url = f"sqlite:///{db}"
+    code, _, err = run(capsys, "replay", "--format", "json", "--store", url, str(STORY))
+    assert code == 0, err
+    return url
+
+
+def test_every_incident_starts_open(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert len(listed(capsys, store, "--status", "open")) == ALL_INCIDENTS
+
+
+def test_ack_takes_an_incident_off_the_open_queue(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    target = incident_id(capsys, store, "iam-delete-user")
+    code, out, _ = incidents(capsys, store, "ack", target, "--as", "jared")
+    assert code == 0 and "acknowledged by jared" in out
+    assert target not in {r["incident_id"] for r in listed(capsys, store, "--status", "open")}
+    [row] = listed(capsys, store, "--status", "acknowledged")
+    assert (row["incident_id"], row["triage"]["acknowledged_by"]) == (target, "jared")
+
+
+def test_resolve_records_the_resolution_and_note(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    target = incident_id(capsys, store, "iam-delete-user")
+    code, _, err = incidents(capsys, store, "resolve", target, "--as", "maria", "--resolution", "expected",
+                             "--note", "offboarding")
+    assert code == 0, err
+    [row] = listed(capsys, store, "--status", "resolved")
+    assert (row["triage"]["resolution"], row["triage"]["resolved_by"], row["triage"]["note"]) == (
+        "expected", "maria", "offboarding")
+
+
+def test_the_open_queue_filters_by_severity_too(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = listed(capsys, store, "--status", "open", "--severity-at-least", "critical")
+    assert rows and {r["severity"] for r in rows} == {"critical"}
+
+
+def test_acknowledging_twice_exits_1_saying_why(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    target = incident_id(capsys, store, "iam-delete-user")
+    incidents(capsys, store, "ack", target, "--as", "jared")
+    code, _, err = incidents(capsys, store, "ack", target, "--as", "jared")
+    assert code == 1 and "is acknowledged: cannot ack it" in err
+
+
+def test_an_unknown_status_is_an_error_naming_it(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = incidents(capsys, store, "list", "--status", "closed")
+    assert code == 2 and "closed" in err
+
+
+def test_verify_passes_after_triage_and_fails_after_a_note_is_edited(
+    db: Path, store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = incident_id(capsys, store, "iam-delete-user")
+    incidents(capsys, store, "resolve", target, "--as", "maria", "--resolution", "expected", "--note", "ok")
+    assert incidents(capsys, store, "verify")[0] == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE triage SET note = 'approved' WHERE incident_id = ?", (target,))
+    code, out, _ = incidents(capsys, store, "verify")
+    assert code == 1 and target in out
