@@ -105,7 +105,24 @@ def run_scheduled_audit(now: datetime | None = None) -> dict[str, Any]:
         findings += drift_findings(mon.engine.model, now, history=mon.engine.history)
     finally:  # store the silence findings even when the IAM read fails (the error still propagates)
         summary = mon.record(findings, now=now).summary()
+        summary["anchor"] = publish_head(mon.store, settings(), now)  # after the audit: its findings are in it
     return summary
+
+
+def publish_head(store: Any, cfg: Settings, now: datetime, client: Any = None) -> str | None:
+    """Write the chain head (seq, hash, time) to the Object Lock bucket, if one is configured.
+
+    A rewrite of the whole chain by someone who can write the table no longer matches these
+    published heads (``incidents verify --anchors``). Returns the object's ``s3://`` URL.
+    """
+    if not cfg.anchors:
+        return None
+    from chalicelib.incidents.anchor import Anchor, S3Anchors, store_head
+
+    target = S3Anchors.from_url(cfg.anchors, client=client)
+    key = target.put(Anchor.of_head(store_head(store), now, store_url(cfg)))
+    log.info("published chain head to s3://%s/%s", target.bucket, key)
+    return f"s3://{target.bucket}/{key}"
 
 
 def close_groups() -> dict[str, Any]:

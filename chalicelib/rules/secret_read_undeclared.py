@@ -14,6 +14,8 @@ def requested_secrets(ev: CloudTrailEvent, model: IdentityModel) -> list[SecretS
     """Declared secrets named by a GetParameter / GetParameters / GetParametersByPath call, or by
     the encryption context of a kms:Decrypt (SSM encrypts a SecureString under its parameter ARN)."""
     params = ev.request_parameters
+    if ev.event_name in SECRETSMANAGER_READS:
+        return secretsmanager_secrets(ev, model)
     if ev.event_name == "Decrypt":
         arn = as_dict(params.get("encryptionContext")).get("PARAMETER_ARN")
         found = _secret(model, arn) if isinstance(arn, str) else None
@@ -25,9 +27,45 @@ def requested_secrets(ev: CloudTrailEvent, model: IdentityModel) -> list[SecretS
     return [s for s in found if s is not None]
 
 
+def secretsmanager_secrets(ev: CloudTrailEvent, model: IdentityModel) -> list[SecretSpec]:
+    """Declared Secrets Manager secrets a GetSecretValue or BatchGetSecretValue returns: by id
+    (name, partial or full ARN), by id list, or every declared secret its filters can match (a
+    batch read naming neither, e.g. a record without parameters, may have read any of them)."""
+    params = ev.request_parameters
+    if ev.event_name == "GetSecretValue":
+        ids: object = [params.get("secretId")]
+    else:
+        ids = params.get("secretIdList")
+        if not isinstance(ids, list) or not ids:
+            return model.secretsmanager_filtered(params.get("filters"))
+    found = [model.secretsmanager_secret(i) for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+    return list({id(s): s for s in found if s is not None}.values())  # once each (specs are unhashable)
+
+
 def _secret(model: IdentityModel, name: str) -> SecretSpec | None:
     """``name``, or ``name:version`` / ``name:label`` (names hold no ':'), so a selector cannot hide a read."""
     return model.secret(name) or (model.secret(name.rsplit(":", 1)[0]) if ":" in name else None)
+
+
+SECRETSMANAGER_READS = frozenset({"GetSecretValue", "BatchGetSecretValue"})
+
+
+def _decrypting(event: CloudTrailEvent) -> bool:
+    """Whether the call returns plaintext: Secrets Manager reads always do; an SSM read only with
+    decryption; a Decrypt only when made directly (not by SSM for a GetParameter, judged itself)."""
+    if event.event_name in SECRETSMANAGER_READS:
+        return True
+    if event.event_name == "Decrypt":
+        return not event.invoked_by
+    return as_bool(event.request_parameters.get("withDecryption")) is True
+
+
+def _arn(ev: CloudTrailEvent, spec: SecretSpec) -> str:
+    if spec.store == "secretsmanager":
+        if spec.name.startswith("arn:"):
+            return spec.name
+        return f"arn:aws:secretsmanager:{ev.region}:{ev.account}:secret:{spec.name}"
+    return f"arn:aws:ssm:{ev.region}:{ev.account}:parameter{spec.name}"
 
 
 @register
@@ -38,43 +76,32 @@ class SecretReadUndeclared(Rule):
     # GetParameterHistory with decryption returns current and past plaintext values too; a direct
     # kms:Decrypt of a parameter's ciphertext is the same read without SSM's own decryption step.
     event_names = frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory",
-                             "Decrypt"})
-    # What requested_secrets reads (a list of names has no memo key) and the actor, whose
-    # userIdentity says whether a service made a Decrypt for the caller. A direct Decrypt reads
-    # the encryption context, which differs call by call: it is volatile below, not in the key.
-    memo_fields = tuple(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive"))
+                             "Decrypt", *SECRETSMANAGER_READS})
+    # What requested_secrets reads (a list of names has no memo key, so such a line is judged in
+    # full) and the actor, whose userIdentity says whether a service made a Decrypt for the caller.
+    memo_fields = (*(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive")),
+                   ("requestParameters", "encryptionContext", "PARAMETER_ARN"), ("requestParameters", "secretId"))
     reads_assumer = True  # a role session reads for whoever obtained it
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"
     runbook = (
         "A secret's plaintext went to a principal the model does not list as a reader. If the read "
         "succeeded, rotate the secret (`aws ssm put-parameter --name NAME --type SecureString "
         "--overwrite`) and update its readers; tighten the parameter's IAM/KMS access so only the "
-        "declared readers can decrypt it."
+        "declared readers can decrypt it. For a Secrets Manager secret, rotate it "
+        "(`aws secretsmanager rotate-secret --secret-id NAME`, or put a new value) and tighten its "
+        "resource policy."
     )
 
     @staticmethod
     def wants_assumer(event: CloudTrailEvent, model: IdentityModel) -> bool:
         """Who obtained a session matters only when it decrypts a declared secret."""
-        if event.event_name == "Decrypt":
-            if event.invoked_by:
-                return False
-        elif as_bool(event.request_parameters.get("withDecryption")) is not True:
-            return False
-        return bool(requested_secrets(event, model))
-
-    @staticmethod
-    def volatile(ctx: Context) -> bool:
-        """A quiet direct Decrypt was quiet because of its encryption context."""
-        return ctx.event.event_name == "Decrypt" and not ctx.event.invoked_by and not ctx.actor.is_service
+        return _decrypting(event) and bool(requested_secrets(event, model))
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
         if actor.is_service:
             return None
-        if ev.event_name == "Decrypt":
-            if ev.invoked_by:  # SSM decrypting for a GetParameter, which is judged itself
-                return None
-        elif as_bool(ev.request_parameters.get("withDecryption")) is not True:
+        if not _decrypting(ev):
             return None
         # A role session read the secret for whoever obtained it: both must be readers.
         readers_needed = [actor.principal_id]
@@ -88,13 +115,16 @@ class SecretReadUndeclared(Rule):
         readers = "; ".join(f"{s.name}: {', '.join(s.readers) or 'nobody'}" for s in unlisted)
         outcome = f" The read was refused ({ev.error_code})." if ev.error_code else " The read succeeded."
         how = " with kms:Decrypt of its ciphertext" if ev.event_name == "Decrypt" else ""
+        verb = "read" if ev.event_name in SECRETSMANAGER_READS else "decrypted"
+        if ev.event_name == "BatchGetSecretValue" and not isinstance(ev.request_parameters.get("secretIdList"), list):
+            how = " with a filtered batch read that can return them"
         via = (f" The session was obtained by {ctx.assumer.describe()}, which is not a reader."
                if len(readers_needed) > 1 and ctx.assumer is not None else "")
         return Verdict(
             severity=Severity.MEDIUM if ev.error_code else Severity.HIGH,
-            reason=f"{actor.describe()} decrypted {names}{how}, which only its readers may read ({readers})."
+            reason=f"{actor.describe()} {verb} {names}{how}, which only its readers may read ({readers})."
             f"{via}{outcome}",
-            target_arn=f"arn:aws:ssm:{ev.region}:{ev.account}:parameter{unlisted[0].name}",
+            target_arn=_arn(ev, unlisted[0]),
             breaks=breaks_of(*unlisted),
             group_key=f"secret-read:{actor.arn}:{names}",
             details={"secrets": [s.name for s in unlisted]},
