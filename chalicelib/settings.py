@@ -29,6 +29,7 @@ class Settings:
     stage: str = "local"
     region: str = "us-east-1"
     store_url: str | None = None  # overrides table_name when set (e.g. sqlite:///x.db)
+    anchors: str | None = None  # s3://BUCKET/PREFIX: where the daily schedule publishes the chain head
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -47,6 +48,7 @@ class Settings:
             stage=env.get("TRAILWARDEN_STAGE", d.stage),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or d.region,
             store_url=env.get("TRAILWARDEN_STORE") or None,
+            anchors=env.get("TRAILWARDEN_ANCHORS") or None,
         )
 
 
