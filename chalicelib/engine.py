@@ -19,6 +19,7 @@ from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.resolve import Actor, resolve_actor
 from chalicelib.rules import load_rules
 from chalicelib.rules.base import Context, Rule, Verdict
+from chalicelib.watch.heartbeat import is_heartbeat
 
 if TYPE_CHECKING:
     from chalicelib.quiet import QuietMemo
@@ -83,6 +84,8 @@ class Engine:
         return resolve_actor(event, self._model, self._memo)
 
     def judge(self, event: CloudTrailEvent) -> list[Finding]:
+        if event.event_name == "PutParameter" and is_heartbeat(event):
+            return []  # Trailwarden's own heartbeat write is never a finding (chalicelib/watch/heartbeat.py)
         actor = self.actor(event)
         history = self.history
         name = event.event_name

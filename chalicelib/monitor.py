@@ -33,6 +33,8 @@ from chalicelib.incidents.store import Incident, IncidentQuery, IncidentStore, R
 from chalicelib.notify import Notifier
 from chalicelib.notify.notifier import DeliveryReport
 from chalicelib.rotation import RotationLinker
+from chalicelib.watch.heartbeat import is_heartbeat
+from chalicelib.watch.liveness import heartbeat_seen
 
 log = logging.getLogger(__name__)
 SEEN_INTERVAL = timedelta(hours=1)
@@ -111,6 +113,8 @@ class Monitor:
     def process_event(self, event: CloudTrailEvent, *, alert: bool = True) -> ProcessResult:
         now = self.clock()
         self._note_activity(event, now)
+        if event.event_name == "PutParameter" and is_heartbeat(event):
+            heartbeat_seen(self, event, now)  # noted in the state, and a blind episode closed: never an incident
         return self.record(self.engine.judge(event), event.raw, event_id=event.event_id, alert=alert, now=now)
 
     def record(self, findings: list[Finding], raw_event: dict[str, Any] | None = None, *, event_id: str | None = None,

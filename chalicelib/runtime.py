@@ -23,7 +23,9 @@ def store_url(cfg: Settings) -> str:
 
 
 # Per-rule grouping windows: one undeclared account stays one incident while it keeps acting.
-RULE_WINDOWS = {"identity-undeclared-account": 30 * 24 * 3600}
+RULE_WINDOWS = {"identity-undeclared-account": 30 * 24 * 3600,
+                # One blind episode (its group key holds the last heartbeat) stays one incident however long.
+                "monitor-blind": 30 * 24 * 3600}
 
 
 def store_options(cfg: Settings) -> dict[str, Any]:
@@ -123,6 +125,16 @@ def publish_head(store: Any, cfg: Settings, now: datetime, client: Any = None) -
     key = target.put(Anchor.of_head(store_head(store), now, store_url(cfg)))
     log.info("published chain head to s3://%s/%s", target.bucket, key)
     return f"s3://{target.bucket}/{key}"
+
+
+def run_liveness_check(now: datetime | None = None, config: Any = None) -> dict[str, Any]:
+    """Every 15 minutes: ``monitor-blind`` for each account/region whose heartbeat is overdue (chalicelib/watch)."""
+    import os
+
+    from chalicelib.watch.liveness import LivenessConfig, run_check
+
+    mon = monitor()
+    return run_check(mon, config or LivenessConfig.from_env(os.environ), now or mon.clock())
 
 
 def close_groups() -> dict[str, Any]:

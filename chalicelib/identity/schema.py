@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from chalicelib.identity.network import parse_cidr
+from chalicelib.identity.suppressions import SuppressionSpec
 
 AccountId = Field(pattern=r"^\d{12}$")
 Kind = Literal["human", "ci", "workload", "agent"]
@@ -145,3 +146,4 @@ class ModelSpec(_Strict):
     principals: list[PrincipalSpec] = []
     secrets: list[SecretSpec] = []
     permission_sets: list[PermissionSetSpec] = []
+    suppressions: list[SuppressionSpec] = []  # accepted patterns with owner and end date (suppressions.py)

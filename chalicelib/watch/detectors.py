@@ -1,0 +1,37 @@
+"""The other detectors an attacker switches off first, as CloudTrail records the calls that do it.
+
+event name → (event source, the detector, what is no longer seen, what the call did). Plain
+data: ``app.py`` builds the routing from it at import, and the ``detector-disabled`` rule judges by it.
+"""
+
+from __future__ import annotations
+
+_GUARDDUTY = ("guardduty.amazonaws.com", "GuardDuty", "GuardDuty threat findings (credential exfiltration, "
+              "crypto-mining, CloudTrail logging disabled)")
+_CONFIG = ("config.amazonaws.com", "AWS Config", "the configuration history and the Config rules' compliance "
+           "evaluations")
+_RESOLVER = ("route53resolver.amazonaws.com", "Route 53 Resolver query logging")
+DETECTOR_CALLS: dict[str, tuple[str, str, str, str]] = {
+    "DeleteDetector": (*_GUARDDUTY, "deleted the GuardDuty detector"),
+    "UpdateDetector": (*_GUARDDUTY, "disabled the GuardDuty detector"),
+    "DisassociateFromMasterAccount": (*_GUARDDUTY, "left the GuardDuty administrator account"),
+    "DisassociateFromAdministratorAccount": (*_GUARDDUTY, "left the GuardDuty administrator account"),
+    "StopConfigurationRecorder": (*_CONFIG, "stopped the Config recorder"),
+    "DeleteConfigurationRecorder": (*_CONFIG, "deleted the Config recorder"),
+    "DeleteDeliveryChannel": (*_CONFIG, "deleted the Config delivery channel"),
+    "DisableSecurityHub": ("securityhub.amazonaws.com", "Security Hub", "Security Hub's aggregated findings and "
+                           "standards checks", "disabled Security Hub"),
+    "DeleteAnalyzer": ("access-analyzer.amazonaws.com", "IAM Access Analyzer", "external and unused access "
+                       "findings", "deleted an IAM Access Analyzer analyzer"),
+    "DeleteFlowLogs": ("ec2.amazonaws.com", "VPC flow logs", "network flows of the VPCs, subnets or interfaces "
+                       "concerned", "deleted VPC flow logs"),
+    "DeleteResolverQueryLogConfig": (*_RESOLVER, "DNS queries from the VPCs concerned",
+                                     "deleted a Resolver query log config"),
+    "DisassociateResolverQueryLogConfig": (*_RESOLVER, "DNS queries from the VPC concerned",
+                                           "detached a VPC from Resolver query logging"),
+}
+TRAIL_SOURCE = "cloudtrail.amazonaws.com"
+TRAIL_CALLS = ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutAdvancedEventSelectors",
+               "DeleteEventDataStore", "StopEventDataStoreIngestion")
+ORGANIZATION_SOURCE = "organizations.amazonaws.com"
+ORGANIZATION_CALLS = ("LeaveOrganization", "RemoveAccountFromOrganization", "DeleteOrganization")

@@ -1,0 +1,169 @@
+"""Which AWS resources are Trailwarden's own: from settings, never from a name's look.
+
+The deployed template exports the exact names and ARNs into every function's environment
+(``deploy/build_merge_template.py``): rule, function and role names, the topic, table, key,
+webhook parameter and stack. Where that environment is absent (replay or ``simulate`` on a
+laptop), the names are derived exactly as the template names them, for the stage in
+``TRAILWARDEN_STAGE`` or else for every stage of ``.chalice/config.json``. A resource is
+Trailwarden's only when its name (or ARN) is one of these, compared whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+APP = "trailwarden"
+CONFIG = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
+# Every handler app.py defines (one function and one rule each), the API handler, and the
+# heartbeat; tests/watch/test_own.py fails when app.py gains one this list lacks.
+HANDLERS = ("root", "iam", "sts", "ssm", "signin", "reads", "writes", "blinding", "pipeline", "daily_audit",
+            "close_groups", "liveness", "api_handler")
+# The forwarding rule README "Deploying" puts in every other region (and the organization's members).
+FORWARD_RULES = ("trailwarden-forward",)
+HEARTBEAT = "heartbeat"
+
+# Environment variables the template sets (comma-separated lists).
+ENV_RULES = "TRAILWARDEN_RULE_NAMES"
+ENV_FUNCTIONS = "TRAILWARDEN_FUNCTION_NAMES"
+ENV_ROLES = "TRAILWARDEN_ROLE_NAMES"
+ENV_KEY = "TRAILWARDEN_KEY_ARN"
+ENV_STACK = "TRAILWARDEN_STACK_NAME"
+ENV_STACK_ID = "TRAILWARDEN_STACK_ID"
+ENV_FORWARD = "TRAILWARDEN_FORWARD_RULES"
+
+
+def _split(value: str | None) -> frozenset[str]:
+    return frozenset(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _last(arn_or_name: str, sep: str) -> str:
+    """The resource name at the end of an ARN (``…:function:NAME``, ``…:table/NAME``); a name as is."""
+    return arn_or_name.rsplit(sep, 1)[-1] if arn_or_name.startswith("arn:") else arn_or_name
+
+
+@dataclass(frozen=True)
+class OwnResources:
+    """Exact names of Trailwarden's resources (several stages' at once when no stage is set)."""
+
+    stages: frozenset[str]
+    rules: frozenset[str]
+    functions: frozenset[str]
+    roles: frozenset[str]
+    topics: frozenset[str]  # topic names (the ARN's last part) and, when known, full ARNs
+    tables: frozenset[str]
+    keys: frozenset[str]  # key ids, key ARNs and alias names
+    parameters: frozenset[str]
+    stacks: frozenset[str]  # stack names and, when known, stack ids
+
+    @classmethod
+    def for_stages(cls, stages: Mapping[str, Mapping[str, str]]) -> OwnResources:
+        """Names as the template gives them, per stage → that stage's environment variables."""
+        rules, functions, roles, topics, tables, keys, params, stacks = (set[str]() for _ in range(8))
+        rules.update(FORWARD_RULES)
+        for stage, env in stages.items():
+            prefix = f"{APP}-{stage}"
+            rules.update(f"{prefix}-{h}" for h in HANDLERS if h != "api_handler")
+            functions.update(f"{prefix}-{h}" for h in HANDLERS if h != HEARTBEAT)
+            roles.update(f"{prefix}-{h}" for h in (*HANDLERS, HEARTBEAT, "auditor"))
+            topics.add(f"{prefix}-alerts")
+            tables.add(env.get("TRAILWARDEN_TABLE") or f"{prefix}-incidents")
+            keys.add(f"alias/{prefix}")
+            params.add(env.get("TRAILWARDEN_SLACK_WEBHOOK_PARAM") or f"/{APP}/{stage}/slack-webhook-url")
+            stacks.add(prefix)
+        return cls(frozenset(stages), *(frozenset(s) for s in (rules, functions, roles, topics, tables, keys,
+                                                              params, stacks)))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], config: Path = CONFIG) -> OwnResources:
+        """The deployed names from the environment, on top of the names derived for the stage(s)."""
+        stage = env.get("TRAILWARDEN_STAGE")
+        stages = {stage: env} if stage else config_stages(config)
+        base = cls.for_stages(stages)
+        topic = env.get("TRAILWARDEN_TOPIC_ARN")
+        key = env.get(ENV_KEY)
+        extra = {
+            "rules": _split(env.get(ENV_RULES)) | _split(env.get(ENV_FORWARD)),
+            "functions": _split(env.get(ENV_FUNCTIONS)),
+            "roles": _split(env.get(ENV_ROLES)),
+            "topics": frozenset({topic, _last(topic, ":")} if topic else ()),
+            "tables": frozenset({env["TRAILWARDEN_TABLE"]} if env.get("TRAILWARDEN_TABLE") else ()),
+            "keys": frozenset({key, _last(key, "/")} if key else ()),
+            "parameters": frozenset(p for p in (env.get("TRAILWARDEN_SLACK_WEBHOOK_PARAM"),) if p),
+            "stacks": frozenset(s for s in (env.get(ENV_STACK), env.get(ENV_STACK_ID)) if s),
+        }
+        return cls(base.stages, **{name: getattr(base, name) | more for name, more in extra.items()})
+
+    # --- membership, each by whole name -------------------------------------------------
+
+    def rule(self, value: Any) -> str | None:
+        """An EventBridge rule name or ARN (``…:rule/[BUS/]NAME``) that is ours."""
+        return _member(value, self.rules, "/")
+
+    def function(self, value: Any) -> str | None:
+        """A Lambda function name, ARN or partial ARN (``ACCOUNT:function:NAME[:QUALIFIER]``)."""
+        if not isinstance(value, str) or not value:
+            return None
+        name = value.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in value else value.split(":", 1)[0]
+        return name if name in self.functions else None
+
+    def topic(self, value: Any) -> str | None:
+        """A topic ARN, or a subscription ARN (the topic ARN plus ``:ID``), that is ours."""
+        if not isinstance(value, str) or not value.startswith("arn:"):
+            return None
+        parts = value.split(":")
+        for arn in (value, ":".join(parts[:6])):
+            if arn in self.topics or (len(arn.split(":")) == 6 and arn.split(":")[5] in self.topics):
+                return arn
+        return None
+
+    def table(self, value: Any) -> str | None:
+        return _member(value, self.tables, "/")
+
+    def key(self, values: Iterable[Any]) -> str | None:
+        """The first of ``values`` (key id, key ARN, alias) naming our key."""
+        for value in values:
+            if isinstance(value, str) and (value in self.keys or _last(value, "/") in self.keys):
+                return value
+        return None
+
+    def parameter(self, value: Any) -> str | None:
+        if not isinstance(value, str) or not value:
+            return None
+        name = value.split(":parameter", 1)[1] if value.startswith("arn:") and ":parameter" in value else value
+        name = name if name.startswith("/") else "/" + name
+        return name if name in self.parameters else None
+
+    def role(self, value: Any) -> str | None:
+        return _member(value, self.roles, "/")
+
+    def stack(self, value: Any) -> str | None:
+        """A stack name or stack id (``…:stack/NAME/UUID``) that is ours."""
+        if not isinstance(value, str) or not value:
+            return None
+        if value in self.stacks:
+            return value
+        if value.startswith("arn:") and ":stack/" in value:
+            name = value.split(":stack/", 1)[1].split("/", 1)[0]
+            return value if name in self.stacks else None
+        return None
+
+
+def _member(value: Any, names: frozenset[str], sep: str) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value if value in names or _last(value, sep) in names else None
+
+
+def config_stages(config: Path = CONFIG) -> dict[str, dict[str, str]]:
+    """Every stage of the Chalice config with its environment (``{"prod": {}}`` when unreadable)."""
+    try:
+        stages = json.loads(config.read_text(encoding="utf-8")).get("stages") or {}
+    except (OSError, ValueError, AttributeError):
+        return {"prod": {}}
+    out = {name: dict((spec or {}).get("environment_variables") or {}) for name, spec in stages.items()
+           if isinstance(name, str)}
+    return out or {"prod": {}}

@@ -1,0 +1,85 @@
+"""The two always-on handler families that carry blinding events and the heartbeat to a handler.
+
+``blinding``: trail, detector and organization calls (``detectors.py``), whoever makes them.
+``pipeline``: the calls of ``pipeline.py`` on a resource named like Trailwarden's (``trailwarden…``,
+the webhook and heartbeat parameters under ``/trailwarden/``), the KMS and CloudFormation calls
+(key ids and stack names are chosen at deploy time), and any of them that failed (a refused call
+may carry no parameters). The patterns only route: the rules decide by exact names
+(``own.py``), so a look-alike name costs an invocation, never a finding. Every blinding call
+is a write, so both rules are in state ENABLED. Each pattern stays under EventBridge's default
+size quota of 2,048 characters (tests/watch/test_routing.py).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalicelib.watch.detectors import (
+    DETECTOR_CALLS,
+    ORGANIZATION_CALLS,
+    ORGANIZATION_SOURCE,
+    TRAIL_CALLS,
+    TRAIL_SOURCE,
+)
+from chalicelib.watch.pipeline import CALLS, CFN, DDB, EVENTS, IAM, KMS, LAMBDA, SNS, SSM
+
+API_CALL = "AWS API Call via CloudTrail"
+NAME = [{"prefix": "trailwarden"}]
+
+
+def _names(source: str) -> list[Any]:
+    """The calls of ``source`` a rule judges; Lambda's by prefix (CloudTrail adds API-version suffixes)."""
+    names = sorted({name for src, name in CALLS if src == source})
+    if source == LAMBDA:  # DeleteFunction covers DeleteFunctionConcurrency, UpdateFunction both updates
+        return [{"prefix": n} for n in ("DeleteFunction", "PutFunctionConcurrency", "RemovePermission",
+                                         "UpdateFunction")]
+    return names
+
+
+def _by(source: str, key: str, values: list[Any], names: list[Any] | None = None) -> dict[str, Any]:
+    """Calls of ``source`` naming a resource in ``key``; every write when ``names`` is None (all are
+    management writes on a Trailwarden-named resource: rare, and the rule keeps only its calls)."""
+    branch: dict[str, Any] = {"eventSource": [source], "requestParameters": {key: values}}
+    if names is not None:
+        branch["eventName"] = names
+    return branch
+
+
+def blinding_pattern() -> dict[str, Any]:
+    detectors: dict[str, list[str]] = {}
+    for name, (source, *_rest) in DETECTOR_CALLS.items():
+        detectors.setdefault(source, []).append(name)
+    return {"source": [{"prefix": "aws."}], "detail-type": [API_CALL], "detail": {"$or": [
+        {"eventSource": [TRAIL_SOURCE], "eventName": list(TRAIL_CALLS)},
+        {"eventSource": [ORGANIZATION_SOURCE], "eventName": list(ORGANIZATION_CALLS)},
+        *({"eventSource": [source], "eventName": names} for source, names in sorted(detectors.items())),
+    ]}}
+
+
+def pipeline_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``env``: the stage's variables at package time (an exact table or parameter outside the prefixes)."""
+    env = dict(os.environ if env is None else env)
+    tables = [*NAME, {"wildcard": "arn:aws*:dynamodb:*:table/trailwarden*"}]
+    if env.get("TRAILWARDEN_TABLE") and not env["TRAILWARDEN_TABLE"].startswith("trailwarden"):
+        tables.append(env["TRAILWARDEN_TABLE"])
+    params: list[Any] = [{"prefix": "/trailwarden/"}, {"wildcard": "arn:aws*:ssm:*:parameter/trailwarden/*"}]
+    webhook = env.get("TRAILWARDEN_SLACK_WEBHOOK_PARAM")
+    if webhook and not webhook.startswith("/trailwarden/"):
+        params.append(webhook)
+    rules = [*NAME, {"wildcard": "arn:aws*:events:*:rule/*trailwarden*"}]
+    topics = [{"wildcard": "arn:aws*:sns:*:trailwarden*"}]
+    return {"source": [{"prefix": "aws."}], "detail-type": [API_CALL], "detail": {"$or": [
+        _by(EVENTS, "name", rules),
+        _by(EVENTS, "rule", rules),
+        _by(LAMBDA, "functionName", [*NAME, {"wildcard": "*:function:trailwarden*"}], _names(LAMBDA)),
+        _by(SNS, "topicArn", topics),
+        _by(SNS, "subscriptionArn", topics),
+        _by(DDB, "tableName", tables),
+        _by(SSM, "name", params, ["DeleteParameter", "PutParameter"]),
+        _by(SSM, "names", params, ["DeleteParameters"]),
+        _by(IAM, "roleName", NAME),
+        {"eventSource": [KMS, CFN], "eventName": _names(KMS) + _names(CFN)},
+        # Refused writes of these services (read-only calls never reach a rule in state ENABLED).
+        {"eventSource": [EVENTS, LAMBDA, SNS, DDB, SSM, IAM], "errorCode": [{"exists": True}]},
+    ]}}
