@@ -51,13 +51,14 @@ HANDLER = (*BASE, "ReadIncidentLog", "WriteIncidentLog", "PublishAlerts", "Encry
            "ReadSlackWebhook", "DecryptSlackWebhookViaSsm", "SendFailedInvocations")
 GRANTS = {
     "event": HANDLER,
-    "audit": (*HANDLER, "ListInventory", "ReadInventoryUsers", "DescribeDeclaredSecrets"),
+    "audit": (*HANDLER, "ListInventory", "ReadInventoryUsers", "DescribeDeclaredSecrets", "PublishChainHead"),
     "api": (*BASE, "ReadIncidentLog"),
 }
 
 # Names a policy placeholder may use besides pseudo parameters: resources and parameters of
 # this template, and the per-role variable FunctionName.
-TEMPLATE_NAMES = {"IncidentsTable", "AlertsTopic", "TrailwardenKey", "DeadLetterQueue", "SlackWebhookParameterName"}
+TEMPLATE_NAMES = {"IncidentsTable", "AlertsTopic", "TrailwardenKey", "DeadLetterQueue", "SlackWebhookParameterName",
+                  "AnchorBucket"}
 ROLE_VARIABLES = {"FunctionName"}
 _PLACEHOLDER = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -251,7 +252,8 @@ def build(stage: str) -> dict[str, Any]:
 
     config = load_config(stage)
     env = config.environment_variables
-    app = load_app(env)
+    app = load_app(env)  # puts the project on sys.path
+    from chalicelib.incidents.anchor_template import anchor_resources, anchors_url
     policy, _ = load_policy(config, stage)
     prefix = f"{config.app_name}-{stage}"
     protected = stage in PROTECTED_STAGES
@@ -259,7 +261,8 @@ def build(stage: str) -> dict[str, Any]:
     dlq_arn = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
     dead_letter = {"Arn": dlq_arn}
     env_refs = {"TRAILWARDEN_TABLE": {"Ref": "IncidentsTable"}, "TRAILWARDEN_TOPIC_ARN": {"Ref": "AlertsTopic"},
-                "TRAILWARDEN_SLACK_WEBHOOK_PARAM": {"Ref": "SlackWebhookParameterName"}}
+                "TRAILWARDEN_SLACK_WEBHOOK_PARAM": {"Ref": "SlackWebhookParameterName"},
+                "TRAILWARDEN_ANCHORS": anchors_url()}
     resources: dict[str, Any] = {}
     rule_names: list[str] = []
 
@@ -308,6 +311,7 @@ def build(stage: str) -> dict[str, Any]:
 
     resources.update(shared_resources(prefix, rule_names, tags, protected))
     resources["IncidentsTable"] = table_resource(env["TRAILWARDEN_TABLE"], protected, tags)
+    resources.update(anchor_resources(int(env.get("TRAILWARDEN_RETENTION_DAYS") or 400), tags))
     if app.routes:
         resources["AuditorRole"] = auditor_role(prefix, config.api_gateway_stage, tags)
     return {
@@ -404,11 +408,14 @@ def auditor_role(prefix: str, api_stage: str, tags: list[dict[str, str]]) -> dic
 
 
 def outputs(has_api: bool) -> dict[str, Any]:
+    from chalicelib.incidents.anchor_template import anchors_url
+
     out = {
         "IncidentsTableName": {"Value": {"Ref": "IncidentsTable"}},
         "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
         "TrailwardenKeyArn": {"Value": {"Fn::GetAtt": ["TrailwardenKey", "Arn"]}},
         "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
+        "ChainHeadAnchors": {"Value": anchors_url()},
     }
     if has_api:
         out["AuditorRoleArn"] = {"Value": {"Fn::GetAtt": ["AuditorRole", "Arn"]}}
