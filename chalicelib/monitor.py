@@ -26,6 +26,7 @@ from chalicelib.engine import Engine
 from chalicelib.errors import DeliveryError, InputError
 from chalicelib.events import CloudTrailEvent, events_in
 from chalicelib.findings import Finding
+from chalicelib.identity.suppressions import Suppressions, is_suppressed
 from chalicelib.incidents.chain import json_digest
 from chalicelib.incidents.keys import parse_ts
 from chalicelib.incidents.state import ALERT_CLAIM, ALERTED, GROUP_CLOSED, LAST_SEEN, StateStore
@@ -95,6 +96,7 @@ class Monitor:
         self.thresholds = dict(thresholds or {})  # rule → events in a group before it alerts
         self.account_names = {a.id: a.name for a in engine.model.spec.accounts}
         self.rotation = RotationLinker(state) if state is not None else None
+        self.suppressions = Suppressions(tuple(getattr(engine.model.spec, "suppressions", ())))
 
     def process_envelope(self, envelope: Any) -> ProcessResult:
         """Judge one EventBridge delivery; a malformed one is logged with its id and skipped."""
@@ -127,13 +129,14 @@ class Monitor:
             when = parse_ts(finding.event_time) or now
             if self.rotation is not None:
                 finding = self.rotation.link(finding, when)
+            finding = self.suppressions.apply(finding, now)  # stored, marked, never alerted
             outcome = self.store.record(finding, raw_event=raw_event, now=now, dedup_key=_dedup_key(finding, raw_event))
             if self.rotation is not None and outcome.status == "new":
                 self.rotation.remember(finding, outcome.incident.incident_id if outcome.incident else None, when)
             delivery = None
-            if alert and self._should_alert(outcome):
+            if alert and not is_suppressed(finding) and self._should_alert(outcome):
                 try:
-                    delivery = self._alert(outcome.incident)  # type: ignore[arg-type]
+                    delivery = self._alert(outcome.incident, reopened=outcome.reopened)  # type: ignore[arg-type]
                 except DeliveryError as err:
                     failures.append(f"{finding.rule}: {err}")
                     delivery = getattr(err, "report", None)
@@ -155,8 +158,8 @@ class Monitor:
         for incident in self.store.iter_all(IncidentQuery(since=now - lookback, limit=1000)):
             if incident.count < max(2, self.thresholds.get(incident.rule, 1)) or now - incident.last_seen < window:
                 continue
-            if self.state.get(GROUP_CLOSED, incident.incident_id) is not None:
-                continue
+            if self.state.get(GROUP_CLOSED, incident.incident_id) is not None or incident.details.get("suppressed"):
+                continue  # closed already, or suppressed: it never pages
             self._notify(incident)
             self.state.touch(GROUP_CLOSED, incident.incident_id, now)
             closed.append(incident.incident_id)
@@ -172,6 +175,8 @@ class Monitor:
         if incident is None:
             return False
         threshold = self.thresholds.get(incident.rule, 1)
+        if outcome.reopened:
+            return True  # it grew after it was resolved: say so, whatever was alerted before
         if incident.count < threshold:
             return False
         if self.state is None:
@@ -179,7 +184,7 @@ class Monitor:
                     or (outcome.status == "grouped" and incident.count == threshold))
         return self.state.get(ALERTED, alert_key(incident)) is None
 
-    def _alert(self, incident: Incident) -> DeliveryReport | None:
+    def _alert(self, incident: Incident, *, reopened: bool = False) -> DeliveryReport | None:
         """Deliver under a claim, so concurrent deliveries of one event send one alert.
 
         The claim is a conditional write that expires after ``CLAIM_TTL`` (shorter than Lambda's
@@ -187,12 +192,12 @@ class Monitor:
         """
         if self.notifier is None:
             return None
-        key = alert_key(incident)
+        key = alert_key(incident) + (f"#reopened#{incident.seq}" if reopened else "")
         if self.state is not None and not self.state.touch(ALERT_CLAIM, key, self.clock(), CLAIM_TTL):
             log.info("alert for %s is being sent by another delivery", key)
             return None
         try:
-            report = self._notify(incident)
+            report = self._notify(incident, reopened=reopened)
         except Exception:
             if self.state is not None:
                 self.state.release(ALERT_CLAIM, key)
@@ -201,13 +206,13 @@ class Monitor:
             self.state.touch(ALERTED, key, self.clock())
         return report
 
-    def _notify(self, incident: Incident) -> DeliveryReport:
+    def _notify(self, incident: Incident, *, reopened: bool = False) -> DeliveryReport:
         """One message for ``incident`` as it stands (count, first/last seen), on every routed channel."""
         assert self.notifier is not None
         return self.notifier.notify(
             incident.finding, count=incident.count, first_seen=incident.first_seen,
             last_seen=incident.last_seen, incident_id=incident.incident_id,
-            account_name=self.account_names.get(incident.account or ""),
+            account_name=self.account_names.get(incident.account or ""), reopened=reopened,
         )
 
     def _note_activity(self, event: CloudTrailEvent, now: datetime) -> None:

@@ -37,11 +37,24 @@ def have_credentials() -> bool:
         raise aws_error(err) or ConfigError(f"cannot read the AWS configuration: {err}") from None
 
 
+def report_expiring(entries: list, now: datetime) -> None:
+    """Suppressions ending within 30 days (or ended): their owners renew or drop them."""
+    from chalicelib.identity.suppressions import expiring
+
+    for index, entry in expiring(entries, now):
+        ended = entry.ends_at <= now
+        when = f"expired {entry.expires.isoformat()}" if ended else f"expires {entry.expires.isoformat()}"
+        who = " ".join(f"{k} {v}" for k, v in (("principal", entry.principal), ("account", entry.account)) if v)
+        print(f"suppression {index} ({entry.rule}, {who}) {when}: owner {entry.owner}"
+              + ("; no longer matches" if ended else "; renew it or let it lapse"), file=sys.stderr)
+
+
 def run_check(args: argparse.Namespace) -> int:
     model = load_model(args.model)  # ModelError → exit 2 with every problem listed
     spec = model.spec
     print(f"{model.source}: valid ({len(spec.accounts)} accounts, {len(spec.principals)} principals, "
           f"{len(spec.secrets)} secrets)", file=sys.stderr)
+    report_expiring(spec.suppressions, datetime.now(UTC))
     if args.offline:
         return 0
     if not have_credentials():

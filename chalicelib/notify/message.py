@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from chalicelib.findings import Finding, Severity, mask_key
+from chalicelib.notify.actions import triage_block
 
 # AWS access key ids: long-lived (AKIA) and temporary (ASIA). No word boundaries on
 # purpose: a key glued to other text must still be masked.
@@ -59,6 +60,8 @@ class AlertContext:
     last_seen: str | datetime | None = None
     incident_id: str | None = None
     account_name: str | None = None
+    reopened: bool = False  # the incident grew after it was resolved
+    buttons: bool = False  # a Slack app receives clicks: offer the triage buttons
 
     @property
     def grouped(self) -> bool:
@@ -142,6 +145,8 @@ def _grouping_line(context: AlertContext) -> str | None:
     if context.incident_id:
         parts.append(f"incident {context.incident_id}")
     parts.append(f"seen {context.count} time{'s' if context.count != 1 else ''}")
+    if context.reopened:
+        parts.append("REOPENED: it grew after it was resolved")
     if context.first_seen:
         parts.append(f"first {_iso(context.first_seen)}")
     if context.last_seen:
@@ -180,7 +185,7 @@ def slack_payload(finding: Finding, context: AlertContext | None = None) -> dict
     """Block Kit message an on-call engineer can act on without opening anything else."""
     context = context or AlertContext()
     sev = finding.severity
-    header = f"{sev.label.upper()}: {finding.title or finding.rule}"
+    header = f"{'REOPENED ' if context.reopened else ''}{sev.label.upper()}: {finding.title or finding.rule}"
     event = finding.event_name or NOT_SET
     if finding.event_source:
         event = f"{event} ({finding.event_source})"
@@ -213,6 +218,8 @@ def slack_payload(finding: Finding, context: AlertContext | None = None) -> dict
     if grouping:
         context_bits.insert(0, _mrkdwn(grouping))
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context_bits)}]})
+    if context.buttons and context.incident_id:
+        blocks.append(triage_block(context.incident_id))
     return redact_value({"text": fallback_text(finding, context), "blocks": blocks})
 
 

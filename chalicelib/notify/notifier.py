@@ -71,6 +71,7 @@ class Notifier:
         sns: SnsPublisher | FindingPublisher | None,
         metrics: MetricsSink | None = None,
         logger: Any | None = None,
+        buttons: bool = False,
     ) -> None:
         self.routing = routing
         self._slack = slack
@@ -78,6 +79,7 @@ class Notifier:
         self._metrics = metrics
         self._log = logger if logger is not None else logging.getLogger(__name__)
         self._warned_unconfigured: set[str] = set()
+        self.buttons = buttons  # a Slack app receives the clicks (``slack_interactions``): offer triage buttons
 
     @classmethod
     def from_settings(
@@ -140,9 +142,10 @@ class Notifier:
         last_seen: str | datetime | None = None,
         incident_id: str | None = None,
         account_name: str | None = None,
+        reopened: bool = False,
     ) -> DeliveryReport:
         """Send to every routed, configured channel; raise DeliveryError only if all failed."""
-        context = AlertContext(count, first_seen, last_seen, incident_id, account_name)
+        context = AlertContext(count, first_seen, last_seen, incident_id, account_name, reopened, self.buttons)
         routed = self.routing.channels_for(finding.severity)
         log_fields = {
             "rule": finding.rule,
