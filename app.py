@@ -44,6 +44,17 @@ ROUTINE_READS = ["GetCallerIdentity", "ListInstanceAssociations", "DescribeInsta
                  "GetDeployablePatchSnapshotForInstance", "Decrypt", "Encrypt", "GenerateDataKey",
                  "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
                  "ReEncrypt", "Sign", "Verify", "GenerateMac", "VerifyMac", "GenerateRandom"]
+# The identity writes the detections judge (issue 13: persistence and privilege escalation).
+IAM_WRITES = ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile",
+              "CreateUser", "CreateLoginProfile", "UpdateLoginProfile", "CreateRole", "UpdateAssumeRolePolicy",
+              "AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy", "PutUserPolicy", "PutRolePolicy",
+              "PutGroupPolicy", "CreatePolicyVersion", "SetDefaultPolicyVersion", "AddUserToGroup",
+              "DeactivateMFADevice", "DeleteVirtualMFADevice", "CreateSAMLProvider", "UpdateSAMLProvider",
+              "DeleteSAMLProvider", "CreateOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
+              "UpdateOpenIDConnectProviderThumbprint"]
+SSO_WRITES = ["CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
+              "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]
+ROLES_ANYWHERE_WRITES = ["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"]
 
 # Only AWS itself may publish a source starting with "aws." (PutEvents rejects it), so
 # pinning the source keeps forged custom events out of the incident log.
@@ -54,12 +65,18 @@ PATTERNS: dict[str, dict[str, Any]] = {
         "source": [{"prefix": "aws."}],
         "detail": {"userIdentity": {"type": ["Root"]}},
     },
+    # Identity changes, all writes (state ENABLED): IAM's credential, privilege, trust, MFA and
+    # federation calls, IAM Identity Center's assignments and permission sets, and IAM Roles
+    # Anywhere's trust anchors. Always on, whatever TRAILWARDEN_WATCH_WRITES says.
     "iam": {
-        "source": ["aws.iam"],
+        "source": ["aws.iam", "aws.sso", "aws.rolesanywhere"],
         "detail-type": [API_CALL],
         "detail": {
-            "eventSource": ["iam.amazonaws.com"],
-            "eventName": ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile"],
+            "$or": [
+                {"eventSource": ["iam.amazonaws.com"], "eventName": IAM_WRITES},
+                {"eventSource": ["sso.amazonaws.com"], "eventName": SSO_WRITES},
+                {"eventSource": ["rolesanywhere.amazonaws.com"], "eventName": ROLES_ANYWHERE_WRITES},
+            ],
         },
     },
     # AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity: every refusal, and every success

@@ -13,7 +13,7 @@ import sys
 from chalicelib.awserrors import aws_error
 from chalicelib.errors import TrailwardenError
 
-COMMANDS = ("replay", "simulate", "incidents", "audit", "model")
+COMMANDS = ("replay", "simulate", "incidents", "audit", "model", "dlq")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -132,6 +132,57 @@ SECRET = "/paperclip-app/api-key"
 CI_USER = "github-actions-aws-deployer"
 
 
+SSO_INSTANCE = "arn:aws:sso:::instance/ssoins-7223a4c6b1f8e5d2"
+PERMISSION_SET = "arn:aws:sso:::permissionSet/ssoins-7223a4c6b1f8e5d2/ps-3f9b2c1d8e7a6b5c"
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+TRUST = ("%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A"
+         "%22193672423079%22%7D%7D%5D%7D")
+# (eventSource, eventName, requestParameters) of every identity write the escalation rules judge.
+ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
+    ("iam.amazonaws.com", "CreateUser", {"userName": "svc-backup"}),
+    ("iam.amazonaws.com", "CreateLoginProfile", {"userName": CI_USER, "passwordResetRequired": False}),
+    ("iam.amazonaws.com", "UpdateLoginProfile", {"userName": CI_USER}),
+    ("iam.amazonaws.com", "CreateRole", {"roleName": "x", "assumeRolePolicyDocument": TRUST}),
+    ("iam.amazonaws.com", "UpdateAssumeRolePolicy", {"roleName": "terraform-deploy", "policyDocument": TRUST}),
+    ("iam.amazonaws.com", "AttachUserPolicy", {"userName": CI_USER, "policyArn": ADMIN_POLICY}),
+    ("iam.amazonaws.com", "AttachRolePolicy", {"roleName": "x", "policyArn": ADMIN_POLICY}),
+    ("iam.amazonaws.com", "AttachGroupPolicy", {"groupName": "ops", "policyArn": ADMIN_POLICY}),
+    ("iam.amazonaws.com", "PutUserPolicy", {"userName": CI_USER, "policyName": "p", "policyDocument": "%7B%7D"}),
+    ("iam.amazonaws.com", "PutRolePolicy", {"roleName": "x", "policyName": "p", "policyDocument": "%7B%7D"}),
+    ("iam.amazonaws.com", "PutGroupPolicy", {"groupName": "ops", "policyName": "p", "policyDocument": "%7B%7D"}),
+    ("iam.amazonaws.com", "CreatePolicyVersion", {"policyArn": "arn:aws:iam::630287363158:policy/p",
+                                                  "policyDocument": "%7B%7D", "setAsDefault": True}),
+    ("iam.amazonaws.com", "SetDefaultPolicyVersion", {"policyArn": "arn:aws:iam::630287363158:policy/p",
+                                                      "versionId": "v2"}),
+    ("iam.amazonaws.com", "AddUserToGroup", {"groupName": "ops", "userName": CI_USER}),
+    ("iam.amazonaws.com", "DeactivateMFADevice", {"userName": "maria",
+                                                  "serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/maria"}),
+    ("iam.amazonaws.com", "DeleteVirtualMFADevice", {"serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/maria"}),
+    ("iam.amazonaws.com", "CreateSAMLProvider", {"name": "partner-idp", "sAMLMetadataDocument": "<md/>"}),
+    ("iam.amazonaws.com", "UpdateSAMLProvider", {"sAMLProviderArn": f"arn:aws:iam::{ACCOUNT}:saml-provider/p"}),
+    ("iam.amazonaws.com", "DeleteSAMLProvider", {"sAMLProviderArn": f"arn:aws:iam::{ACCOUNT}:saml-provider/p"}),
+    ("iam.amazonaws.com", "CreateOpenIDConnectProvider", {"url": "https://idp.example.net", "clientIDList": ["x"]}),
+    ("iam.amazonaws.com", "AddClientIDToOpenIDConnectProvider", {
+        "openIDConnectProviderArn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/idp.example.net", "clientID": "y"}),
+    ("iam.amazonaws.com", "UpdateOpenIDConnectProviderThumbprint", {
+        "openIDConnectProviderArn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/idp.example.net", "thumbprintList": []}),
+    ("sso.amazonaws.com", "CreateAccountAssignment", {
+        "instanceArn": SSO_INSTANCE, "targetId": ACCOUNT, "targetType": "AWS_ACCOUNT",
+        "permissionSetArn": PERMISSION_SET, "principalType": "USER", "principalId": "906771b2e0-3d4f5a6b"}),
+    ("sso.amazonaws.com", "DeleteAccountAssignment", {
+        "instanceArn": SSO_INSTANCE, "targetId": ACCOUNT, "targetType": "AWS_ACCOUNT",
+        "permissionSetArn": PERMISSION_SET, "principalType": "USER", "principalId": "906771b2e0-3d4f5a6b"}),
+    ("sso.amazonaws.com", "PutInlinePolicyToPermissionSet", {
+        "instanceArn": SSO_INSTANCE, "permissionSetArn": PERMISSION_SET, "inlinePolicy": "{}"}),
+    ("sso.amazonaws.com", "AttachManagedPolicyToPermissionSet", {
+        "instanceArn": SSO_INSTANCE, "permissionSetArn": PERMISSION_SET, "managedPolicyArn": ADMIN_POLICY}),
+    ("sso.amazonaws.com", "CreatePermissionSet", {"instanceArn": SSO_INSTANCE, "name": "Admin2"}),
+    ("rolesanywhere.amazonaws.com", "CreateTrustAnchor", {"name": "ops-ca", "enabled": True}),
+    ("rolesanywhere.amazonaws.com", "UpdateTrustAnchor", {"trustAnchorId": "3f1e2d4c", "name": "ops-ca"}),
+    ("rolesanywhere.amazonaws.com", "CreateProfile", {"name": "p", "roleArns": [f"arn:aws:iam::{ACCOUNT}:role/x"]}),
+]
+
+
 def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
     """Positive and negative examples per family. Expected sets include ``writes`` (on in prod)."""
     admin = sso_user("jared@example.com")
@@ -165,8 +216,23 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
                             ("DeleteLoginProfile", {"userName": CI_USER})]],
         ("iam-denied-deleteuser", envelope(api_call("iam.amazonaws.com", "DeleteUser", agent, read_only=False,
                                                     request={"userName": CI_USER}, error=denied)), {"iam", "writes"}),
-        ("iam-createuser-is-not-iam", envelope(api_call("iam.amazonaws.com", "CreateUser", admin, read_only=False,
-                                                        request={"userName": "new"})), {"writes"}),
+        ("iam-tagrole-is-not-iam", envelope(api_call("iam.amazonaws.com", "TagRole", admin, read_only=False,
+                                                     request={"roleName": "x", "tags": []})), {"writes"}),
+        # iam: persistence and privilege escalation (issue 13), from IAM, Identity Center and Roles Anywhere
+        *[(f"iam-{name.lower()}", envelope(api_call(source, name, ci, read_only=False, request=req)),
+           {"iam", "writes"}) for source, name, req in ESCALATION],
+        ("iam-identity-center-read-is-not-iam", envelope(api_call(
+            "sso.amazonaws.com", "ListAccountAssignments", admin, read_only=True,
+            request={"instanceArn": SSO_INSTANCE, "accountId": ACCOUNT, "permissionSetArn": PERMISSION_SET},
+            region="us-west-2")), set()),
+        ("iam-identity-center-other-write-is-not-iam", envelope(api_call(
+            "sso.amazonaws.com", "TagResource", admin, read_only=False,
+            request={"instanceArn": SSO_INSTANCE, "resourceArn": PERMISSION_SET, "tags": []}, region="us-west-2")),
+         {"writes"}),
+        ("iam-roles-anywhere-read-is-not-iam", envelope(api_call(
+            "rolesanywhere.amazonaws.com", "ListTrustAnchors", ci, read_only=True)), set()),
+        ("iam-name-from-another-service-is-not-iam", envelope(api_call(
+            "sso.amazonaws.com", "CreateUser", admin, read_only=False, request={"userName": "x"})), {"writes"}),
         ("iam-getuser-by-a-human-reaches-reads", envelope(api_call("iam.amazonaws.com", "GetUser", admin,
                                                                    read_only=True, request={"userName": CI_USER})),
          {"reads"}),

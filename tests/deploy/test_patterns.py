@@ -22,7 +22,7 @@ from moto import mock_aws
 
 from chalicelib.rules import load_rules
 
-from .cloudtrail import SAMPLE_EXPECTATIONS, api_call, assumed_role, cases, envelope, iam_user, root
+from .cloudtrail import ESCALATION, SAMPLE_EXPECTATIONS, api_call, assumed_role, cases, envelope, iam_user, root
 from .conftest import ALL_EVENTS, ROOT, Packaged
 
 REGION = "us-east-1"
@@ -160,6 +160,9 @@ RULE_EVENTS: dict[str, tuple[str, bool | None, dict[str, Any] | None, dict[str, 
         "principalArn": "arn:aws:iam::630287363158:saml-provider/corp"},
         {"type": "SAMLUser", "principalId": "corp:alice", "userName": "alice"}),
 }
+
+# The identity writes of issue 13, by the leaked CI key (every one is routed whoever makes it).
+RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, request in ESCALATION})
 
 
 def test_every_event_name_a_detection_reads_is_in_the_delivery_table() -> None:
