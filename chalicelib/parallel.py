@@ -114,23 +114,26 @@ def judge_batches(engine: Engine, batches: Iterable[Batch], min_severity: Severi
 
 
 def judge_sources(plan: Plan, model: IdentityModel, min_severity: Severity = Severity.INFO,
-                  workers: int = 1, keep_raw: bool = False) -> Iterator[Judged]:
+                  workers: int = 1, keep_raw: bool = False, memo: bool = True) -> Iterator[Judged]:
     """Judge the planned inputs, serially or with ``workers`` processes (0: one per core).
 
     ``keep_raw``: hand back each hit's raw CloudTrail record too (an incident store keeps it).
+    ``memo=False`` judges every line in full (``replay --no-memo``): the output must not change,
+    which is how the quiet-event memo is checked.
     """
     files = [s for s in plan.sources if isinstance(s, str)]
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or len(files) < 2 or STDIN in files:
         engine = Engine(model)
-        yield from judge_batches(engine, batches_of(plan.sources, quiet=engine.quiet), min_severity, keep_raw)
+        yield from judge_batches(engine, batches_of(plan.sources, quiet=engine.quiet if memo else None),
+                                 min_severity, keep_raw)
         return
     import multiprocessing  # only here: a serial replay does not pay for importing it
 
     ctx = multiprocessing.get_context()
     parent = Engine(model)  # keeps the whole history, and judges the events that read it
     with ctx.Pool(min(workers, len(files)), initializer=_init_worker,
-                  initargs=(model, min_severity, keep_raw)) as pool:
+                  initargs=(model, min_severity, keep_raw, memo)) as pool:
         done = pool.imap(_judge_file, files, chunksize=1)
         for source in plan.sources:
             if isinstance(source, InputError):
@@ -165,6 +168,7 @@ def _complete(parent: Engine, judged: Judged, min_severity: Severity, keep_raw: 
 _ENGINE: Engine | None = None
 _MIN_SEVERITY = Severity.INFO
 _KEEP_RAW = False
+_MEMO = True
 
 
 def relax_gc() -> None:
@@ -180,11 +184,12 @@ def relax_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def _init_worker(model: IdentityModel, min_severity: Severity, keep_raw: bool) -> None:
-    global _ENGINE, _MIN_SEVERITY, _KEEP_RAW
+def _init_worker(model: IdentityModel, min_severity: Severity, keep_raw: bool, memo: bool = True) -> None:
+    global _ENGINE, _MIN_SEVERITY, _KEEP_RAW, _MEMO
     relax_gc()
     log: list[tuple[Any, ...]] = []
     _ENGINE, _MIN_SEVERITY, _KEEP_RAW = Engine(model, history=LogHistory(log)), min_severity, keep_raw
+    _MEMO = memo
     _ENGINE.deferred = log  # one log: facts and deferred events stay in event order
 
 
@@ -192,7 +197,8 @@ def _judge_file(name: str) -> list[Judged]:
     """One file, whole, in a worker; problems travel as (message, location): pickle drops location."""
     assert _ENGINE is not None
     out = []
-    for judged in judge_batches(_ENGINE, batches_of([name], quiet=_ENGINE.quiet), _MIN_SEVERITY, _KEEP_RAW):
+    quiet = _ENGINE.quiet if _MEMO else None
+    for judged in judge_batches(_ENGINE, batches_of([name], quiet=quiet), _MIN_SEVERITY, _KEEP_RAW):
         judged.problems = [(p.message, p.location) for p in judged.problems]  # type: ignore[misc]
         out.append(judged)
     return out

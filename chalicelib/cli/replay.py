@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also persist incidents (idempotent): sqlite:///FILE or dynamodb://TABLE")
     p.add_argument("--workers", type=workers_arg, default=1, metavar="N",
                    help="judge files on N processes (0: one per core); output is the same as with 1")
+    p.add_argument("--no-memo", dest="memo", action="store_false",
+                   help="judge every line in full, without the quiet-event memo (slower; the output is the same)")
     p.set_defaults(func=run)
 
 
@@ -65,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     relax_gc()  # this process exits when the replay is done
     with Progress(plan.files, plan.size) as progress:
         bad = BadInputs(progress.message)
-        for judged in judge_sources(plan, model, args.min_severity, args.workers, keep_raw=recorder is not None):
+        for judged in judge_sources(plan, model, args.min_severity, args.workers, keep_raw=recorder is not None,
+                                    memo=args.memo):
             bad.add(judged)
             for raw, findings in judged.hits:
                 printer.emit(findings)
