@@ -29,7 +29,15 @@ API_CALL = "AWS API Call via CloudTrail"
 
 # Reads another family already delivers (an event matching two rules is two invocations).
 ROUTED_ELSEWHERE = ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity",
-                    "GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"]
+                    "GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory",
+                    "GetSessionToken", "GetFederationToken", "GetSecretValue", "BatchGetSecretValue"]
+# An IAM user's static key turned into sessions (sts-session-from-static-key): GetSessionToken is
+# recorded readOnly true, GetFederationToken readOnly false (Stratus Red Team's detonation).
+SESSION_TOKENS = ["GetSessionToken", "GetFederationToken"]
+# Secrets Manager reads that return plaintext (secret-read-undeclared), both recorded readOnly true.
+SECRET_VALUES = ["GetSecretValue", "BatchGetSecretValue"]
+# A placeholder no record carries: the home family matches nothing until the builder fills it in.
+HOME_UNSET = "trailwarden:no-principal-declares-where-it-runs"
 # Identity, credential, secret and key services: reads of these by an undeclared caller matter.
 SENSITIVE_SOURCES = ["iam.amazonaws.com", "sts.amazonaws.com", "ssm.amazonaws.com", "secretsmanager.amazonaws.com",
                      "kms.amazonaws.com"]
@@ -89,8 +97,10 @@ PATTERNS: dict[str, dict[str, Any]] = {
         "detail-type": [API_CALL],
         "detail": {
             "eventSource": ["sts.amazonaws.com"],
-            "eventName": [{"prefix": "AssumeRole"}],
+            "eventName": [{"prefix": "AssumeRole"}, *SESSION_TOKENS],
             "$or": [
+                # Never narrowed (the builder leaves branches that name events alone).
+                {"eventName": SESSION_TOKENS, "userIdentity": {"type": ["IAMUser"]}},
                 {"errorCode": [{"exists": True}]},
                 {"userIdentity": {"type": [{"anything-but": ["AWSService", "IAMUser", "AssumedRole"]}]}},
                 {"userIdentity": {"type": ["IAMUser"]}},
@@ -100,17 +110,21 @@ PATTERNS: dict[str, dict[str, Any]] = {
     },
     # Secret reads (only with decryption: without it a SecureString stays ciphertext) and
     # deletions. GetParameterHistory returns old values too, so it counts as a read.
+    # Secrets Manager's value reads always return plaintext, so every one by a caller that is not
+    # an AWS service is judged (declared readers included: the rule checks who may read what).
     "ssm": {
-        "source": ["aws.ssm"],
+        "source": ["aws.ssm", "aws.secretsmanager"],
         "detail-type": [API_CALL],
         "detail": {
-            "eventSource": ["ssm.amazonaws.com"],
             "$or": [
                 {
+                    "eventSource": ["ssm.amazonaws.com"],
                     "eventName": ["GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"],
                     "requestParameters": {"withDecryption": [True]},
                 },
-                {"eventName": ["DeleteParameter", "DeleteParameters"]},
+                {"eventSource": ["ssm.amazonaws.com"], "eventName": ["DeleteParameter", "DeleteParameters"]},
+                {"eventSource": ["secretsmanager.amazonaws.com"], "eventName": SECRET_VALUES,
+                 "userIdentity": {"type": [{"anything-but": ["AWSService"]}]}},
             ],
         },
     },
@@ -150,6 +164,15 @@ PATTERNS: dict[str, dict[str, Any]] = {
                                   "invokedBy": [{"exists": False}]}},
             ],
         },
+    },
+    # Every call, read or write, by a principal the model says runs somewhere (``network`` or
+    # ``user_agents``): credential-used-outside-home judges any of them, in every stage.
+    # deploy/build_merge_template.py fills in those principals from the packaged model; left as
+    # is (no such principal, or a model on S3) it matches nothing.
+    "home": {
+        "source": [{"prefix": "aws."}],
+        # One "$or" branch (a list, so the packaged template's branches replace it whole).
+        "detail": {"$or": [{"userIdentity": {"userName": [HOME_UNSET]}}]},
     },
     # Every write by anyone: the model-correlation rules (undeclared principal, auth
     # mismatch) need them. The loudest family by far, so it is switchable per stage.
@@ -255,6 +278,11 @@ def signin(event: CloudWatchEvent) -> dict[str, Any]:
 @app.on_cw_event(PATTERNS["reads"], name="reads")
 def reads(event: CloudWatchEvent) -> dict[str, Any]:
     return _judge(event, "reads")
+
+
+@app.on_cw_event(PATTERNS["home"], name="home")
+def home(event: CloudWatchEvent) -> dict[str, Any]:
+    return _judge(event, "home")
 
 
 def writes(event: CloudWatchEvent) -> dict[str, Any]:

@@ -35,7 +35,7 @@ ALL_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 # Describe*, AssumeRole and GetParameter are read-only; sign-in records often carry no
 # readOnly field at all, and its pattern is narrow, so it costs nothing to be sure.
 RULE_STATES = {"root": ALL_EVENTS, "sts": ALL_EVENTS, "ssm": ALL_EVENTS, "signin": ALL_EVENTS,
-               "reads": ALL_EVENTS, "iam": "ENABLED", "writes": "ENABLED"}
+               "reads": ALL_EVENTS, "iam": "ENABLED", "writes": "ENABLED", "home": ALL_EVENTS}
 # EventBridge → Lambda fails only when Lambda refuses the async invoke (throttling, missing
 # permission); after 6 h an alert is stale, but the event still belongs in the log: the DLQ
 # keeps it 14 days for a replay.
@@ -104,6 +104,8 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
     at package time): change those principals, and package and deploy again. Only exact names
     and AWS-set ARNs are used, so a look-alike name is still routed.
     """
+    if family == "home":
+        return home_pattern(pattern, env)
     if family not in ("reads", "sts"):
         return None
     model = packaged_model(env)
@@ -116,6 +118,8 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
     narrowed = copy.deepcopy(pattern)
     branches = narrowed["detail"]["$or"]
     for branch in list(branches):
+        if family == "sts" and "eventName" in branch:
+            continue  # a branch for other STS calls (session tokens): never narrowed
         identity = branch.get("userIdentity", {})
         kind = identity.get("type")
         if family == "reads" and kind == ["IAMUser"]:
@@ -147,6 +151,38 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
                 _set_caller(extra["userIdentity"], field, [name])
                 branches.append(extra)
     return narrowed
+
+
+def home_pattern(pattern: dict[str, Any], env: dict[str, str]) -> dict[str, Any] | None:
+    """Every call by the packaged model's principals that declare where they run.
+
+    credential-used-outside-home judges *any* call of such a principal, which the narrowed
+    reads/sts families and the switchable writes family would miss, so this family routes
+    them all, read or write, in every stage: its IAM user (and that user's federated
+    sessions), its roles' sessions, its SSO users' sessions. Names compare ignoring case, as
+    IAM does. Each such call is one invocation (plus one more when another family also takes
+    it). No such principal, or a model on S3: the app's pattern, which matches nothing.
+    """
+    model = packaged_model(env)
+    homes = [p for p in model.spec.principals if p.declares_home] if model is not None else []
+    users = sorted({p.iam_user for p in homes if p.iam_user})
+    roles = sorted({r for p in homes for r in p.roles})
+    sso = sorted({u for p in homes for u in p.sso_users})
+    branches: list[dict[str, Any]] = []
+    if users:
+        names = [{"equals-ignore-case": u} for u in users]
+        branches.append({"userIdentity": {"type": ["IAMUser"], "userName": names}})
+        branches.append({"userIdentity": {"type": ["FederatedUser"], "sessionContext": {"sessionIssuer": {
+            "userName": names}}}})
+    if roles:
+        branches.append({"userIdentity": {"type": ["AssumedRole"], "sessionContext": {"sessionIssuer": {
+            "userName": [{"equals-ignore-case": r} for r in roles]}}}})
+    if sso:
+        branches.append({"userIdentity": {"type": ["AssumedRole"], "arn": [
+            {"wildcard": f"arn:aws*:sts::*:assumed-role/AWSReservedSSO_*/{u}"} for u in sso]}})
+    if not branches:
+        return None
+    return {"source": pattern["source"], "detail": {"$or": branches}}
 
 
 def _set_caller(identity: dict[str, Any], field: str, value: list[Any]) -> None:
