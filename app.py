@@ -23,6 +23,7 @@ from chalice.app import CloudWatchEvent, Request
 
 from chalicelib import runtime
 from chalicelib.errors import ConfigError
+from chalicelib.watch.routing import blinding_pattern, pipeline_pattern
 
 SERVICE = "trailwarden"
 API_CALL = "AWS API Call via CloudTrail"
@@ -174,6 +175,11 @@ PATTERNS: dict[str, dict[str, Any]] = {
         # One "$or" branch (a list, so the packaged template's branches replace it whole).
         "detail": {"$or": [{"userIdentity": {"userName": [HOME_UNSET]}}]},
     },
+    # Blinding the monitor (chalicelib/watch/routing.py): trails, other detectors, leaving the
+    # organization; and changes to Trailwarden's own resources, with its heartbeat. Always on,
+    # whatever TRAILWARDEN_WATCH_WRITES says; all are writes, so state ENABLED suffices.
+    "blinding": blinding_pattern(),
+    "pipeline": pipeline_pattern(),
     # Every write by anyone: the model-correlation rules (undeclared principal, auth
     # mismatch) need them. The loudest family by far, so it is switchable per stage.
     "writes": {
@@ -291,6 +297,21 @@ def writes(event: CloudWatchEvent) -> dict[str, Any]:
 
 if WATCH_WRITES:
     writes = app.on_cw_event(PATTERNS["writes"], name="writes")(writes)
+
+
+@app.on_cw_event(PATTERNS["blinding"], name="blinding")
+def blinding(event: CloudWatchEvent) -> dict[str, Any]:
+    return _judge(event, "blinding")
+
+
+@app.on_cw_event(PATTERNS["pipeline"], name="pipeline")
+def pipeline(event: CloudWatchEvent) -> dict[str, Any]:
+    return _judge(event, "pipeline")
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="liveness", description="Trailwarden: heartbeat check")
+def liveness(event: CloudWatchEvent) -> dict[str, Any]:
+    return runtime.run_liveness_check()
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="daily_audit", description="Trailwarden daily credential inventory")

@@ -188,6 +188,9 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
     admin = sso_user("jared@example.com")
     ci = iam_user(CI_USER)
     agent = assumed_role("paperclip-agent", "paperclip-7f3a")
+    instance = {**assumed_role("abt-app-instance-role", "i-0abc1234def567890"),
+                "sessionContext": {**assumed_role("abt-app-instance-role", "i-0abc1234def567890")["sessionContext"],
+                                   "ec2RoleDelivery": "2.0"}}
     denied = ("AccessDenied", f"User: {agent['arn']} is not authorized to perform: sts:AssumeRole on resource: "
               f"arn:aws:iam::{ACCOUNT}:role/terraform-deploy")
     return [
@@ -273,12 +276,45 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
          set()),
         ("reads-getcalleridentity-of-an-undeclared-static-key", envelope(api_call(
             "sts.amazonaws.com", "GetCallerIdentity", iam_user("backup-script"), read_only=True)), {"reads"}),
-        ("reads-declared-role-reading-secrets-manager-is-not-reads", envelope(api_call(
+        # Secrets Manager value reads go to ssm (secret-read-undeclared), whoever reads, never to reads too
+        ("ssm-declared-role-reading-a-secrets-manager-value", envelope(api_call(
             "secretsmanager.amazonaws.com", "GetSecretValue", agent, read_only=True,
-            request={"secretId": "paperclip/db"})), set()),
-        ("reads-undeclared-role-reading-secrets-manager", envelope(api_call(
+            request={"secretId": "paperclip/db"})), {"ssm"}),
+        ("ssm-undeclared-role-reading-a-secrets-manager-value", envelope(api_call(
             "secretsmanager.amazonaws.com", "GetSecretValue", assumed_role("reporting-lambda", "etl"),
+            read_only=True, request={"secretId": "paperclip/db"})), {"ssm"}),
+        ("ssm-sso-user-batch-reading-secrets-by-filter", envelope(api_call(
+            "secretsmanager.amazonaws.com", "BatchGetSecretValue", admin, read_only=True,
+            request={"filters": [{"key": "tag-key", "values": ["team"]}]})), {"ssm"}),
+        ("ssm-secrets-manager-value-read-by-a-service-is-not-ssm", envelope(api_call(
+            "secretsmanager.amazonaws.com", "GetSecretValue", {"type": "AWSService", "invokedBy":
+                                                               "lambda.amazonaws.com"},
+            read_only=True, request={"secretId": "paperclip/db"})), set()),
+        ("reads-undeclared-role-describing-secrets-is-reads", envelope(api_call(
+            "secretsmanager.amazonaws.com", "DescribeSecret", assumed_role("reporting-lambda", "etl"),
             read_only=True, request={"secretId": "paperclip/db"})), {"reads"}),
+        # sts: a static key turned into sessions, declared user or not (sts-session-from-static-key)
+        ("sts-declared-ci-user-getsessiontoken", envelope(api_call(
+            "sts.amazonaws.com", "GetSessionToken", ci, read_only=True, request={"durationSeconds": 129600})),
+         {"sts"}),
+        ("sts-declared-ci-user-getfederationtoken", envelope(api_call(
+            "sts.amazonaws.com", "GetFederationToken", ci, read_only=False, request={"name": "backdoor"})),
+         {"sts", "writes"}),
+        ("sts-undeclared-user-getsessiontoken", envelope(api_call(
+            "sts.amazonaws.com", "GetSessionToken", iam_user("backup-script"), read_only=True)), {"sts"}),
+        ("sts-role-getsessiontoken-is-not-sts", envelope(api_call(
+            "sts.amazonaws.com", "GetSessionToken", agent, read_only=True)), set()),
+        # home: every call by a principal the bundled model says runs somewhere (app-servers: the VPC)
+        ("home-instance-session-describing-instances", envelope(api_call(
+            "ec2.amazonaws.com", "DescribeInstances", instance, read_only=True)), {"home"}),
+        ("home-instance-session-writing", envelope(api_call(
+            "ec2.amazonaws.com", "CreateTags", instance, read_only=False)), {"home", "writes"}),
+        ("home-instance-session-assuming-a-role", envelope(api_call(
+            "sts.amazonaws.com", "AssumeRole", instance, read_only=True,
+            request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/paperclip-agent", "roleSessionName": "x"})),
+         {"home"}),  # sts leaves out a declared role with no may_assume; home takes every call
+        ("home-role-that-declares-no-home-is-not-home", envelope(api_call(
+            "ec2.amazonaws.com", "CreateTags", agent, read_only=False)), {"writes"}),
         # ssm: decrypting reads and deletions only
         ("ssm-getparameter-decrypt", envelope(api_call("ssm.amazonaws.com", "GetParameter", agent, read_only=True,
                                                        request={"name": SECRET, "withDecryption": True})), {"ssm"}),

@@ -26,7 +26,7 @@ from .cloudtrail import ESCALATION, SAMPLE_EXPECTATIONS, api_call, assumed_role,
 from .conftest import ALL_EVENTS, ROOT, Packaged
 
 REGION = "us-east-1"
-FAMILIES = {"root", "iam", "sts", "ssm", "signin", "reads", "writes"}
+FAMILIES = {"root", "iam", "sts", "ssm", "signin", "reads", "writes", "home"}
 SAMPLES = ROOT.parent / "shared" / "cloudtrail-samples" / "7-eventbridge"
 
 
@@ -107,7 +107,7 @@ def test_read_only_events_need_the_all_events_state(bus: Bus) -> None:
     """Without ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS these would be silently lost."""
     read_only_positive = [(name, expected) for name, env, expected in CASES if env["detail"].get("readOnly") is True]
     needing = {family for _, expected in read_only_positive for family in expected}
-    assert needing == {"root", "sts", "ssm", "reads"}
+    assert needing == {"root", "sts", "ssm", "reads", "home"}
     assert all(bus.states[family] == ALL_EVENTS for family in needing)
 
 
@@ -155,6 +155,11 @@ RULE_EVENTS: dict[str, tuple[str, bool | None, dict[str, Any] | None, dict[str, 
         "roleArn": "arn:aws:iam::630287363158:role/github-oidc-deploy", "roleSessionName": "gh"},
         {"type": "WebIdentityUser", "principalId": "token.actions.githubusercontent.com:repo:evil/x",
          "userName": "repo:evil/x:ref:refs/heads/main", "identityProvider": "token.actions.githubusercontent.com"}),
+    "GetSessionToken": ("sts.amazonaws.com", True, {"durationSeconds": 3600}, CI_KEY),
+    "GetFederationToken": ("sts.amazonaws.com", False, {"name": "backdoor"}, CI_KEY),
+    "GetSecretValue": ("secretsmanager.amazonaws.com", True, {"secretId": "prod/db-password"}, AGENT),
+    "BatchGetSecretValue": ("secretsmanager.amazonaws.com", True, {"filters": [{"key": "name", "values": ["prod/"]}]},
+                            AGENT),
     "AssumeRoleWithSAML": ("sts.amazonaws.com", True, {
         "roleArn": "arn:aws:iam::630287363158:role/saml-admin", "roleSessionName": "alice",
         "principalArn": "arn:aws:iam::630287363158:saml-provider/corp"},

@@ -23,11 +23,13 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
         "eventSource": ["iam.amazonaws.com"],
         "eventName": ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile"]}},
         "ENABLED"),
-    "ssm": ({"source": ["aws.ssm"], "detail-type": [API_CALL], "detail": {
-        "eventSource": ["ssm.amazonaws.com"], "$or": [
-            {"eventName": ["GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"],
-             "requestParameters": {"withDecryption": [True]}},
-            {"eventName": ["DeleteParameter", "DeleteParameters"]}]}}, ALL_EVENTS),
+    "ssm": ({"source": ["aws.ssm", "aws.secretsmanager"], "detail-type": [API_CALL], "detail": {"$or": [
+        {"eventSource": ["ssm.amazonaws.com"],
+         "eventName": ["GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"],
+         "requestParameters": {"withDecryption": [True]}},
+        {"eventSource": ["ssm.amazonaws.com"], "eventName": ["DeleteParameter", "DeleteParameters"]},
+        {"eventSource": ["secretsmanager.amazonaws.com"], "eventName": ["GetSecretValue", "BatchGetSecretValue"],
+         "userIdentity": {"type": [{"anything-but": ["AWSService"]}]}}]}}, ALL_EVENTS),
     "signin": ({"source": ["aws.signin"], "detail": {"eventName": ["ConsoleLogin"]}}, ALL_EVENTS),
     "writes": ({"source": [{"prefix": "aws."}], "detail": {"readOnly": [False]}}, "ENABLED"),
 }
@@ -80,6 +82,7 @@ def test_the_sts_family_leaves_out_only_the_ci_users_own_deploy_role_and_unrestr
         prod: Packaged) -> None:
     branches = family_event(prod, "sts")["Properties"]["Pattern"]["detail"]["$or"]
     assert {"errorCode": [{"exists": True}]} in branches
+    assert {"eventName": ["GetSessionToken", "GetFederationToken"], "userIdentity": {"type": ["IAMUser"]}} in branches
     assert {"userIdentity": {"type": [{"anything-but": ["AWSService", "IAMUser", "AssumedRole"]}]}} in branches
     assert {"userIdentity": {"type": ["IAMUser"], "userName": [{"anything-but": ["github-actions-aws-deployer"]}]},
             } in branches
@@ -95,7 +98,7 @@ def test_read_only_families_receive_read_only_events(prod: Packaged) -> None:
 
 def test_every_rule_has_retry_policy_and_dead_letter_queue(prod: Packaged) -> None:
     rules = prod.rules()
-    assert len(rules) == len(EXPECTED) + 4  # + sts and reads (below), the daily audit and close-groups schedules
+    assert len(rules) == len(EXPECTED) + 5  # + sts, reads, home (below), the daily audit and close-groups schedules
     for event_id, (_, event) in rules.items():
         props = event["Properties"]
         assert props["DeadLetterConfig"] == {"Arn": DLQ_ARN}, event_id
