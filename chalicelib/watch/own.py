@@ -18,8 +18,8 @@ from typing import Any
 
 APP = "trailwarden"
 CONFIG = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
-# Every handler app.py defines (one function and one rule each), the API handler, and the
-# heartbeat; tests/watch/test_own.py fails when app.py gains one this list lacks.
+# The handlers app.py defines (one function and one rule each) and the API handler; when app.py
+# can be imported (a checkout, the Lambda), its own list is added (``handler_names``).
 HANDLERS = ("root", "iam", "sts", "ssm", "signin", "reads", "writes", "blinding", "pipeline", "daily_audit",
             "close_groups", "liveness", "api_handler")
 # The forwarding rule README "Deploying" puts in every other region (and the organization's members).
@@ -34,6 +34,15 @@ ENV_KEY = "TRAILWARDEN_KEY_ARN"
 ENV_STACK = "TRAILWARDEN_STACK_NAME"
 ENV_STACK_ID = "TRAILWARDEN_STACK_ID"
 ENV_FORWARD = "TRAILWARDEN_FORWARD_RULES"
+
+
+def handler_names() -> tuple[str, ...]:
+    """``HANDLERS`` plus every event source of app.py, when it can be imported from here."""
+    try:
+        import app  # the module `chalice package` reads: its handlers are exactly what the template names
+    except Exception:  # noqa: BLE001 - not beside this checkout (an installed package): the fixed list
+        return HANDLERS
+    return tuple(dict.fromkeys([*HANDLERS, *(s.name for s in app.app.event_sources)]))
 
 
 def _split(value: str | None) -> frozenset[str]:
@@ -64,11 +73,12 @@ class OwnResources:
         """Names as the template gives them, per stage → that stage's environment variables."""
         rules, functions, roles, topics, tables, keys, params, stacks = (set[str]() for _ in range(8))
         rules.update(FORWARD_RULES)
+        handlers = handler_names()
         for stage, env in stages.items():
             prefix = f"{APP}-{stage}"
-            rules.update(f"{prefix}-{h}" for h in HANDLERS if h != "api_handler")
-            functions.update(f"{prefix}-{h}" for h in HANDLERS if h != HEARTBEAT)
-            roles.update(f"{prefix}-{h}" for h in (*HANDLERS, HEARTBEAT, "auditor"))
+            rules.update(f"{prefix}-{h}" for h in handlers if h != "api_handler")
+            functions.update(f"{prefix}-{h}" for h in handlers)
+            roles.update(f"{prefix}-{h}" for h in (*handlers, HEARTBEAT, "auditor"))
             topics.add(f"{prefix}-alerts")
             tables.add(env.get("TRAILWARDEN_TABLE") or f"{prefix}-incidents")
             keys.add(f"alias/{prefix}")

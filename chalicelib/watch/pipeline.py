@@ -62,11 +62,14 @@ CALLS: dict[tuple[str, str], Call] = {
     (CFN, "UpdateStack"): Call("stack", ("stackName",), "updated", False),
     (CFN, "ExecuteChangeSet"): Call("stack", ("stackName",), "executed a change set on", False),
 }
-# Lambda's API-version suffixes as CloudTrail records them.
-LAMBDA_SUFFIXES = ("20150331", "20150331v2", "20171031")
+# Lambda's API-version suffixes as CloudTrail records them (and the bare name, as other tools write it).
+LAMBDA_SUFFIXES = {"DeleteFunction": ("20150331",), "UpdateFunctionCode": ("20150331", "20150331v2"),
+                   "UpdateFunctionConfiguration": ("20150331", "20150331v2"),
+                   "PutFunctionConcurrency": ("20171031",), "DeleteFunctionConcurrency": ("20171031",),
+                   "RemovePermission": ("20150331", "20150331v2")}
 _SUFFIX = re.compile(r"(?:20\d{6}(?:v\d+)?)$")
 EVENT_NAMES = frozenset({name for _, name in CALLS}
-                        | {f"{name}{s}" for src, name in CALLS if src == LAMBDA for s in LAMBDA_SUFFIXES})
+                        | {f"{name}{s}" for name, suffixes in LAMBDA_SUFFIXES.items() for s in suffixes})
 
 # What each kind of resource does for the monitor (what is lost when it goes).
 LOSS = {

@@ -3,11 +3,12 @@
 ``blinding``: trail, detector and organization calls (``detectors.py``), whoever makes them.
 ``pipeline``: the calls of ``pipeline.py`` on a resource named like Trailwarden's (``trailwarden…``,
 the webhook and heartbeat parameters under ``/trailwarden/``), the KMS and CloudFormation calls
-(key ids and stack names are chosen at deploy time), and any of them that failed (a refused call
-may carry no parameters). The patterns only route: the rules decide by exact names
+(key ids and stack names are chosen at deploy time). A refused call is routed like a successful
+one when its record names the resource (a record without parameters cannot show the resource is
+Trailwarden's, so the rule could not judge it). The patterns only route: the rules decide by exact names
 (``own.py``), so a look-alike name costs an invocation, never a finding. Every blinding call
 is a write, so both rules are in state ENABLED. Each pattern stays under EventBridge's default
-size quota of 2,048 characters (tests/watch/test_routing.py).
+size quota of 2,048 characters (tests/watch/test_own.py).
 """
 
 from __future__ import annotations
@@ -80,6 +81,4 @@ def pipeline_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:
         _by(SSM, "names", params, ["DeleteParameters"]),
         _by(IAM, "roleName", NAME),
         {"eventSource": [KMS, CFN], "eventName": _names(KMS) + _names(CFN)},
-        # Refused writes of these services (read-only calls never reach a rule in state ENABLED).
-        {"eventSource": [EVENTS, LAMBDA, SNS, DDB, SSM, IAM], "errorCode": [{"exists": True}]},
     ]}}

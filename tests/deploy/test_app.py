@@ -56,7 +56,8 @@ def test_one_handler_per_family_plus_the_two_schedules() -> None:
         assert source.event_pattern == app_module.PATTERNS[name]
         assert source.handler_string == f"app.{name}"
     schedules = {s.name: s.schedule_expression.to_string() for s in sources if isinstance(s, ScheduledEventConfig)}
-    assert schedules == {"daily_audit": "rate(1 day)", "close_groups": "rate(1 hour)"}
+    assert schedules == {"daily_audit": "rate(1 day)", "close_groups": "rate(1 hour)",
+                         "liveness": "rate(15 minutes)"}
 
 
 @pytest.mark.parametrize(("value", "has_writes"), [("true", True), ("false", False), ("", False)])

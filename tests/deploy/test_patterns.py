@@ -22,11 +22,12 @@ from moto import mock_aws
 
 from chalicelib.rules import load_rules
 
+from . import blinding_events as blinding
 from .cloudtrail import ESCALATION, SAMPLE_EXPECTATIONS, api_call, assumed_role, cases, envelope, iam_user, root
 from .conftest import ALL_EVENTS, ROOT, Packaged
 
 REGION = "us-east-1"
-FAMILIES = {"root", "iam", "sts", "ssm", "signin", "reads", "writes", "home"}
+FAMILIES = {"root", "iam", "sts", "ssm", "signin", "reads", "writes", "blinding", "pipeline", "home"}
 SAMPLES = ROOT.parent / "shared" / "cloudtrail-samples" / "7-eventbridge"
 
 
@@ -87,7 +88,7 @@ def bus(prod: Packaged) -> Iterator[Bus]:
             yield Bus(events, sqs, queues, states)
 
 
-CASES = cases()
+CASES = cases() + blinding.blinding_cases()
 
 
 @pytest.mark.parametrize(("envelope_", "expected"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])
@@ -168,6 +169,9 @@ RULE_EVENTS: dict[str, tuple[str, bool | None, dict[str, Any] | None, dict[str, 
 
 # The identity writes of issue 13, by the leaked CI key (every one is routed whoever makes it).
 RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, request in ESCALATION})
+
+
+RULE_EVENTS.update({k: v for k, v in blinding.RULE_EVENTS.items() if k not in RULE_EVENTS})
 
 
 def test_every_event_name_a_detection_reads_is_in_the_delivery_table() -> None:
