@@ -42,11 +42,11 @@ OURS: dict[str, str | None] = {
     "AWS.CloudTrail.UserAccessKeyAuth": "identity-auth-mismatch",
     "AWS.CloudTrail.PasswordSpraying": "root-signin-failed",
     "AWS.SSM.DecryptSSMParams": "secret-read-undeclared",
-    "AWS.CloudTrail.LoginProfileCreatedOrModified": "credential-revoked",
+    "AWS.CloudTrail.LoginProfileCreatedOrModified": "iam-login-profile-created",
     "AWS.CloudTrail.IMDSCredentialExfiltration": "identity-auth-mismatch",
     "AWS.IAMUser.ReconAccessDenied": None,
     "AWS.STS.GetSessionToken.Misuse": None,
-    "AWS.User.Login.Profile.Modified": None,
+    "AWS.User.Login.Profile.Modified": "iam-login-profile-created",
 }
 
 # (Panther rule, test name) → (our verdict, why it differs from Panther's expected).
@@ -88,8 +88,14 @@ DIFFERENT: dict[tuple[str, str], tuple[bool, str]] = {
         (False, "an AKIA key is a mismatch only for a principal declared otherwise; exposed.user is undeclared"),
     ("AWS.CloudTrail.PasswordSpraying", "Failed Console Login"):
         (False, "ours alerts on failures attributable to root only; there is no IAM-user spraying detection"),
-    ("AWS.CloudTrail.LoginProfileCreatedOrModified", "User changed password for other"):
-        (False, "UpdateLoginProfile has no id of ours; only DeleteLoginProfile of a declared user is judged"),
+    ("AWS.CloudTrail.LoginProfileCreatedOrModified", "ChangeOwnPassword"):
+        (True, "ours judges the target against the model, not actor against target: IAM user 'alice' is undeclared, "
+               "and an IAM user cannot call UpdateLoginProfile on itself without IAM rights (ChangePassword is how)"),
+    ("AWS.User.Login.Profile.Modified", "ChangeOwnPassword"):
+        (True, "as for LoginProfileCreatedOrModified: a password set on an undeclared IAM user is high for us"),
+    ("AWS.User.Login.Profile.Modified", "User changed password for other reset required"):
+        (True, "a forced reset does not close the door: whoever set the first password signs in first and picks the "
+               "next; ours fires, and reports password_reset_required"),
     ("AWS.CloudTrail.IMDSCredentialExfiltration", "Normal EC2 Workload From Private IP"):
         THIN_INSTANCE_EVIDENCE,
     ("AWS.CloudTrail.IMDSCredentialExfiltration", "AWS Service Hostname as Source IP"):
@@ -217,3 +223,13 @@ def test_login_profile_record_turned_into_a_delete_of_a_declared_user_is_a_revoc
 
 def test_the_peer_suite_holds_its_documented_81_tests():
     assert len(CASES) == 81
+
+
+def test_the_peers_non_admin_policy_attach_grants_nothing_admin_equivalent(peer_model):
+    # Panther's IAMAnythingChanged fires on any successful IAM write (Info); ours judges what the attach grants.
+    (test,) = [t for r, t in CASES if r == "AWS.CloudTrail.IAMAnythingChanged" and t["name"] == "IAM Change"]
+    assert "iam-privilege-granted" not in {f.rule for f in judge(CloudTrailEvent.from_record(test["log"]), peer_model)}
+    admin = {**test["log"], "requestParameters": {**test["log"]["requestParameters"],
+                                                  "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}}
+    (f,) = [f for f in judge(CloudTrailEvent.from_record(admin), peer_model) if f.rule == "iam-privilege-granted"]
+    assert f.severity.label == "critical"  # an undeclared role made admin
