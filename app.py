@@ -21,7 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalice import Chalice, ConvertToMiddleware, IAMAuthorizer, Rate, Response
 from chalice.app import CloudWatchEvent, Request
 
-from chalicelib import runtime
+from chalicelib import deadline, runtime
 from chalicelib.errors import ConfigError
 from chalicelib.watch.routing import blinding_pattern, pipeline_pattern
 
@@ -250,6 +250,7 @@ def _judge(event: CloudWatchEvent, family: str) -> dict[str, Any]:
     logger.append_keys(family=family)
     metrics.add_dimension(name="family", value=family)
     metrics.add_metric(name="CloudTrailEvents", unit=MetricUnit.Count, value=1)
+    deadline.start(getattr(event, "context", None))  # Slack never waits past the invocation (README, Reliability)
     return runtime.handle_cloudtrail(event.to_dict(), family)
 
 

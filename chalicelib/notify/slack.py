@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
+from chalicelib import deadline
 from chalicelib.awserrors import error_code
 from chalicelib.errors import ChannelNotConfigured, DeliveryError
 from chalicelib.notify.message import WEBHOOK_PLACEHOLDER, redact
@@ -36,16 +38,23 @@ class SlackSender(Protocol):
     def send(self, payload: dict[str, Any]) -> None: ...
 
 
+TimeLeft = Callable[[], float]
+NO_HEADER_WAIT = 2.0  # slack_sdk waits 1-2 s on a 429 without Retry-After
+
+
 class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     """slack_sdk's 429 handler (sleeps for ``Retry-After``), but gives up on long waits.
 
-    A Lambda that sleeps for minutes burns its timeout; failing fast lets the Lambda/EventBridge
-    retry (and the DLQ) take over instead.
+    A wait longer than ``max_wait_seconds``, or than the invocation has left (``time_left``,
+    see ``chalicelib.deadline``), fails the send at once: sleeping through it would get the
+    Lambda killed before the SNS fallback, where failing fast lets the notifier fall back.
     """
 
-    def __init__(self, max_retry_count: int = 2, max_wait_seconds: int = 10) -> None:
+    def __init__(self, max_retry_count: int = 2, max_wait_seconds: int = 10,
+                 time_left: TimeLeft = deadline.time_left) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait_seconds = max_wait_seconds
+        self.time_left = time_left
 
     def _can_retry(
         self,
@@ -61,17 +70,42 @@ class CappedRateLimitRetryHandler(RateLimitErrorRetryHandler):
             if name.lower() == "retry-after":
                 value = values[0] if values else ""
                 try:
-                    return 0 <= int(str(value).strip()) <= self.max_wait_seconds
+                    wait = int(str(value).strip())
                 except ValueError:
                     return False  # an HTTP-date; the parent would crash parsing it
-        return True  # no header: the parent waits 1-2 s
+                return 0 <= wait <= min(self.max_wait_seconds, self.time_left())
+        return self.time_left() >= NO_HEADER_WAIT
 
 
-def default_retry_handlers(rate_limit_retries: int = 2, connection_retries: int = 2) -> list[RetryHandler]:
-    """429 with Retry-After, plus connection resets, both from slack_sdk's built-ins."""
+class DeadlineConnectionRetryHandler(ConnectionErrorRetryHandler):
+    """slack_sdk's retry of connection errors (resets, timeouts), only while the invocation has
+    time for another attempt (``attempt_seconds``: the request timeout)."""
+
+    def __init__(self, max_retry_count: int = 2, attempt_seconds: float = 10,
+                 time_left: TimeLeft = deadline.time_left) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.attempt_seconds = attempt_seconds
+        self.time_left = time_left
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return (super()._can_retry(state=state, request=request, response=response, error=error)
+                and self.time_left() >= self.attempt_seconds)
+
+
+def default_retry_handlers(rate_limit_retries: int = 2, connection_retries: int = 2, *, timeout: float = 10,
+                           time_left: TimeLeft = deadline.time_left) -> list[RetryHandler]:
+    """429 with Retry-After, plus connection resets and timeouts, from slack_sdk's built-ins, within the deadline."""
     return [
-        CappedRateLimitRetryHandler(max_retry_count=rate_limit_retries),
-        ConnectionErrorRetryHandler(max_retry_count=connection_retries),
+        CappedRateLimitRetryHandler(max_retry_count=rate_limit_retries, time_left=time_left),
+        DeadlineConnectionRetryHandler(max_retry_count=connection_retries, attempt_seconds=timeout,
+                                       time_left=time_left),
     ]
 
 
@@ -97,6 +131,9 @@ class WebhookSlackSender:
 
     The provider is called at send time, not at construction, so a cold start that never
     alerts never reads the secret, and a rotated URL is picked up once its cache expires.
+    No request outlasts ``time_left`` (the invocation's deadline less a reserve for the SNS
+    fallback): with under a second left Slack is not called at all, and the send fails so that
+    the notifier falls back.
     """
 
     def __init__(
@@ -105,10 +142,13 @@ class WebhookSlackSender:
         *,
         timeout: int = 10,
         retry_handlers: list[RetryHandler] | None = None,
+        time_left: TimeLeft = deadline.time_left,
     ) -> None:
         self._url_provider = url_provider
         self._timeout = timeout
-        self._retry_handlers = retry_handlers if retry_handlers is not None else default_retry_handlers()
+        self._time_left = time_left
+        self._retry_handlers = (retry_handlers if retry_handlers is not None
+                                else default_retry_handlers(timeout=timeout, time_left=time_left))
         self._client: WebhookClient | None = None
         self._client_url: str | None = None
 
@@ -141,7 +181,11 @@ class WebhookSlackSender:
 
     def send(self, payload: dict[str, Any]) -> None:
         """POST the payload; any failure after retries raises DeliveryError without the URL."""
+        left = self._time_left()
+        if left < 1:
+            raise DeliveryError("Slack not called: the invocation has no time left for it (the alert falls back)")
         client = self._resolve_client()
+        client.timeout = self._timeout if math.isinf(left) else min(self._timeout, int(left))
         url = self._client_url
         try:
             response = client.send_dict(payload)
