@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.events import CloudTrailEvent, frozen_builder
@@ -76,7 +76,7 @@ class Engine:
         if not self._quiet_asked:
             from chalicelib.quiet import QuietMemo  # msgspec: only replay needs it, not the Lambda
 
-            self._quiet, self._quiet_asked = QuietMemo.for_rules(self.rules), True
+            self._quiet, self._quiet_asked = QuietMemo.for_rules(self.rules, self.history), True
         return self._quiet
 
     def actor(self, event: CloudTrailEvent) -> Actor:
@@ -94,7 +94,7 @@ class Engine:
         if self.deferred is not None and (session_read or (name in self._history_names and not actor.is_service)):
             self.deferred.append(("judge", event))
             if self._quiet is not None:
-                self._quiet.judged(event, quiet=False)
+                self._quiet.judged(event, None)
             return []
         assumer = history.assumer_of(actor) if session_read else None
         if _ContextBuilder is None:
@@ -112,11 +112,19 @@ class Engine:
                 continue
             if verdict is not None:
                 findings.append(self._finding(rule, ctx, verdict))
-        taught = history.observe(event, actor, assumer,
+        lesson = history.observe(event, actor, assumer,
                                  suspect=any(f.severity >= Severity.HIGH for f in findings) if findings else False)
         if self._quiet is not None:
-            quiet = not findings and not taught and not any(r.volatile(ctx) for r in self._volatile)
-            self._quiet.judged(event, quiet=quiet)
+            deep = False
+            if findings or lesson is None:
+                lesson = None  # not quiet, or its like must be judged again
+            else:
+                fired = [r for r in self._volatile if r.volatile(ctx)]
+                if fired:  # quiet because of fields outside the key: remembered with them, if declared
+                    lesson, deep = (None if any(not r.volatile_fields for r in fired) else lesson), True
+                if lesson is not None and session_read and assumer is None and actor.access_key_id:
+                    lesson = replace(lesson, recheck=actor.access_key_id)  # quiet while the assumer is unknown
+            self._quiet.judged(event, lesson, deep)
         return findings
 
     @staticmethod

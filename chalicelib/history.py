@@ -22,6 +22,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.events import CloudTrailEvent, as_dict, as_str
@@ -46,11 +47,19 @@ def agent_family(user_agent: str | None) -> str | None:
     """The tool behind a user agent (``aws-cli``, ``terraform``...), ignoring versions and platform."""
     if not user_agent:
         return None
+    # Replay asks for every call a declared IAM user makes, with a few agents over and over.
+    return _known_family(user_agent) if len(user_agent) <= 512 else _family(user_agent)
+
+
+def _family(user_agent: str) -> str | None:
     low = user_agent.lower()
     for marker in AGENT_MARKERS:
         if marker in low:
             return marker
     return low.split("/", 1)[0].split(" ", 1)[0][:40] or None
+
+
+_known_family = lru_cache(maxsize=2048)(_family)
 
 
 def key_owner(account: str | None, user: str | None) -> str | None:
@@ -69,6 +78,39 @@ class Assumer:
         return f"principal '{self.principal_id}' ({self.arn})" if self.principal_id else f"undeclared {self.arn}"
 
 
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    """What history learns from an event beyond its memo key, given the event's own facts (its
+    source IP and user agent, the session key an assumption returned, its time)."""
+
+    source_of: str | None = None  # a declared IAM user: its calls show where it acts from
+    session_by: Assumer | None = None  # an assumption: who holds the session it returns
+    # The actor's access key id, when its verdict read the session's assumer and none was known:
+    # once one is, a repeat must be judged again (chalicelib/quiet.py).
+    recheck: str | None = None
+
+
+NOTHING = Lesson()
+
+
+def lesson_of(event: CloudTrailEvent, actor: Actor, assumer: Assumer | None) -> Lesson:
+    """What a successful event of this actor teaches (``NOTHING`` for most events).
+
+    Only the actor (which a memo key fixes) and the event name decide it: a chained assumption
+    keeps the first assumer, as the session is still theirs."""
+    p = actor.principal
+    source_of = p.id if p is not None and actor.kind == "iam-user" else None
+    session_by = None
+    if event.event_name in ASSUME_EVENTS and not actor.is_service:
+        session_by = assumer or Assumer(actor.principal_id, actor.arn)
+    return NOTHING if source_of is None and session_by is None else Lesson(source_of, session_by)
+
+
+def new_session_key(event: CloudTrailEvent) -> str | None:
+    """The access key id of the session an assumption returned."""
+    return as_str(as_dict(event.response_elements.get("credentials")).get("accessKeyId"))
+
+
 class History(ABC):
     """The read side is what rules ask; ``observe`` is called by the engine after judging an event."""
 
@@ -85,44 +127,43 @@ class History(ABC):
         """Fingerprints of the user's active keys (None: nothing known about this user)."""
 
     @abstractmethod
-    def _add_source(self, principal_id: str, kind: str, value: str, when: datetime) -> None: ...
+    def _add_source(self, principal_id: str, kind: str, value: str, when: str | None) -> None:
+        """``when``: the event's time as written (parsed only by a store that keeps it)."""
 
     @abstractmethod
-    def _add_session(self, access_key_id: str, assumer: Assumer, when: datetime) -> None: ...
+    def _add_session(self, access_key_id: str, assumer: Assumer, when: str | None) -> None: ...
 
     @abstractmethod
     def set_keys(self, owner: str, keys: frozenset[str], when: datetime) -> None:
         """Replace what is known of a user's active keys (the inventory audit's view is authoritative)."""
 
-    def observe(self, event: CloudTrailEvent, actor: Actor, assumer: Assumer | None, suspect: bool = False) -> bool:
-        """Learn from one judged event; True when the event is one history learns from, so a
-        replay must never skip its like as "already judged quiet". A ``suspect`` event (one that
-        drew a high or critical finding) vouches for no source: an attacker's first call must not
-        make its address "known" for the next."""
-        taught = False
-        p = actor.principal
-        # A declared IAM user's sources need no "taught": replay's key for an IAM user's line
-        # holds its source IP and user agent (chalicelib/quiet.py), so a skipped line never
-        # carries a source history has not learnt.
-        if p is not None and actor.kind == "iam-user" and not event.failed and not suspect:
-            when = _event_time(event)
-            if event.source_ip:
-                self._add_source(p.id, IP, event.source_ip, when)
-            family = agent_family(event.user_agent)
+    def observe(self, event: CloudTrailEvent, actor: Actor, assumer: Assumer | None,
+                suspect: bool = False) -> Lesson | None:
+        """Learn from one judged event. The result is what a replay hands history for a line it
+        skips as a repeat of this one (chalicelib/quiet.py); None when the event taught what no
+        repeat can (a key change), so its like is never skipped. A ``suspect`` event (one that
+        drew a high or critical finding) vouches for no source: an attacker's first call must
+        not make its address "known" for the next."""
+        lesson = lesson_of(event, actor, assumer)
+        if not event.failed and lesson is not NOTHING:
+            self.learn(lesson if not suspect else Lesson(None, lesson.session_by), event.source_ip,
+                       event.user_agent, new_session_key(event), event.event_time)
+        if event.event_name in KEY_EVENTS and not event.failed:
+            self._key_event(event, actor, _event_time(event.event_time))
+            return None
+        return lesson
+
+    def learn(self, lesson: Lesson, source_ip: str | None, user_agent: str | None, new_key: str | None,
+              event_time: str | None) -> None:
+        """Apply a lesson to the facts of one successful event (judged, or skipped as a repeat)."""
+        if lesson.source_of is not None:
+            if source_ip:
+                self._add_source(lesson.source_of, IP, source_ip, event_time)
+            family = agent_family(user_agent)
             if family:
-                self._add_source(p.id, AGENT, family, when)
-        name = event.event_name
-        if name in ASSUME_EVENTS and not actor.is_service:
-            taught = True
-            new_key = as_str(as_dict(event.response_elements.get("credentials")).get("accessKeyId"))
-            if new_key and not event.failed:
-                # A chained assumption keeps the first assumer: the session is still theirs.
-                self._add_session(new_key, assumer or Assumer(actor.principal_id, actor.arn),
-                                  _event_time(event))
-        elif name in KEY_EVENTS and not event.failed:
-            taught = True
-            self._key_event(event, actor, _event_time(event))
-        return taught
+                self._add_source(lesson.source_of, AGENT, family, event_time)
+        if lesson.session_by is not None and new_key:
+            self._add_session(new_key, lesson.session_by, event_time)
 
     def apply(self, fact: tuple[Any, ...]) -> None:
         """Learn a fact another process logged (``LogHistory``), as if observed here."""
@@ -176,10 +217,12 @@ class MemoryHistory(History):
     def active_keys(self, owner: str) -> frozenset[str] | None:
         return self._keys.get(owner)
 
-    def _add_source(self, principal_id: str, kind: str, value: str, when: datetime) -> None:
-        _bounded_put(self._sources, (principal_id, kind, value), None, self.limit)
+    def _add_source(self, principal_id: str, kind: str, value: str, when: str | None) -> None:
+        key = (principal_id, kind, value)
+        if key not in self._sources:  # most calls come from a source already known
+            _bounded_put(self._sources, key, None, self.limit)
 
-    def _add_session(self, access_key_id: str, assumer: Assumer, when: datetime) -> None:
+    def _add_session(self, access_key_id: str, assumer: Assumer, when: str | None) -> None:
         _bounded_put(self._sessions, access_key_id, assumer, self.limit)
 
     def set_keys(self, owner: str, keys: frozenset[str], when: datetime) -> None:
@@ -207,14 +250,14 @@ class LogHistory(History):
     def active_keys(self, owner: str) -> frozenset[str] | None:
         return None
 
-    def _add_source(self, principal_id: str, kind: str, value: str, when: datetime) -> None:
+    def _add_source(self, principal_id: str, kind: str, value: str, when: str | None) -> None:
         if (principal_id, kind, value) not in self._sent:
             if len(self._sent) >= MEMORY_LIMIT:
                 self._sent.clear()  # only costs re-sending a fact the parent already has
             self._sent.add((principal_id, kind, value))
             self.log.append(("source", principal_id, kind, value, when))
 
-    def _add_session(self, access_key_id: str, assumer: Assumer, when: datetime) -> None:
+    def _add_session(self, access_key_id: str, assumer: Assumer, when: str | None) -> None:
         self.log.append(("session", access_key_id, assumer, when))
 
     def set_keys(self, owner: str, keys: frozenset[str], when: datetime) -> None:
@@ -269,14 +312,15 @@ class StateHistory(History):
             return None
         return frozenset(k for k in (entry[1] or "").split(",") if k and k != "-")
 
-    def _add_source(self, principal_id: str, kind: str, value: str, when: datetime) -> None:
+    def _add_source(self, principal_id: str, kind: str, value: str, when: str | None) -> None:
         name = f"{principal_id}|{kind}|{value}"
-        self.state.touch(self.SOURCE, name, when, timedelta(days=1))
+        self.state.touch(self.SOURCE, name, _event_time(when), timedelta(days=1))
         self._seen.add(name)
 
-    def _add_session(self, access_key_id: str, assumer: Assumer, when: datetime) -> None:
+    def _add_session(self, access_key_id: str, assumer: Assumer, when: str | None) -> None:
         key_fp = fingerprint(access_key_id)
-        self.state.touch(self.SESSION, key_fp, when, None, note=f"{assumer.principal_id or ''}|{assumer.arn or ''}")
+        self.state.touch(self.SESSION, key_fp, _event_time(when), None,
+                         note=f"{assumer.principal_id or ''}|{assumer.arn or ''}")
         self._missing.pop(key_fp, None)
         _bounded_put(self._sessions, key_fp, assumer, MEMORY_LIMIT)
 
@@ -284,11 +328,11 @@ class StateHistory(History):
         self.state.touch(self.KEYS, owner, when, timedelta(0), note=",".join(sorted(keys)) or "-")
 
 
-def _event_time(event: CloudTrailEvent) -> datetime:
-    """The event's time (now, if unreadable). Not incidents.keys.parse_ts: importing the incidents
+def _event_time(event_time: str | None) -> datetime:
+    """An event's time (now, if unreadable). Not incidents.keys.parse_ts: importing the incidents
     package would put the store modules on replay's start-up path."""
     try:
-        return datetime.fromisoformat((event.event_time or "").replace("Z", "+00:00")).astimezone(UTC)
+        return datetime.fromisoformat((event_time or "").replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         return datetime.now(UTC)
 

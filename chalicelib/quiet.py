@@ -40,6 +40,7 @@ from typing import Any
 import msgspec
 
 from chalicelib.events import READ_PREFIXES, CloudTrailEvent, as_str
+from chalicelib.history import NOTHING, History, Lesson
 from chalicelib.rules.base import Rule
 
 # Actor types whose resolution (identity.resolve) reads only userIdentity, the account, the
@@ -48,10 +49,7 @@ from chalicelib.rules.base import Rule
 MEMO_TYPES = frozenset({"AssumedRole", "IAMUser", "AWSService", "AWSAccount", "FederatedUser", "Unknown",
                         "WebIdentityUser", None})
 RESOLVER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    # A console session is console-password auth; the source IP and user agent are what history
-    # learns of a declared IAM user (chalicelib/history.py), so a line is only skipped once an
-    # event with the same source has been judged and taught.
-    "IAMUser": (("sessionCredentialFromConsole",), ("sourceIPAddress",), ("userAgent",)),
+    "IAMUser": (("sessionCredentialFromConsole",),),  # a console session is console-password auth
     "WebIdentityUser": (("requestParameters", "roleArn"), ("responseElements", "subjectFromWebIdentityToken")),
 }
 # The memo forgets its oldest quarter when it holds MEMO_SIZE keys or MEMO_BYTES of key text,
@@ -71,6 +69,8 @@ Value = str | bool | None  # a declared field: any other type fails the decode (
 # userIdentity as its own bytes; absent reads as b"", which no JSON value is.
 Bytes = msgspec.Raw
 _ABSENT = msgspec.Raw(b"")
+_MISS: Any = object()
+_DEEP: Any = object()  # see QuietMemo._deep
 _FIXED: list[tuple[str, Any, Any]] = [
     ("eventName", Str, None),
     ("recipientAccountId", Str, None),
@@ -82,35 +82,59 @@ _FIXED: list[tuple[str, Any, Any]] = [
 ]
 
 
-def _head_type(paths: Iterable[Path]) -> type[msgspec.Struct] | None:
-    """A struct of the fixed fields plus ``paths`` (one or two steps), or None if one cannot fit."""
-    top: dict[str, Any] = {}
-    nested: dict[str, dict[str, Any]] = {}
-    fixed = {name for name, _, _ in _FIXED}
+# What a skipped line hands history (chalicelib/history.py ``Lesson``): read, never keyed.
+LESSON_PATHS: tuple[Path, ...] = (("eventTime",), ("errorCode",), ("sourceIPAddress",), ("userAgent",),
+                                  ("responseElements", "credentials", "accessKeyId"))
+_FAILURE = b"Failure"  # how a sign-in says it failed (in responseElements, under the event's name)
+
+
+def _head_type(paths: Iterable[Path], fixed_fields: bool = True) -> type[msgspec.Struct] | None:
+    """A struct of the fixed fields (unless not ``fixed_fields``) plus ``paths`` (any depth), or
+    None if one cannot fit."""
+    tree: dict[str, Any] = {}  # step → None (a value) or a subtree
+    fixed = {name for name, _, _ in _FIXED} if fixed_fields else set()
     for path in dict.fromkeys(paths):
-        if not path or len(path) > 2 or path[0] in fixed or path[0] in (nested if len(path) == 1 else top):
-            return None  # deeper than two steps, or a field wanted both whole and in part
+        if not path or path[0] in fixed:
+            return None
         if not all(step.isidentifier() and not keyword.iskeyword(step) for step in path):
             return None  # _reader writes the steps as attribute names
-        if len(path) == 1:
-            top[path[0]] = (path[0], Value, None)
-        else:
-            nested.setdefault(path[0], {})[path[1]] = (path[1], Value, None)
-    fields: list[tuple[str, Any, Any]] = list(_FIXED) + list(top.values())
-    for name, inner in nested.items():
-        sub = msgspec.defstruct(f"_Head_{name}", list(inner.values()), gc=False)
-        fields.append((name, sub | None, None))
-    return msgspec.defstruct("_Head", fields, gc=False)
+        node = tree
+        for i, step in enumerate(path):
+            last = i == len(path) - 1
+            if step in node and (node[step] is None) != last:
+                return None  # a field wanted both whole and in part
+            node = node.setdefault(step, None if last else {})
+    counter = iter(range(1_000_000))
+
+    def struct(name: str, node: dict[str, Any], base: list[tuple[str, Any, Any]]) -> type[msgspec.Struct]:
+        fields = list(base)
+        for step, sub in node.items():
+            if sub is None:
+                fields.append((step, Value, None))
+            else:
+                fields.append((step, struct(f"_Head_{step}_{next(counter)}", sub, []) | None, None))
+        return msgspec.defstruct(name, fields, gc=False)
+
+    return struct("_Head" if fixed_fields else "_Facts", tree, list(_FIXED) if fixed_fields else [])
 
 
 class QuietMemo:
     """Keys of events judged to have no finding; one per engine (its rules and model are fixed)."""
 
-    __slots__ = ("_all_typed", "_bytes", "_decode", "_last", "_named", "_pending", "_seen", "_typed",
-                 "_unsafe", "_untyped")
+    __slots__ = ("_all_typed", "_bytes", "_decode", "_deep", "_deep_paths", "_facts", "_history", "_last", "_named",
+                 "_pending", "_seen", "_sizes", "_typed", "_unsafe", "_untyped")
 
     def __init__(self, always: tuple[Path, ...], named: dict[str, tuple[Path, ...]], unsafe: Iterable[str],
-                 head: type[msgspec.Struct]) -> None:
+                 head: type[msgspec.Struct], history: History, deep: tuple[Path, ...],
+                 facts: type[msgspec.Struct]) -> None:
+        self._history = history
+        # Read again, only from the lines that need them: what a skipped line teaches history,
+        # and the volatile fields (most lines need neither, so the head does not carry them).
+        self._facts = msgspec.json.Decoder(facts).decode
+        # The rules' ``volatile_fields``: a key whose events were quiet for reasons beyond it
+        # maps to _DEEP, and the key extended with these fields' values to the lesson.
+        self._deep = _reader(deep) if deep else None
+        self._deep_paths = deep
         self._named = {n: _reader(p) for n, p in named.items()}  # a listed name → its rules' paths
         # Each reader also reads ``always``, the paths the wildcard rules read on every event.
         # CloudTrail writes "type" first in userIdentity, so the type is read off the bytes. One
@@ -124,15 +148,18 @@ class QuietMemo:
         self._all_typed = _reader(tuple(p for paths in RESOLVER_PATHS.values() for p in paths) + always)
         self._untyped = _reader(always) if always else None
         self._unsafe = frozenset(unsafe)  # names listed by a rule that declares no memo_fields
-        self._seen: dict[Key, int] = {}  # key → its size; insertion-ordered, so the oldest go first
+        # key → what a repeat teaches history (None: nothing); insertion-ordered, so the oldest go first
+        self._seen: dict[Key, Lesson | None] = {}
+        self._sizes: dict[Key, int] = {}  # key → bytes it counts for (MEMO_BYTES)
         self._bytes = 0
         self._decode = msgspec.json.Decoder(head).decode
         self._last: Key | None = None  # the key of the line is_quiet_line last saw (a miss)
         self._pending: dict[int, tuple[dict[str, Any], Key]] = {}  # id(record) → (record, its line's key)
 
     @classmethod
-    def for_rules(cls, rules: Iterable[Rule]) -> QuietMemo | None:
-        """A memo for these rules, or None when a wildcard rule declares no ``memo_fields``."""
+    def for_rules(cls, rules: Iterable[Rule], history: History) -> QuietMemo | None:
+        """A memo for these rules (teaching ``history`` what skipped lines show), or None when a
+        wildcard rule declares no ``memo_fields``."""
         rules = tuple(rules)
         always: tuple[Path, ...] = ()
         named: dict[str, tuple[Path, ...]] = {}
@@ -150,22 +177,64 @@ class QuietMemo:
             for name, paths in rule.memo_fields_by_name.items():
                 named[name] = _union(named.get(name, ()), paths)
         named = {n: p for n, p in named.items() if n not in unsafe}
+        deep: tuple[Path, ...] = ()
+        for rule in rules:
+            if rule.volatile is not None:
+                deep = _union(deep, rule.volatile_fields)
         head = _head_type([*always, *(p for ps in named.values() for p in ps),
                            *(p for ps in RESOLVER_PATHS.values() for p in ps)])
-        return cls(always, named, unsafe, head) if head is not None else None
+        facts = _head_type([*LESSON_PATHS, *deep], fixed_fields=False)
+        if head is None or facts is None:
+            return None
+        return cls(always, named, unsafe, head, history, deep, facts)
 
     def is_quiet_line(self, line: bytes) -> bool:
-        """True when the line is a bare record whose key was judged before and had no finding."""
-        key = None
+        """True when the line is a bare record whose key was judged before and had no finding
+        (what that event taught history, the line's own facts teach it now)."""
+        keys = None
         if line.isascii():
-            try:  # noqa: SIM105 - contextlib.suppress would cost a call on every line
+            try:
                 key = self._key(self._decode(line))
             except (msgspec.DecodeError, RecursionError):  # not JSON, an odd shape or too deep: judged in full
                 pass
-            if key is not None and key in self._seen:
-                return True
-        self._last = key  # a miss: ``parsed`` may tie it to the record parsed from this line
+            else:
+                if key is not None:
+                    lesson = self._seen.get(key, _MISS)
+                    if lesson is None:
+                        return True
+                    if lesson is not _MISS:
+                        facts = self._facts_of(line)
+                        if lesson is _DEEP:
+                            lesson = self._seen.get(key + self._deep(facts), _MISS) if facts is not None else _MISS
+                        if lesson is not _MISS and facts is not None and (
+                                lesson is None or self._teach(lesson, facts, line)):
+                            return True
+                    keys = key
+        self._last = keys  # a miss: ``parsed`` may tie it to the record parsed from this line
         return False
+
+    def _facts_of(self, line: bytes) -> Any:
+        try:
+            return self._facts(line)
+        except (msgspec.DecodeError, RecursionError):  # a fact of another type than the view reads
+            return None
+
+    def _teach(self, lesson: Lesson, head: Any, line: bytes) -> bool:
+        """Hand history what a skipped line shows, as judging it would (``History.observe``);
+        False when the line must be judged in full instead."""
+        if lesson.recheck is not None and self._history.assumer(lesson.recheck) is not None:
+            return False  # the session's assumer is known now: the verdict may differ
+        if lesson.source_of is None and lesson.session_by is None:
+            return True
+        if _text(head.errorCode):
+            return True  # a failed call teaches nothing
+        if _FAILURE in line:
+            return False  # perhaps a sign-in that failed: let the full view decide
+        credentials = head.responseElements.credentials if head.responseElements is not None else None
+        new_key = credentials.accessKeyId if credentials is not None else None
+        self._history.learn(lesson, _text(head.sourceIPAddress), _text(head.userAgent), _text(new_key),
+                            _text(head.eventTime))
+        return True
 
     def parsed(self, record: dict[str, Any]) -> None:
         """``record`` was parsed from the line ``is_quiet_line`` last saw: its verdict (``judged``)
@@ -176,25 +245,59 @@ class QuietMemo:
             self._pending[id(record)] = (record, self._last)  # holding the record keeps its id unique
             self._last = None
 
-    def judged(self, event: CloudTrailEvent, quiet: bool) -> None:
-        """``event`` was judged; if ``quiet`` (no finding), remember its line's key when it had one and may."""
+    def judged(self, event: CloudTrailEvent, lesson: Lesson | None, deep: bool = False) -> None:
+        """``event`` was judged: with a ``lesson`` it had no finding (remember its line's key, and
+        what a repeat teaches, when it had a key and may; with ``deep``, a volatile rule's verdict
+        read its volatile fields too); None forgets the key."""
         entry = self._pending.pop(id(event.raw), None) if self._pending else None
-        if entry is None or entry[0] is not event.raw or not quiet:
+        if entry is None or entry[0] is not event.raw:
             return
         key = entry[1]
+        if lesson is None:
+            self._forget(key)  # no longer quiet (a recheck)
+            return
         kind = event.user_identity.get("type")
         if not (kind is None or kind.__class__ is str) or kind not in MEMO_TYPES:
             return  # root, or a type whose actor reads more than the key holds
         typed = key[_TYPED]
         if (typed != ANY_TYPE and typed != (kind if kind in RESOLVER_PATHS else None)) or not _view_matches(event, key):
             return
-        size = 64 + sum(len(v) for v in key if v.__class__ is str or v.__class__ is bytes)  # type: ignore[arg-type]
-        seen = self._seen
-        if len(seen) >= MEMO_SIZE or self._bytes + size > MEMO_BYTES:
-            for old in list(islice(seen, max(len(seen) // 4, 1))):
-                self._bytes -= seen.pop(old)
-        seen[key] = size
-        self._bytes += size
+        if deep:
+            extra = self._deep_of(event.raw)
+            if extra is None:
+                return
+            self._remember(key, _DEEP)
+            key += extra
+        self._remember(key, None if lesson is NOTHING else lesson)
+
+    def _deep_of(self, record: dict[str, Any]) -> tuple[Value, ...] | None:
+        """The volatile fields' values in a parsed record, as the facts decoder reads them from its
+        line (None where one has a type no key holds)."""
+        values: list[Value] = []
+        for path in self._deep_paths:
+            node: Any = record
+            for step in path:
+                node = node.get(step) if node.__class__ is dict else None
+            if not (node is None or node.__class__ is str or node.__class__ is bool):
+                return None
+            values.append(node)
+        return tuple(values)
+
+    def _forget(self, key: Key) -> None:
+        if self._seen.pop(key, _MISS) is not _MISS:
+            self._bytes -= self._sizes.pop(key)
+
+    def _remember(self, key: Key, value: Any) -> None:
+        seen, sizes = self._seen, self._sizes
+        if key not in seen:
+            size = 64 + sum(len(v) for v in key if v.__class__ is str or v.__class__ is bytes)  # type: ignore[arg-type]
+            if len(seen) >= MEMO_SIZE or self._bytes + size > MEMO_BYTES:
+                for old in list(islice(seen, max(len(seen) // 4, 1))):
+                    del seen[old]
+                    self._bytes -= sizes.pop(old)
+            self._bytes += size
+            sizes[key] = size
+        seen[key] = value
 
     def _key(self, head: Any) -> Key | None:
         name = head.eventName
@@ -227,6 +330,11 @@ class QuietMemo:
         return key
 
 
+def _text(value: Value) -> str | None:
+    """A head value as the event view reads it (``events.as_str``: a non-empty string or None)."""
+    return value if value.__class__ is str and value else None  # type: ignore[return-value]
+
+
 def _union(a: tuple[Path, ...], b: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(dict.fromkeys(a + b))
 
@@ -242,9 +350,11 @@ def _reader(paths: tuple[Path, ...]) -> Callable[[Any], tuple[Value, ...]]:
     for i, path in enumerate(paths):
         if len(path) == 1:
             parts.append(f"head.{path[0]}")
-        else:
-            body.append(f"    p{i} = head.{path[0]}")
-            parts.append(f"(None if p{i} is None else p{i}.{path[1]})")
+            continue
+        body.append(f"    p{i} = head.{path[0]}")
+        for step in path[1:-1]:
+            body.append(f"    p{i} = None if p{i} is None else p{i}.{step}")
+        parts.append(f"(None if p{i} is None else p{i}.{path[-1]})")
     source = "\n".join(["def read(head):", *body, f"    return ({''.join(p + ', ' for p in parts)})"])
     namespace: dict[str, Any] = {}
     exec(source, namespace)  # built above from identifiers only (checked in _head_type)

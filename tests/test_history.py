@@ -16,6 +16,7 @@ from chalicelib.incidents.dynamodb import table_definition
 from chalicelib.incidents.state import DynamoDBStateStore, SQLiteStateStore
 
 WHEN = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)
+WHEN_TEXT = "2026-11-21T04:00:00Z"
 TABLE = "tw-history-test"
 
 
@@ -37,17 +38,17 @@ def history(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
 
 def test_a_source_is_unknown_until_it_is_added(history: History) -> None:
     assert not history.source_seen("github-actions", IP, "20.42.9.11")
-    history._add_source("github-actions", IP, "20.42.9.11", WHEN)
+    history._add_source("github-actions", IP, "20.42.9.11", WHEN_TEXT)
     assert history.source_seen("github-actions", IP, "20.42.9.11")
 
 
 def test_a_source_seen_for_one_principal_is_not_known_for_another(history: History) -> None:
-    history._add_source("github-actions", AGENT, "terraform", WHEN)
+    history._add_source("github-actions", AGENT, "terraform", WHEN_TEXT)
     assert not history.source_seen("paperclip-agents", AGENT, "terraform")
 
 
 def test_a_session_remembers_who_assumed_it(history: History) -> None:
-    history._add_session("ASIAZ7TW0CIASAGENT01", Assumer("github-actions", "arn:aws:iam::1:user/ci"), WHEN)
+    history._add_session("ASIAZ7TW0CIASAGENT01", Assumer("github-actions", "arn:aws:iam::1:user/ci"), WHEN_TEXT)
     assert history.assumer("ASIAZ7TW0CIASAGENT01") == Assumer("github-actions", "arn:aws:iam::1:user/ci")
 
 
@@ -84,5 +85,5 @@ def test_the_user_agent_family_ignores_versions_and_platform(agent: str | None, 
 def test_memory_history_stays_bounded() -> None:
     history = MemoryHistory(limit=100)
     for n in range(1000):
-        history._add_source("p", IP, f"10.0.{n // 256}.{n % 256}", WHEN)
+        history._add_source("p", IP, f"10.0.{n // 256}.{n % 256}", WHEN_TEXT)
     assert len(history._sources) <= 100

@@ -86,9 +86,11 @@ class Rule:
         return True
 
     # Rules whose quiet verdict on *some* events reads a field that is not in their memo key
-    # override this to say so (the engine then never lets replay skip such an event's like);
-    # it keeps a rare dependency from costing every event a wider key.
+    # override this to say so; it keeps a rare dependency from costing every event a wider key.
+    # Replay then remembers such an event under its key plus ``volatile_fields`` (the paths
+    # those verdicts read), or, when none are declared, never skips its like.
     volatile: ClassVar[Any] = None  # (ctx) -> bool, or None
+    volatile_fields: ClassVar[tuple[tuple[str, ...], ...]] = ()
 
 
 def breaks_of(*specs: Any) -> str | None:

@@ -25,6 +25,7 @@ class IdentityUndeclaredPrincipal(Rule):
     # a read goes to matters only for an undeclared caller's reads, which are volatile below:
     # keying every event on its source would cost replay far more.
     memo_fields = ()
+    volatile_fields = (("eventSource",),)
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
     runbook = (
         "Something the identity model does not know acted in this account. If it is legitimate, declare "

@@ -19,6 +19,7 @@ import pytest
 from chalicelib.engine import Engine
 from chalicelib.events import CloudTrailEvent
 from chalicelib.findings import Severity
+from chalicelib.history import IP, MemoryHistory
 from chalicelib.identity import IdentityModel
 from chalicelib.parallel import judge_batches
 from chalicelib.quiet import MEMO_SIZE, QuietMemo
@@ -198,10 +199,17 @@ def test_a_name_listed_by_a_rule_without_memo_fields_is_never_skipped(tmp_path: 
 
 
 def test_a_path_the_memo_cannot_read_turns_it_off() -> None:
-    class Deep(_ListsDescribeInstances):
-        memo_fields = (("requestParameters", "filter", "name"),)
+    class Whole(_ListsDescribeInstances):  # requestParameters whole, where other rules read parts of it
+        memo_fields = (("requestParameters",),)
 
-    assert QuietMemo.for_rules([*load_rules(), Deep()]) is None
+    assert QuietMemo.for_rules([*load_rules(), Whole()], MemoryHistory()) is None
+
+
+def test_a_path_three_steps_deep_is_part_of_the_key(tmp_path: Path) -> None:
+    other = _instance_decrypt(requestParameters={"encryptionContext": {
+        "PARAMETER_ARN": f"arn:aws:ssm:us-east-1:{DECLARED_ACCOUNT}:parameter/not-declared"}})
+    assert twice(tmp_path, other, other) == ["none", "quiet"]
+    assert twice(tmp_path, other, _instance_decrypt()) == ["none", "findings"]
 
 
 def test_an_identity_whose_type_is_not_written_first_keys_on_every_types_fields(tmp_path: Path) -> None:
@@ -216,10 +224,54 @@ def test_an_identity_whose_type_is_not_written_first_keys_on_every_types_fields(
     assert twice(tmp_path, reordered, with_key)[1] != "quiet"
 
 
-def test_an_assume_role_call_is_never_skipped_as_quiet(tmp_path: Path) -> None:
-    # Every AssumeRole* teaches who holds the new session, so its like is judged every time.
-    oidc = record("oidc-assume-role-with-web-identity.json")
-    assert twice(tmp_path, oidc, oidc)[1] != "quiet"
+def _oidc_assumption(n: int) -> dict[str, Any]:
+    return with_id(record("oidc-assume-role-with-web-identity.json",
+                          responseElements={"credentials": {"accessKeyId": f"ASIAZ7TW0OIDCSESS{n:03d}"}}), n)
+
+
+def test_a_repeated_assumption_is_skipped_and_still_teaches_who_holds_its_session(tmp_path: Path) -> None:
+    engine = Engine(_BUNDLED)
+    path = write_lines(tmp_path / "t.jsonl", [_oidc_assumption(1), _oidc_assumption(2)])
+    assert outcomes(path, engine) == ["none", "quiet"]
+    assumer = engine.history.assumer("ASIAZ7TW0OIDCSESS002")
+    assert assumer is not None and assumer.principal_id == "infra-deploy"
+
+
+def _ci_call(n: int, **overrides: Any) -> dict[str, Any]:
+    return with_id(record("iam-user-access-key-call.json", **overrides), n)
+
+
+def test_a_skipped_call_of_a_declared_iam_user_still_teaches_where_it_came_from(tmp_path: Path) -> None:
+    engine = Engine(_BUNDLED)
+    path = write_lines(tmp_path / "t.jsonl", [_ci_call(1), _ci_call(2, sourceIPAddress="198.51.100.23")])
+    assert outcomes(path, engine) == ["none", "quiet"]
+    assert engine.history.source_seen("github-actions", IP, "198.51.100.23")
+
+
+def test_a_skipped_failed_call_teaches_no_source(tmp_path: Path) -> None:
+    engine = Engine(_BUNDLED)
+    failed = _ci_call(2, sourceIPAddress="198.51.100.23", errorCode="AccessDenied")
+    assert outcomes(write_lines(tmp_path / "t.jsonl", [_ci_call(1), failed]), engine) == ["none", "quiet"]
+    assert not engine.history.source_seen("github-actions", IP, "198.51.100.23")
+
+
+def test_a_repeat_that_may_say_it_failed_in_its_response_is_judged_in_full(tmp_path: Path) -> None:
+    engine = Engine(_BUNDLED)
+    odd = _ci_call(2, sourceIPAddress="198.51.100.23", responseElements={"CreateSecurityGroup": "Failure"})
+    assert outcomes(write_lines(tmp_path / "t.jsonl", [_ci_call(1), odd]), engine) == ["none", "none"]
+    assert not engine.history.source_seen("github-actions", IP, "198.51.100.23")
+
+
+def test_a_read_judged_while_its_session_was_unknown_is_judged_again_once_it_is_known(tmp_path: Path) -> None:
+    # The agent's own read is quiet; then the CI user turns out to hold that session (its
+    # AssumeRole of the agent role, later in the input), so the same read is the CI user's.
+    read = record("get-parameter.json")
+    session_key = read["userIdentity"]["accessKeyId"]
+    by_ci = record("assume-role-success.json", requestParameters={
+        "roleArn": f"arn:aws:iam::{DECLARED_ACCOUNT}:role/paperclip-agent"},
+        responseElements={"credentials": {"accessKeyId": session_key}})
+    path = write_lines(tmp_path / "t.jsonl", [with_id(read, 1), with_id(by_ci, 2), with_id(read, 3)])
+    assert outcomes(path, Engine(_BUNDLED)) == ["none", "findings", "findings"]
 
 
 def test_a_web_identity_with_another_role_is_judged_again(tmp_path: Path) -> None:
@@ -359,10 +411,15 @@ def test_a_quiet_read_by_an_undeclared_role_does_not_hide_its_next_read_of_a_sen
     assert twice(tmp_path, ec2, secrets) == ["none", "findings"]
 
 
+def test_a_repeated_read_by_an_undeclared_role_of_the_same_service_is_skipped(tmp_path: Path) -> None:
+    ec2 = _undeclared_role(eventSource="ec2.amazonaws.com", eventName="DescribeVpcs", readOnly=True)
+    assert twice(tmp_path, ec2, ec2) == ["none", "quiet"]
+
+
 def _instance_decrypt(**overrides: Any) -> dict[str, Any]:
     """A direct kms:Decrypt by the declared instance role (not a reader of the declared secret)."""
-    return merge(record("kms-decrypt-parameter.json", userIdentity=identity_of("instance-profile-session-call.json")),
-                 overrides)
+    return merge(record("kms-decrypt-parameter.json", userIdentity=identity_of("instance-profile-session-call.json"),
+                        sourceIPAddress="10.0.12.40"), overrides)  # inside the app servers' declared network
 
 
 def test_a_quiet_direct_decrypt_does_not_hide_the_sessions_decrypt_of_a_declared_parameter(tmp_path: Path) -> None:
