@@ -149,14 +149,19 @@ class DeadLetterQueue:
             self.client = boto3.client("sqs")
 
     def letters(self, limit: int | None = None) -> Iterator[DeadLetter]:
-        """Every message once: each batch stays hidden (``visibility_seconds``) until handled or released."""
-        empty = 0
-        while empty < 2 and (limit is None or self.received < limit):
+        """Every message once: each batch stays hidden (``visibility_seconds``) until handled or released.
+
+        Long polling (``WaitTimeSeconds``) asks every SQS server, so an empty answer means no
+        visible message is left, unlike a short poll's sample.
+        """
+        while limit is None or self.received < limit:
             batch = self.client.receive_message(
-                QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=self.visibility_seconds,
+                QueueUrl=self.url, MaxNumberOfMessages=min(10, limit - self.received) if limit else 10,
+                WaitTimeSeconds=1, VisibilityTimeout=self.visibility_seconds,
                 MessageAttributeNames=["All"], AttributeNames=["ApproximateReceiveCount"],
             ).get("Messages", [])
-            empty = 0 if batch else empty + 1
+            if not batch:
+                return
             for message in batch:
                 self.received += 1
                 yield DeadLetter.parse(message)

@@ -35,8 +35,7 @@ ALL_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 # Describe*, AssumeRole and GetParameter are read-only; sign-in records often carry no
 # readOnly field at all, and its pattern is narrow, so it costs nothing to be sure.
 RULE_STATES = {"root": ALL_EVENTS, "sts": ALL_EVENTS, "ssm": ALL_EVENTS, "signin": ALL_EVENTS,
-               "reads": ALL_EVENTS, "iam": "ENABLED", "writes": "ENABLED",
-               "home": ALL_EVENTS, "blinding": "ENABLED", "pipeline": "ENABLED"}
+               "reads": ALL_EVENTS, "iam": "ENABLED", "writes": "ENABLED", "home": ALL_EVENTS}
 # EventBridge → Lambda fails only when Lambda refuses the async invoke (throttling, missing
 # permission); after 6 h an alert is stale, but the event still belongs in the log: the DLQ
 # keeps it 14 days for a replay.
@@ -302,19 +301,17 @@ def build(stage: str) -> dict[str, Any]:
                 "TRAILWARDEN_ANCHORS": anchors_url()}
     resources: dict[str, Any] = {}
     rule_names: list[str] = []
-    # Which resources are Trailwarden's, for the monitor-pipeline-tampered rule (chalicelib/watch/own.py).
-    from chalicelib.watch.template import PARAMETERS, environment, heartbeat_resources
-
-    handlers = [s.name for s in app.event_sources] + (["api_handler"] if app.routes else [])
-    roles = [f"{prefix}-{h}" for h in (*handlers, "heartbeat", *(["auditor"] if app.routes else []))]
-    env_refs.update(environment(prefix, handlers, roles))
 
     def function(name: str, logical_id: str, kind: str, events: dict[str, Any] | None) -> None:
         function_name = f"{prefix}-{name}"
         props: dict[str, Any] = {"FunctionName": function_name, "Environment": {"Variables": env_refs}}
         if kind != "api":  # invoked asynchronously by EventBridge
-            props["EventInvokeConfig"] = {**ASYNC_INVOKE, "DestinationConfig": {
-                "OnFailure": {"Type": "SQS", "Destination": dlq_arn}}}
+            # A dead-letter queue, not an on-failure destination: Lambda sends the event itself as the
+            # message body (a destination wraps it in an invocation record with the error and stack,
+            # which a large CloudTrail event pushes past SQS's size limit: lost), the same shape as the
+            # rules' dead letters, so `dlq redrive` puts both back through the monitor unchanged.
+            props["EventInvokeConfig"] = dict(ASYNC_INVOKE)
+            props["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": dlq_arn}
         if events:
             props["Events"] = events
         # A literal log group name (Chalice's own ${ApiHandler} reference is broken) lets the
@@ -324,7 +321,7 @@ def build(stage: str) -> dict[str, Any]:
         resources[log_group] = {"Properties": {"LogGroupName": f"/aws/lambda/{function_name}"}}
         resources[logical_id] = {"DependsOn": [log_group], "Properties": props}
         role_id = f"{cfn_name(name + '_role')}"
-        resources[role_id] = {"Properties": {"RoleName": function_name, "Policies": [
+        resources[role_id] = {"Properties": {"Policies": [
             role_policy(policy, kind, function_name, f"{role_id}Policy")]}}
 
     for source in app.event_sources:
@@ -353,7 +350,6 @@ def build(stage: str) -> dict[str, Any]:
         function("api_handler", "APIHandler", "api", None)
 
     resources.update(shared_resources(prefix, rule_names, tags, protected))
-    resources.update(heartbeat_resources(prefix, stage, tags))
     resources["IncidentsTable"] = table_resource(env["TRAILWARDEN_TABLE"], protected, tags)
     resources.update(anchor_resources(int(env.get("TRAILWARDEN_RETENTION_DAYS") or 400), tags))
     if app.routes:
@@ -362,8 +358,7 @@ def build(stage: str) -> dict[str, Any]:
         "Parameters": {"SlackWebhookParameterName": {
             "Type": "String", "Default": env["TRAILWARDEN_SLACK_WEBHOOK_PARAM"],
             "AllowedPattern": "^/[A-Za-z0-9_.\\-/]+$",
-            "Description": "SSM SecureString holding the Slack webhook URL (encrypt it with the Trailwarden key)"},
-            **PARAMETERS},
+            "Description": "SSM SecureString holding the Slack webhook URL (encrypt it with the Trailwarden key)"}},
         "Resources": resources,
         "Outputs": outputs(bool(app.routes)),
     }
