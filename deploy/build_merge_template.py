@@ -35,7 +35,8 @@ ALL_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 # Describe*, AssumeRole and GetParameter are read-only; sign-in records often carry no
 # readOnly field at all, and its pattern is narrow, so it costs nothing to be sure.
 RULE_STATES = {"root": ALL_EVENTS, "sts": ALL_EVENTS, "ssm": ALL_EVENTS, "signin": ALL_EVENTS,
-               "reads": ALL_EVENTS, "iam": "ENABLED", "writes": "ENABLED", "home": ALL_EVENTS}
+               "reads": ALL_EVENTS, "iam": "ENABLED", "writes": "ENABLED",
+               "home": ALL_EVENTS, "blinding": "ENABLED", "pipeline": "ENABLED"}
 # EventBridge → Lambda fails only when Lambda refuses the async invoke (throttling, missing
 # permission); after 6 h an alert is stale, but the event still belongs in the log: the DLQ
 # keeps it 14 days for a replay.
@@ -301,6 +302,12 @@ def build(stage: str) -> dict[str, Any]:
                 "TRAILWARDEN_ANCHORS": anchors_url()}
     resources: dict[str, Any] = {}
     rule_names: list[str] = []
+    # Which resources are Trailwarden's, for the monitor-pipeline-tampered rule (chalicelib/watch/own.py).
+    from chalicelib.watch.template import PARAMETERS, environment, heartbeat_resources
+
+    handlers = [s.name for s in app.event_sources] + (["api_handler"] if app.routes else [])
+    roles = [f"{prefix}-{h}" for h in (*handlers, "heartbeat", *(["auditor"] if app.routes else []))]
+    env_refs.update(environment(prefix, handlers, roles))
 
     def function(name: str, logical_id: str, kind: str, events: dict[str, Any] | None) -> None:
         function_name = f"{prefix}-{name}"
@@ -321,7 +328,7 @@ def build(stage: str) -> dict[str, Any]:
         resources[log_group] = {"Properties": {"LogGroupName": f"/aws/lambda/{function_name}"}}
         resources[logical_id] = {"DependsOn": [log_group], "Properties": props}
         role_id = f"{cfn_name(name + '_role')}"
-        resources[role_id] = {"Properties": {"Policies": [
+        resources[role_id] = {"Properties": {"RoleName": function_name, "Policies": [
             role_policy(policy, kind, function_name, f"{role_id}Policy")]}}
 
     for source in app.event_sources:
@@ -350,6 +357,7 @@ def build(stage: str) -> dict[str, Any]:
         function("api_handler", "APIHandler", "api", None)
 
     resources.update(shared_resources(prefix, rule_names, tags, protected))
+    resources.update(heartbeat_resources(prefix, stage, tags))
     resources["IncidentsTable"] = table_resource(env["TRAILWARDEN_TABLE"], protected, tags)
     resources.update(anchor_resources(int(env.get("TRAILWARDEN_RETENTION_DAYS") or 400), tags))
     if app.routes:
@@ -358,7 +366,8 @@ def build(stage: str) -> dict[str, Any]:
         "Parameters": {"SlackWebhookParameterName": {
             "Type": "String", "Default": env["TRAILWARDEN_SLACK_WEBHOOK_PARAM"],
             "AllowedPattern": "^/[A-Za-z0-9_.\\-/]+$",
-            "Description": "SSM SecureString holding the Slack webhook URL (encrypt it with the Trailwarden key)"}},
+            "Description": "SSM SecureString holding the Slack webhook URL (encrypt it with the Trailwarden key)"},
+            **PARAMETERS},
         "Resources": resources,
         "Outputs": outputs(bool(app.routes)),
     }
