@@ -44,7 +44,7 @@ RULE_RETRY = {"MaximumRetryAttempts": 50, "MaximumEventAgeInSeconds": 6 * 3600}
 # Lambda's own async retries for a handler that raised (e.g. DynamoDB or Slack down).
 ASYNC_INVOKE = {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 6 * 3600}
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
-PROTECTED_STAGES = {"prod"}  # table and key are retained and deletion-protected
+PROTECTED_STAGES = {"prod", "org"}  # table and key are retained and deletion-protected
 
 # Which statements (by Sid) of the stage policy each kind of function gets.
 BASE = ("WriteOwnLogs", "Tracing")
@@ -308,6 +308,15 @@ def build(stage: str) -> dict[str, Any]:
     handlers = [s.name for s in app.event_sources] + (["api_handler"] if app.routes else [])
     roles = [f"{prefix}-{h}" for h in (*handlers, "heartbeat", *(["auditor"] if app.routes else []))]
     env_refs.update(environment(prefix, handlers, roles))
+    # Organization mode (issue 14): the handler rules listen on a custom bus members forward to.
+    from chalicelib.errors import ConfigError
+    from chalicelib.org.template import central_wiring
+
+    try:
+        org = central_wiring(env, tags)
+    except ConfigError as err:
+        raise BuildError(str(err)) from None
+    env_refs.update(org.environment)
 
     def function(name: str, logical_id: str, kind: str, events: dict[str, Any] | None) -> None:
         function_name = f"{prefix}-{name}"
@@ -334,7 +343,7 @@ def build(stage: str) -> dict[str, Any]:
     for source in app.event_sources:
         event_id = cfn_name(f"{source.name}-event")
         rule_name = f"{prefix}-{source.name}"
-        rule_names.append(rule_name)
+        rule_names.append(org.rule_path(rule_name) if isinstance(source, CloudWatchEventConfig) else rule_name)
         if isinstance(source, CloudWatchEventConfig):
             if source.name not in RULE_STATES:
                 raise BuildError(f"family {source.name!r} has no rule state in RULE_STATES; add one")
@@ -344,6 +353,8 @@ def build(stage: str) -> dict[str, Any]:
             narrowed = narrowed_pattern(source.name, source.event_pattern, env)
             if narrowed is not None:
                 event["Properties"]["Pattern"] = narrowed
+            if org.bus_ref is not None:
+                event["Properties"]["EventBusName"] = org.bus_ref
             function(source.name, cfn_name(source.name), "event", {event_id: event})
         elif isinstance(source, ScheduledEventConfig):
             event = {"Properties": {"Name": rule_name, "State": "ENABLED",
@@ -360,6 +371,7 @@ def build(stage: str) -> dict[str, Any]:
     resources.update(heartbeat_resources(prefix, stage, tags))
     resources["IncidentsTable"] = table_resource(env["TRAILWARDEN_TABLE"], protected, tags)
     resources.update(anchor_resources(int(env.get("TRAILWARDEN_RETENTION_DAYS") or 400), tags))
+    resources.update(org.resources)
     if app.routes:
         resources["AuditorRole"] = auditor_role(prefix, config.api_gateway_stage, tags)
     return {
@@ -367,9 +379,9 @@ def build(stage: str) -> dict[str, Any]:
             "Type": "String", "Default": env["TRAILWARDEN_SLACK_WEBHOOK_PARAM"],
             "AllowedPattern": "^/[A-Za-z0-9_.\\-/]+$",
             "Description": "SSM SecureString holding the Slack webhook URL (encrypt it with the Trailwarden key)"},
-            **PARAMETERS},
+            **PARAMETERS, **org.parameters},
         "Resources": resources,
-        "Outputs": outputs(bool(app.routes)),
+        "Outputs": {**outputs(bool(app.routes)), **org.outputs},
     }
 
 

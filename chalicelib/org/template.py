@@ -1,0 +1,185 @@
+"""CloudFormation for an organization: the central bus (in the monitor's stack) and the member template.
+
+The member template is generated from the handler families the central stack deploys (their
+exact patterns and rule states, ``app.PATTERNS`` narrowed as ``build_merge_template`` narrows
+them), so a family added to ``app.PATTERNS`` is forwarded from every member with no edit here.
+It is plain CloudFormation (no SAM): StackSets deploy it, and moto's CloudFormation runs it too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.org.names import (
+    DEFAULT_BUS,
+    FORWARD_ROLE_PREFIX,
+    GLOBAL_REGION,
+    MEMBER_ROLE,
+    ORG_ID,
+    bus_name,
+    forward_rule,
+    org_id,
+)
+
+FORWARD_RETRY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 24 * 3600}
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+BUS_ARN_PATTERN = r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._\-]+$"
+# What the coverage check and the organization audit read in a member, and nothing else.
+MEMBER_READ_ACTIONS = {
+    "ReadTrails": ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors",
+                   "cloudtrail:ListTrails"],
+    "ReadForwardingRules": ["events:ListRules", "events:DescribeRule", "events:ListTargetsByRule"],
+    "ListInventory": ["iam:ListUsers", "iam:ListRoles", "iam:GetAccountSummary", "ssm:DescribeParameters"],
+}
+MEMBER_USER_ACTIONS = ["iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:GetLoginProfile"]
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def central_parameters(default_org_id: str | None) -> dict[str, Any]:
+    """The ``OrganizationId`` parameter of the central stack (refused by CloudFormation unless ``o-…``)."""
+    param: dict[str, Any] = {"Type": "String", "AllowedPattern": ORG_ID.pattern,
+                             "ConstraintDescription": "an AWS Organizations id: o- and 10-32 lowercase letters/digits",
+                             "Description": "Only principals of this organization may put events on the central bus"}
+    if default_org_id:
+        param["Default"] = default_org_id
+    return {"OrganizationId": param}
+
+
+def central_bus_resources(bus: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+    """The custom bus the handlers listen on, and its policy: PutEvents for the organization only."""
+    return {
+        "TrailwardenEventBus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": bus, "Tags": tags}},
+        "TrailwardenEventBusPolicy": {"Type": "AWS::Events::EventBusPolicy", "Properties": {
+            "EventBusName": {"Ref": "TrailwardenEventBus"},
+            "StatementId": "OrganizationMembersForward",
+            "Statement": {
+                "Sid": "OrganizationMembersForward", "Effect": "Allow", "Principal": "*",
+                "Action": "events:PutEvents", "Resource": {"Fn::GetAtt": ["TrailwardenEventBus", "Arn"]},
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}}}},
+    }
+
+
+def member_template(families: Mapping[str, tuple[dict[str, Any], str]], description: str) -> dict[str, Any]:
+    """The StackSet template: ``families`` maps family → (pattern, rule state) as the central stack has them."""
+    if not families:
+        raise ValueError("no handler family to forward")
+    bus = {"Ref": "CentralEventBusArn"}
+    central_account = {"Fn::Select": [4, {"Fn::Split": [":", bus]}]}
+    dlq_arn = {"Fn::GetAtt": ["ForwardDeadLetterQueue", "Arn"]}
+    rule_arns = [_sub(f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{forward_rule(f)}")
+                 for f in families]
+    resources: dict[str, Any] = {
+        # Named per region: IAM is global and every regional stack instance owns its own role.
+        "ForwardingRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": _sub(f"{FORWARD_ROLE_PREFIX}${{AWS::Region}}"), "MaxSessionDuration": 3600,
+            "Description": "Trailwarden: EventBridge forwards CloudTrail events to the central bus, nothing else",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]},
+            "Policies": [{"PolicyName": "PutEventsOnCentralBus", "PolicyDocument": {
+                "Version": "2012-10-17", "Statement": [{
+                    "Sid": "PutEventsOnCentralBus", "Effect": "Allow", "Action": "events:PutEvents",
+                    "Resource": bus}]}}]}},
+        "ForwardDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": _sub("trailwarden-forward-dlq-${AWS::Region}"), "SqsManagedSseEnabled": True,
+            "MessageRetentionPeriod": DLQ_RETENTION_SECONDS}},
+        "ForwardDeadLetterQueuePolicy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {
+            "Queues": [{"Ref": "ForwardDeadLetterQueue"}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "ForwardingRulesOfThisStack", "Effect": "Allow",
+                 "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": dlq_arn,
+                 "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}}},
+                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+                 "Resource": dlq_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
+        "MemberReadOnlyRole": member_role(central_account),
+    }
+    for family, (pattern, state) in families.items():
+        resources[_logical(family)] = {"Type": "AWS::Events::Rule", "Properties": {
+            "Name": forward_rule(family), "EventBusName": "default", "State": state,
+            "Description": f"Trailwarden: forward the {family} family to the central monitor",
+            "EventPattern": json.loads(json.dumps(pattern)),
+            "Targets": [{"Id": "central-bus", "Arn": bus, "RoleArn": {"Fn::GetAtt": ["ForwardingRole", "Arn"]},
+                         "DeadLetterConfig": {"Arn": dlq_arn}, "RetryPolicy": FORWARD_RETRY}]}}
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": description,
+        "Parameters": {"CentralEventBusArn": {
+            "Type": "String", "AllowedPattern": BUS_ARN_PATTERN,
+            "ConstraintDescription": "the central bus ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME), not empty",
+            "Description": "The Trailwarden central event bus (output CentralEventBusArn of the central stack)"}},
+        "Conditions": {"GlobalRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, GLOBAL_REGION]}},
+        "Resources": resources,
+        "Outputs": {
+            "ForwardingRoleArn": {"Value": {"Fn::GetAtt": ["ForwardingRole", "Arn"]}},
+            "ForwardDeadLetterQueueUrl": {"Value": {"Ref": "ForwardDeadLetterQueue"}},
+        },
+    }
+
+
+def member_role(central_account: Any) -> dict[str, Any]:
+    """Read-only role for the central account's coverage check and audit (IAM is global: us-east-1 only)."""
+    user_arn = _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*")
+    statements = [{"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*"}
+                  for sid, actions in MEMBER_READ_ACTIONS.items()]
+    statements.append({"Sid": "ReadInventoryUsers", "Effect": "Allow", "Action": MEMBER_USER_ACTIONS,
+                       "Resource": user_arn})
+    return {"Type": "AWS::IAM::Role", "Condition": "GlobalRegion", "Properties": {
+        "RoleName": MEMBER_ROLE, "MaxSessionDuration": 3600,
+        "Description": "Trailwarden central account: coverage check and inventory audit, read only",
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": {"Fn::Sub": ["arn:${AWS::Partition}:iam::${Central}:root",
+                                              {"Central": central_account}]}}}]},
+        "Policies": [{"PolicyName": "CoverageAndInventoryRead", "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": statements}}]}}
+
+
+def _logical(family: str) -> str:
+    return "Forward" + "".join(part.capitalize() for part in family.replace("-", "_").split("_")) + "Rule"
+
+
+@dataclass(frozen=True)
+class CentralWiring:
+    """What the central stack adds in organization mode (a custom bus); empty for the default bus."""
+
+    bus: str
+    resources: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def custom(self) -> bool:
+        return self.bus != DEFAULT_BUS
+
+    @property
+    def bus_ref(self) -> Any:
+        """``EventBusName`` for the handler rules (a Ref orders the bus before its rules); None on the default bus."""
+        return {"Ref": "TrailwardenEventBus"} if self.custom else None
+
+    def rule_path(self, rule_name: str) -> str:
+        """The resource part of a handler rule's ARN (``rule/BUS/NAME`` on a custom bus)."""
+        return f"{self.bus}/{rule_name}" if self.custom else rule_name
+
+    @property
+    def environment(self) -> dict[str, Any]:
+        return {"TRAILWARDEN_EVENT_BUS": self.bus} if self.custom else {}
+
+
+def central_wiring(env: Mapping[str, str], tags: list[dict[str, str]]) -> CentralWiring:
+    """From the stage's TRAILWARDEN_EVENT_BUS (and TRAILWARDEN_ORG_ID, a default); bad values raise ConfigError."""
+    bus = bus_name(env.get("TRAILWARDEN_EVENT_BUS"))
+    if bus == DEFAULT_BUS:
+        return CentralWiring(bus)
+    default_org = env.get("TRAILWARDEN_ORG_ID") or None
+    if default_org is not None:
+        org_id(default_org, "TRAILWARDEN_ORG_ID")
+    return CentralWiring(
+        bus, central_bus_resources(bus, tags), central_parameters(default_org),
+        {"CentralEventBusArn": {"Value": {"Fn::GetAtt": ["TrailwardenEventBus", "Arn"]},
+                                "Description": "Give this to the member StackSet (parameter CentralEventBusArn)"}})
