@@ -14,6 +14,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 demo: $(STAMP)
 	$(BIN)/python -m chalicelib simulate examples/story --repeat 2
+	$(BIN)/python -m chalicelib simulate examples/leaked-ci-key --repeat 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
