@@ -129,13 +129,14 @@ _CHECKS = (
         severity=Severity.MEDIUM,
         title="Declared secret is overdue for rotation or missing",
         runbook=(
-            "Issue a new value at its source, then `aws ssm put-parameter --region {region} --name {name} "
-            "--type SecureString --overwrite --value file://new-value.txt` (a file, never the command line), "
+            "Issue a new value at its source, then store it with the store's aws CLI command, {update} "
+            "(from a file, never the command line), "
             "check its readers ({readers}) still work, and revoke the old value at its source. Check with "
-            "`aws ssm describe-parameters --region {region} --parameter-filters Key=Name,Values={name}`."
+            "`{check}`."
         ),
         reference="https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-securestring.html",
-        severity_logic="medium when older than its rotate_every_days; high when the declared parameter does not exist",
+        severity_logic=("medium when older than its rotate_every_days (Secrets Manager: by its current value's date); "
+                        "high when no declared parameter or secret exists"),
     ),
     AuditCheck(
         id="identity-undeclared-account",

@@ -16,15 +16,15 @@ the same drift is recognised by the incident log as the same incident.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
-from chalicelib.audit.context import AuditContext, day, days, iso, key_facts, key_phrase, lives_in, no_breaks
+from chalicelib.audit.context import AuditContext, day, key_facts, key_phrase, lives_in, no_breaks
 from chalicelib.audit.keys import user_checks
+from chalicelib.audit.secrets import secret_checks
 from chalicelib.audit.snapshot import IamUser, InventorySnapshot
 from chalicelib.findings import Finding, Severity
 from chalicelib.identity.model import IdentityModel
-from chalicelib.identity.schema import PrincipalSpec, SecretSpec
+from chalicelib.identity.schema import PrincipalSpec
 
 # -- root and the account ---------------------------------------------------------------
 
@@ -148,64 +148,6 @@ def _principal_checks(a: AuditContext) -> list[Finding]:
     return out
 
 
-# -- SSM secrets ------------------------------------------------------------------------
-
-
-def _secret_runbook(a: AuditContext, s: SecretSpec) -> dict[str, Any]:
-    return {"region": a.snap.region, "name": s.name, "readers": ", ".join(s.readers) or "none declared"}
-
-
-def _secret_checks(a: AuditContext) -> list[Finding]:
-    out = []
-    for s in sorted(a.model.secrets.values(), key=lambda s: s.name):
-        param = a.snap.parameter(s.name)
-        if param is None:
-            if not a.account_declared:
-                continue
-            consequence = f" {s.breaks}." if s.breaks else no_breaks(f"secret {s.name}")
-            if len(a.model.accounts) > 1:
-                consequence += (" The model does not say which account or region holds this secret, so it is "
-                                "expected in every listed account; ignore this if it lives elsewhere.")
-            out.append(a.finding(
-                "inventory-secret-overdue",
-                severity=Severity.HIGH,
-                principal_arn=a.snap.parameter_arn(s.name),
-                suffix="missing",
-                breaks=s.breaks,
-                reason=(
-                    f"Declared secret {s.name} does not exist in SSM Parameter Store in {a.snap.region} "
-                    f"(account {a.snap.account}) as of {day(a.as_of)}; its readers "
-                    f"({', '.join(s.readers) or 'none declared'}) cannot read it.{consequence}"
-                ),
-                runbook_args=_secret_runbook(a, s),
-                details={"name": s.name, "missing": True, "readers": list(s.readers)},
-            ))
-            continue
-        if s.rotate_every_days is None:
-            continue
-        age = a.as_of - param.last_modified
-        if age <= timedelta(days=s.rotate_every_days):
-            continue
-        due = param.last_modified + timedelta(days=s.rotate_every_days)
-        out.append(a.finding(
-            "inventory-secret-overdue",
-            severity=Severity.MEDIUM,
-            principal_arn=param.arn,
-            suffix="overdue",
-            breaks=s.breaks,
-            reason=(
-                f"Secret {s.name} ({param.type}) was last changed {day(param.last_modified)}, {days(age)} days "
-                f"before {day(a.as_of)}; the model rotates it every {s.rotate_every_days} days, so it was due "
-                f"{day(due)}. A leaked copy stays valid until it is rotated."
-            ),
-            runbook_args=_secret_runbook(a, s),
-            details={"name": s.name, "type": param.type, "last_modified": iso(param.last_modified),
-                     "age_days": days(age), "rotate_every_days": s.rotate_every_days, "due": iso(due),
-                     "readers": list(s.readers)},
-        ))
-    return out
-
-
 def audit(model: IdentityModel, snapshot: InventorySnapshot, as_of: datetime) -> list[Finding]:
     """Every drift between ``model`` and ``snapshot`` as of ``as_of`` (naive → UTC), most severe first."""
     when = as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
@@ -215,6 +157,6 @@ def audit(model: IdentityModel, snapshot: InventorySnapshot, as_of: datetime) ->
         *_root_checks(a),
         *user_checks(a),
         *_principal_checks(a),
-        *_secret_checks(a),
+        *secret_checks(a),
     ]
     return sorted(findings, key=lambda f: (-f.severity, f.rule, f.principal_arn or "", f.group_key or ""))

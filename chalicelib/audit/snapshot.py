@@ -7,12 +7,14 @@ tests feed it hand-built snapshots and a fixed date.
 Clients are built here from a boto3 session, so ``AWS_ENDPOINT_URL`` (and the per-service
 ``AWS_ENDPOINT_URL_IAM`` / ``_SSM`` / ``_STS``) are honoured by botocore itself (boto3 ≥ 1.28,
 botocore ≥ 1.31 read them in ``configprovider``) — which is how moto and LocalStack are used.
-SSM is read with ``DescribeParameters`` (metadata only): the audit never fetches, decrypts or
-logs a secret value, and its reads do not show up as ``GetParameter`` in CloudTrail.
+SSM is read with ``DescribeParameters`` and Secrets Manager with ``ListSecrets`` and
+``ListSecretVersionIds`` (metadata only): the audit never fetches, decrypts or logs a secret
+value, and its reads do not show up as ``GetParameter`` / ``GetSecretValue`` in CloudTrail.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from chalicelib.awserrors import aws_error
 from chalicelib.errors import TrailwardenError
 from chalicelib.findings import mask_key
 from chalicelib.identity.model import IdentityModel
+from chalicelib.identity.secrets import literal_prefix
 
 DEFAULT_REGION = "us-east-1"
 
@@ -39,6 +42,8 @@ REQUIRED_PERMISSIONS: tuple[str, ...] = (
     "iam:ListRoles",
     "iam:ListUsers",
     "ssm:DescribeParameters",
+    "secretsmanager:ListSecrets",
+    "secretsmanager:ListSecretVersionIds",
 )
 
 # A standard-mode retry covers throttling and transient 5xx; the audit is not latency bound.
@@ -116,6 +121,21 @@ class SsmParameter:
 
 
 @dataclass(frozen=True, slots=True)
+class ManagedSecret:
+    """A Secrets Manager secret's metadata; ``current_since`` is when its current value was stored
+    (the AWSCURRENT version's creation), which a description or tag change does not move."""
+
+    name: str
+    arn: str
+    last_changed: datetime | None
+    current_since: datetime | None = None
+
+    @property
+    def value_date(self) -> datetime | None:
+        return self.current_since or self.last_changed
+
+
+@dataclass(frozen=True, slots=True)
 class InventorySnapshot:
     """What exists in one account (IAM is global) and one region (SSM is regional)."""
 
@@ -127,6 +147,7 @@ class InventorySnapshot:
     roles: tuple[IamRole, ...] = ()
     parameters: tuple[SsmParameter, ...] = ()
     collected_at: datetime | None = None
+    managed_secrets: tuple[ManagedSecret, ...] = ()
 
     def user(self, name: str) -> IamUser | None:
         """IAM names are case-insensitive, as in ``IdentityModel``."""
@@ -177,23 +198,27 @@ def _calling(api: str) -> Iterator[None]:
         raise translated from None
 
 
-def _clients(source: Any, region: str | None) -> tuple[Any, Any, Any, str]:
-    """(sts, iam, ssm, region) from a boto3 Session, a mapping of clients, or None."""
+def _clients(source: Any, region: str | None, managed: bool) -> tuple[Any, Any, Any, Any, str]:
+    """(sts, iam, ssm, secretsmanager or None, region) from a boto3 Session, a mapping of clients,
+    or None; a Secrets Manager client only when the model declares a Secrets Manager secret."""
     if isinstance(source, Mapping):
         try:
             sts, iam, ssm = source["sts"], source["iam"], source["ssm"]
+            sm = source["secretsmanager"] if managed else None
         except KeyError as err:
-            raise AuditError(f"collect_snapshot needs clients for sts, iam and ssm; missing {err}") from None
-        return sts, iam, ssm, region or ssm.meta.region_name or DEFAULT_REGION
+            needs = "sts, iam, ssm" + (" and secretsmanager" if managed else "")
+            raise AuditError(f"collect_snapshot needs clients for {needs}; missing {err}") from None
+        return sts, iam, ssm, sm, region or ssm.meta.region_name or DEFAULT_REGION
     session = source if source is not None else boto3.session.Session()
     region = region or session.region_name or DEFAULT_REGION
     try:
         sts = session.client("sts", region_name=region, config=_CLIENT_CONFIG)
         iam = session.client("iam", region_name=region, config=_CLIENT_CONFIG)
         ssm = session.client("ssm", region_name=region, config=_CLIENT_CONFIG)
+        sm = session.client("secretsmanager", region_name=region, config=_CLIENT_CONFIG) if managed else None
     except BotoCoreError as err:
         raise aws_error(err, action="creating the AWS clients") or AuditError(str(err)) from None
-    return sts, iam, ssm, region
+    return sts, iam, ssm, sm, region
 
 
 def _paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> list[dict[str, Any]]:
@@ -283,6 +308,50 @@ def _parameters(ssm: Any, names: list[str], *, region: str, account: str, partit
     return tuple(found[n] for n in names if n in found)
 
 
+def _globbed_parameters(ssm: Any, patterns: list[str], *, region: str, account: str,
+                        partition: str) -> tuple[SsmParameter, ...]:
+    """Parameters matching a declared glob: listed by the glob's literal prefix, then matched."""
+    found: dict[str, SsmParameter] = {}
+    for pattern in patterns:
+        prefix = literal_prefix(pattern)
+        filters = [{"Key": "Name", "Option": "BeginsWith", "Values": [prefix]}] if prefix else []
+        for raw in _paginate(ssm, "describe_parameters", "Parameters", ParameterFilters=filters):
+            name = raw["Name"]
+            if fnmatch.fnmatchcase(name, pattern):
+                found[name] = SsmParameter(name=name, arn=raw.get("ARN") or parameter_arn(partition, region, account,
+                                                                                          name),
+                                           type=raw.get("Type", "String"), last_modified=_utc(raw["LastModifiedDate"]))
+    return tuple(found[n] for n in sorted(found))
+
+
+def _current_since(sm: Any, arn: str) -> datetime | None:
+    """When the secret's AWSCURRENT value was stored (None when the secret has no such version)."""
+    kwargs: dict[str, Any] = {"SecretId": arn}
+    while True:  # botocore has no paginator for this operation
+        with _calling("secretsmanager:ListSecretVersionIds"):
+            page = sm.list_secret_version_ids(**kwargs)
+        for version in page.get("Versions", []):
+            created = version.get("CreatedDate")
+            if "AWSCURRENT" in (version.get("VersionStages") or []) and isinstance(created, datetime):
+                return _utc(created)
+        if not page.get("NextToken"):
+            return None
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def _managed_secrets(sm: Any, model: IdentityModel) -> tuple[ManagedSecret, ...]:
+    """The Secrets Manager secrets the model declares (by name, ARN or glob) that exist."""
+    out = []
+    for raw in _paginate(sm, "list_secrets", "SecretList"):
+        name, arn = raw["Name"], raw["ARN"]
+        if model.secretsmanager_secret(name) is None and model.secretsmanager_secret(arn) is None:
+            continue
+        changed = raw.get("LastChangedDate") or raw.get("CreatedDate")
+        out.append(ManagedSecret(name=name, arn=arn, last_changed=_utc(changed) if isinstance(changed, datetime)
+                                 else None, current_since=_current_since(sm, arn)))
+    return tuple(sorted(out, key=lambda s: s.name))
+
+
 def collect_snapshot(
     session_or_clients: boto3.session.Session | Mapping[str, Any] | None,
     model: IdentityModel,
@@ -292,11 +361,13 @@ def collect_snapshot(
     """Read the account the credentials belong to; SSM in ``region`` (default: session's, else us-east-1).
 
     ``session_or_clients`` is a boto3 Session (None → the default credential chain) or a
-    mapping with ready ``sts``, ``iam`` and ``ssm`` clients. Only the secret names the model
-    declares are looked up in SSM. Raises ``AwsError`` naming the failed API (and, when denied,
+    mapping with ready ``sts``, ``iam`` and ``ssm`` clients (and ``secretsmanager`` when the
+    model declares a Secrets Manager secret). Only the secret names (and globs) the model declares
+    are looked up. Raises ``AwsError`` naming the failed API (and, when denied,
     the permission it needs).
     """
-    sts, iam, ssm, region = _clients(session_or_clients, region)
+    managed = bool(model.sm_secrets)
+    sts, iam, ssm, sm, region = _clients(session_or_clients, region, managed)
     with _calling("sts:GetCallerIdentity"):
         identity = sts.get_caller_identity()
     account = identity["Account"]
@@ -306,6 +377,9 @@ def collect_snapshot(
     roles = _roles(iam)
     root = _root(iam)
     parameters = _parameters(ssm, sorted(model.secrets), region=region, account=account, partition=partition)
+    parameters += _globbed_parameters(ssm, sorted(s.name for s in model.ssm_globs), region=region, account=account,
+                                      partition=partition)
+    managed_secrets = _managed_secrets(sm, model) if sm is not None else ()
     return InventorySnapshot(
         account=account,
         region=region,
@@ -315,4 +389,5 @@ def collect_snapshot(
         roles=roles,
         parameters=parameters,
         collected_at=datetime.now(UTC),
+        managed_secrets=managed_secrets,
     )
