@@ -3,6 +3,8 @@ anchor or profile, was created or changed: a new way to obtain role sessions wit
 
 from __future__ import annotations
 
+import re
+
 from chalicelib.events import as_dict, as_str
 from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
@@ -11,6 +13,9 @@ from chalicelib.rules.registry import register
 IAM_EVENTS = frozenset({"CreateSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider", "CreateOpenIDConnectProvider",
                         "AddClientIDToOpenIDConnectProvider", "UpdateOpenIDConnectProviderThumbprint"})
 ROLES_ANYWHERE = frozenset({"CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"})
+# IAM Identity Center keeps a SAML provider in every account it manages, through its service-linked
+# role; only AWS can create roles under this path, so the ARN (not a session name) vouches for it.
+IDENTITY_CENTER_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/aws-service-role/sso\.amazonaws\.com/")
 
 
 @register
@@ -32,7 +37,9 @@ class FederationProviderChanged(Rule):
         ev, actor = ctx.event, ctx.actor
         provider = _provider(ctx)
         declared = provider is not None and ctx.model.federated_provider(ev.account, provider)
-        if actor.manages_iam:
+        if ev.event_name in IAM_EVENTS and IDENTITY_CENTER_ROLE.match(actor.role_arn or ""):
+            severity, why = Severity.LOW, "IAM Identity Center manages its own SAML provider in this account."
+        elif actor.manages_iam:
             severity, why = Severity.MEDIUM, "The actor may manage IAM; still a new way in, worth a look."
         else:
             severity, why = Severity.CRITICAL, "The actor is not declared as allowed to manage IAM."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.findings import Severity
 
-from .conftest import finding, identity_of, record
+from .conftest import Replace, finding, identity_of, record
 
 RULE = "federation-provider-changed"
 
@@ -39,3 +39,27 @@ def test_an_iam_manager_deleting_a_saml_provider_is_medium():
 
 def test_other_iam_calls_are_not_provider_changes():
     assert finding(record("create-user.json"), RULE) is None
+
+
+def test_identity_center_provisioning_its_saml_provider_is_low():
+    role = "arn:aws:iam::630287363158:role/aws-service-role/sso.amazonaws.com/AWSServiceRoleForSSO"
+    identity = {"type": "AssumedRole", "principalId": "AROAZ7TW0SSOSLR000001:AWS-SSO",
+                "arn": "arn:aws:sts::630287363158:assumed-role/AWSServiceRoleForSSO/AWS-SSO",
+                "accountId": "630287363158", "accessKeyId": "ASIAZ7TW0SSOSLR00001",
+                "sessionContext": {"sessionIssuer": {
+                    "type": "Role", "principalId": "AROAZ7TW0SSOSLR000001", "arn": role,
+                    "accountId": "630287363158", "userName": "AWSServiceRoleForSSO"}},
+                "invokedBy": "sso.amazonaws.com"}
+    name = "AWSSSO_4c5d6e7f8a9b0c1d_DO_NOT_DELETE"
+    rec = record("create-saml-provider.json", userIdentity=Replace(identity), requestParameters={"name": name},
+                 responseElements={"sAMLProviderArn": f"arn:aws:iam::630287363158:saml-provider/{name}"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_a_role_merely_named_like_identity_centers_is_not_exempt():
+    rec = record("create-saml-provider.json", userIdentity=identity_of("role-session-call.json"))
+    rec["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] = (
+        "arn:aws:iam::630287363158:role/sso.amazonaws.com/AWSServiceRoleForSSO")
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
