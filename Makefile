@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint package bench invocations clean
+.PHONY: demo demo-blinding test lint package bench invocations clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 demo: $(STAMP)
 	$(BIN)/python -m chalicelib simulate examples/story --repeat 2
+
+# `make demo-blinding`: the monitor blinded (trail stopped, its own rule disabled, a handler throttled to 0),
+# then the heartbeat check past its threshold (monitor-blind) and a heartbeat that closes it (README "simulate").
+demo-blinding: $(STAMP)
+	$(BIN)/python -m chalicelib simulate examples/blinding --liveness --stage prod
 	$(BIN)/python -m chalicelib simulate examples/leaked-ci-key --repeat 2
 
 lint: $(STAMP)

@@ -44,6 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "secret need not appear in argv or shell history; default: capture locally")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="deliver every matched event N times")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--stage", default="dev", help="the .chalice stage whose environment the handlers get, as "
+                                                 "its Lambda functions would (its resource names are Trailwarden's "
+                                                 "own to the monitor-pipeline-tampered rule); default dev")
+    p.add_argument("--liveness", action="store_true",
+                   help="after the events, run the heartbeat check with the clock past the threshold (monitor-blind "
+                        "for each account/region the events came from), then deliver a heartbeat from each (closed)")
     p.set_defaults(func=run)
 
 
@@ -181,12 +187,14 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
     runtime.use(mon)
     invocations: Counter[str] = Counter()
     failures: list[dict[str, Any]] = []
+    liveness: list[dict[str, Any]] = []
     try:
         # The handlers' Powertools logs and EMF metrics would go to CloudWatch: send them to stderr
         # so stdout carries only what happened (and stays valid JSON lines with --format json).
-        with Client(chalice_app.app) as client, redirect_stdout(sys.stderr):
-            for event in events:
-                envelope = envelope_for(event.raw)
+        stage = getattr(args, "stage", None) or "dev"
+        with Client(chalice_app.app, stage_name=stage) as client, redirect_stdout(sys.stderr):
+            def deliver(record: dict[str, Any]) -> None:
+                envelope = envelope_for(record)
                 box.put(envelope)
                 for family, url in box.family_queues.items():
                     for delivered in box.drain(url):
@@ -199,6 +207,13 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
                                 failures.append({"kind": "invocation-error", "family": family, "attempt": attempt,
                                                  "event_id": delivered.get("detail", {}).get("eventID"),
                                                  "error": f"{type(err).__name__}: {err}"})
+
+            for event in events:
+                deliver(event.raw)
+            if getattr(args, "liveness", False):
+                from chalicelib.cli.simulate_liveness import liveness_story
+
+                liveness = liveness_story(events, deliver, stage)
     finally:
         runtime.use(None)
     incidents = [{"kind": "incident", **i.to_dict()} for i in mon.store.iter_all()]
@@ -210,7 +225,7 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
                "incidents": len(incidents), "slack": len(posted) if capture is not None else "sent",
                "sns": len(published), "alert_fallbacks": metrics.counts[FALLBACK_METRIC],
                "failed_invocations": len(failures)}
-    return [*incidents, *posted, *published, *failures, summary]
+    return [*incidents, *posted, *published, *failures, *liveness, summary]
 
 
 def emit(lines: list[dict[str, Any]], fmt: str) -> None:
@@ -233,6 +248,10 @@ def emit(lines: list[dict[str, Any]], fmt: str) -> None:
             text = m["payload"].get("text", "") if kind == "slack" else m["subject"]
             extra = "" if kind == "slack" else f"   attributes {m['attributes']}"
             out.write(f"  • {text.splitlines()[0] if text else ''}{extra}\n")
+    for step in (x for x in lines if x["kind"] == "liveness"):
+        out.write(f"\nLiveness check at {step['at']} (blind after {step['threshold_minutes']} min): "
+                  f"blind {step['blind'] or 'none'}; closed {step['closed'] or 'none'}"
+                  f"{' after a heartbeat from each' if step['heartbeats'] else ''}\n")
     for f in (x for x in lines if x["kind"] == "invocation-error"):
         out.write(f"\nINVOCATION FAILED ({f['family']}, event {f['event_id']}): {f['error']}\n")
     summary = lines[-1]
