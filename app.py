@@ -353,3 +353,22 @@ def get_incident(incident_id: str) -> Any:
     if incident is None:
         return _error(404, "not_found", f"no incident with id {incident_id!r}")
     return incident
+
+
+@app.route("/incidents/{incident_id}/triage", methods=["POST"], authorizer=iam_authorizer)
+def triage_incident(incident_id: str) -> Any:
+    """Responders only (IAM); recorded as the signing identity (chalicelib/incidents/triage_api.py)."""
+    request = app.current_request
+    answer = runtime.triage_incident(incident_id, request.raw_body, request.context)
+    if answer.status != 200:
+        return _error(answer.status, answer.body["error"], answer.body["message"])
+    return answer.body
+
+
+# --- Slack interactivity: authenticated by Slack's request signature, not IAM -------------
+@app.route("/slack/interactions", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def slack_interactions() -> Any:
+    """Triage buttons (chalicelib/notify/slack_interactions.py): unsigned, bad, stale or replayed → 401."""
+    request = app.current_request
+    answer = runtime.slack_interaction(dict(request.headers), request.raw_body)
+    return Response(body=answer.body, status_code=answer.status, headers={"Content-Type": "application/json"})

@@ -53,13 +53,16 @@ HANDLER = (*BASE, "ReadIncidentLog", "WriteIncidentLog", "PublishAlerts", "Encry
 GRANTS = {
     "event": HANDLER,
     "audit": (*HANDLER, "ListInventory", "ReadInventoryUsers", "DescribeDeclaredSecrets", "PublishChainHead"),
-    "api": (*BASE, "ReadIncidentLog"),
+    # The API also triages (POST /incidents/{id}/triage, Slack buttons): it appends to the log
+    # and reads the Slack signing secret.
+    "api": (*BASE, "ReadIncidentLog", "WriteIncidentLog", "ReadSlackSigningSecret",
+            "DecryptSlackSigningSecretViaSsm"),
 }
 
 # Names a policy placeholder may use besides pseudo parameters: resources and parameters of
 # this template, and the per-role variable FunctionName.
 TEMPLATE_NAMES = {"IncidentsTable", "AlertsTopic", "TrailwardenKey", "DeadLetterQueue", "SlackWebhookParameterName",
-                  "AnchorBucket"}
+                  "AnchorBucket", "SlackSigningSecretParameterName"}
 ROLE_VARIABLES = {"FunctionName"}
 _PLACEHOLDER = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -306,7 +309,7 @@ def build(stage: str) -> dict[str, Any]:
     from chalicelib.watch.template import PARAMETERS, environment, heartbeat_resources
 
     handlers = [s.name for s in app.event_sources] + (["api_handler"] if app.routes else [])
-    roles = [f"{prefix}-{h}" for h in (*handlers, "heartbeat", *(["auditor"] if app.routes else []))]
+    roles = [f"{prefix}-{h}" for h in (*handlers, "heartbeat", *(["auditor", "responder"] if app.routes else []))]
     env_refs.update(environment(prefix, handlers, roles))
     # Organization mode (issue 14): the handler rules listen on a custom bus members forward to.
     from chalicelib.errors import ConfigError
@@ -374,11 +377,19 @@ def build(stage: str) -> dict[str, Any]:
     resources.update(org.resources)
     if app.routes:
         resources["AuditorRole"] = auditor_role(prefix, config.api_gateway_stage, tags)
+        resources["ResponderRole"] = responder_role(prefix, config.api_gateway_stage, tags)
+        env_refs.update(TRAILWARDEN_RESPONDER_ROLE=f"{prefix}-responder",
+                        TRAILWARDEN_SLACK_SIGNING_SECRET_PARAM={"Ref": "SlackSigningSecretParameterName"})
     return {
         "Parameters": {"SlackWebhookParameterName": {
             "Type": "String", "Default": env["TRAILWARDEN_SLACK_WEBHOOK_PARAM"],
             "AllowedPattern": "^/[A-Za-z0-9_.\\-/]+$",
             "Description": "SSM SecureString holding the Slack webhook URL (encrypt it with the Trailwarden key)"},
+            "SlackSigningSecretParameterName": {
+                "Type": "String", "Default": env.get("TRAILWARDEN_SLACK_SIGNING_SECRET_PARAM",
+                                                     "/trailwarden/slack-signing-secret"),
+                "AllowedPattern": "^/[A-Za-z0-9_.\\-/]+$",
+                "Description": "SSM SecureString holding the Slack app's signing secret (triage buttons)"},
             **PARAMETERS, **org.parameters},
         "Resources": resources,
         "Outputs": {**outputs(bool(app.routes)), **org.outputs},
@@ -468,6 +479,21 @@ def auditor_role(prefix: str, api_stage: str, tags: list[dict[str, str]]) -> dic
     }}
 
 
+def responder_role(prefix: str, api_stage: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+    """Responders: read like auditors, and triage (POST /incidents/{id}/triage); the API records who signed."""
+    api = f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{RestAPI}}/{api_stage}"
+    role = auditor_role(prefix, api_stage, tags)
+    props = role["Properties"]
+    props.update(RoleName=f"{prefix}-responder", Description="Trailwarden responders: read and triage incidents "
+                 "through the API")
+    props["Policies"] = [{"PolicyName": "InvokeIncidentTriage", "PolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "execute-api:Invoke",
+            "Resource": [_sub(f"{api}/GET/incidents"), _sub(f"{api}/GET/incidents/*"),
+                         _sub(f"{api}/POST/incidents/*/triage")]}]}}]
+    return role
+
+
 def outputs(has_api: bool) -> dict[str, Any]:
     from chalicelib.incidents.anchor_template import anchors_url
 
@@ -480,6 +506,7 @@ def outputs(has_api: bool) -> dict[str, Any]:
     }
     if has_api:
         out["AuditorRoleArn"] = {"Value": {"Fn::GetAtt": ["AuditorRole", "Arn"]}}
+        out["ResponderRoleArn"] = {"Value": {"Fn::GetAtt": ["ResponderRole", "Arn"]}}
     return out
 
 
