@@ -52,7 +52,8 @@ def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None, sns:
     store = open_store(url, **store_options(cfg))
     notifier = Notifier.from_settings(cfg, metrics=metrics)  # builds no client: nothing touches AWS yet
     if slack is not None or sns is not None:
-        notifier = Notifier(notifier.routing, slack or notifier.slack, sns or notifier.sns, metrics=metrics)
+        notifier = Notifier(notifier.routing, slack or notifier.slack, sns or notifier.sns, metrics=metrics,
+                            buttons=notifier.buttons)
     state = open_state(url)
     # History (sources, role sessions, key counts) lives in the state: each event is its own invocation.
     return Monitor(Engine(load_model(cfg.model_path), history=StateHistory(state)), store, notifier, state=state,
@@ -141,6 +142,33 @@ def close_groups() -> dict[str, Any]:
     """Hourly: one closing Slack/SNS update per grouped incident whose window has ended."""
     closed = monitor().close_groups(timedelta(seconds=settings().group_window_seconds))
     return {"closed": closed}
+
+
+_signing_secret: Any = None
+
+
+def slack_interaction(headers: dict[str, str], body: bytes | str) -> Any:
+    """``POST /slack/interactions``: a signed button click → a triage record (``slack_interactions``)."""
+    global _signing_secret
+    from chalicelib.notify.slack_interactions import InteractionHandler, ssm_signing_secret
+
+    if _signing_secret is None:
+        _signing_secret = ssm_signing_secret(settings().slack_signing_secret_parameter)
+    current = monitor()
+    if current.state is None:  # nowhere to remember signatures: replays could not be refused
+        from chalicelib.notify.slack_interactions import Answer
+
+        return Answer(503, {"error": "not_configured", "message": "no state store for replay protection"})
+    return InteractionHandler(current.store, current.state, _signing_secret, current.clock).handle(headers, body)
+
+
+def triage_incident(incident_id: str, body: Any, context: dict[str, Any] | None) -> Any:
+    """``POST /incidents/{id}/triage``: recorded as the IAM identity that signed the request."""
+    from chalicelib.incidents.triage_api import triage_request
+
+    current = monitor()
+    return triage_request(current.store, incident_id, body, context, responder_role=settings().responder_role,
+                          now=current.clock())
 
 
 def list_incidents(params: dict[str, str]) -> dict[str, Any]:

@@ -30,6 +30,11 @@ class Settings:
     region: str = "us-east-1"
     store_url: str | None = None  # overrides table_name when set (e.g. sqlite:///x.db)
     anchors: str | None = None  # s3://BUCKET/PREFIX: where the daily schedule publishes the chain head
+    # A Slack app posts button clicks to /slack/interactions, signed with this SecureString's secret;
+    # alerts carry triage buttons only when slack_buttons is on (a webhook-only setup has no app).
+    slack_signing_secret_parameter: str = "/trailwarden/slack-signing-secret"
+    slack_buttons: bool = False
+    responder_role: str = ""  # the IAM role (name) allowed to POST /incidents/{id}/triage; "" allows nobody
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -49,6 +54,10 @@ class Settings:
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or d.region,
             store_url=env.get("TRAILWARDEN_STORE") or None,
             anchors=env.get("TRAILWARDEN_ANCHORS") or None,
+            slack_signing_secret_parameter=env.get("TRAILWARDEN_SLACK_SIGNING_SECRET_PARAM",
+                                                   d.slack_signing_secret_parameter),
+            slack_buttons=env.get("TRAILWARDEN_SLACK_BUTTONS", "false").lower() == "true",
+            responder_role=env.get("TRAILWARDEN_RESPONDER_ROLE", ""),
         )
 
 

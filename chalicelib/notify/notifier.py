@@ -90,7 +90,8 @@ class Notifier:
         if settings.slack_enabled and settings.slack_webhook_parameter.strip():  # no parameter name: not configured
             slack = WebhookSlackSender(ssm_webhook_url(settings.slack_webhook_parameter.strip()))
         sns = SnsPublisher(settings.topic_arn) if settings.topic_arn else None
-        return cls(Routing.parse(settings.routing), slack, sns, metrics=metrics, logger=logger)
+        return cls(Routing.parse(settings.routing), slack, sns, metrics=metrics, logger=logger,
+                   buttons=settings.slack_buttons and slack is not None)
 
     @property
     def slack(self) -> SlackSender | None:

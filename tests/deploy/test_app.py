@@ -39,13 +39,15 @@ def run_python(code: str, **env: str) -> str:
     return result.stdout
 
 
-def test_every_route_is_a_get_behind_the_iam_authorizer() -> None:
+def test_every_route_but_slacks_is_behind_the_iam_authorizer() -> None:
     routes = app_module.app.routes
-    assert set(routes) == {"/incidents", "/incidents/{incident_id}"}
+    assert {path: set(methods) for path, methods in routes.items()} == {
+        "/incidents": {"GET"}, "/incidents/{incident_id}": {"GET"}, "/incidents/{incident_id}/triage": {"POST"},
+        "/slack/interactions": {"POST"}}
     for path, methods in routes.items():
-        assert set(methods) == {"GET"}, path
         for entry in methods.values():
-            assert isinstance(entry.authorizer, IAMAuthorizer), path
+            # Slack cannot sign with SigV4: that route checks Slack's own request signature instead.
+            assert isinstance(entry.authorizer, IAMAuthorizer) or path == "/slack/interactions", path
 
 
 def test_one_handler_per_family_plus_the_two_schedules() -> None:
@@ -117,3 +119,17 @@ def test_event_handler_to_auditor_api_end_to_end(local_runtime: CapturingSlackSe
     assert missing.status_code == 404 and missing.json_body["error"] == "not_found"
     assert bad.status_code == 400 and "severity_at_least" in bad.json_body["message"]
     assert unknown.status_code == 400 and "colour" in unknown.json_body["message"]
+
+
+def test_an_unsigned_slack_interaction_is_401(local_runtime: CapturingSlackSender) -> None:
+    with Client(app_module.app) as client:
+        answer = client.http.post("/slack/interactions", body="payload=%7B%7D",
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 401
+
+
+def test_triage_without_a_responder_identity_is_403(local_runtime: CapturingSlackSender) -> None:
+    with Client(app_module.app) as client:
+        answer = client.http.post("/incidents/inc-000000000000000000000000/triage", body='{"action": "ack"}',
+                                  headers={"Content-Type": "application/json"})
+    assert answer.status_code == 403 and answer.json_body["error"] == "forbidden"

@@ -27,9 +27,8 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
         {"eventSource": ["ssm.amazonaws.com"],
          "eventName": ["GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory"],
          "requestParameters": {"withDecryption": [True]}},
-        {"eventSource": ["ssm.amazonaws.com"], "eventName": ["DeleteParameter", "DeleteParameters"]},
-        {"eventSource": ["secretsmanager.amazonaws.com"], "eventName": ["GetSecretValue", "BatchGetSecretValue"],
-         "userIdentity": {"type": [{"anything-but": ["AWSService"]}]}}]}}, ALL_EVENTS),
+        # Secrets Manager value reads: none, as the bundled model declares no such secret
+        {"eventSource": ["ssm.amazonaws.com"], "eventName": ["DeleteParameter", "DeleteParameters"]}]}}, ALL_EVENTS),
     "signin": ({"source": ["aws.signin"], "detail": {"eventName": ["ConsoleLogin"]}}, ALL_EVENTS),
     "writes": ({"source": [{"prefix": "aws."}], "detail": {"readOnly": [False]}}, "ENABLED"),
 }
@@ -200,16 +199,21 @@ def test_role_policies_are_resolved_by_cloudformation(prod: Packaged) -> None:
 def test_each_function_gets_only_what_it_needs(prod: Packaged) -> None:
     policies = role_policies(prod)
     api = actions_of(policies["ApiHandlerRole"])
-    assert {a for a in api if a.startswith("dynamodb:")} == {"dynamodb:GetItem", "dynamodb:Query"}
-    assert not {a for a in api if a.split(":")[0] in {"sns", "ssm", "kms", "iam", "sqs"}}
+    # the API reads, and appends triage records (conditional puts and the head update)
+    assert {a for a in api if a.startswith("dynamodb:")} == {"dynamodb:GetItem", "dynamodb:Query",
+                                                              "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert not {a for a in api if a.split(":")[0] in {"sns", "iam", "sqs"}}
     for role_id, statements in policies.items():
         actions = actions_of(statements)
         # the incident log is append-only for Lambda: only TTL (and an operator) deletes
         assert not actions & {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"}, role_id
-        # the monitor never reads the secrets it guards: only the webhook parameter
+        # the monitor never reads the secrets it guards: only the webhook parameter (and the API, only
+        # the Slack signing secret)
+        allowed = ":parameter${SlackSigningSecretParameterName}" if role_id == "ApiHandlerRole" else \
+            ":parameter${SlackWebhookParameterName}"
         for statement in statements:
             if "ssm:GetParameter" in as_list(statement["Action"]):
-                assert statement["Resource"]["Fn::Sub"].endswith(":parameter${SlackWebhookParameterName}")
+                assert statement["Resource"]["Fn::Sub"].endswith(allowed), role_id
         if any(a.startswith("iam:") for a in actions):
             assert role_id == "DailyAuditRole"
 
@@ -234,9 +238,23 @@ def test_iam_authorization_on_every_api_route(prod: Packaged) -> None:
     body = prod.resources["RestAPI"]["Properties"]["DefinitionBody"]
     assert body["securityDefinitions"]["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
     operations = [(path, method, op) for path, item in body["paths"].items() for method, op in item.items()]
-    assert {(p, m) for p, m, _ in operations} == {("/incidents", "get"), ("/incidents/{incident_id}", "get")}
+    assert {(p, m) for p, m, _ in operations} == {("/incidents", "get"), ("/incidents/{incident_id}", "get"),
+                                                  ("/incidents/{incident_id}/triage", "post"),
+                                                  ("/slack/interactions", "post")}
     for path, method, op in operations:
-        assert op.get("security") == [{"sigv4": []}], (path, method)
+        if path == "/slack/interactions":  # Slack cannot sign with SigV4: the handler checks Slack's signature
+            assert "security" not in op
+        else:
+            assert op.get("security") == [{"sigv4": []}], (path, method)
+
+
+def test_only_the_responder_role_may_invoke_the_triage_route(prod: Packaged) -> None:
+    (policy,) = prod.resources["ResponderRole"]["Properties"]["Policies"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    paths = sorted(r["Fn::Sub"].split("${RestAPI}")[1] for r in statement["Resource"])
+    assert paths == ["/api/GET/incidents", "/api/GET/incidents/*", "/api/POST/incidents/*/triage"]
+    api = prod.functions()["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert api["TRAILWARDEN_RESPONDER_ROLE"] == prod.resources["ResponderRole"]["Properties"]["RoleName"]
 
 
 def test_functions_read_resource_names_from_the_template(prod: Packaged) -> None:
