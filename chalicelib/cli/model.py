@@ -54,6 +54,9 @@ def run_check(args: argparse.Namespace) -> int:
     spec = model.spec
     print(f"{model.source}: valid ({len(spec.accounts)} accounts, {len(spec.principals)} principals, "
           f"{len(spec.secrets)} secrets)", file=sys.stderr)
+    monitors = [p.id for p in spec.principals if p.manages_monitoring]
+    if monitors:  # the only principals whose changes to logging and to Trailwarden itself are low
+        print(f"may manage monitoring (trails, detectors, Trailwarden): {', '.join(monitors)}", file=sys.stderr)
     report_expiring(spec.suppressions, datetime.now(UTC))
     if args.offline:
         return 0
