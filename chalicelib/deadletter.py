@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from chalicelib.errors import InputError
@@ -130,23 +130,35 @@ class Handled:
                 "findings": list(self.findings)}
 
 
-@dataclass
 class DeadLetterQueue:
     """The SQS queue, read in batches; a message is hidden while it is handled, then shown again or deleted."""
 
-    url: str
-    client: Any = None
-    visibility_seconds: int = 300  # longer than judging a batch of 10, so no message is read twice
-    received: int = field(default=0, init=False)
+    NEEDS = "sqs:ReceiveMessage, sqs:ChangeMessageVisibility and sqs:DeleteMessage on the queue"
 
-    def __post_init__(self) -> None:
-        if not self.url.strip():
+    def __init__(self, url: str, client: Any = None, visibility_seconds: int = 300) -> None:
+        if not url.strip():
             raise InputError("no dead-letter queue: give --queue URL (the stack output DeadLetterQueueUrl) or set "
                              "TRAILWARDEN_DLQ_URL")
-        if self.client is None:
+        self.url = url.strip()
+        self.visibility_seconds = visibility_seconds  # longer than judging a batch of 10: no message read twice
+        self.received = 0
+        if client is None:
             import boto3
 
-            self.client = boto3.client("sqs")
+            client = boto3.client("sqs")
+        self.client = client
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        """One SQS call; an AWS failure becomes one line naming the queue (``awserrors``)."""
+        from chalicelib.awserrors import aws_error
+
+        try:
+            return getattr(self.client, operation)(QueueUrl=self.url, **kwargs)
+        except Exception as err:
+            aws = aws_error(err, resource=f"SQS queue {self.url}", needs=self.NEEDS)
+            if aws is None:
+                raise
+            raise aws from None
 
     def letters(self, limit: int | None = None) -> Iterator[DeadLetter]:
         """Every message once: each batch stays hidden (``visibility_seconds``) until handled or released.
@@ -155,8 +167,8 @@ class DeadLetterQueue:
         visible message is left, unlike a short poll's sample.
         """
         while limit is None or self.received < limit:
-            batch = self.client.receive_message(
-                QueueUrl=self.url, MaxNumberOfMessages=min(10, limit - self.received) if limit else 10,
+            batch = self._call(
+                "receive_message", MaxNumberOfMessages=min(10, limit - self.received) if limit else 10,
                 WaitTimeSeconds=1, VisibilityTimeout=self.visibility_seconds,
                 MessageAttributeNames=["All"], AttributeNames=["ApproximateReceiveCount"],
             ).get("Messages", [])
@@ -168,11 +180,10 @@ class DeadLetterQueue:
 
     def release(self, letter: DeadLetter) -> None:
         """Show the message again at once (listed, dry run, or still failing)."""
-        self.client.change_message_visibility(QueueUrl=self.url, ReceiptHandle=letter.receipt_handle,
-                                              VisibilityTimeout=0)
+        self._call("change_message_visibility", ReceiptHandle=letter.receipt_handle, VisibilityTimeout=0)
 
     def delete(self, letter: DeadLetter) -> None:
-        self.client.delete_message(QueueUrl=self.url, ReceiptHandle=letter.receipt_handle)
+        self._call("delete_message", ReceiptHandle=letter.receipt_handle)
 
     def list(self, limit: int | None = None) -> list[Handled]:
         out = [Handled(letter, "listed") for letter in self.letters(limit)]

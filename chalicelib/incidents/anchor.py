@@ -37,6 +37,7 @@ from chalicelib.incidents.chain import GENESIS_HASH, ChainEntry, ChainHead
 from chalicelib.incidents.keys import format_ts, utc
 
 HEX = frozenset("0123456789abcdef")
+_READ_NEEDS = "s3:ListBucketVersions and s3:GetObjectVersion on the anchor bucket"
 
 
 @dataclass(frozen=True)
@@ -180,14 +181,26 @@ class S3Anchors:
             self._client = boto3.client("s3")
         return self._client
 
+    def _call(self, operation: str, needs: str, **kwargs: Any) -> Any:
+        """One S3 call; an AWS failure becomes one line naming the bucket (``awserrors``)."""
+        from chalicelib.awserrors import aws_error
+
+        try:
+            return getattr(self.client, operation)(Bucket=self.bucket, **kwargs)
+        except Exception as err:
+            aws = aws_error(err, resource=f"S3 bucket {self.bucket!r}", needs=needs)
+            if aws is None:
+                raise
+            raise aws from None
+
     def put(self, anchor: Anchor) -> str:
         """Write one anchor (Object Lock's default retention applies: only ``s3:PutObject`` is needed).
 
         A checksum is sent because S3 refuses a PutObject without one into an Object Lock bucket.
         """
         key = anchor.key(self.prefix)
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=anchor.to_json(), ContentType="application/json",
-                               ChecksumAlgorithm="SHA256")
+        self._call("put_object", f"s3:PutObject on {self.prefix}*", Key=key, Body=anchor.to_json(),
+                   ContentType="application/json", ChecksumAlgorithm="SHA256")
         return key
 
     def versions(self) -> Iterator[tuple[str, str | None]]:
@@ -196,18 +209,22 @@ class S3Anchors:
         The monitor's role may put, so it can write a new version over an anchor; the locked
         older version is still there and still checked, so overwriting hides nothing.
         """
-        pages = self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=self.prefix)
-        for page in pages:
+        marker: dict[str, str] = {}
+        while True:
+            page = self._call("list_object_versions", _READ_NEEDS, Prefix=self.prefix, **marker)
             for item in page.get("Versions", []):
                 if item["Key"].endswith(".json"):
                     yield item["Key"], item.get("VersionId")
+            if not page.get("IsTruncated"):
+                return
+            marker = {"KeyMarker": page["NextKeyMarker"], "VersionIdMarker": page["NextVersionIdMarker"]}
 
     def read(self) -> list[Anchor]:
         """Every anchor (each version) under the prefix; an unreadable object is an ``InputError`` naming it."""
         out = []
         for key, version in self.versions():
             extra = {"VersionId": version} if version and version != "null" else {}
-            body = self.client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
+            body = self._call("get_object", _READ_NEEDS, Key=key, **extra)["Body"].read()
             where = f"s3://{self.bucket}/{key}" + (f"?versionId={version}" if extra else "")
             out.append(Anchor.from_json(body, where))
         return out
