@@ -17,7 +17,8 @@ in order, by one monitor on an in-memory SQLite store. The promise being measure
 * every alert the reference sends is sent exactly once (the alert claim held).
 
 ``run_concurrent_delivery`` is imported by the chaos table (``make chaos``) and by the CI test
-(``tests/monitor/test_concurrent_writers.py``); ``python bench/concurrency.py`` runs it alone:
+(``tests/monitor/test_concurrent_writers.py``), with a fresh store from ``sqlite_store()`` or
+``dynamodb_store()`` and a stream from ``event_stream()``; ``python bench/concurrency.py`` runs it alone:
 
     .venv/bin/python bench/concurrency.py --workers 8 --events 1000 --backend sqlite
     .venv/bin/python bench/concurrency.py --workers 8 --events 1000 --backend dynamodb   # moto server
