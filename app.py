@@ -31,7 +31,7 @@ API_CALL = "AWS API Call via CloudTrail"
 # Reads another family already delivers (an event matching two rules is two invocations).
 ROUTED_ELSEWHERE = ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity",
                     "GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory",
-                    "GetSessionToken", "GetFederationToken", "GetSecretValue", "BatchGetSecretValue"]
+                    "GetSessionToken", "GetFederationToken"]
 # An IAM user's static key turned into sessions (sts-session-from-static-key): GetSessionToken is
 # recorded readOnly true, GetFederationToken readOnly false (Stratus Red Team's detonation).
 SESSION_TOKENS = ["GetSessionToken", "GetFederationToken"]
@@ -113,6 +113,8 @@ PATTERNS: dict[str, dict[str, Any]] = {
     # deletions. GetParameterHistory returns old values too, so it counts as a read.
     # Secrets Manager's value reads always return plaintext, so every one by a caller that is not
     # an AWS service is judged (declared readers included: the rule checks who may read what).
+    # deploy/build_merge_template.py narrows them to the secrets the packaged model declares
+    # (undeclared callers' reads of any secret still reach the reads family).
     "ssm": {
         "source": ["aws.ssm", "aws.secretsmanager"],
         "detail-type": [API_CALL],

@@ -110,6 +110,8 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
     """
     if family == "home":
         return home_pattern(pattern, env)
+    if family == "ssm":
+        return secrets_pattern(pattern, env)
     if family not in ("reads", "sts"):
         return None
     model = packaged_model(env)
@@ -157,6 +159,34 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
     return narrowed
 
 
+def secrets_pattern(pattern: dict[str, Any], env: dict[str, str]) -> dict[str, Any] | None:
+    """The ``ssm`` pattern with Secrets Manager value reads narrowed to the declared secrets.
+
+    A GetSecretValue can only be a finding when it names a secret the packaged model declares,
+    so it is routed only when its ``secretId`` (a name, or a partial or full ARN) can be one of
+    them: a glob's ``?`` and ``[...]`` widen to ``*`` (EventBridge wildcards know only ``*``), and
+    an ARN may end in any suffix. A BatchGetSecretValue is routed whenever any Secrets Manager
+    secret is declared (its filters may match any). None declared: neither is routed here.
+    """
+    model = packaged_model(env)
+    if model is None:
+        return None  # not readable at package time: every Secrets Manager value read stays routed
+    narrowed = copy.deepcopy(pattern)
+    branches = narrowed["detail"]["$or"]
+    (sm,) = [b for b in branches if b.get("eventSource") == ["secretsmanager.amazonaws.com"]]
+    branches.remove(sm)
+    ids: list[str] = []
+    for _, spec in model.sm_secrets:
+        for name in sm_patterns(spec):
+            loose = re.sub(r"\?|\[[^\]]*\]", "*", name)
+            ids += [loose, f"arn:aws*:secretsmanager:*:secret:{loose}*"]
+    if ids:
+        branches.append({**sm, "eventName": ["GetSecretValue"], "requestParameters": {"secretId": [
+            {"wildcard": re.sub(r"\*+", "*", w)} for w in dict.fromkeys(ids)]}})
+        branches.append({**sm, "eventName": ["BatchGetSecretValue"]})
+    return narrowed
+
+
 def home_pattern(pattern: dict[str, Any], env: dict[str, str]) -> dict[str, Any] | None:
     """Every call by the packaged model's principals that declare where they run.
 
@@ -194,6 +224,12 @@ def _set_caller(identity: dict[str, Any], field: str, value: list[Any]) -> None:
         identity["userName"] = value
     else:
         identity.setdefault("sessionContext", {}).setdefault("sessionIssuer", {})["userName"] = value
+
+
+def sm_patterns(spec: Any) -> tuple[str, ...]:
+    from chalicelib.identity.secrets import sm_patterns as patterns
+
+    return patterns(spec)
 
 
 def packaged_model(env: dict[str, str]) -> Any:

@@ -54,8 +54,8 @@ def dev_bus(dev: Packaged) -> Iterator[Bus]:
     (api_call("sts.amazonaws.com", "GetFederationToken", iam_user("github-actions-aws-deployer"), read_only=False,
               request={"name": "backdoor"}), "sts"),
     (api_call("sts.amazonaws.com", "GetSessionToken", iam_user("github-actions-aws-deployer"), read_only=True), "sts"),
-    (api_call("secretsmanager.amazonaws.com", "GetSecretValue", assumed_role("paperclip-agent", "p"), read_only=True,
-              request={"secretId": "prod/db-password"}), "ssm"),
+    (api_call("secretsmanager.amazonaws.com", "GetSecretValue", assumed_role("reporting-lambda", "etl"),
+              read_only=True, request={"secretId": "prod/db-password"}), "reads"),
 ], ids=["home-write", "home-read", "federation-token", "session-token", "secret-value"])
 def test_issue_13_events_reach_their_family_in_dev_too(dev_bus: Bus, record: dict[str, Any], family: str) -> None:
     assert family in dev_bus.deliver(envelope(record))

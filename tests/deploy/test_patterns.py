@@ -133,6 +133,7 @@ def test_shared_aws_samples_reach_the_expected_families(bus: Bus, name: str) -> 
 # whose events no deployed rule delivers cannot land.
 CI_KEY = iam_user("github-actions-aws-deployer")
 AGENT = assumed_role("paperclip-agent", "paperclip-7f3a")
+UNDECLARED_ROLE = assumed_role("reporting-lambda", "etl")
 PARAMETER = "/paperclip-app/api-key"
 RULE_EVENTS: dict[str, tuple[str, bool | None, dict[str, Any] | None, dict[str, Any] | None]] = {
     "ConsoleLogin": ("signin.amazonaws.com", False, None, CI_KEY),
@@ -158,9 +159,11 @@ RULE_EVENTS: dict[str, tuple[str, bool | None, dict[str, Any] | None, dict[str, 
          "userName": "repo:evil/x:ref:refs/heads/main", "identityProvider": "token.actions.githubusercontent.com"}),
     "GetSessionToken": ("sts.amazonaws.com", True, {"durationSeconds": 3600}, CI_KEY),
     "GetFederationToken": ("sts.amazonaws.com", False, {"name": "backdoor"}, CI_KEY),
-    "GetSecretValue": ("secretsmanager.amazonaws.com", True, {"secretId": "prod/db-password"}, AGENT),
+    # The bundled model declares no Secrets Manager secret: an undeclared caller's reads are what
+    # it can judge (identity-undeclared-principal; tests/deploy/test_secret_routing.py for declared ones).
+    "GetSecretValue": ("secretsmanager.amazonaws.com", True, {"secretId": "prod/db-password"}, UNDECLARED_ROLE),
     "BatchGetSecretValue": ("secretsmanager.amazonaws.com", True, {"filters": [{"key": "name", "values": ["prod/"]}]},
-                            AGENT),
+                            UNDECLARED_ROLE),
     "AssumeRoleWithSAML": ("sts.amazonaws.com", True, {
         "roleArn": "arn:aws:iam::630287363158:role/saml-admin", "roleSessionName": "alice",
         "principalArn": "arn:aws:iam::630287363158:saml-provider/corp"},
