@@ -51,8 +51,14 @@ def blinding_pattern() -> dict[str, Any]:
     detectors: dict[str, list[str]] = {}
     for name, (source, *_rest) in DETECTOR_CALLS.items():
         detectors.setdefault(source, []).append(name)
+    # UpdateTrail only when it can weaken the trail (the rule's WEAKENING fields, a new bucket, or a
+    # record that does not say): renaming an SNS topic or turning on validation costs no invocation.
+    update = [{"requestParameters": {field: [False, "false"]}}
+              for field in ("isMultiRegionTrail", "includeGlobalServiceEvents", "isOrganizationTrail")]
+    update += [{"requestParameters": {"s3BucketName": [{"exists": True}]}}, {"requestParameters": [None]}]
     return {"source": [{"prefix": "aws."}], "detail-type": [API_CALL], "detail": {"$or": [
-        {"eventSource": [TRAIL_SOURCE], "eventName": list(TRAIL_CALLS)},
+        {"eventSource": [TRAIL_SOURCE], "eventName": [n for n in TRAIL_CALLS if n != "UpdateTrail"]},
+        *({"eventSource": [TRAIL_SOURCE], "eventName": ["UpdateTrail"], **branch} for branch in update),
         {"eventSource": [ORGANIZATION_SOURCE], "eventName": list(ORGANIZATION_CALLS)},
         *({"eventSource": [source], "eventName": names} for source, names in sorted(detectors.items())),
     ]}}

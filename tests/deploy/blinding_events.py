@@ -125,6 +125,12 @@ def blinding_cases() -> list[tuple[str, dict[str, Any], set[str]]]:
         ("blinding-guardduty-off", envelope(record("UpdateDetector")), {"blinding", "writes"}),
         ("blinding-leave-organization-refused", envelope(record("LeaveOrganization", error=(
             "AccessDenied", "not authorized to perform: organizations:LeaveOrganization"))), {"blinding", "writes"}),
+        ("blinding-update-trail-with-null-parameters", envelope(record("UpdateTrail", request=None)),
+         {"blinding", "writes"}),
+        ("blinding-update-trail-moving-the-bucket", envelope(record("UpdateTrail", request={
+            **TRAIL, "s3BucketName": "exfil-4411"})), {"blinding", "writes"}),
+        ("blinding-update-trail-turning-on-validation-is-not-blinding", envelope(record("UpdateTrail", request={
+            **TRAIL, "enableLogFileValidation": True, "isMultiRegionTrail": True})), {"writes"}),
         ("blinding-starting-a-trail-is-not-blinding", envelope(api_call(
             "cloudtrail.amazonaws.com", "StartLogging", OPS, read_only=False, request=TRAIL)), {"writes"}),
         ("pipeline-disable-root-rule", envelope(record("DisableRule")), {"pipeline", "writes"}),
