@@ -276,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trail", type=Path, help="a JSON-lines trail instead of the generated one")
     p.add_argument("--template", type=Path, help="a packaged sam.json instead of packaging the stage")
     p.add_argument("--tree", type=Path, default=ROOT, help="package this checkout (e.g. a git worktree of HEAD)")
+    p.add_argument("--model", type=Path, default=TRAIL_MODEL,
+                   help="package narrowed for this model (default bench/model.yaml, the trail's own)")
     p.add_argument("--top", type=int, default=3, help="event names shown per family")
     p.add_argument("--json", action="store_true", help="print one JSON object (for bench/measure.py)")
     args = p.parse_args(argv)
@@ -285,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         reused = True
         template_path = args.template or None
         if template_path is None:
-            template_path, reused = packaged_template(args.tree, args.stage, log)
+            template_path, reused = packaged_template(args.tree, args.stage, log, args.model)
         rules = template_rules(json.loads(template_path.read_text()))
     except (TemplateError, OSError, ValueError) as err:
         print(f"invocations: {err}", file=sys.stderr)
