@@ -129,6 +129,9 @@ def member_role(central_account: Any) -> dict[str, Any]:
                   for sid, actions in MEMBER_READ_ACTIONS.items()]
     statements.append({"Sid": "ReadInventoryUsers", "Effect": "Allow", "Action": MEMBER_USER_ACTIONS,
                        "Resource": user_arn})
+    # The coverage check confirms this role and the forwarding roles exist.
+    statements.append({"Sid": "ReadTrailwardenRoles", "Effect": "Allow", "Action": "iam:GetRole",
+                       "Resource": _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/trailwarden-*")})
     return {"Type": "AWS::IAM::Role", "Condition": "GlobalRegion", "Properties": {
         "RoleName": MEMBER_ROLE, "MaxSessionDuration": 3600,
         "Description": "Trailwarden central account: coverage check and inventory audit, read only",
