@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.engine import Engine
-from chalicelib.errors import DeliveryError, InputError
+from chalicelib.errors import DeliveryError, InputError, StoreError
 from chalicelib.events import CloudTrailEvent, events_in
 from chalicelib.findings import Finding
 from chalicelib.identity.suppressions import Suppressions, is_suppressed
+from chalicelib.identity.version import VERSION_KEY, model_version
 from chalicelib.incidents.chain import json_digest
 from chalicelib.incidents.keys import parse_ts
 from chalicelib.incidents.state import ALERT_CLAIM, ALERTED, GROUP_CLOSED, LAST_SEEN, StateStore
@@ -97,6 +98,7 @@ class Monitor:
         self.account_names = {a.id: a.name for a in engine.model.spec.accounts}
         self.rotation = RotationLinker(state) if state is not None else None
         self.suppressions = Suppressions(tuple(getattr(engine.model.spec, "suppressions", ())))
+        self.model_version = model_version(engine.model)  # stamped on each finding: which model judged it
 
     def process_envelope(self, envelope: Any) -> ProcessResult:
         """Judge one EventBridge delivery; a malformed one is logged with its id and skipped."""
@@ -130,6 +132,8 @@ class Monitor:
             if self.rotation is not None:
                 finding = self.rotation.link(finding, when)
             finding = self.suppressions.apply(finding, now)  # stored, marked, never alerted
+            if VERSION_KEY not in finding.details:
+                finding = replace(finding, details={**finding.details, VERSION_KEY: self.model_version})
             outcome = self.store.record(finding, raw_event=raw_event, now=now, dedup_key=_dedup_key(finding, raw_event))
             if self.rotation is not None and outcome.status == "new":
                 self.rotation.remember(finding, outcome.incident.incident_id if outcome.incident else None, when)
@@ -189,6 +193,8 @@ class Monitor:
 
         The claim is a conditional write that expires after ``CLAIM_TTL`` (shorter than Lambda's
         first retry, in case the claimer dies); a failed delivery releases it so the retry can send.
+        Once a channel took the alert, failing to mark it sent is logged, not raised: a failed
+        invocation is retried, and the retry would send the alert a second time.
         """
         if self.notifier is None:
             return None
@@ -203,7 +209,10 @@ class Monitor:
                 self.state.release(ALERT_CLAIM, key)
             raise
         if self.state is not None:
-            self.state.touch(ALERTED, key, self.clock())
+            try:
+                self.state.touch(ALERTED, key, self.clock())
+            except StoreError as err:  # the alert went out: failing now would make the retry send it again
+                log.error("alert for %s was sent but could not be marked as sent: %s", key, err)
         return report
 
     def _notify(self, incident: Incident, *, reopened: bool = False) -> DeliveryReport:

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from chalicelib.awserrors import aws_error
 from chalicelib.errors import ChainConflict, StoreError
@@ -62,6 +62,7 @@ from chalicelib.incidents.dynamodb_schema import (
 from chalicelib.incidents.grouping import RecordPlan
 from chalicelib.incidents.keys import format_ts, month_of
 from chalicelib.incidents.retention import PurgePlan
+from chalicelib.incidents.serial import serial_writes
 from chalicelib.incidents.store import Incident, IncidentQuery, Page
 from chalicelib.incidents.triage import TriageRecord
 from chalicelib.incidents.triage_verify import StoredTriage
@@ -69,6 +70,9 @@ from chalicelib.incidents.triage_verify import StoredTriage
 __all__ = ["DynamoDBIncidentStore", "table_definition", "ttl_specification"]
 
 _RETRYABLE = {"TransactionConflictException", "TransactionInProgressException"}
+# The request went out and its answer was lost: the write may have landed. The record is retried
+# from its reads, which find the dedup marker if it did (and the outcome is "duplicate").
+_NO_ANSWER = (ReadTimeoutError, ConnectionClosedError)
 _HEAD_KEY = {"pk": CHAIN_PK, "sk": HEAD_SK}
 
 
@@ -130,6 +134,10 @@ class _Session:
         except ClientError as exc:
             if _error_code(exc) in _RETRYABLE:
                 raise ChainConflict(f"transaction conflict: {exc}") from exc
+            raise store.failure("cannot write the incident log", exc) from exc
+        except _NO_ANSWER as exc:  # sent, but no answer: it may have landed, so read again before writing
+            raise ChainConflict(f"no answer to the transaction, reading again: {type(exc).__name__}") from exc
+        except BotoCoreError as exc:
             raise store.failure("cannot write the incident log", exc) from exc
 
     def triage_history(self, incident_id: str) -> list[TriageRecord]:
@@ -254,7 +262,7 @@ class DynamoDBIncidentStore(ChainedStore):
     ) -> None:
         super().__init__(retention_days=retention_days, **options)
         self.table_name = table_name
-        self._client = client
+        self._client = serial_writes(client)
         self._region_name = region_name
         self._endpoint_url = endpoint_url
 
@@ -271,7 +279,8 @@ class DynamoDBIncidentStore(ChainedStore):
                 or None
             )
             try:
-                self._client = boto3.client("dynamodb", region_name=self._region_name, endpoint_url=endpoint)
+                self._client = serial_writes(
+                    boto3.client("dynamodb", region_name=self._region_name, endpoint_url=endpoint))
             except BotoCoreError as exc:  # no region, a bad profile: say so, with the table
                 raise self.failure("cannot open the incident log", exc) from None
         return self._client
