@@ -15,6 +15,7 @@ import gzip
 import io
 import os
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -32,7 +33,7 @@ from chalicelib.sourcestate import SHOWN, Item, SourceState
 SUFFIXES = (".json", ".jsonl", ".gz")
 STDIN = "-"
 BATCH = 32  # lines judged per trip through the reading generators (see read_batches)
-READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile)
+READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)  # zlib: a corrupted .gz body
 MAX_LINE = 8 * LIMIT  # a longer line (or document) is read in pieces, never held whole
 BUDGET = 32 * LIMIT  # what parsing a line or document larger than LIMIT whole may cost (see _fits)
 # Where `aws s3 sync` of a trail bucket puts what is not events (AWSLogs/<account>/<dir>/...),
@@ -72,11 +73,15 @@ def _open_with_position(name: str) -> tuple[BinaryIO, Callable[[], int] | None]:
         raw: BinaryIO = sys.stdin.buffer
     else:
         raw = open(name, "rb")  # noqa: SIM115 - closed by the caller
+    return decoded(raw, name), raw.tell if name != STDIN else None
+
+
+def decoded(raw: BinaryIO, name: str) -> BinaryIO:
+    """``raw`` gunzipped on the fly when it is gzip (by magic bytes or name), else ``raw`` itself."""
     head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-    position = raw.tell if name != STDIN else None
     if head == b"\x1f\x8b" or name.endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw), position  # type: ignore[return-value]
-    return raw, position
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    return raw
 
 
 def _json_error(err: Exception) -> str:
@@ -251,6 +256,17 @@ def _source_batches(name: str, size: int, quiet: QuietLines | None = None) -> It
     except OSError as err:
         yield Batch(name, [InputError(f"cannot read: {err.strerror or err}", name)], None, last=True)
         return
+    yield from stream_batches(name, stream, position, size, quiet, close=name != STDIN, total=_size)
+
+
+def stream_batches(name: str, stream: BinaryIO, position: Callable[[], int] | None, size: int,
+                   quiet: QuietLines | None = None, *, close: bool = True,
+                   total: Callable[[str], int | None] = lambda _: None) -> Iterator[Batch]:
+    """The batches of one opened (decoded) stream: a local file, stdin, or an S3 object's body.
+
+    ``position`` says how many raw bytes were consumed so far, ``total`` the source's size
+    once read (for the last batch); the stream is closed at the end when ``close``.
+    """
     state = SourceState()
     try:
         for items, skipped in _read_stream(stream, name, size, quiet, state):
@@ -261,9 +277,9 @@ def _source_batches(name: str, size: int, quiet: QuietLines | None = None) -> It
         state.seen += 1
         yield Batch(name, [InputError(f"cannot read: {err}", name)], None, last=False)
     finally:
-        if name != STDIN:
+        if close:
             stream.close()
-    yield Batch(name, [], _size(name), last=True, more=state.more, skipped=state.skipped())
+    yield Batch(name, [], total(name), last=True, more=state.more, skipped=state.skipped())
 
 
 def _size(name: str) -> int | None:

@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="judge files on N processes (0: one per core); output is the same as with 1")
     p.add_argument("--no-memo", dest="memo", action="store_false",
                    help="judge every line in full, without the quiet-event memo (slower; the output is the same)")
+    from chalicelib.cli.replay_remote import add_remote_args  # here: that module imports this one
+
+    add_remote_args(p)
     p.set_defaults(func=run)
 
 
@@ -59,6 +62,10 @@ def severity_arg(text: str) -> Severity:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chalicelib.cli.replay_remote import is_remote, run_remote
+
+    if is_remote(args):  # s3:// URLs or --event-history
+        return run_remote(args)
     model = load_model(args.model)  # raises ModelError before anything is judged
     printer = FindingPrinter(args.format)
     recorder = IncidentRecorder(args.store, model) if args.store else None
@@ -114,7 +121,7 @@ class Tally:
 
     def skipped_summary(self) -> str:
         """``; skipped 24 digest files, 2 insight files``: what CloudTrail writes that is not events."""
-        order = ("digest file", "insight file", "digest record", "insight record")
+        order = ("digest file", "insight file", "digest record", "insight record", "non-CloudTrail object")
         parts = [f"{n} {what}{'' if n == 1 else 's'}" for what in order if (n := self.skipped[what])]
         return f"; skipped {', '.join(parts)}" if parts else ""
 
