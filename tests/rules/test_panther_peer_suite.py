@@ -122,11 +122,34 @@ PEER_MODEL = """
       - {id: "111122223333", name: panther-ssm}
     principals:
       - {id: tester, kind: ci, auth: access-key, iam_user: tester}
-      - {id: app-instances, kind: workload, auth: instance-profile, roles: [MyAppRole]}
+      - {id: app-instances, kind: workload, auth: instance-profile, roles: [MyAppRole], network: {cidrs: [10.0.0.0/8]}}
     secrets:
       - {name: /credentials/stratus-red-team/credentials-10}
       - {name: /credentials/stratus-red-team/credentials-25}
 """
+
+
+# Issue 13 (B): detections of ours whose trigger a Panther rule above shares, checked against the
+# same tests (a Panther rule may have two counterparts; the one in OURS is checked above).
+SHARED: dict[str, str] = {
+    "AWS.Console.LoginWithoutMFA": "signin-without-mfa",
+    "AWS.STS.GetSessionToken.Misuse": "sts-session-from-static-key",
+    "AWS.CloudTrail.IMDSCredentialExfiltration": "credential-used-outside-home",
+}
+SHARED_DIFFERENT: dict[tuple[str, str], tuple[bool, str]] = {
+    ("AWS.Console.LoginWithoutMFA", "No MFA Login - Root User"):
+        (False, "a root sign-in is root-signin (critical, reporting MFAUsed), not also this"),
+    ("AWS.Console.LoginWithoutMFA", "MFA Login - SAML"):
+        (True, "the identity is an IAM user signing in with a password and MFAUsed: No; a SAML sign-in is an "
+               "AssumedRole session, so SamlProviderArn on an IAM user's record vouches for nothing"),
+    ("AWS.Console.LoginWithoutMFA", "No MFA Login - New User"):
+        (True, "no new-user grace period (Panther mocks an account-age cache): a password alone is a password alone"),
+    ("AWS.STS.GetSessionToken.Misuse", "GetSessionToken Failed"):
+        (True, "a refused request is reported as a low attempt (Panther skips failures)"),
+    ("AWS.CloudTrail.IMDSCredentialExfiltration", "SSM Messages Service Source"):
+        (True, "a declared home is the whole allowance: the SSM agent on the instance calls from the instance's "
+               "address, which the model must list; Panther, with no model, exempts SSM event sources by name"),
+}
 
 
 def _peer_tests() -> list[tuple[str, dict[str, Any]]]:
@@ -157,6 +180,33 @@ def test_our_verdict_matches_panther_or_the_documented_difference(panther_rule, 
     fired = any(f.rule == ours for f in findings)
     expected, why = DIFFERENT.get((panther_rule, test["name"]), (test["expected"], "agrees with Panther's expected"))
     assert fired is expected, f"{ours} fired={fired}, expected {expected}: {why}"
+
+
+SHARED_CASES = [(r, t) for r, t in CASES if r in SHARED]
+
+
+@pytest.mark.parametrize(("panther_rule", "test"), SHARED_CASES, ids=[f"{r}::{t['name']}" for r, t in SHARED_CASES])
+def test_our_newer_detection_with_the_same_trigger_agrees_or_differs_as_documented(panther_rule, test, peer_model):
+    fired = any(f.rule == SHARED[panther_rule] for f in judge(CloudTrailEvent.from_record(test["log"]), peer_model))
+    expected, why = SHARED_DIFFERENT.get((panther_rule, test["name"]), (test["expected"], "agrees with Panther"))
+    assert fired is expected, f"{SHARED[panther_rule]} fired={fired}, expected {expected}: {why}"
+
+
+def test_every_documented_shared_difference_really_differs():
+    by_key = {(rule, t["name"]): t["expected"] for rule, t in CASES}
+    for key, (ours, _) in SHARED_DIFFERENT.items():
+        assert key in by_key and ours != by_key[key], key
+
+
+def test_imds_credentials_from_a_public_address_are_critical_once_aws_says_imds_delivered_them(peer_model):
+    (test,) = [t for r, t in CASES if t["name"] == "IMDS Credentials Used From Public IP"]
+    (plain,) = [f for f in judge(CloudTrailEvent.from_record(test["log"]), peer_model)
+                if f.rule == "credential-used-outside-home"]
+    assert plain.severity.label == "high"  # Panther's record has no ec2RoleDelivery: a role used outside home
+    log = json.loads(json.dumps(test["log"]))
+    log["userIdentity"]["sessionContext"]["ec2RoleDelivery"] = "2.0"
+    (f,) = [f for f in judge(CloudTrailEvent.from_record(log), peer_model) if f.rule == "credential-used-outside-home"]
+    assert f.severity.label == "critical"
 
 
 def test_every_panther_rule_in_the_suite_is_mapped():
