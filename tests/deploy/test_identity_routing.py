@@ -1,0 +1,74 @@
+"""Identity writes (issue 13) reach a handler in every stage, not only where the writes family is on.
+
+The dev stage packages without the ``writes`` family (TRAILWARDEN_WATCH_WRITES=false), so the escalation
+events must be carried by the always-on ``iam`` family: its rule's pattern is put on moto's default bus
+and every escalation event, as a real-shaped EventBridge envelope, must land in its queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from .cloudtrail import ESCALATION, api_call, envelope, iam_user
+from .conftest import Packaged
+
+REGION = "us-east-1"
+MAX_PATTERN = 2048  # EventBridge's default event-pattern size quota, in characters
+CI_KEY = iam_user("github-actions-aws-deployer")
+
+
+def iam_rule(stage: Packaged) -> dict[str, Any]:
+    (props,) = [event["Properties"] for _, event in stage.rules().values()
+                if event["Properties"].get("RuleName", "").endswith("-iam")]
+    return props
+
+
+@pytest.fixture(scope="module")
+def dev_iam_queue(dev: Packaged) -> Iterator[tuple[Any, Any, str]]:
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with mock_aws():
+            events, sqs = boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION)
+            props = iam_rule(dev)
+            url = sqs.create_queue(QueueName="tw-dev-iam")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            events.put_rule(Name=props["RuleName"], EventPattern=json.dumps(props["Pattern"]), State=props["State"])
+            events.put_targets(Rule=props["RuleName"], Targets=[{"Id": "iam", "Arn": arn}])
+            yield events, sqs, url
+
+
+def test_the_dev_stage_has_no_writes_family_to_fall_back_on(dev: Packaged) -> None:
+    names = {event["Properties"].get("RuleName", "") for _, event in dev.rules().values()}
+    assert not any(name.endswith("-writes") for name in names)
+
+
+@pytest.mark.parametrize(("source", "name", "request_"), ESCALATION, ids=[e[1] for e in ESCALATION])
+def test_every_escalation_event_reaches_the_iam_handler_in_dev(dev_iam_queue: tuple[Any, Any, str], source: str,
+                                                                name: str, request_: dict[str, Any]) -> None:
+    events, sqs, url = dev_iam_queue
+    env = envelope(api_call(source, name, CI_KEY, read_only=False, request=request_))
+    entry = {"Source": env["source"], "DetailType": env["detail-type"], "Detail": json.dumps(env["detail"])}
+    assert "EventId" in events.put_events(Entries=[entry])["Entries"][0]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert [json.loads(m["Body"])["detail"]["eventName"] for m in messages] == [name]
+
+
+def test_the_iam_rule_needs_no_read_only_delivery_since_every_escalation_event_is_a_write(dev: Packaged,
+                                                                                          prod: Packaged) -> None:
+    # AWS records all of these readOnly false; a rule in state ENABLED receives every write.
+    assert iam_rule(dev)["State"] == iam_rule(prod)["State"] == "ENABLED"
+
+
+def test_the_iam_pattern_fits_eventbridges_default_size_quota(prod: Packaged) -> None:
+    assert len(json.dumps(iam_rule(prod)["Pattern"], separators=(",", ":"))) <= MAX_PATTERN
