@@ -12,7 +12,11 @@ out-of-memory kill looks like to the code that was running: nothing after it run
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,3 +108,44 @@ class CountingSlack:
         if self.attempts <= self.fail_first:
             raise self.error()
         self.delivered.append(payload)
+
+
+@contextmanager
+def broken_slack(mode: str, status: int = 500, headers: dict[str, str] | None = None,
+                 hold: float = 5.0) -> Iterator[tuple[str, list[int]]]:
+    """A local webhook that fails every request: ``status`` (that HTTP answer, with ``headers``),
+    ``reset`` (the connection reset after the request is read) or ``hang`` (no answer for ``hold`` s).
+    Yields the URL and the list of connections taken."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    taken: list[int] = []
+    stop = threading.Event()
+    head = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    answer = f"HTTP/1.1 {status} Failed\r\n{head}Content-Length: 5\r\nConnection: close\r\n\r\nerror".encode()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            taken.append(1)
+            conn.recv(65536)
+            if mode == "reset":
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            elif mode == "hang":
+                stop.wait(hold)
+            else:
+                conn.sendall(answer)
+            conn.close()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/services/T0/B0/SeCrEt", taken
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        listener.close()
