@@ -50,6 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--liveness", action="store_true",
                    help="after the events, run the heartbeat check with the clock past the threshold (monitor-blind "
                         "for each account/region the events came from), then deliver a heartbeat from each (closed)")
+    p.add_argument("--org", action="store_true",
+                   help="the whole organization: each event enters the default bus of its own account and region "
+                        "and is forwarded by dist/member.json's rules to the central bus (see simulate_org.py)")
+    p.add_argument("--member-template", metavar="FILE", help="with --org: the member template (default dist/member.json)")
     p.set_defaults(func=run)
 
 
@@ -143,6 +147,10 @@ class CountingMetrics:
 
 def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
     """Exit 0, or 1 if any input was bad or any invocation failed; ``slack``/``sns`` replace the channels."""
+    if args.org:
+        from chalicelib.cli import simulate_org
+
+        return simulate_org.run(args, slack=slack, sns=sns)
     if args.repeat < 1:
         raise TrailwardenError("--repeat must be at least 1")
     from chalicelib.identity import load_model

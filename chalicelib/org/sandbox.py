@@ -56,6 +56,7 @@ class OrgSandbox:
     central_region: str = GLOBAL_REGION
     queues: dict[str, str] = field(default_factory=dict)  # family → queue URL in the central account
     bus_arn: str = ""
+    handled: frozenset[str] | None = None  # families with a handler (None: every family of the template)
     _sessions: dict[str, Any] = field(default_factory=dict)
     _deployed: set[tuple[str, str]] = field(default_factory=set)
 
@@ -67,6 +68,8 @@ class OrgSandbox:
         self.bus_arn = events.create_event_bus(Name=self.bus)["EventBusArn"]
         bus_arn(self.bus_arn)
         for family, (pattern, state) in self.families.items():
+            if self.handled is not None and family not in self.handled:
+                continue
             url = sqs.create_queue(QueueName=f"trailwarden-org-{family}")["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             name = f"{self.rule_prefix}{family}"
