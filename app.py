@@ -328,6 +328,14 @@ def close_groups(event: CloudWatchEvent) -> dict[str, Any]:
     return runtime.close_groups()
 
 
+@app.lambda_function(name="backfill_worker")
+def backfill_worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One Distributed Map batch of trail objects (backfill on Step Functions, chalicelib/backfill)."""
+    from chalicelib.backfill.worker import handle
+
+    return handle(event)
+
+
 # --- auditor API: IAM (SigV4) auth on every route ---------------------------------------
 
 

@@ -12,7 +12,7 @@ is reported with its key and the rest goes on; any other AWS failure stops the r
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +123,11 @@ class TrailBucket:
 
         Digest, Insights and other objects are skipped unopened, each a batch that counts it.
         """
-        for obj in self.objects():
+        yield from self.read(self.objects(), quiet, size)
+
+    def read(self, listed: Iterable[Listed], quiet: QuietLines | None = None, size: int = BATCH) -> Iterator[Batch]:
+        """The batches of objects already listed (by ``objects``, or by a Step Functions ItemReader)."""
+        for obj in listed:
             name = self.name(obj.key)
             if obj.kind != "log":
                 yield Batch(name, [], obj.size, last=True, skipped={obj.kind: 1})

@@ -1,0 +1,1 @@
+"""Backfill at organization scale: a Step Functions Distributed Map over a trail bucket."""
