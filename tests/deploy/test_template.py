@@ -19,9 +19,22 @@ API_CALL = "AWS API Call via CloudTrail"
 # family → (the narrow pattern intended, the rule state it needs). This table is the spec.
 EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
     "root": ({"source": [{"prefix": "aws."}], "detail": {"userIdentity": {"type": ["Root"]}}}, ALL_EVENTS),
-    "iam": ({"source": ["aws.iam"], "detail-type": [API_CALL], "detail": {
-        "eventSource": ["iam.amazonaws.com"],
-        "eventName": ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile"]}},
+    # identity writes: credentials, privilege, trust, MFA, federation (IAM), assignments and permission sets
+    # (IAM Identity Center), trust anchors (Roles Anywhere); all readOnly false, so ENABLED is enough
+    "iam": ({"source": ["aws.iam", "aws.sso", "aws.rolesanywhere"], "detail-type": [API_CALL], "detail": {"$or": [
+        {"eventSource": ["iam.amazonaws.com"], "eventName": [
+            "DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile", "CreateUser",
+            "CreateLoginProfile", "UpdateLoginProfile", "CreateRole", "UpdateAssumeRolePolicy", "AttachUserPolicy",
+            "AttachRolePolicy", "AttachGroupPolicy", "PutUserPolicy", "PutRolePolicy", "PutGroupPolicy",
+            "CreatePolicyVersion", "SetDefaultPolicyVersion", "AddUserToGroup", "DeactivateMFADevice",
+            "DeleteVirtualMFADevice", "CreateSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider",
+            "CreateOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
+            "UpdateOpenIDConnectProviderThumbprint"]},
+        {"eventSource": ["sso.amazonaws.com"], "eventName": [
+            "CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
+            "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]},
+        {"eventSource": ["rolesanywhere.amazonaws.com"], "eventName": [
+            "CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"]}]}},
         "ENABLED"),
     "ssm": ({"source": ["aws.ssm", "aws.secretsmanager"], "detail-type": [API_CALL], "detail": {"$or": [
         {"eventSource": ["ssm.amazonaws.com"],
