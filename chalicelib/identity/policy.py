@@ -244,6 +244,13 @@ def trusted(doc: PolicyDocument) -> list[PrincipalRef]:
     return list(dict.fromkeys(out))
 
 
+def conditional_trust(doc: PolicyDocument) -> bool:
+    """Whether an Allow that lets in a non-service principal carries a Condition (which may narrow it,
+    e.g. ``aws:PrincipalOrgID`` or ``sts:ExternalId``; it never widens it)."""
+    return any(s.allows and s.conditional and (s.not_principal or any(r.kind != "Service" for r in s.principals))
+               for s in doc.statements)
+
+
 def principal_account(ref: PrincipalRef) -> str | None:
     """The 12-digit account an AWS or Federated principal belongs to (an id, a root, user or role ARN)."""
     value = ref.value

@@ -62,7 +62,9 @@ class IamTrustPolicyChanged(Rule):
     @staticmethod
     def _grade(ctx: Context, doc: PolicyDocument, outside: list[PrincipalRef]) -> tuple[Severity, str]:
         if outside:
-            return Severity.CRITICAL, f"Outside the model: {policy.describe(outside)}."
+            narrowed = (" A Condition applies, which may narrow who gets in (external id, organization): "
+                        "check it." if policy.conditional_trust(doc) else "")
+            return Severity.CRITICAL, f"Outside the model: {policy.describe(outside)}.{narrowed}"
         if not doc.readable:
             return Severity.HIGH, (f"The trust policy could not be read ({doc.problem}), so who it lets in is "
                                    "unknown.")

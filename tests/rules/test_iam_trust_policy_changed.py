@@ -74,3 +74,10 @@ def test_a_new_role_trusting_an_outside_account_is_critical():
     rec = record("create-role.json", requestParameters={"assumeRolePolicyDocument": trust({"AWS": "193672423079"})})
     f = finding(rec, RULE)
     assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_a_condition_on_an_outside_trust_is_named_but_does_not_lower_it():
+    doc = trust({"AWS": "193672423079"}, Condition={"StringEquals": {"sts:ExternalId": "x-7f3a"}})
+    f = finding(update(doc), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "A Condition applies" in f.reason
