@@ -328,6 +328,20 @@ def close_groups(event: CloudWatchEvent) -> dict[str, Any]:
     return runtime.close_groups()
 
 
+# Organization mode (issue 14): the handlers listen on the custom bus members forward to (the
+# builder sets EventBusName on their rules), and every account and region is checked daily.
+ORGANIZATION = (os.environ.get("TRAILWARDEN_EVENT_BUS") or "").strip() not in ("", "default")
+
+
+def coverage(event: CloudWatchEvent) -> dict[str, Any]:
+    return runtime.run_coverage_check()
+
+
+if ORGANIZATION:
+    coverage = app.schedule(Rate(1, unit=Rate.DAYS), name="coverage",
+                            description="Trailwarden: organization coverage check")(coverage)
+
+
 @app.lambda_function(name="backfill_worker")
 def backfill_worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """One Distributed Map batch of trail objects (backfill on Step Functions, chalicelib/backfill)."""

@@ -56,8 +56,24 @@ def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None, sns:
                             buttons=notifier.buttons)
     state = open_state(url)
     # History (sources, role sessions, key counts) lives in the state: each event is its own invocation.
-    return Monitor(Engine(load_model(cfg.model_path), history=StateHistory(state)), store, notifier, state=state,
-                   thresholds=parse_thresholds(cfg.alert_thresholds))
+    mon = Monitor(Engine(load_model(cfg.model_path), history=StateHistory(state)), store, notifier, state=state,
+                  thresholds=parse_thresholds(cfg.alert_thresholds))
+    if cfg.organization:  # alerts name every organization account, not only the model's (read once a day)
+        mon.account_names = org_account_names(mon.account_names)
+    return mon
+
+
+def org_account_names(model_names: dict[str, str]) -> Any:
+    """The model's names, then the organization's (ListAccounts, refreshed daily; no call until a name is missing)."""
+    from chalicelib.org.accounts import AccountNames
+    from chalicelib.org.scheduled import org_accounts
+
+    def fetch() -> Any:
+        import boto3
+
+        return org_accounts(boto3.session.Session())
+
+    return AccountNames(model_names, fetch)
 
 
 def monitor() -> Any:
@@ -105,7 +121,12 @@ def run_scheduled_audit(now: datetime | None = None) -> dict[str, Any]:
         findings += silent_principals(mon.engine.model, mon.state.all(LAST_SEEN), now,
                                       mon.state.get(TRACKING, "since"))
     try:
-        findings += drift_findings(mon.engine.model, now, history=mon.engine.history)
+        if settings().organization:  # every account of the organization, through its read-only role
+            from chalicelib.org.scheduled import organization_findings
+
+            findings += organization_findings(mon.engine.model, now, history=mon.engine.history)
+        else:
+            findings += drift_findings(mon.engine.model, now, history=mon.engine.history)
     finally:  # store the silence findings even when the IAM read fails (the error still propagates)
         summary = mon.record(findings, now=now).summary()
         summary["anchor"] = publish_head(mon.store, settings(), now)  # after the audit: its findings are in it
@@ -136,6 +157,16 @@ def run_liveness_check(now: datetime | None = None, config: Any = None) -> dict[
 
     mon = monitor()
     return run_check(mon, config or LivenessConfig.from_env(os.environ), now or mon.clock())
+
+
+def run_coverage_check(now: datetime | None = None, session: Any = None) -> dict[str, Any]:
+    """Daily in organization mode: ``coverage-gap`` for each account and region not fully watched."""
+    import os
+
+    from chalicelib.org.scheduled import run_coverage
+
+    mon = monitor()
+    return run_coverage(mon, os.environ, now or mon.clock(), session=session)
 
 
 def close_groups() -> dict[str, Any]:

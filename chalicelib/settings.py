@@ -30,6 +30,11 @@ class Settings:
     region: str = "us-east-1"
     store_url: str | None = None  # overrides table_name when set (e.g. sqlite:///x.db)
     anchors: str | None = None  # s3://BUCKET/PREFIX: where the daily schedule publishes the chain head
+    event_bus: str = "default"  # a custom bus: organization mode (issue 14), members forward to it
+
+    @property
+    def organization(self) -> bool:
+        return self.event_bus != "default"
     # A Slack app posts button clicks to /slack/interactions, signed with this SecureString's secret;
     # alerts carry triage buttons only when slack_buttons is on (a webhook-only setup has no app).
     slack_signing_secret_parameter: str = "/trailwarden/slack-signing-secret"
@@ -54,6 +59,7 @@ class Settings:
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or d.region,
             store_url=env.get("TRAILWARDEN_STORE") or None,
             anchors=env.get("TRAILWARDEN_ANCHORS") or None,
+            event_bus=(env.get("TRAILWARDEN_EVENT_BUS") or "").strip() or "default",
             slack_signing_secret_parameter=env.get("TRAILWARDEN_SLACK_SIGNING_SECRET_PARAM",
                                                    d.slack_signing_secret_parameter),
             slack_buttons=env.get("TRAILWARDEN_SLACK_BUTTONS", "false").lower() == "true",

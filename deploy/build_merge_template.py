@@ -53,6 +53,11 @@ HANDLER = (*BASE, "ReadIncidentLog", "WriteIncidentLog", "PublishAlerts", "Encry
 GRANTS = {
     "event": HANDLER,
     "audit": (*HANDLER, "ListInventory", "ReadInventoryUsers", "DescribeDeclaredSecrets", "PublishChainHead"),
+    # Organization mode (issue 14): the daily audit and the coverage check read the organization and
+    # assume each member's read-only role; the coverage check reads the central bus's own rules.
+    "org-audit": (*HANDLER, "ListInventory", "ReadInventoryUsers", "DescribeDeclaredSecrets", "PublishChainHead",
+                  "ListOrganizationAccounts", "AssumeMemberReadOnly"),
+    "coverage": (*HANDLER, "ListOrganizationAccounts", "AssumeMemberReadOnly", "ReadCentralBusRules"),
     # The API also triages (POST /incidents/{id}/triage, Slack buttons): it appends to the log
     # and reads the Slack signing secret.
     "api": (*BASE, "ReadIncidentLog", "WriteIncidentLog", "ReadSlackSigningSecret",
@@ -400,6 +405,8 @@ def build(stage: str) -> dict[str, Any]:
                                     "RetryPolicy": RULE_RETRY, "DeadLetterConfig": dead_letter}}
             # Only the daily audit reads IAM; other schedules (closing groups) get handler grants.
             kind = "audit" if source.name == "daily_audit" else "event"
+            if org.custom and source.name in ("daily_audit", "coverage"):
+                kind = "org-audit" if source.name == "daily_audit" else "coverage"
             function(source.name, cfn_name(source.name), kind, {event_id: event})
         else:
             raise BuildError(f"event source {source.name!r} ({type(source).__name__}) is not handled")

@@ -79,7 +79,12 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     from chalicelib.audit import drift_findings  # boto3 and the audit load only when the command runs
 
-    findings = drift_findings(model, as_of, region=args.region)
+    if args.organization:  # every account of the organization, assuming its member read-only role
+        from chalicelib.org.scheduled import organization_findings
+
+        findings = organization_findings(model, as_of)
+    else:
+        findings = drift_findings(model, as_of, region=args.region)
     out = sys.stdout
     if args.format == "json":
         import orjson
@@ -116,6 +121,9 @@ def register(subparsers: Any) -> None:
                         help="table (default) or json: one finding per line")
     parser.add_argument("--region", default=None,
                         help="region for SSM Parameter Store (default: the AWS config's region, else us-east-1)")
+    parser.add_argument("--organization", action="store_true",
+                        help="audit every account of the organization through its trailwarden-member-readonly role "
+                             "(run in the central account), and report accounts missing from the model or the org")
     parser.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default=NEVER, metavar="LEVEL",
                         help=f"exit 1 if a finding is at or above LEVEL ({', '.join(FAIL_ON_CHOICES)}; default never)")
     parser.set_defaults(func=run)

@@ -24,6 +24,7 @@ from chalicelib.org.names import (
     org_id,
 )
 
+HEARTBEAT = "/trailwarden/member/heartbeat"  # matches watch.heartbeat.PARAMETER and the pipeline family
 FORWARD_RETRY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 24 * 3600}
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 BUS_ARN_PATTERN = r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._\-]+$"
@@ -98,6 +99,7 @@ def member_template(families: Mapping[str, tuple[dict[str, Any], str]], descript
                 {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
                  "Resource": dlq_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
         "MemberReadOnlyRole": member_role(central_account),
+        **member_heartbeat(),
     }
     for family, (pattern, state) in families.items():
         resources[_logical(family)] = {"Type": "AWS::Events::Rule", "Properties": {
@@ -119,6 +121,41 @@ def member_template(families: Mapping[str, tuple[dict[str, Any], str]], descript
             "ForwardingRoleArn": {"Value": {"Fn::GetAtt": ["ForwardingRole", "Arn"]}},
             "ForwardDeadLetterQueueUrl": {"Value": {"Ref": "ForwardDeadLetterQueue"}},
         },
+    }
+
+
+def member_heartbeat() -> dict[str, Any]:
+    """Every 15 minutes a recorded write in this account and region (issue 12's heartbeat, per member).
+
+    It travels the member's pipeline forwarding rule to the central monitor, which notes it for
+    this account and region: the coverage check's "heartbeat recent" reads those notes.
+    """
+    schedule = "trailwarden-member-heartbeat"
+    parameter_arn = _sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{HEARTBEAT}")
+    schedule_arn = _sub(f"arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/default/"
+                        f"{schedule}")
+    return {
+        "HeartbeatRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": _sub("trailwarden-heartbeat-${AWS::Region}"), "MaxSessionDuration": 3600,
+            "Description": "Trailwarden member heartbeat: EventBridge Scheduler writes the heartbeat parameter only",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                              "ArnEquals": {"aws:SourceArn": schedule_arn}}}]},
+            "Policies": [{"PolicyName": "WriteHeartbeatParameter", "PolicyDocument": {
+                "Version": "2012-10-17", "Statement": [{
+                    "Sid": "WriteHeartbeatParameter", "Effect": "Allow", "Action": "ssm:PutParameter",
+                    "Resource": parameter_arn}]}}]}},
+        "HeartbeatSchedule": {"Type": "AWS::Scheduler::Schedule", "Properties": {
+            "Name": schedule, "ScheduleExpression": "rate(15 minutes)", "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED",
+            "Description": "Trailwarden heartbeat: a recorded write forwarded to the central monitor",
+            "Target": {
+                "Arn": _sub("arn:${AWS::Partition}:scheduler:::aws-sdk:ssm:putParameter"),
+                "RoleArn": {"Fn::GetAtt": ["HeartbeatRole", "Arn"]},
+                "Input": json.dumps({"Name": HEARTBEAT, "Value": "<aws.scheduler.scheduled-time>",
+                                     "Type": "String", "Overwrite": True}),
+                "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 300}}}},
     }
 
 
