@@ -60,13 +60,17 @@ GRANTS = {
     "coverage": (*HANDLER, "ListOrganizationAccounts", "AssumeMemberReadOnly", "ReadCentralBusRules"),
     # The API also triages (POST /incidents/{id}/triage, Slack buttons): it appends to the log
     # and reads the Slack signing secret.
+    # The backfill worker (issue 17) stores (and, when asked, alerts) like a handler, and reads the trail bucket.
+    "backfill": (*BASE, "ReadIncidentLog", "WriteIncidentLog", "PublishAlerts", "EncryptAlertsViaSns",
+                 "ReadSlackWebhook", "DecryptSlackWebhookViaSsm", "ReadTrailBucketObjects", "WriteBackfillSummaries"),
     "api": (*BASE, "ReadIncidentLog", "WriteIncidentLog", "ReadSlackSigningSecret",
             "DecryptSlackSigningSecretViaSsm"),
 }
 
 # Names a policy placeholder may use besides pseudo parameters: resources and parameters of
 # this template, and the per-role variable FunctionName.
-TEMPLATE_NAMES = {"IncidentsTable", "AlertsTopic", "TrailwardenKey", "DeadLetterQueue", "SlackWebhookParameterName",
+TEMPLATE_NAMES = {"BackfillTrailBucket", "BackfillResultsBucket",
+                  "IncidentsTable", "AlertsTopic", "TrailwardenKey", "DeadLetterQueue", "SlackWebhookParameterName",
                   "AnchorBucket", "SlackSigningSecretParameterName"}
 ROLE_VARIABLES = {"FunctionName"}
 _PLACEHOLDER = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -349,8 +353,10 @@ def build(stage: str) -> dict[str, Any]:
     # Which resources are Trailwarden's, for the monitor-pipeline-tampered rule (chalicelib/watch/own.py).
     from chalicelib.watch.template import PARAMETERS, environment, heartbeat_resources
 
-    handlers = [s.name for s in app.event_sources] + (["api_handler"] if app.routes else [])
+    handlers = [s.name for s in app.event_sources] + [f.name for f in app.pure_lambda_functions] + (
+        ["api_handler"] if app.routes else [])
     roles = [f"{prefix}-{h}" for h in (*handlers, "heartbeat", *(["auditor", "responder"] if app.routes else []))]
+    roles += [f"{prefix}-backfill"] if app.pure_lambda_functions else []  # the backfill state machine's role
     env_refs.update(environment(prefix, handlers, roles))
     # Organization mode (issue 14): the handler rules listen on a custom bus members forward to.
     from chalicelib.errors import ConfigError
@@ -365,7 +371,7 @@ def build(stage: str) -> dict[str, Any]:
     def function(name: str, logical_id: str, kind: str, events: dict[str, Any] | None) -> None:
         function_name = f"{prefix}-{name}"
         props: dict[str, Any] = {"FunctionName": function_name, "Environment": {"Variables": env_refs}}
-        if kind != "api":  # invoked asynchronously by EventBridge
+        if kind not in ("api", "backfill"):  # invoked asynchronously by EventBridge (not API Gateway, Step Functions)
             # A dead-letter queue, not an on-failure destination: Lambda sends the event itself as the
             # message body (a destination wraps it in an invocation record with the error and stack,
             # which a large CloudTrail event pushes past SQS's size limit: lost), the same shape as the
@@ -412,6 +418,15 @@ def build(stage: str) -> dict[str, Any]:
             raise BuildError(f"event source {source.name!r} ({type(source).__name__}) is not handled")
     if app.routes:
         function("api_handler", "APIHandler", "api", None)
+    from chalicelib.backfill import definition as backfill
+
+    for pure in app.pure_lambda_functions:  # only the backfill worker, invoked by its state machine
+        if pure.name != "backfill_worker":
+            raise BuildError(f"lambda function {pure.name!r} is not handled")
+        function(pure.name, backfill.WORKER, "backfill", None)
+        resources[backfill.WORKER]["Properties"].update(backfill.worker_properties())
+        resources.update(backfill.resources(prefix, tags))
+        env_refs["TRAILWARDEN_BACKFILL_RESULTS"] = {"Ref": "BackfillResultsBucket"}
 
     resources.update(shared_resources(prefix, rule_names, tags, protected))
     resources.update(heartbeat_resources(prefix, stage, tags))
@@ -433,9 +448,10 @@ def build(stage: str) -> dict[str, Any]:
                                                      "/trailwarden/slack-signing-secret"),
                 "AllowedPattern": "^/[A-Za-z0-9_.\\-/]+$",
                 "Description": "SSM SecureString holding the Slack app's signing secret (triage buttons)"},
-            **PARAMETERS, **org.parameters},
+            **PARAMETERS, **org.parameters, **backfill.parameters()},
+        "Conditions": backfill.conditions(),
         "Resources": resources,
-        "Outputs": {**outputs(bool(app.routes)), **org.outputs},
+        "Outputs": {**outputs(bool(app.routes)), **org.outputs, **backfill.outputs()},
     }
 
 
