@@ -42,7 +42,7 @@ def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None, sns:
 
     from chalicelib.engine import Engine
     from chalicelib.history import StateHistory
-    from chalicelib.identity import load_model
+    from chalicelib.identity import load_model, remote
     from chalicelib.incidents import open_store
     from chalicelib.incidents.state import open_state
     from chalicelib.monitor import Monitor
@@ -56,8 +56,15 @@ def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None, sns:
                             buttons=notifier.buttons)
     state = open_state(url)
     # History (sources, role sessions, key counts) lives in the state: each event is its own invocation.
-    mon = Monitor(Engine(load_model(cfg.model_path), history=StateHistory(state)), store, notifier, state=state,
+    source = None
+    if remote.is_remote(cfg.model_path):  # the model as configuration: polled from S3 (issue 14)
+        source = remote.S3Model(str(cfg.model_path))
+        model = source.model()
+    else:
+        model = load_model(cfg.model_path)
+    mon = Monitor(Engine(model, history=StateHistory(state)), store, notifier, state=state,
                   thresholds=parse_thresholds(cfg.alert_thresholds))
+    mon.model_source = source
     if cfg.organization:  # alerts name every organization account, not only the model's (read once a day)
         mon.account_names = org_account_names(mon.account_names)
     return mon
@@ -99,10 +106,43 @@ def _metrics() -> Any:
 
 def handle_cloudtrail(envelope: dict[str, Any], family: str) -> dict[str, Any]:
     """Judge, store and alert on one EventBridge envelope delivered to handler ``family``."""
-    result = monitor().process_envelope(envelope)
+    mon = monitor()
+    refresh_model(mon)
+    result = mon.process_envelope(envelope)
     summary = result.summary()
     summary["family"] = family
     return summary
+
+
+def refresh_model(mon: Any, now: datetime | None = None) -> None:
+    """With an S3 model: judge with its newest valid version; report each refused version once (model-invalid)."""
+    source = getattr(mon, "model_source", None)
+    if source is None:
+        return
+    from chalicelib.engine import Engine
+    from chalicelib.identity.remote import invalid_finding
+
+    model = source.model()
+    if model is not mon.engine.model:
+        swap_model(mon, Engine(model, history=mon.engine.history))
+    while source.rejected:
+        when = now or mon.clock()
+        kept = source.current.version if source.current else None
+        mon.record([invalid_finding(source.url, source.rejected.pop(0), kept, when)], now=when)
+
+
+def swap_model(mon: Any, engine: Any) -> None:
+    """Everything the monitor derives from the model follows the new engine."""
+    from chalicelib.identity.suppressions import Suppressions
+    from chalicelib.identity.version import model_version
+
+    mon.engine = engine
+    spec = engine.model.spec
+    names = {a.id: a.name for a in spec.accounts}
+    with_model = getattr(mon.account_names, "with_model", None)  # organization names: keep the fetched list
+    mon.account_names = with_model(names) if with_model is not None else names
+    mon.suppressions = Suppressions(tuple(getattr(spec, "suppressions", ())))
+    mon.model_version = model_version(engine.model)
 
 
 def run_scheduled_audit(now: datetime | None = None) -> dict[str, Any]:

@@ -24,6 +24,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--offline", action="store_true", help="only validate the file, never call AWS")
     check.add_argument("--format", choices=("table", "json"), default="table")
     check.set_defaults(func=run_check)
+    publish = msub.add_parser("publish", help="validate a model file and upload it to s3://BUCKET/KEY (where "
+                                              "TRAILWARDEN_MODEL points); an invalid model is refused")
+    publish.add_argument("--model", metavar="FILE", required=True, help="the identity model file to publish")
+    publish.add_argument("--to", metavar="S3_URL", required=True, help="s3://BUCKET/KEY (a versioned bucket)")
+    publish.set_defaults(func=run_publish)
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    """Exit 0 with the new S3 version; 2 (every problem listed) when the model is invalid."""
+    from chalicelib.identity.remote import publish
+
+    version = publish(args.model, args.to)
+    print(f"published {args.model} to {args.to} (version {version})")
+    return 0
 
 
 def have_credentials() -> bool:

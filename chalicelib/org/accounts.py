@@ -50,6 +50,12 @@ class AccountNames(Mapping[str, str]):
         self._org: dict[str, str] = {}
         self._fetched: datetime | None = None
 
+    def with_model(self, model_names: Mapping[str, str]) -> AccountNames:
+        """The same organization list (no new fetch) under a new model's names."""
+        renewed = AccountNames(model_names, self._fetch, self._clock)
+        renewed._org, renewed._fetched = self._org, self._fetched
+        return renewed
+
     def _refresh(self) -> None:
         if self._fetch is None:
             return
