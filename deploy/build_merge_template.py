@@ -388,7 +388,8 @@ def build(stage: str) -> dict[str, Any]:
         resources[logical_id] = {"DependsOn": [log_group], "Properties": props}
         role_id = f"{cfn_name(name + '_role')}"
         resources[role_id] = {"Properties": {"RoleName": function_name, "Policies": [
-            role_policy(policy, kind, function_name, f"{role_id}Policy")]}}
+            role_policy(policy, kind, function_name, f"{role_id}Policy"),
+            *(org.role_policies if kind != "api" else [])]}}  # org mode: the model from its bucket
 
     for source in app.event_sources:
         event_id = cfn_name(f"{source.name}-event")

@@ -21,6 +21,7 @@ from chalicelib.identity.loader import load_model, parse_model
 from chalicelib.identity.model import IdentityModel
 
 DEFAULT_TTL = timedelta(minutes=5)
+BUNDLED = "bundled"  # the version name of the model shipped in the package (used until one is published)
 S3_URL = re.compile(r"^s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(.+)$")
 RUNBOOK = ("A new identity model version failed validation and was not loaded; the previous version still judges. "
            "Run `python -m chalicelib model check --model FILE`, fix it, and publish it again with "
@@ -89,7 +90,7 @@ class S3Model:
         from botocore.exceptions import ClientError
 
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key}
-        if self.current is not None:
+        if self.current is not None and self.current.etag:
             kwargs["IfNoneMatch"] = self.current.etag
         try:
             obj = self.client.get_object(**kwargs)
@@ -98,6 +99,9 @@ class S3Model:
             if status == 304 or err.response.get("Error", {}).get("Code") in ("304", "NotModified"):
                 return
             if self.current is not None:  # S3 unreachable: keep judging with the last good model
+                return
+            if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):  # nothing published yet
+                self.current = Loaded(load_model(None), BUNDLED, "")
                 return
             raise
         etag = str(obj.get("ETag", "")).strip('"')

@@ -66,6 +66,61 @@ def central_bus_resources(bus: str, tags: list[dict[str, str]]) -> dict[str, Any
     }
 
 
+MODEL_KEY = "identity_model.yaml"
+
+
+def model_bucket_resources(tags: list[dict[str, str]]) -> dict[str, Any]:
+    """The model as configuration: a versioned, KMS-encrypted bucket only the deployer role may write."""
+    bucket_arn = {"Fn::GetAtt": ["ModelBucket", "Arn"]}
+    deployer = {"Fn::GetAtt": ["ModelDeployerRole", "Arn"]}
+    return {
+        "ModelBucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                        "Properties": {
+                            "VersioningConfiguration": {"Status": "Enabled"},
+                            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+                                "ServerSideEncryptionByDefault": {
+                                    "SSEAlgorithm": "aws:kms",
+                                    "KMSMasterKeyID": {"Fn::GetAtt": ["TrailwardenKey", "Arn"]}},
+                                "BucketKeyEnabled": True}]},
+                            "PublicAccessBlockConfiguration": {
+                                "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+                                "RestrictPublicBuckets": True},
+                            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                            "Tags": tags}},
+        "ModelBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+            "Bucket": {"Ref": "ModelBucket"},
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "OnlyTheDeployerWritesTheModel", "Effect": "Deny", "Principal": "*",
+                 "Action": ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                 "Resource": {"Fn::Sub": "${ModelBucket.Arn}/*"},
+                 "Condition": {"ArnNotEquals": {"aws:PrincipalArn": deployer}}},
+                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                 "Resource": [bucket_arn, {"Fn::Sub": "${ModelBucket.Arn}/*"}],
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
+        "ModelDeployerRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "MaxSessionDuration": 3600, "Tags": tags,
+            "Description": "Trailwarden: publishes the identity model (python -m chalicelib model publish)",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRole",
+                "Principal": {"AWS": _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")}}]},
+            "Policies": [{"PolicyName": "PublishIdentityModel", "PolicyDocument": {
+                "Version": "2012-10-17", "Statement": [
+                    {"Sid": "PutModel", "Effect": "Allow", "Action": "s3:PutObject",
+                     "Resource": {"Fn::Sub": f"${{ModelBucket.Arn}}/{MODEL_KEY}"}},
+                    {"Sid": "EncryptModel", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                     "Resource": {"Fn::GetAtt": ["TrailwardenKey", "Arn"]}}]}}]}},
+    }
+
+
+def model_read_policy() -> dict[str, Any]:
+    """What each monitor function needs to poll the model (GetObject with its ETag, through the key)."""
+    return {"PolicyName": "ReadIdentityModel", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadModel", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": {"Fn::Sub": f"${{ModelBucket.Arn}}/{MODEL_KEY}"}},
+        {"Sid": "DecryptModel", "Effect": "Allow", "Action": "kms:Decrypt",
+         "Resource": {"Fn::GetAtt": ["TrailwardenKey", "Arn"]}}]}}
+
+
 def member_template(families: Mapping[str, tuple[dict[str, Any], str]], description: str) -> dict[str, Any]:
     """The StackSet template: ``families`` maps family → (pattern, rule state) as the central stack has them."""
     if not families:
@@ -208,7 +263,14 @@ class CentralWiring:
 
     @property
     def environment(self) -> dict[str, Any]:
-        return {"TRAILWARDEN_EVENT_BUS": self.bus} if self.custom else {}
+        """The bus, and the model read from the stack's bucket (the bundled one until a model is published)."""
+        if not self.custom:
+            return {}
+        return {"TRAILWARDEN_EVENT_BUS": self.bus, "TRAILWARDEN_MODEL": {"Fn::Sub": f"s3://${{ModelBucket}}/{MODEL_KEY}"}}
+
+    @property
+    def role_policies(self) -> list[dict[str, Any]]:
+        return [model_read_policy()] if self.custom else []
 
 
 def central_wiring(env: Mapping[str, str], tags: list[dict[str, str]]) -> CentralWiring:
@@ -220,6 +282,9 @@ def central_wiring(env: Mapping[str, str], tags: list[dict[str, str]]) -> Centra
     if default_org is not None:
         org_id(default_org, "TRAILWARDEN_ORG_ID")
     return CentralWiring(
-        bus, central_bus_resources(bus, tags), central_parameters(default_org),
+        bus, {**central_bus_resources(bus, tags), **model_bucket_resources(tags)}, central_parameters(default_org),
         {"CentralEventBusArn": {"Value": {"Fn::GetAtt": ["TrailwardenEventBus", "Arn"]},
-                                "Description": "Give this to the member StackSet (parameter CentralEventBusArn)"}})
+                                "Description": "Give this to the member StackSet (parameter CentralEventBusArn)"},
+         "ModelUrl": {"Value": {"Fn::Sub": f"s3://${{ModelBucket}}/{MODEL_KEY}"},
+                      "Description": "python -m chalicelib model publish --model FILE --to <this>"},
+         "ModelDeployerRoleArn": {"Value": {"Fn::GetAtt": ["ModelDeployerRole", "Arn"]}}})

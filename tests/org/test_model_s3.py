@@ -128,3 +128,13 @@ def test_a_model_url_that_is_not_s3_bucket_key_is_refused() -> None:
 def test_model_publish_command_refuses_an_invalid_file_with_exit_two(tmp_path: Path, capsys: Any) -> None:
     assert main(["model", "publish", "--model", str(write(tmp_path, INVALID)), "--to", URL]) == 2
     assert "accounts[0].id" in capsys.readouterr().err
+
+
+def test_until_a_model_is_published_the_bundled_one_judges_and_then_the_published_one(s3: Any) -> None:
+    clock = Clock()
+    source = S3Model(URL, s3, clock=clock)
+    assert source.model().spec.accounts and source.current is not None and source.current.version == "bundled"
+    version = publish(str(DEFAULT_MODEL), URL, s3)
+    clock.now += timedelta(minutes=5)
+    source.model()
+    assert source.current.version == version
