@@ -49,7 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--status", metavar="STATUS", help="open, acknowledged or resolved (comma-separated); "
                     "follows every page")
     ls.add_argument("--suppressed", action="store_true", help="only suppressed findings (hidden otherwise)")
-    ls.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    ls.add_argument("--format", choices=("table", "json", "csv", "ocsf"), default="table",
+                    help="ocsf: one OCSF Detection Finding (class 2004) per line, triage status included")
     ls.set_defaults(func=run_list)
 
     show = isub.add_parser("show", help="one incident in full, with its CloudTrail record")
@@ -123,6 +124,10 @@ def run_list(args: argparse.Namespace) -> int:
         row["triage"] = state.to_dict()
         if args.format == "json":
             out.buffer.write(json_line(row))
+        elif args.format == "ocsf":
+            from chalicelib.ocsf import ocsf_line
+
+            out.buffer.write(ocsf_line(incident.finding, incident=row))
         elif args.format == "csv":
             rows.append(row)
         else:

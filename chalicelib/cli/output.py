@@ -99,6 +99,13 @@ class FindingPrinter:
                 self._lines.append(orjson.dumps(finding_row(finding), option=JSON_OPTIONS))
                 self.count += 1
             return
+        if self.fmt == "ocsf":  # OCSF Detection Finding lines (chalicelib/ocsf.py)
+            from chalicelib.ocsf import ocsf_line
+
+            for finding in findings:
+                self._lines.append(ocsf_line(finding))
+                self.count += 1
+            return
         for finding in findings:
             if self.count == 0:
                 self.out.write(table_header() + "\n")
@@ -115,7 +122,7 @@ class FindingPrinter:
 
     def close(self) -> None:
         self.flush()
-        if self.fmt != "json" and self.count == 0:
+        if self.fmt not in ("json", "ocsf") and self.count == 0:
             self.out.write("no findings\n")
         self.out.flush()
 

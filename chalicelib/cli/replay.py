@@ -39,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", metavar="FILE", help="identity model (default: $TRAILWARDEN_MODEL or the bundled one)")
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json", "ocsf"), default="table",
+                   help="ocsf: one OCSF Detection Finding (class 2004) per line")
     p.add_argument("--min-severity", type=severity_arg, default=Severity.INFO, metavar="LEVEL",
                    help="info, low, medium, high or critical")
 
