@@ -13,7 +13,7 @@ import sys
 from chalicelib.awserrors import aws_error
 from chalicelib.errors import TrailwardenError
 
-COMMANDS = ("replay", "simulate", "incidents", "audit", "model", "dlq", "coverage")
+COMMANDS = ("replay", "simulate", "incidents", "audit", "model", "dlq", "backfill", "coverage")
 
 
 def build_parser() -> argparse.ArgumentParser:
