@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-blinding test lint package bench invocations clean
+.PHONY: demo demo-blinding demo-org test lint package bench invocations clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,6 +20,11 @@ demo: $(STAMP)
 demo-blinding: $(STAMP)
 	$(BIN)/python -m chalicelib simulate examples/blinding --liveness --stage prod
 	$(BIN)/python -m chalicelib simulate examples/leaked-ci-key --repeat 2
+
+# `make demo-org`: the story across an organization on moto — each event enters its own account and region's
+# default bus, the member template `make package` built forwards it to the central bus (README "Organization").
+demo-org: package
+	$(BIN)/python -m chalicelib simulate --org examples/story
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
