@@ -44,6 +44,7 @@ package: $(STAMP)
 # system jq (`apt-get install jq`) and is skipped without it.
 bench: $(STAMP)
 	bench/run $(BENCH_ARGS)
+	$(BIN)/python bench/s3path.py  # the S3 path (issue 17): replay s3:// vs disk, the backfill worker
 
 # `make invocations [STAGE=prod] [RECORDS=20000]`: Lambda invocations per 1,000 events of the generated
 # trail, per handler family, counted from the stage's packaged rules and states (bench/invocations.py).
