@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("--model", metavar="FILE", help="identity model (default: bundled, or $TRAILWARDEN_MODEL)")
     check.add_argument("--offline", action="store_true", help="only validate the file, never call AWS")
     check.add_argument("--format", choices=("table", "json"), default="table")
+    check.add_argument("--organization", action="store_true",
+                       help="compare with every organization account (through trailwarden-member-readonly) and "
+                            "report organization accounts the model lacks (identity-undeclared-account)")
     check.set_defaults(func=run_check)
     publish = msub.add_parser("publish", help="validate a model file and upload it to s3://BUCKET/KEY (where "
                                               "TRAILWARDEN_MODEL points); an invalid model is refused")
@@ -80,7 +83,12 @@ def run_check(args: argparse.Namespace) -> int:
         return 0
     from chalicelib.audit import drift_findings
 
-    findings = drift_findings(model, datetime.now(UTC))
+    if args.organization:  # every organization account, and accounts missing from the model or the org
+        from chalicelib.org.scheduled import organization_findings
+
+        findings = organization_findings(model, datetime.now(UTC))
+    else:
+        findings = drift_findings(model, datetime.now(UTC))
     printer = FindingPrinter(args.format)
     printer.emit(findings)
     printer.close()

@@ -51,3 +51,24 @@ def test_bus_arn_is_split_into_region_account_and_name() -> None:
         "eu-west-1", "111122223333", "trailwarden-org")
     with pytest.raises(ConfigError, match="is not an event bus ARN"):
         names.bus_arn("")
+
+
+def test_the_model_bucket_is_versioned_encrypted_and_writable_only_by_the_deployer() -> None:
+    resources = central_wiring({"TRAILWARDEN_EVENT_BUS": "b"}, []).resources
+    bucket = resources["ModelBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert rule["SSEAlgorithm"] == "aws:kms"
+    deny = resources["ModelBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert deny["Effect"] == "Deny" and "s3:PutObject" in deny["Action"]
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["ModelDeployerRole", "Arn"]}}}
+
+
+def test_an_empty_member_template_parameter_is_refused_in_one_line() -> None:
+    from chalicelib.org.sandbox import check_parameters
+    from chalicelib.org.template import member_template
+
+    template = member_template({"root": ({"source": ["aws.iam"]}, "ENABLED")}, "t")
+    with pytest.raises(ConfigError) as err:
+        check_parameters(template, {"CentralEventBusArn": ""})
+    assert str(err.value) == "member template parameter CentralEventBusArn is empty"

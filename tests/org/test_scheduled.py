@@ -68,3 +68,16 @@ def test_a_member_without_a_heartbeat_is_a_gap_naming_it(org: OrgSandbox, tmp_pa
     run_coverage(mon, env, NOW, session=org.session(CENTRAL))
     reasons = {(i.account, i.region): i.reason for i in mon.store.iter_all()}
     assert reasons[(CENTRAL, "us-east-1")] == f"master ({CENTRAL}) us-east-1: no heartbeat received."  # org name
+
+
+def test_model_check_organization_lists_undeclared_org_accounts(org: OrgSandbox, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: Any) -> None:
+    from chalicelib.cli import main
+
+    creds = org.session(CENTRAL).get_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds.secret_key)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds.token)
+    assert main(["model", "check", "--organization", "--format", "json"]) == 1
+    out = capsys.readouterr().out
+    assert '"rule":"identity-undeclared-account"' in out.replace(" ", "") and CENTRAL in out
