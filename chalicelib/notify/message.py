@@ -165,7 +165,7 @@ def fallback_text(finding: Finding, context: AlertContext | None = None) -> str:
         f"[{finding.severity.label.upper()}] {finding.rule}: {finding.title}",
         f"Who: {finding.principal_arn or NOT_SET} (principal: {finding.principal or 'undeclared'})",
         f"Target: {finding.target_arn or NOT_SET}",
-        f"Account: {_account_label(finding, context)}  Region: {finding.region or NOT_SET}",
+        f"Account: {_account_label(finding, context)} {finding.region or NOT_SET}",  # "prod (5029…) eu-west-1"
         f"From: {finding.source_ip or NOT_SET}  User agent: {finding.user_agent or NOT_SET}",
         f"Event: {finding.event_name or NOT_SET} at {finding.event_time or NOT_SET}",
         f"Why: {finding.reason or NOT_SET}",

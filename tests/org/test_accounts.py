@@ -92,3 +92,15 @@ def test_org_accounts_are_listed_from_organizations(aws: None) -> None:
     created = client.create_account(Email="sb@example.com", AccountName="sandbox")["CreateAccountStatus"]
     accounts = list_org_accounts(client)
     assert (created["AccountId"], "sandbox") in {(a.id, a.name) for a in accounts}
+
+
+def test_an_alert_text_names_the_account_with_its_id_and_region() -> None:
+    from chalicelib.findings import Finding, Severity
+    from chalicelib.notify.message import AlertContext, fallback_text
+
+    finding = Finding(rule="sts-assume-role-failed", severity=Severity.HIGH, title="AssumeRole refused",
+                      principal_arn=None, principal=None, target_arn=None, event_id="e1", event_name="AssumeRole",
+                      event_source="sts.amazonaws.com", event_time="2026-12-01T08:14:09Z", account=PROD,
+                      region="eu-west-1", source_ip=None, user_agent=None, breaks=None, runbook="", reason="r")
+    text = fallback_text(finding, AlertContext(account_name="prod"))
+    assert f"Account: prod ({PROD}) eu-west-1" in text.splitlines()
