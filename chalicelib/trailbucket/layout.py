@@ -19,23 +19,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.errors import ConfigError
+from chalicelib.sources import SUFFIXES
 
 MARKER = "AWSLogs/"
 KINDS = {"CloudTrail": "log", "CloudTrail-Digest": "digest file", "CloudTrail-Insight": "insight file"}
 OTHER = "non-CloudTrail object"
-_ORG = re.compile(r"o-[a-z0-9]{10,32}")
+_ORG = re.compile(r"o-[a-z0-9]+")  # Organizations ids are o- and 10-32 characters; any o- folder is one
 _ACCOUNT = re.compile(r"\d{12}")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
-_LOG_NAME = re.compile(r"\d{12}_CloudTrail_[a-z0-9-]+_\d{8}T\d{4}Z_[A-Za-z0-9]+\.json(?:\.gz)?")
 _AGO = re.compile(r"(\d{1,5})d")
 
 
 def parse_day(text: str, today: date, what: str) -> date:
-    """``2026-01-31`` or ``90d`` (that many days before ``today``, UTC)."""
+    """``2026-01-31`` or ``90d`` (that many days before ``today``, UTC); a timestamp counts as its UTC day."""
     if m := _AGO.fullmatch(text.strip()):
         return today - timedelta(days=int(m.group(1)))
     try:
         return date.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    try:
+        stamp = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return (stamp.astimezone(UTC) if stamp.tzinfo else stamp).date()
     except ValueError:
         raise ConfigError(f"expected a date (YYYY-MM-DD) or a number of days (90d), got {text!r}", what) from None
 
@@ -130,7 +135,7 @@ def classify(key: str) -> TrailKey:
     except ValueError:
         return TrailKey(OTHER)
     kind = KINDS[path[1]]
-    if kind == "log" and not _LOG_NAME.fullmatch(key.rsplit("/", 1)[-1]):
+    if kind == "log" and not key.endswith(SUFFIXES):  # what `replay DIR` reads of a synced bucket, no more
         return TrailKey(OTHER, path[0], path[2], day)
     return TrailKey(kind, path[0], path[2], day)
 

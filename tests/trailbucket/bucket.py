@@ -74,7 +74,7 @@ class Layout:
         return paths
 
 
-def lay_out(s3: Any, bucket: str = BUCKET) -> Layout:
+def lay_out(s3: Any, bucket: str = BUCKET, logs: list[tuple[str, str, str, str]] = LOGS) -> Layout:
     """Create the bucket and its objects (moto must already be running)."""
     s3.create_bucket(Bucket=bucket)
     layout = Layout()
@@ -83,7 +83,7 @@ def lay_out(s3: Any, bucket: str = BUCKET) -> Layout:
         s3.put_object(Bucket=bucket, Key=key, Body=body)
         layout.bodies[key] = body
 
-    for trail, account, region, day in LOGS:
+    for trail, account, region, day in logs:
         key = log_key(trail, account, region, day)
         recs = records(key, account, region, day)
         put(key, gzip.compress(json.dumps({"Records": recs}).encode()))

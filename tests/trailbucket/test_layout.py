@@ -90,3 +90,16 @@ def test_a_region_name_that_is_not_one_is_refused() -> None:
     assert parse_regions("us-east-1,eu-west-1") == ("us-east-1", "eu-west-1")
     with pytest.raises(ConfigError, match="Ireland"):
         parse_regions("Ireland")
+
+
+def test_a_json_object_with_another_name_in_a_log_folder_is_read_as_replay_dir_would() -> None:
+    assert classify(LOG.rsplit("/", 1)[0] + "/exported-by-hand.json.gz").kind == "log"
+
+
+def test_any_o_folder_is_an_organization_id() -> None:
+    key = classify(LOG.replace("o-a1b2c3d4e5", "o-x1"))
+    assert (key.kind, key.account) == ("log", "111122223333")
+
+
+def test_a_timestamp_counts_as_its_utc_day() -> None:
+    assert parse_day("2026-03-01T23:30:00-02:00", date(2026, 3, 31), "--since") == date(2026, 3, 2)

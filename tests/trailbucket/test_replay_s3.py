@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.cli import main
-from tests.trailbucket.bucket import BUCKET, ORG, Layout
+from tests.trailbucket.bucket import BUCKET, ORG, Layout, lay_out
 
 URL = f"s3://{BUCKET}"
 
@@ -148,3 +148,24 @@ def refuse(monkeypatch: pytest.MonkeyPatch, operation: str, when: Any) -> None:
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, operation)
 
     session.events.register(f"before-parameter-build.s3.{operation}", deny)
+
+
+UNSEEN = [  # accounts, regions and days the other tests never use, under a second organization id
+    ("AWSLogs/o-zz9y8x7w6v/", "444455556666", "il-central-1", "2025/02/28"),
+    ("AWSLogs/o-zz9y8x7w6v/", "444455556666", "il-central-1", "2025/03/01"),
+    ("AWSLogs/o-zz9y8x7w6v/", "444455556666", "sa-east-1", "2025/03/01"),
+    ("AWSLogs/o-zz9y8x7w6v/", "777788889999", "il-central-1", "2025/03/01"),
+    ("AWSLogs/o-zz9y8x7w6v/", "777788889999", "il-central-1", "2025/03/02"),
+]
+
+
+def test_all_three_filters_on_unseen_keys_select_what_copying_those_folders_would(
+        s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    unseen = lay_out(s3, "held-out-trail", UNSEEN)
+    chosen = sorted(k for k in unseen.logs if "/444455556666/" in k and "/il-central-1/" in k and "/2025/03/01/" in k)
+    unseen.copy_to(tmp_path, chosen)
+    code, found, err = replay(capsys, "s3://held-out-trail/AWSLogs/", "--since", "2025-03-01", "--until",
+                              "2025-03-01", "--accounts", "444455556666", "--regions", "il-central-1")
+    _, from_disk, _ = replay(capsys, str(tmp_path))
+    assert found == from_disk and {f["event_id"] for f in found} == unseen.ids(chosen)
+    assert code == 0 and "judged 3 events from 1 objects" in err
