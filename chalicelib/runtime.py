@@ -246,16 +246,24 @@ def list_incidents(params: dict[str, str]) -> dict[str, Any]:
     """Auditor API: ``GET /incidents`` with filters; raises ``ConfigError`` on a bad filter."""
     from chalicelib.incidents.filters import parse_query
 
-    page = monitor().store.query(parse_query(params))
-    return {"incidents": [public(i.to_dict()) for i in page.items], "next_token": page.next_token}
+    mon = monitor()
+    page = mon.store.query(parse_query(params))
+    return {"incidents": [named(public(i.to_dict()), mon.account_names) for i in page.items],
+            "next_token": page.next_token}
+
+
+def named(row: dict[str, Any], names: Any) -> dict[str, Any]:
+    """The row with its account's name (model, then organization), so no query answers with a bare id."""
+    return {**row, "account_name": names.get(row.get("account") or "")}
 
 
 def get_incident(incident_id: str) -> dict[str, Any] | None:
     """Auditor API: ``GET /incidents/{id}`` including the original CloudTrail record."""
     from chalicelib.notify.message import redact_value
 
-    incident = monitor().store.get(incident_id)
-    return redact_value(incident.to_dict()) if incident else None
+    mon = monitor()
+    incident = mon.store.get(incident_id)
+    return named(redact_value(incident.to_dict()), mon.account_names) if incident else None
 
 
 def public(row: dict[str, Any]) -> dict[str, Any]:

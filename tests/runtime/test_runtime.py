@@ -246,3 +246,11 @@ def test_without_an_audit_an_admins_first_known_key_for_the_ci_user_is_a_low_rot
     runtime.handle_cloudtrail(_admin_creates_ci_key(MOTO_ACCOUNT, "admin-key-0002"), "iam")
     [row] = runtime.list_incidents({"rule": "iam-create-access-key"})["incidents"]
     assert row["severity"] == "low"
+
+
+def test_incident_queries_name_the_account(installed: Installed) -> None:
+    """Issue 14: the auditor API never answers with a bare account id when a name is known."""
+    runtime.handle_cloudtrail(delete_ci_user(), "iam")
+    listed = runtime.list_incidents({"rule": "iam-delete-user"})["incidents"][0]
+    assert (listed["account"], listed["account_name"]) == (STORY_ACCOUNT, "management")
+    assert runtime.get_incident(listed["incident_id"])["account_name"] == listed["account_name"]
