@@ -112,7 +112,8 @@ def judge_batch(event: Any, *, s3: Any, monitor: Any, model: IdentityModel) -> d
                                 keep_raw=True):
         events += judged.events
         skipped.update(judged.skipped or {})
-        objects += judged.last and not judged.skipped
+        if judged.last and judged.source is not None and not judged.skipped:
+            objects += 1  # a log object read to its end (skipped ones are counted in ``skipped``)
         bad += [str(p) for p in judged.problems][: NAMED - len(bad)]
         for raw, found in judged.hits:
             findings += len(found)
