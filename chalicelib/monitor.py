@@ -17,6 +17,7 @@ Alerting rules, given at-least-once delivery:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 SEEN_INTERVAL = timedelta(hours=1)
 # Shorter than Lambda's first async retry (about a minute) and longer than one delivery attempt.
 CLAIM_TTL = timedelta(seconds=45)
+LEDGER_ATTEMPTS = 3  # marking a delivered alert: worth a second try, it is what stops a second message
 
 
 @dataclass(frozen=True)
@@ -193,8 +195,8 @@ class Monitor:
 
         The claim is a conditional write that expires after ``CLAIM_TTL`` (shorter than Lambda's
         first retry, in case the claimer dies); a failed delivery releases it so the retry can send.
-        Once a channel took the alert, failing to mark it sent is logged, not raised: a failed
-        invocation is retried, and the retry would send the alert a second time.
+        Once a channel took the alert, failing to mark it sent is retried, then logged, never
+        raised (``_mark_alerted``).
         """
         if self.notifier is None:
             return None
@@ -209,11 +211,26 @@ class Monitor:
                 self.state.release(ALERT_CLAIM, key)
             raise
         if self.state is not None:
+            self._mark_alerted(key)
+        return report
+
+    def _mark_alerted(self, key: str) -> None:
+        """Record a delivered alert in the ledger, trying ``LEDGER_ATTEMPTS`` times; then log, never raise.
+
+        The alert went out: raising would fail the invocation and its retry would send it again.
+        If every attempt fails, a later redelivery of the event (after the claim expired) can send it
+        again — the one duplicate left (README, Reliability).
+        """
+        assert self.state is not None
+        for attempt in range(1, LEDGER_ATTEMPTS + 1):
             try:
                 self.state.touch(ALERTED, key, self.clock())
-            except StoreError as err:  # the alert went out: failing now would make the retry send it again
-                log.error("alert for %s was sent but could not be marked as sent: %s", key, err)
-        return report
+                return
+            except StoreError as err:
+                if attempt == LEDGER_ATTEMPTS:
+                    log.error("alert for %s was sent but could not be marked as sent: %s", key, err)
+                else:
+                    time.sleep(0.05 * attempt)
 
     def _notify(self, incident: Incident, *, reopened: bool = False) -> DeliveryReport:
         """One message for ``incident`` as it stands (count, first/last seen), on every routed channel."""

@@ -17,7 +17,8 @@ import pytest
 
 from chalicelib.errors import StoreError
 from chalicelib.incidents.dynamodb import DynamoDBIncidentStore
-from chalicelib.incidents.state import DynamoDBStateStore
+from chalicelib.incidents.state import ALERTED, DynamoDBStateStore
+from chalicelib.monitor import LEDGER_ATTEMPTS, alert_key
 
 from .conftest import REGION, SESSION, TABLE, Rig, fake_aws, make_rig, redelivered, story
 from .faults import CountingSlack, Fault, FaultyClient, client_error, fail_with, timeout_after_success
@@ -103,13 +104,23 @@ def test_a_redelivery_after_a_timeout_after_the_write_sends_nothing_more(rig: Ri
     assert (stored(rig), *sent(slack, rig)) == (1, 1, 1)
 
 
-def test_a_failed_ledger_write_after_the_alert_went_out_does_not_fail_the_invocation(rig: Rig) -> None:
+def throttled_put() -> Fault:
+    return fail_with(client_error("ProvisionedThroughputExceededException", "PutItem"))
+
+
+def test_a_ledger_write_failing_after_the_alert_went_out_does_not_fail_the_invocation(rig: Rig) -> None:
     client, slack = faulty(), CountingSlack()
-    throttled = fail_with(client_error("ProvisionedThroughputExceededException", "PutItem"))
-    client.add("put_item", Fault(), throttled)  # the claim lands; marking the alert sent does not
+    client.add("put_item", Fault(), *(throttled_put() for _ in range(LEDGER_ATTEMPTS)))  # the claim lands
     state = DynamoDBStateStore(TABLE, client=client)
     result = rig.monitor(slack, state=state).process_envelope(root_signin())
     assert ([h.delivery.delivered for h in result.handled], *sent(slack, rig)) == ([("slack", "sns")], 1, 1)
+
+
+def test_a_ledger_write_failing_once_is_tried_again_and_marks_the_alert_sent(rig: Rig) -> None:
+    client = faulty().add("put_item", Fault(), throttled_put())
+    state = DynamoDBStateStore(TABLE, client=client)
+    (handled,) = rig.monitor(CountingSlack(), state=state).process_envelope(root_signin()).handled
+    assert state.get(ALERTED, alert_key(handled.outcome.incident)) is not None
 
 
 def test_a_throttled_alert_claim_fails_the_invocation_and_the_retry_alerts_once(rig: Rig) -> None:
