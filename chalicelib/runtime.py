@@ -53,7 +53,10 @@ def build_monitor(cfg: Settings, *, metrics: Any = None, slack: Any = None, sns:
     notifier = Notifier.from_settings(cfg, metrics=metrics)  # builds no client: nothing touches AWS yet
     if slack is not None or sns is not None:
         notifier = Notifier(notifier.routing, slack or notifier.slack, sns or notifier.sns, metrics=metrics,
-                            buttons=notifier.buttons)
+                            buttons=notifier.buttons, securityhub=notifier.securityhub)
+    mirror = getattr(notifier.securityhub, "mirror", None)
+    if mirror is not None:  # triage (API, Slack buttons, reopen) → the Security Hub finding's workflow status
+        store.observe_triage(mirror)
     state = open_state(url)
     # History (sources, role sessions, key counts) lives in the state: each event is its own invocation.
     source = None

@@ -40,6 +40,8 @@ class Settings:
     slack_signing_secret_parameter: str = "/trailwarden/slack-signing-secret"
     slack_buttons: bool = False
     responder_role: str = ""  # the IAM role (name) allowed to POST /incidents/{id}/triage; "" allows nobody
+    # Security Hub channel (route it with "securityhub" in TRAILWARDEN_ROUTING); triage is mirrored when on
+    securityhub_enabled: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -64,6 +66,7 @@ class Settings:
                                                    d.slack_signing_secret_parameter),
             slack_buttons=env.get("TRAILWARDEN_SLACK_BUTTONS", "false").lower() == "true",
             responder_role=env.get("TRAILWARDEN_RESPONDER_ROLE", ""),
+            securityhub_enabled=env.get("TRAILWARDEN_SECURITYHUB", "false").lower() == "true",
         )
 
 

@@ -49,7 +49,8 @@ PROTECTED_STAGES = {"prod", "org"}  # table and key are retained and deletion-pr
 # Which statements (by Sid) of the stage policy each kind of function gets.
 BASE = ("WriteOwnLogs", "Tracing")
 HANDLER = (*BASE, "ReadIncidentLog", "WriteIncidentLog", "PublishAlerts", "EncryptAlertsViaSns",
-           "ReadSlackWebhook", "DecryptSlackWebhookViaSsm", "SendFailedInvocations")
+           "ReadSlackWebhook", "DecryptSlackWebhookViaSsm", "SendFailedInvocations",
+           "ImportSecurityHubFindings", "UpdateSecurityHubWorkflow")  # Security Hub channel; reopen → NEW
 GRANTS = {
     "event": HANDLER,
     "audit": (*HANDLER, "ListInventory", "ReadInventoryUsers", "DescribeDeclaredSecrets", "PublishChainHead"),
@@ -62,9 +63,10 @@ GRANTS = {
     # and reads the Slack signing secret.
     # The backfill worker (issue 17) stores (and, when asked, alerts) like a handler, and reads the trail bucket.
     "backfill": (*BASE, "ReadIncidentLog", "WriteIncidentLog", "PublishAlerts", "EncryptAlertsViaSns",
-                 "ReadSlackWebhook", "DecryptSlackWebhookViaSsm", "ReadTrailBucketObjects", "WriteBackfillSummaries"),
+                 "ReadSlackWebhook", "DecryptSlackWebhookViaSsm", "ReadTrailBucketObjects", "WriteBackfillSummaries",
+                 "ImportSecurityHubFindings", "UpdateSecurityHubWorkflow"),
     "api": (*BASE, "ReadIncidentLog", "WriteIncidentLog", "ReadSlackSigningSecret",
-            "DecryptSlackSigningSecretViaSsm"),
+            "DecryptSlackSigningSecretViaSsm", "UpdateSecurityHubWorkflow"),  # triage → the finding's workflow
 }
 
 # Names a policy placeholder may use besides pseudo parameters: resources and parameters of

@@ -29,6 +29,13 @@ def run_triage(args: argparse.Namespace) -> int:
     from chalicelib.incidents.triage import TriageError
 
     store = open_cli_store(args)
+    from chalicelib.settings import Settings
+
+    cfg = Settings.from_env()
+    if cfg.securityhub_enabled:  # TRAILWARDEN_SECURITYHUB=true: mirror to the finding's workflow status too
+        from chalicelib.notify.securityhub import SecurityHubPublisher
+
+        store.observe_triage(SecurityHubPublisher(cfg.region).mirror)
     try:
         record = store.triage(args.incident_id, args.action, args.actor, resolution=args.resolution,
                               note=args.note, via="cli")  # fmt: skip

@@ -11,10 +11,11 @@ modules it calls, so the SQLite and DynamoDB backends cannot drift apart.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from abc import abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -163,13 +164,27 @@ class ChainedStore(IncidentStore):
                     entry = ChainEntry.triage(head, incident_id, record.digest, format_ts(record.at))
                     record = replace(record, seq=entry.seq, hash=entry.hash)
                     session.commit_triage(record, entry, head)
-                    return record
+                return self._observed(record)  # after the session: only a committed change is mirrored
             except ChainConflict:
                 self.conflicts += 1
                 if attempt == self.max_attempts:
                     break
                 self._backoff(attempt)
         raise ChainConflict(f"could not append triage of {incident_id} to the chain after {self.max_attempts} attempts")
+
+    def observe_triage(self, observer: Callable[[TriageRecord], object]) -> None:
+        """Call ``observer(record)`` after each triage change this store commits (ack, resolve, reopen),
+        e.g. Security Hub's workflow mirror. An observer that raises is logged; the change stands."""
+        self._triage_observers = (*getattr(self, "_triage_observers", ()), observer)
+
+    def _observed(self, record: TriageRecord) -> TriageRecord:
+        for observer in getattr(self, "_triage_observers", ()):
+            try:
+                observer(record)
+            except Exception as err:  # noqa: BLE001 - the record is in the chain; a mirror must not undo it
+                logging.getLogger(__name__).warning("triage observer failed for %s: %s: %s", record.incident_id,
+                                                    type(err).__name__, err)
+        return record
 
     def state(self, incident: Incident) -> TriageState:
         return state_of(incident, self.triage_history(incident.incident_id))

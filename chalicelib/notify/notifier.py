@@ -25,7 +25,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalicelib.errors import ChannelNotConfigured, DeliveryError
 from chalicelib.findings import Finding
 from chalicelib.notify.message import AlertContext, redact, slack_payload
-from chalicelib.notify.routing import SLACK, SNS, Routing
+from chalicelib.notify.routing import SECURITYHUB, SLACK, SNS, Routing
 from chalicelib.notify.slack import SlackSender, WebhookSlackSender, ssm_webhook_url
 from chalicelib.notify.sns import FindingPublisher, SnsPublisher
 
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 FAILURE_METRIC = "AlertDeliveryFailures"
 FALLBACK_METRIC = "AlertFallbacks"
 FALLBACK_CHANNEL = SNS
-CHANNEL_FAILURE_METRICS: Mapping[str, str] = {SLACK: "SlackDeliveryFailures", SNS: "SnsDeliveryFailures"}
+CHANNEL_FAILURE_METRICS: Mapping[str, str] = {SLACK: "SlackDeliveryFailures", SNS: "SnsDeliveryFailures",
+                                              SECURITYHUB: "SecurityHubDeliveryFailures"}
 
 
 class MetricsSink(Protocol):
@@ -62,7 +63,7 @@ class DeliveryReport:
 
 
 class Notifier:
-    """Routes findings by severity to Slack and SNS; see the module docstring for failure rules."""
+    """Routes findings by severity to Slack, SNS and Security Hub; see the module docstring for failure rules."""
 
     def __init__(
         self,
@@ -72,10 +73,12 @@ class Notifier:
         metrics: MetricsSink | None = None,
         logger: Any | None = None,
         buttons: bool = False,
+        securityhub: FindingPublisher | None = None,
     ) -> None:
         self.routing = routing
         self._slack = slack
         self._sns = sns
+        self._securityhub = securityhub  # SecurityHubPublisher (BatchImportFindings) when configured
         self._metrics = metrics
         self._log = logger if logger is not None else logging.getLogger(__name__)
         self._warned_unconfigured: set[str] = set()
@@ -90,8 +93,13 @@ class Notifier:
         if settings.slack_enabled and settings.slack_webhook_parameter.strip():  # no parameter name: not configured
             slack = WebhookSlackSender(ssm_webhook_url(settings.slack_webhook_parameter.strip()))
         sns = SnsPublisher(settings.topic_arn) if settings.topic_arn else None
+        securityhub = None
+        if settings.securityhub_enabled:
+            from chalicelib.notify.securityhub import SecurityHubPublisher
+
+            securityhub = SecurityHubPublisher(settings.region)
         return cls(Routing.parse(settings.routing), slack, sns, metrics=metrics, logger=logger,
-                   buttons=settings.slack_buttons and slack is not None)
+                   buttons=settings.slack_buttons and slack is not None, securityhub=securityhub)
 
     @property
     def slack(self) -> SlackSender | None:
@@ -102,8 +110,12 @@ class Notifier:
     def sns(self) -> SnsPublisher | FindingPublisher | None:
         return self._sns
 
+    @property
+    def securityhub(self) -> FindingPublisher | None:
+        return self._securityhub
+
     def _configured(self, channel: str) -> bool:
-        sender = self._slack if channel == SLACK else self._sns
+        sender = {SLACK: self._slack, SNS: self._sns, SECURITYHUB: self._securityhub}.get(channel)
         if sender is not None:
             return True
         if channel not in self._warned_unconfigured:
@@ -132,6 +144,8 @@ class Notifier:
             return None
         if channel == SNS and self._sns is not None:
             return self._sns.publish_finding(finding, context)
+        if channel == SECURITYHUB and self._securityhub is not None:
+            return self._securityhub.publish_finding(finding, context)
         raise DeliveryError(f"channel {channel} is not configured")
 
     def notify(

@@ -1,6 +1,7 @@
 """Which channels each severity goes to, parsed strictly from ``TRAILWARDEN_ROUTING``.
 
-Format: ``critical=slack,sns;high=slack,sns;medium=slack;low=;info=``. An empty channel
+Format: ``critical=slack,sns;high=slack,sns;medium=slack;low=;info=`` (add ``securityhub`` to a
+severity's list to import its findings into Security Hub). An empty channel
 list means "log only". A typo must not silently drop alerts, so an unknown severity or
 channel is a ConfigError that names it; a severity the text leaves out keeps its default.
 """
@@ -16,7 +17,8 @@ from chalicelib.findings import Severity
 
 SLACK = "slack"
 SNS = "sns"
-CHANNELS: tuple[str, ...] = (SLACK, SNS)  # also the order in which channels are tried
+SECURITYHUB = "securityhub"  # BatchImportFindings (notify/securityhub.py); routed by no default
+CHANNELS: tuple[str, ...] = (SLACK, SNS, SECURITYHUB)  # also the order in which channels are tried
 _LOCATION = "TRAILWARDEN_ROUTING"
 
 DEFAULT_ROUTES: Mapping[Severity, tuple[str, ...]] = MappingProxyType(
