@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.backfill.definition import CONCURRENCY, RESULTS_PREFIX
-from chalicelib.backfill.worker import filter_to
+from chalicelib.backfill.worker import filter_to, parse_result_key
 from chalicelib.errors import ConfigError
 from chalicelib.trailbucket.layout import TrailFilter, folders_after_marker
 from chalicelib.trailbucket.s3read import parse_url
@@ -160,14 +160,30 @@ def status(sfn: Any, s3: Any, machine: str, run: str | None = None) -> RunStatus
     return out
 
 
-def _batch_summaries(s3: Any, bucket: str, execution: str, out: RunStatus) -> None:
+def _batch_summaries(s3: Any, bucket: str, execution: str, out: RunStatus, bodies: int = 20) -> None:
+    """Sum the counts in the summaries' keys (LIST only); read the bodies of a few that name bad objects.
+
+    A batch run twice (Step Functions retried it after it had stored) counts once, as its first
+    run: that is the one whose incidents were new.
+    """
+    first: dict[str, tuple[Any, str, dict[str, int]]] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket,
                                                              Prefix=f"{RESULTS_PREFIX}/{execution}/batches/"):
         for obj in page.get("Contents") or ():
-            summary = json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
-            for key in ("batches", "objects", "events", "findings", "new", "grouped", "duplicate", "denied_count"):
-                out.totals[key] = out.totals.get(key, 0) + (1 if key == "batches" else int(summary.get(key) or 0))
-            out.bad += summary.get("bad") or []
+            parsed = parse_result_key(obj["Key"])
+            if parsed is None:
+                continue
+            digest, counts = parsed
+            order = (obj["LastModified"], -counts.get("new", 0))  # the same second: the run that stored is first
+            if digest not in first or order < first[digest][0]:
+                first[digest] = (order, obj["Key"], counts)
+    for _, key, counts in first.values():
+        out.totals["batches"] = out.totals.get("batches", 0) + 1
+        for name, n in counts.items():
+            out.totals[name] = out.totals.get(name, 0) + n
+        if counts.get("bad_count") and bodies > 0:
+            bodies -= 1
+            out.bad += json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()).get("bad") or []
 
 
 def _failed_batches(s3: Any, bucket: str, execution: str, out: RunStatus) -> None:

@@ -125,16 +125,39 @@ def judge_batch(event: Any, *, s3: Any, monitor: Any, model: IdentityModel) -> d
             "denied_count": len(skips.denied)}
 
 
-def result_key(execution: str, items: list[dict[str, Any]]) -> str:
-    """Where a batch's summary is kept for ``backfill status`` (the same batch, the same key)."""
+# A batch summary's counts, in its key: ``backfill status`` sums a run with LIST calls alone (1,000
+# batches a call) instead of a GET per batch. Letter → summary field.
+COUNTS = {"o": "objects", "e": "events", "f": "findings", "n": "new", "g": "grouped", "d": "duplicate",
+          "b": "bad_count", "x": "denied_count"}
+
+
+def result_key(execution: str, items: list[dict[str, Any]], summary: dict[str, Any]) -> str:
+    """``backfill/EXECUTION/batches/DIGEST/o12.e3400.f5.n3.g0.d2.b0.x0.json``: the batch (by its first key
+    and size) as a folder, its counts as the name; a batch run twice leaves two names in one folder."""
     first = items[0].get("Key", "") if items and isinstance(items[0], dict) else ""
     digest = hashlib.sha256(f"{first}#{len(items)}".encode()).hexdigest()[:24]
-    return f"backfill/{execution or 'unnamed'}/batches/{digest}.json"
+    counts = ".".join(f"{letter}{int(summary.get(name) or 0)}" for letter, name in COUNTS.items())
+    return f"backfill/{execution or 'unnamed'}/batches/{digest}/{counts}.json"
+
+
+def parse_result_key(key: str) -> tuple[str, dict[str, int]] | None:
+    """(the batch's digest, its counts) from a key ``result_key`` wrote; None for anything else."""
+    parts = key.split("/")
+    if len(parts) < 2 or not parts[-1].endswith(".json"):
+        return None
+    counts: dict[str, int] = {}
+    for field in parts[-1].removesuffix(".json").split("."):
+        name = COUNTS.get(field[:1])
+        if name is None or not field[1:].isdigit():
+            return None
+        counts[name] = int(field[1:])
+    return parts[-2], counts
 
 
 def write_result(s3: Any, results_bucket: str, event: dict[str, Any], summary: dict[str, Any]) -> None:
     """Keep the summary where ``backfill status`` sums findings so far (the map's own results come at the end)."""
-    key = result_key(str((event.get("BatchInput") or {}).get("execution") or ""), event.get("Items") or [])
+    summary = {**summary, "bad_count": len(summary.get("bad") or ())}
+    key = result_key(str((event.get("BatchInput") or {}).get("execution") or ""), event.get("Items") or [], summary)
     s3.put_object(Bucket=results_bucket, Key=key, Body=json.dumps(summary).encode(),
                   ContentType="application/json")
 

@@ -19,6 +19,7 @@ from botocore.stub import Stubber
 
 from chalicelib.backfill import definition as backfill
 from chalicelib.backfill.control import MAX_EXECUTIONS, plan_prefixes, status
+from chalicelib.backfill.worker import write_result
 from chalicelib.cli import main
 from chalicelib.trailbucket.layout import TrailFilter
 from tests.trailbucket.bucket import BUCKET, ORG, TEAM, Layout
@@ -82,8 +83,12 @@ def test_status_sums_the_workers_summaries_and_lists_the_failed_batches(s3: Any)
     s3.create_bucket(Bucket="results")
     run, name = "bf-20261203T130000Z", "bf-20261203T130000Z-000"
     for n, found in enumerate((3, 4)):
-        s3.put_object(Bucket="results", Key=f"backfill/{name}/batches/{n}.json", Body=json.dumps(
-            {"objects": 100, "events": 1000, "findings": found, "new": found, "bad": [f"s3://b/k{n}: empty input"]}))
+        items = [{"Key": f"AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/2{n}/x.json.gz"}]
+        write_result(s3, "results", {"BatchInput": {"execution": name}, "Items": items}, {
+            "objects": 1, "events": 1000, "findings": found, "new": found, "bad": [f"s3://b/k{n}: empty input"]})
+    # the second batch run again by a Step Functions retry: stored nothing new, counted once
+    write_result(s3, "results", {"BatchInput": {"execution": name}, "Items": items}, {
+        "objects": 1, "events": 1000, "findings": 4, "new": 0, "duplicate": 4})
     arn = f"arn:aws:states:us-east-1:123456789012:execution:{MACHINE}:{name}"
     map_run = f"arn:aws:states:us-east-1:123456789012:mapRun:{MACHINE}/{name}:0d8f3a2e-1111-2222-3333-444455556666"
     s3.put_object(Bucket="results", Key="backfill/map/0d8f/manifest.json", Body=json.dumps({
@@ -115,7 +120,7 @@ def test_status_sums_the_workers_summaries_and_lists_the_failed_batches(s3: Any)
             "executionCounts": {"pending": 0, "running": 0, "succeeded": 2, "failed": 1, "timedOut": 0,
                                 "aborted": 0, "total": 3, "resultsWritten": 3}})
         found = status(sfn, s3, machine, run)
-    assert found.totals["findings"] == 7 and found.totals["batches"] == 2
+    assert found.totals["findings"] == 7 and found.totals["batches"] == 2 and found.totals["new"] == 7
     assert found.items["succeeded"] == 199 and found.items["failed"] == 1
     assert found.failed == ["States.TaskFailed: 1 objects from ['AWSLogs/x.json.gz']"]
     assert found.bad == ["s3://b/k0: empty input", "s3://b/k1: empty input"]

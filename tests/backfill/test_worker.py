@@ -8,13 +8,13 @@ order — and check the worker stores what ``replay s3:// --store`` stores for t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelib.backfill.worker import judge_batch, result_key, write_result
+from chalicelib.backfill.worker import judge_batch, parse_result_key, result_key, write_result
 from chalicelib.cli import main
 from chalicelib.engine import Engine
 from chalicelib.errors import ConfigError
@@ -108,11 +108,17 @@ def test_an_event_that_is_not_a_batch_is_refused_by_name(s3: Any, tmp_path: Path
         judge_batch({"Records": []}, s3=s3, monitor=None, model=load_model(None))
 
 
-def test_the_batch_summary_is_kept_under_the_execution_for_status(s3: Any, layout: Layout) -> None:
+def test_the_batch_summary_is_kept_under_the_execution_with_its_counts_in_the_key(s3: Any, layout: Layout) -> None:
     s3.create_bucket(Bucket="results")
     event = batch(s3)
-    write_result(s3, "results", event, {"findings": 3})
-    key = result_key("bf-test-0", event["Items"])
-    assert key.startswith("backfill/bf-test-0/batches/")
-    assert s3.get_object(Bucket="results", Key=key)["Body"].read() == b'{"findings": 3}'
-    assert datetime.now(UTC)  # the key does not depend on the clock: a retried batch overwrites its summary
+    write_result(s3, "results", event, {"findings": 3, "events": 9, "bad": ["s3://b/k: empty input"]})
+    (kept,) = s3.list_objects_v2(Bucket="results")["Contents"]
+    assert kept["Key"] == result_key("bf-test-0", event["Items"], {"findings": 3, "events": 9, "bad_count": 1})
+    assert kept["Key"].startswith("backfill/bf-test-0/batches/")
+    assert parse_result_key(kept["Key"])[1] == {"objects": 0, "events": 9, "findings": 3, "new": 0, "grouped": 0,
+                                                "duplicate": 0, "bad_count": 1, "denied_count": 0}
+    assert json.loads(s3.get_object(Bucket="results", Key=kept["Key"])["Body"].read())["findings"] == 3
+
+
+def test_a_key_that_is_not_a_summary_is_not_read_as_one() -> None:
+    assert parse_result_key("backfill/x/batches/abc/notes.json") is None
