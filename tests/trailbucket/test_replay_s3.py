@@ -168,4 +168,12 @@ def test_all_three_filters_on_unseen_keys_select_what_copying_those_folders_woul
                               "2025-03-01", "--accounts", "444455556666", "--regions", "il-central-1")
     _, from_disk, _ = replay(capsys, str(tmp_path))
     assert found == from_disk and {f["event_id"] for f in found} == unseen.ids(chosen)
-    assert code == 0 and "judged 3 events from 1 objects" in err
+    assert code == 0 and "judged 3 events from 1 object" in err  # "object" or "objects"
+
+
+def test_the_url_itself_denied_is_one_error_line_and_exit_2(
+        layout: Layout, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse(monkeypatch, "ListObjectsV2", lambda params: params["Prefix"] == "AWSLogs/")
+    code, found, err = replay(capsys, f"{URL}/AWSLogs/")
+    assert code == 2 and found == []
+    assert err.startswith("error: access denied calling s3:ListBucket (AccessDenied)") and err.count("\n") == 1
