@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-blinding demo-org test lint package bench invocations clean
+.PHONY: demo demo-blinding demo-org test lint package bench invocations fuzz chaos clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,6 +52,14 @@ RECORDS ?= 20000
 
 invocations: $(STAMP)
 	$(BIN)/python bench/invocations.py --stage $(STAGE) --records $(RECORDS)
+
+# `make fuzz`: the property tests of tests/fuzz with 10,000 random examples each (CI runs 120, seeded).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/fuzz -p no:cacheprovider -W ignore::hypothesis.errors.HypothesisWarning
+
+# `make chaos [CHAOS_ARGS="--events 1000 --workers 8"]`: fault and concurrency scenarios, one table (README, Reliability).
+chaos: $(STAMP)
+	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) dist .pytest_cache
