@@ -303,82 +303,18 @@ def sqlite_store() -> Iterator[str]:
         yield f"sqlite:///{folder}/incidents.db"
 
 
-class SerialMotoServer:
-    """moto in server mode, applying one request at a time.
-
-    moto's ``TransactWriteItems`` checks and applies items one by one and rolls back by
-    restoring a copy of the whole table, with no lock: two overlapping transactions on its
-    threaded server can both pass their conditions, and a rollback can undo another
-    request's writes. DynamoDB runs each transaction atomically and in isolation, so the
-    server here takes requests one at a time (clients still overlap: they queue, as they
-    contend on DynamoDB's items).
-    """
-
-    def __init__(self) -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-        from werkzeug.serving import make_server
-
-        app = DomainDispatcherApplication(create_backend_app)
-        lock = threading.Lock()
-
-        def serial(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-            with lock:
-                return list(app(environ, start_response))
-
-        self.server = make_server("127.0.0.1", 0, serial, threaded=True, request_handler=MotoRequestHandler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> str:
-        import logging
-        import urllib.request
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.thread.start()
-        # moto keeps its accounts in this process: start from an empty one, as a new account would.
-        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
-        direct.open(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=10).close()
-        return self.url
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.thread.join()
-
-
-@contextmanager
-def aws_env(endpoint: str) -> Iterator[None]:
-    """Fake credentials and a region, with boto3 pointed at ``endpoint``; restored afterwards."""
-    import os
-
-    values = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-              "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
-    names = [*values, "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB"]
-    saved = {k: os.environ.get(k) for k in names}
-    for k in names:
-        os.environ.pop(k, None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 @contextmanager
 def dynamodb_store(table: str = "trailwarden-concurrency") -> Iterator[str]:
-    """A fresh table on a local moto server (real HTTP, so requests really overlap); boto3 pointed at it."""
+    """A fresh table on a local moto server (``ThreadedMotoServer``: real HTTP, so requests really
+    overlap), with boto3 pointed at it. The store serialises its own writes within a process
+    (``chalicelib.incidents.serial``: moto's transactions are not isolated); reads, and so the
+    race for the chain head, stay concurrent."""
     import boto3
 
+    from chalicelib.cli.simulate import moto_server
     from chalicelib.incidents.dynamodb_schema import table_definition
 
-    with SerialMotoServer() as endpoint, aws_env(endpoint):
+    with moto_server():
         boto3.client("dynamodb").create_table(**table_definition(table))
         yield f"dynamodb://{table}"
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from chalicelib.errors import ConfigError, StoreError
 from chalicelib.incidents.keys import format_ts, parse_ts, utc
+from chalicelib.incidents.serial import serial_writes
 
 ALERTED = "alerted"
 ALERT_CLAIM = "alert-claim"
@@ -127,7 +128,7 @@ class DynamoDBStateStore(StateStore):
     def __init__(self, table: str, client: Any = None) -> None:
         super().__init__()
         self.table = table
-        self._client = client
+        self._client = serial_writes(client)
 
     @property
     def client(self) -> Any:
@@ -136,7 +137,7 @@ class DynamoDBStateStore(StateStore):
             from botocore.config import Config
 
             try:
-                self._client = boto3.client("dynamodb", config=Config(retries={"mode": "standard"}))
+                self._client = serial_writes(boto3.client("dynamodb", config=Config(retries={"mode": "standard"})))
             except Exception as err:  # noqa: BLE001 - no region, a bad profile: said with the table
                 raise self._failure("cannot open the state", err) from None
         return self._client

@@ -1,7 +1,7 @@
 """Concurrent writers: workers deliver one stream through the monitor into one store at once.
 
 ``bench/concurrency.py`` does the delivery and the comparison with a sequential reference;
-here it runs small (4 workers, 30 events with redeliveries) on SQLite and on DynamoDB behind a
+here it runs small (4 workers, 20 events with redeliveries) on SQLite and on DynamoDB behind a
 moto server, once per backend (module scope), and each test checks one promise. ``make chaos``
 runs the same function at 8 × 1,000.
 """
@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
-EVENTS = 30
+EVENTS = 20
 
 
 def _load() -> ModuleType:
