@@ -72,11 +72,15 @@ def definition() -> dict[str, Any]:
 def parameters() -> dict[str, Any]:
     return {"BackfillTrailBucket": {
         "Type": "String", "Default": "", "AllowedPattern": "^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
-        "Description": "Trail bucket the backfill state machine may read (empty: no backfill state machine)"}}
+        "Description": "Trail bucket the backfill state machine may read (empty: no backfill state machine)"},
+        "BackfillTrailKeyArn": {
+            "Type": "String", "Default": "", "AllowedPattern": "^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/.+$",
+            "Description": "KMS key of a trail that encrypts with SSE-KMS (empty: the trail uses SSE-S3)"}}
 
 
 def conditions() -> dict[str, Any]:
-    return {"BackfillEnabled": {"Fn::Not": [{"Fn::Equals": [{"Ref": "BackfillTrailBucket"}, ""]}]}}
+    return {"BackfillEnabled": {"Fn::Not": [{"Fn::Equals": [{"Ref": "BackfillTrailBucket"}, ""]}]},
+            "BackfillTrailEncrypted": {"Fn::Not": [{"Fn::Equals": [{"Ref": "BackfillTrailKeyArn"}, ""]}]}}
 
 
 def resources(prefix: str, tags: list[dict[str, str]]) -> dict[str, Any]:
@@ -117,6 +121,16 @@ def resources(prefix: str, tags: list[dict[str, str]]) -> dict[str, Any]:
                     "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
                     "Resource": [results_arn, {"Fn::Join": ["", [results_arn, "/*"]]}],
                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
+        # An SSE-KMS trail: the worker may decrypt its objects with the trail's key, through S3 only.
+        "BackfillWorkerTrailKeyPolicy": {
+            "Type": "AWS::IAM::Policy", "Condition": "BackfillTrailEncrypted",
+            "Properties": {"PolicyName": "ReadEncryptedTrail", "Roles": [{"Ref": f"{WORKER}Role"}],
+                           "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                               "Sid": "DecryptTrailObjectsViaS3", "Effect": "Allow", "Action": "kms:Decrypt",
+                               "Resource": {"Ref": "BackfillTrailKeyArn"},
+                               # the trail bucket's region, which need not be the stack's
+                               "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
+                           }]}}},
         "BackfillStateMachineRole": {
             "Type": "AWS::IAM::Role", "Condition": "BackfillEnabled",
             "Properties": {

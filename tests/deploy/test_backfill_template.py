@@ -47,3 +47,12 @@ def test_the_state_machine_invokes_the_packaged_worker(prod: Packaged) -> None:
     props = prod.resources["BackfillStateMachine"]["Properties"]
     assert props["DefinitionSubstitutions"]["WorkerArn"] == {"Fn::GetAtt": [backfill.WORKER, "Arn"]}
     assert props["Definition"] == backfill.definition()
+
+
+def test_an_sse_kms_trail_may_be_decrypted_by_the_worker_through_s3_only(prod: Packaged) -> None:
+    policy = prod.resources["BackfillWorkerTrailKeyPolicy"]
+    (grant,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert policy["Condition"] == "BackfillTrailEncrypted"
+    assert policy["Properties"]["Roles"] == [{"Ref": "BackfillWorkerRole"}]
+    assert grant["Action"] == "kms:Decrypt" and grant["Resource"] == {"Ref": "BackfillTrailKeyArn"}
+    assert grant["Condition"] == {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}
