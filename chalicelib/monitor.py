@@ -16,12 +16,15 @@ Alerting rules, given at-least-once delivery:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from chalicelib.engine import Engine
 from chalicelib.errors import DeliveryError, InputError, StoreError
@@ -104,6 +107,7 @@ class Monitor:
 
     def process_envelope(self, envelope: Any) -> ProcessResult:
         """Judge one EventBridge delivery; a malformed one is logged with its id and skipped."""
+        envelope = valid_text(envelope)
         envelope_id = envelope.get("id") if isinstance(envelope, dict) else None
         items = list(events_in(envelope, "envelope"))
         events = [i for i in items if isinstance(i, CloudTrailEvent)]
@@ -263,3 +267,24 @@ def _dedup_key(finding: Finding, raw_event: dict[str, Any] | None) -> str | None
     if finding.event_id or raw_event is None:
         return None
     return f"{finding.dedup_key}#record:{json_digest(raw_event)[:24]}"
+
+
+def valid_text(doc: Any) -> Any:
+    """``doc`` with each lone UTF-16 surrogate replaced by U+FFFD; ``doc`` itself when it has none.
+
+    ``"\\udcff"`` is valid JSON and Lambda's runtime parses it into a Python str, but no store,
+    hash or channel can encode that str as UTF-8: an event holding one failed on every retry.
+    """
+    try:
+        orjson.dumps(doc)
+        return doc
+    except (orjson.JSONEncodeError, TypeError):
+        pass  # a surrogate, or something orjson refuses that the check below lets through
+    try:
+        text = json.dumps(doc, ensure_ascii=False)
+        text.encode("utf-8")
+        return doc
+    except UnicodeEncodeError:
+        return json.loads(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+    except (TypeError, ValueError, RecursionError):
+        return doc  # not JSON-shaped: events_in says why

@@ -127,8 +127,10 @@ def nested(depth: int) -> dict[str, Any]:
 _WEIRD = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 _CONTROL = st.text(st.characters(min_codepoint=0, max_codepoint=0x1F) | st.sampled_from("\u2028\u2029\ufeff\u202e"),
                    min_size=1, max_size=10)
+# Lone surrogates: valid JSON escapes ("\\udcff") that Python's json (Lambda's runtime) turns into a str.
+_SURROGATE = st.sampled_from(["\udcff", "a\ud800b", "\udfff\ud800", "ok\udc80"])
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64), st.floats(allow_nan=False,
-                    allow_infinity=False), _WEIRD, _CONTROL)
+                    allow_infinity=False), _WEIRD, _CONTROL, _SURROGATE)
 
 
 def values(long_max: int) -> st.SearchStrategy[Any]:
