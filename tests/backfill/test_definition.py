@@ -74,8 +74,12 @@ def template(definition: dict[str, Any]) -> dict[str, Any]:
     """The backfill resources alone, with stand-ins for the worker function Chalice creates."""
     resources = backfill.resources("trailwarden-test", [{"Key": "project", "Value": "trailwarden"}])
     resources["BackfillStateMachine"]["Properties"]["Definition"] = definition
+    resources[f"{backfill.WORKER}Role"] = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}}}
     resources[backfill.WORKER] = {"Type": "AWS::Lambda::Function", "Properties": {
-        "Runtime": "python3.11", "Handler": "app.backfill_worker", "Role": "arn:aws:iam::111111111111:role/w",
+        "Runtime": "python3.11", "Handler": "app.backfill_worker", "Role": {"Fn::GetAtt": [f"{backfill.WORKER}Role",
+                                                                                         "Arn"]},
         "Code": {"ZipFile": "x"}, **backfill.worker_properties()}}
     return {"AWSTemplateFormatVersion": "2010-09-09", "Parameters": backfill.parameters(),
             "Conditions": backfill.conditions(), "Resources": resources, "Outputs": backfill.outputs()}
