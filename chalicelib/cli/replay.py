@@ -23,7 +23,8 @@ LISTED = 10  # files named, with their counts, in the last line about bad inputs
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="judge CloudTrail files, directories or stdin and print findings")
     p.add_argument("paths", nargs="*", default=["-"], metavar="PATH",
-                   help="files or directories (*.json, *.jsonl, *.gz, recursively); '-' is stdin")
+                   help="files or directories (*.json, *.jsonl, *.gz, recursively); '-' is stdin; "
+                        "or s3://BUCKET/PREFIX (a trail bucket, read in place)")
     add_common(p)
     p.add_argument("--store", metavar="URL",
                    help="also persist incidents (idempotent): sqlite:///FILE or dynamodb://TABLE")

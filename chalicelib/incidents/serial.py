@@ -17,7 +17,9 @@ import threading
 from typing import Any
 
 WRITES = frozenset({"put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"})
-_LOCK = threading.Lock()
+# Re-entrant: a write may run another write on the same thread (an injected fault playing a
+# second writer inside the first one's call); only writers on other threads wait.
+_LOCK = threading.RLock()
 
 
 class SerialWrites:
