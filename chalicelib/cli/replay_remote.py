@@ -58,12 +58,15 @@ def trail_filter(args: argparse.Namespace) -> TrailFilter:
 
 
 class ObjectProgress(Progress):
-    """Objects and bytes read so far (a bucket's total is not known before it is listed)."""
+    """Objects (or Event history days) and bytes read so far (a bucket's total is not known before it is listed)."""
+
+    unit = "objects"
 
     def line(self, now: float | None = None) -> str:
         objects, done, events, findings = self._state
         elapsed = max((now or time.monotonic()) - self.started, 1e-9)
-        return (f" {objects:,} objects  {_size(done)}  {events / elapsed:,.0f} events/s  {findings:,} findings"
+        size = f"  {_size(done)}" if done else ""
+        return (f" {objects:,} {self.unit}{size}  {events / elapsed:,.0f} events/s  {findings:,} findings"
                 f"  {elapsed:.0f}s")
 
 
@@ -92,6 +95,8 @@ def run_remote(args: argparse.Namespace) -> int:
     relax_gc()
     engine = Engine(model)
     with ObjectProgress(0, None) as progress:
+        if args.event_history:
+            progress.unit = "days"
         skips = Skips(progress.message)
         bad = BadInputs(progress.message)
         batches = _sources(args, skips, engine.quiet if args.memo else None)
