@@ -163,18 +163,17 @@ def write_result(s3: Any, results_bucket: str, event: dict[str, Any], summary: d
 
 
 def handle(event: Any) -> dict[str, Any]:
-    """The deployed wiring: the handlers' store and notifier, S3 with standard retries, the bundled model."""
+    """The deployed wiring: the handlers' monitor (store, notifier, model), S3 with standard retries."""
     import os
 
     import boto3
     from botocore.config import Config
 
     from chalicelib import runtime
-    from chalicelib.identity import load_model
-    from chalicelib.settings import settings
 
     s3 = boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": 8}))
-    summary = judge_batch(event, s3=s3, monitor=runtime.monitor(), model=load_model(settings().model_path))
+    monitor = runtime.monitor()  # the handlers' store, notifier and model (bundled, file or S3)
+    summary = judge_batch(event, s3=s3, monitor=monitor, model=monitor.engine.model)
     results = os.environ.get("TRAILWARDEN_BACKFILL_RESULTS")
     if results:
         write_result(s3, results, event, summary)
