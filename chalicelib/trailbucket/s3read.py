@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.awserrors import ACCESS_DENIED, NOT_FOUND, aws_error, error_code
-from chalicelib.errors import ConfigError
+from chalicelib.errors import AwsError, ConfigError
 from chalicelib.sources import BATCH, Batch, QuietLines, decoded, stream_batches
 from chalicelib.trailbucket.layout import TrailFilter, classify, folders_after_marker, wanted
 
@@ -112,6 +112,8 @@ class TrailBucket:
                         found = classify(key)
                         if wanted(found, self.filter):
                             yield Listed(key, int(obj.get("Size") or 0), found.kind)
+        except AwsError:
+            raise  # already described by a deeper folder's listing
         except Exception as err:
             code = error_code(err)
             if top or code not in ACCESS_DENIED:
