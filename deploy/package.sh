@@ -24,7 +24,8 @@ cd "$root"
 "${hermetic[@]}" "$bin/python" deploy/build_merge_template.py --stage "$stage" --output "$out/merge-$stage.json"
 "${hermetic[@]}" "$bin/chalice" package --stage "$stage" --merge-template "$out/merge-$stage.json" "$out"
 # The member StackSet template (issue 14): the same families, patterns and states, forwarded to the central bus.
-"${hermetic[@]}" "$bin/python" deploy/build_member_template.py --stage "$stage" --output "$out/member.json"
+"${hermetic[@]}" "$bin/python" deploy/build_member_template.py --stage "$stage" --template "$out/sam.json" \
+  --output "$out/member.json"
 if [ "${SKIP_LINT:-0}" != 1 ]; then
   "$bin/cfn-lint" "$out/sam.json" "$out/member.json"
   echo "cfn-lint: $out/sam.json and $out/member.json are clean"

@@ -21,6 +21,7 @@ from typing import Any
 
 from chalicelib.errors import ConfigError, InputError, TrailwardenError
 from chalicelib.eventbridge import envelope_for
+from chalicelib.org.names import handler_of
 from chalicelib.sources import read_all
 
 CENTRAL_ACCOUNT = "123456789012"  # moto's default account: the monitor's own resources live there
@@ -113,8 +114,9 @@ def simulate(events: list[Any], model: Any, template: dict[str, Any], args: argp
         with Client(chalice_app.app) as client:
             for event in events:
                 org.put(envelope_for(event.raw), event.account, event.region or REGION)
-                for family in org.queues:
-                    for delivered in org.drain(family):
+                for rule in org.queues:
+                    family = handler_of(rule)  # a split pattern's rules serve one handler
+                    for delivered in org.drain(rule):
                         # moto leaves the account out of a forwarded envelope and rewrites the region: the
                         # handlers must take both from the record, so give them the central account's.
                         delivered.setdefault("account", CENTRAL_ACCOUNT)

@@ -27,6 +27,12 @@ def forward_rule(family: str) -> str:
     return f"{FORWARD_RULE_PREFIX}{family}"
 
 
+def handler_of(rule_key: str) -> str:
+    """The handler family a rule serves: ``reads-2`` (a pattern split over EventBridge's size quota) → ``reads``."""
+    head, _, tail = rule_key.rpartition("-")
+    return head if head and tail.isdigit() else rule_key
+
+
 def member_role_arn(account: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account}:role/{MEMBER_ROLE}"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.errors import ConfigError, TrailwardenError
-from chalicelib.org.names import GLOBAL_REGION, bus_arn, forward_rule, region
+from chalicelib.org.names import GLOBAL_REGION, bus_arn, forward_rule, handler_of, region
 
 ADMIN_ROLE = "OrganizationAccountAccessRole"
 
@@ -68,7 +68,7 @@ class OrgSandbox:
         self.bus_arn = events.create_event_bus(Name=self.bus)["EventBusArn"]
         bus_arn(self.bus_arn)
         for family, (pattern, state) in self.families.items():
-            if self.handled is not None and family not in self.handled:
+            if self.handled is not None and handler_of(family) not in self.handled:
                 continue
             url = sqs.create_queue(QueueName=f"trailwarden-org-{family}")["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -72,3 +72,7 @@ def test_an_empty_member_template_parameter_is_refused_in_one_line() -> None:
     with pytest.raises(ConfigError) as err:
         check_parameters(template, {"CentralEventBusArn": ""})
     assert str(err.value) == "member template parameter CentralEventBusArn is empty"
+
+
+def test_a_split_rule_serves_its_family_handler() -> None:
+    assert names.handler_of("reads-2") == "reads" and names.handler_of("reads") == "reads"
