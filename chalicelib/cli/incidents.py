@@ -79,6 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     from chalicelib.cli.triage import register as register_triage
 
     register_triage(isub)
+    for action in isub.choices.values():  # like the AWS CLI's global options: before or after the action
+        action.add_argument("--store", metavar="URL", default=argparse.SUPPRESS,
+                            help="the incident log (same as before the action)")
 
 
 def open_cli_store(args: argparse.Namespace) -> IncidentStore:
@@ -183,6 +186,7 @@ def run_report(args: argparse.Namespace) -> int:
     from chalicelib.incidents import IncidentQuery
     from chalicelib.incidents.filters import parse_time
     from chalicelib.report import render_html, render_markdown
+    from chalicelib.report.triage import ChainFacts
 
     if not args.html and not args.format:
         print("error: give --html FILE and/or --format md", file=sys.stderr)
@@ -191,18 +195,39 @@ def run_report(args: argparse.Namespace) -> int:
     since = parse_time(args.since, "since", now) if args.since else None
     until = parse_time(args.until, "until", now) if args.until else None
     store = _store(args)
-    incidents = [i.to_dict() for i in store.iter_all(IncidentQuery(since=since, until=until, limit=1000))]
+    incidents = _with_triage(store, store.iter_all(IncidentQuery(since=since, until=until, limit=1000)))
     check = store.verify()
+    chain = ChainFacts(check.head_seq, check.head_hash, _model_version())
     summary = (f"Hash chain verified: {check.checked} entries, {check.incidents} incidents intact." if check.ok
                else f"Hash chain FAILED verification at incident {check.first_bad_incident_id}: {check.problem}")
     if args.html:
         Path(args.html).write_text(render_html(incidents, since=since, until=until, generated_at=now,
-                                               verify_summary=summary), encoding="utf-8")
+                                               verify_summary=summary, chain=chain), encoding="utf-8")
         print(f"wrote {args.html}: {len(incidents)} incidents", file=sys.stderr)
     if args.format == "md":
         sys.stdout.write(render_markdown(incidents, since=since, until=until, generated_at=now,
-                                         verify_summary=summary))
+                                         verify_summary=summary, chain=chain))
     return 0 if check.ok else 1
+
+
+def _with_triage(store: IncidentStore, incidents: list) -> list[dict]:
+    """Each incident's dict with its triage state under ``triage`` (the report's response columns)."""
+    from chalicelib.incidents.triage import state_of
+
+    histories = store.triage_histories()
+    return [{**i.to_dict(), "triage": state_of(i, histories.get(i.incident_id, ())).to_dict()} for i in incidents]
+
+
+def _model_version() -> str | None:
+    """The version of the model the monitor would judge with now; None when it does not load."""
+    from chalicelib.errors import ModelError
+    from chalicelib.identity import load_model
+    from chalicelib.identity.version import model_version
+
+    try:
+        return model_version(load_model())
+    except ModelError:
+        return None
 
 
 def run_purge(args: argparse.Namespace) -> int:

@@ -13,11 +13,12 @@ from typing import Any, Literal
 
 from chalicelib.findings import Finding
 from chalicelib.incidents.chain import ChainEntry, ChainHead
-from chalicelib.incidents.keys import incident_id_for, parse_ts, utc
+from chalicelib.incidents.keys import format_ts, incident_id_for, parse_ts, utc
 from chalicelib.incidents.retention import expires_at
 from chalicelib.incidents.store import MAX_MEMBERS, Incident
 
 DEFAULT_GROUP_WINDOW = timedelta(hours=1)
+MEMBERS = "members"  # the key in a grouped incident's details: its events in arrival order
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,25 @@ class RecordPlan:
         return replace(self.head, seq=self.entry.seq, hash=self.entry.hash)
 
 
+def _member(event_id: Any, event_time: Any, event_name: Any, source_ip: Any) -> dict[str, Any]:
+    return {"event_id": event_id, "event_time": event_time, "event_name": event_name, "source_ip": source_ip}
+
+
+def with_member(incident: Incident, finding: Finding, when: datetime) -> dict[str, Any]:
+    """The incident's details with the grouped event appended to ``members`` (time, event, source IP).
+
+    So a grouped incident can be replayed as a sequence (the report's session view); the
+    first member is the incident's own first event. Bounded like ``member_event_ids``.
+    """
+    details = dict(incident.details)
+    members = details.get(MEMBERS)
+    if not isinstance(members, list):
+        members = [_member(incident.event_id, incident.event_time, incident.event_name, incident.source_ip)]
+    added = _member(finding.event_id, finding.event_time or format_ts(when), finding.event_name, finding.source_ip)
+    details[MEMBERS] = [*members, added][-MAX_MEMBERS:]
+    return details
+
+
 def event_time(finding: Finding, now: datetime) -> datetime:
     """When it happened: the CloudTrail event time if readable, else when we saw it."""
     return parse_ts(finding.event_time) or utc(now)
@@ -83,6 +103,7 @@ def plan_record(
         escalated = finding.severity > open_incident.severity
         content = replace(
             open_incident,
+            details=with_member(open_incident, finding, when),
             severity=max(open_incident.severity, finding.severity),
             count=open_incident.count + 1,
             first_seen=min(open_incident.first_seen, when),

@@ -48,9 +48,11 @@ def triaged(
     ``suppressed`` False: suppressed incidents are left out (they never page anyone);
     True: only they are listed. ``tokens`` (when given) gets the last page's next token.
     """
-    records = store.triage_histories() if histories is None else histories
+    records = histories
     while True:
         page = store.query(query)
+        if records is None:  # after the first page: a store that cannot be read fails on the query
+            records = store.triage_histories()
         for incident in page.items:
             if (suppression_of(incident) is not None) != suppressed:
                 continue

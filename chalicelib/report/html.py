@@ -14,24 +14,21 @@ from html import escape
 from typing import Any
 
 from chalicelib.report.chart import COLORS, render_timeline
+from chalicelib.report.incident_table import TABLE_CSS, incident_table, response_section
 from chalicelib.report.summary import (
     DEFAULT_TITLE,
-    MISSING,
     UNKNOWN,
     Summary,
     Tally,
     as_utc,
     build_timeline,
     describe_moment,
-    describe_period,
-    format_time,
-    parse_time,
     plural,
     report_title,
-    severity_key,
     summarize,
     text,
 )
+from chalicelib.report.triage import ChainFacts, describe_dates, principal_label, summarize_responses
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 _SEVERITY_CSS = "\n".join(f".sev-{name}{{background:{color};color:#fff}}" for name, color in COLORS.items())
@@ -74,20 +71,11 @@ figure{margin:0 0 20px}
 .legend{display:flex;flex-wrap:wrap;gap:6px 18px;list-style:none;padding:0;margin:4px 0 0}
 .legend .swatch{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .scroll{overflow-x:auto}
-#incidents{font-size:13px;min-width:1100px}
-#incidents th,#incidents td{padding:5px 6px}
-#incidents code{font-size:12px}
-#incidents td.reason{min-width:16em}
-#incidents td.breaks{min-width:7em}
-#incidents td.arn{min-width:13em}
-#incidents td.rule{min-width:7em}
-#incidents td.event{min-width:8.5em}
-#incidents td.when{min-width:6em}
-#incidents td.rule code,#incidents td.event code{overflow-wrap:anywhere}
+.head{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 .empty{padding:16px;border:1px dashed var(--line);border-radius:8px;color:var(--muted)}
 footer{padding:16px 32px;color:var(--muted);border-top:1px solid var(--line);font-size:12px}
 @media print{header{background:none;color:#000;padding:0}header p,header .verify{color:#000}
-main{padding:0}.scroll{overflow:visible}#incidents{min-width:0;font-size:10px}#incidents td{min-width:0!important}
+main{padding:0}.scroll{overflow:visible}#incidents{font-size:10px}details{display:block}
 #incidents code{font-size:9.5px}thead{display:table-header-group}
 tr{break-inside:avoid}.badge,.tile,.swatch,rect{print-color-adjust:exact;-webkit-print-color-adjust:exact}}
 """
@@ -102,34 +90,24 @@ def _badge(label: str) -> str:
     return f'<span class="badge sev-{escape(label)}">{escape(label)}</span>'
 
 
-def _severity_cell(value: Any) -> str:
-    if text(value) == MISSING:
-        return MISSING
-    key = severity_key(value)
-    return _badge(key) if key != UNKNOWN else f'<span class="badge sev-{UNKNOWN}">{_e(value)}</span>'
 
 
-def _time(value: Any) -> str:
-    moment = parse_time(value)
-    if moment is None:
-        return escape(format_time(value))
-    # date and time may go on two lines, but neither is ever split at its own hyphens or colons
-    return (
-        f'<time datetime="{moment:%Y-%m-%dT%H:%M:%SZ}"><span class="nowrap">{moment:%Y-%m-%d}</span> '
-        f'<span class="nowrap">{moment:%H:%M:%S}</span></time>'
-    )
-
-
-def _header(title: str, since: datetime | None, until: datetime | None, generated: datetime, verify: str | None) -> str:
+def _header(title: str, period: str, generated: datetime, verify: str | None, chain: ChainFacts | None) -> str:
     lines = [
         "<header>",
         f"<h1>{escape(title)}</h1>",
-        f"<p>Period: {escape(describe_period(since, until))}</p>",
+        f"<p>Period: {escape(period)}</p>",
         f'<p>Generated: <time datetime="{as_utc(generated):%Y-%m-%dT%H:%M:%SZ}">'
         f"{escape(describe_moment(generated))}</time></p>",
     ]
     if verify is not None:
         lines.append(f'<p class="verify">Chain verification: {_e(verify)}</p>')
+    if chain is not None:
+        lines.append(f'<p>Chain head: seq {chain.head_seq:,}, hash <span class="head" id="chain-head">'
+                     f"{_e(chain.head_hash)}</span></p>")
+        if chain.model_version:
+            lines.append(f'<p>Identity model now: <code id="model-version">{_e(chain.model_version)}</code> '
+                         "(each incident names the model that judged it)</p>")
     lines.append("</header>")
     return "\n".join(lines)
 
@@ -176,7 +154,7 @@ def _rule_table(summary: Summary) -> str:
 def _principal_rows(tallies: Sequence[Tally]) -> str:
     return "".join(
         f'<tr data-principal="{_e(t.key)}"><td class="num">{rank}</td>'
-        f'<th scope="row" class="wrap"><code>{_arn(t.key)}</code></th>'
+        f'<th scope="row" class="wrap"><abbr title="{_e(t.key)}">{escape(principal_label(t.key, None))}</abbr></th>'
         f'<td class="num">{t.events:,}</td><td class="num">{t.incidents:,}</td><td>{_badge(t.worst)}</td>'
         f'<td class="wrap">{escape(", ".join(t.rules))}</td></tr>'
         for rank, t in enumerate(tallies, start=1)
@@ -218,81 +196,6 @@ def _timeline(incidents: Sequence[Mapping[str, Any]], since: datetime | None, un
     )
 
 
-_COLUMNS = (
-    ("Severity", ""), ("Rule", ""), ("Principal ARN", ""), ("Target", ""), ("Event", ""),
-    ("First seen (UTC)", ""), ("Last seen (UTC)", ""), ("Count", "num"), ("Account / region", ""),
-    ("Breaks", ""), ("Reason", ""), ("Incident id", ""),
-)  # fmt: skip
-
-
-def _arn(value: Any) -> str:
-    """An escaped ARN with break hints after ``:`` and ``/`` so long ones wrap at their joints."""
-    return _e(value).replace(":", ":<wbr>").replace("/", "/<wbr>")
-
-
-def _sub(label: str, value: Any) -> str:
-    return f'<span class="sub">{label} {_e(value)}</span>' if text(value) != MISSING else ""
-
-
-def _principal_cell(incident: Mapping[str, Any]) -> str:
-    """Who, and from where: the ARN, then the source IP and user agent (attacker-chosen text, escaped)."""
-    return (
-        f"<code>{_arn(incident.get('principal_arn'))}</code>"
-        f"{_sub('from', incident.get('source_ip'))}{_sub('agent', incident.get('user_agent'))}"
-    )
-
-
-def _event_cell(incident: Mapping[str, Any]) -> str:
-    source = incident.get("event_source")
-    hover = f' title="{_e(source)}"' if text(source) != MISSING else ""
-    return f"<code{hover}>{_e(incident.get('event_name'))}</code>"
-
-
-def _count(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return _e(value)
-
-
-def _place(incident: Mapping[str, Any]) -> str:
-    account, region = text(incident.get("account")), text(incident.get("region"))
-    if account == MISSING and region == MISSING:
-        return MISSING
-    return f"<code>{escape(account)}</code><span class='sub'>{escape(region)}</span>"
-
-
-def _incident_row(incident: Mapping[str, Any]) -> str:
-    cells = (
-        f'<td class="nowrap">{_severity_cell(incident.get("severity"))}</td>',
-        f'<td class="rule"><code>{_e(incident.get("rule"))}</code></td>',
-        f'<td class="wrap arn">{_principal_cell(incident)}</td>',
-        f'<td class="wrap arn"><code>{_arn(incident.get("target_arn"))}</code></td>',
-        f'<td class="wrap event">{_event_cell(incident)}</td>',
-        f'<td class="when">{_time(incident.get("first_seen") or incident.get("event_time"))}</td>',
-        f'<td class="when">{_time(incident.get("last_seen"))}</td>',
-        f'<td class="num">{_count(incident.get("count"))}</td>',
-        f"<td>{_place(incident)}</td>",
-        f'<td class="wrap breaks">{_e(incident.get("breaks"))}</td>',
-        f'<td class="wrap reason">{_e(incident.get("reason"))}</td>',
-        f'<td class="wrap"><code>{_e(incident.get("incident_id"))}</code></td>',
-    )
-    sev = escape(severity_key(incident.get("severity")))
-    return f'<tr class="incident" data-severity="{sev}">{"".join(cells)}</tr>'
-
-
-def _incident_table(summary: Summary) -> str:
-    heads = "".join(f'<th scope="col"{f" class={c!r}" if c else ""}>{escape(n)}</th>' for n, c in _COLUMNS)
-    if summary.rows:
-        rows = "\n".join(_incident_row(incident) for incident in summary.rows)
-    else:
-        rows = f'<tr><td colspan="{len(_COLUMNS)}" class="muted">No incidents in this period.</td></tr>'
-    return (
-        '<section id="all-incidents" aria-labelledby="all-incidents-h"><h2 id="all-incidents-h">All incidents</h2>'
-        f'<div class="scroll"><table id="incidents"><caption>{plural(summary.total_incidents, "incident")}, '
-        "most severe first, then by first seen. Times are UTC; first seen falls back to the event time of an "
-        f"ungrouped finding.</caption><thead><tr>{heads}</tr></thead><tbody>\n{rows}\n</tbody></table></div></section>"
-    )
-
 
 def render_html(
     incidents: Sequence[Mapping[str, Any]],
@@ -302,6 +205,7 @@ def render_html(
     generated_at: datetime,
     title: str = DEFAULT_TITLE,
     verify_summary: str | None = None,
+    chain: ChainFacts | None = None,
 ) -> str:
     """The whole report as one HTML document (a ``str``); the caller decides where it goes."""
     summary = summarize(incidents)
@@ -317,15 +221,16 @@ def render_html(
         '<meta name="color-scheme" content="light">',
         '<meta name="generator" content="Trailwarden">',
         f"<title>{escape(page_title)}</title>",
-        f"<style>{_CSS}{_SEVERITY_CSS}\n</style>",
+        f"<style>{_CSS}{TABLE_CSS}{_SEVERITY_CSS}\n</style>",
         "</head>",
         "<body>",
-        _header(page_title, since, until, generated_at, verify_summary),
+        _header(page_title, describe_dates(incidents, since, until), generated_at, verify_summary, chain),
         "<main>",
         _severity_tiles(summary),
+        response_section(summarize_responses(incidents)),
         _timeline(incidents, since, until),
         f'<div class="columns">{_rule_table(summary)}{_principals_table(summary)}</div>',
-        _incident_table(summary),
+        incident_table(summary),
         "</main>",
         f"<footer>Trailwarden incident report, generated {escape(describe_moment(generated_at))}. "
         "Self-contained: this page loads nothing from anywhere.</footer>",

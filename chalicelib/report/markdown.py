@@ -18,13 +18,13 @@ from chalicelib.report.summary import (
     Summary,
     build_timeline,
     describe_moment,
-    describe_period,
     format_time,
     plural,
     report_title,
     summarize,
     text,
 )
+from chalicelib.report.triage import ChainFacts, describe_dates, duration, response_of, summarize_responses
 
 # Characters with a meaning in GitHub-flavoured Markdown inline text or tables.
 _SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
@@ -114,10 +114,31 @@ def _incident_section(summary: Summary) -> list[str]:
             md_escape(incident.get("count")),
             md_escape(place if place != f"{MISSING}/{MISSING}" else None),
             md_escape(incident.get("incident_id")),
+            *_response_cells(incident),
         ))  # fmt: skip
     head = ("Severity", "Rule", "Principal ARN", "Event", "First seen (UTC)", "Last seen (UTC)", "Count",
-            "Account/region", "Incident")  # fmt: skip
-    return ["## Incidents", "", "Most severe first, then by first seen.", "", *_table(head, "llllllrll", rows)]
+            "Account/region", "Incident", "Status", "Acknowledged by", "To ack", "Resolved by", "To resolve")
+    return ["## Incidents", "", "Most severe first, then by first seen.", "",
+            *_table(head, "llllllrllllrlr", rows)]  # fmt: skip
+
+
+def _response_cells(incident: Mapping[str, Any]) -> tuple[str, ...]:
+    r = response_of(incident)
+    status = f"{r.status} ({r.resolution})" if r.status == "resolved" and r.resolution else r.status
+    resolved = r.resolved_by if r.status == "resolved" else None
+    return (md_escape(status), md_escape(r.acknowledged_by), md_escape(duration(r.time_to_ack)),
+            md_escape(resolved), md_escape(duration(r.time_to_resolve) if resolved else None))
+
+
+def _response_section(incidents: Sequence[Mapping[str, Any]]) -> list[str]:
+    s = summarize_responses(incidents)
+    rows = [("Open critical", f"{s.open_critical:,}"), ("Open high", f"{s.open_high:,}"),
+            ("Never acknowledged", f"{s.never_acknowledged:,}"),
+            ("Median time to acknowledge", duration(s.median_time_to_ack)),
+            ("90th percentile time to acknowledge", duration(s.p90_time_to_ack)),
+            ("Resolved", f"{s.resolved:,}"), ("Suppressed (never alerted)", f"{s.suppressed:,}")]
+    return ["## Response", "", "From when an incident began to its first acknowledgement; suppressed ones left out.",
+            "", *_table(("Measure", "Value"), "lr", rows)]  # fmt: skip
 
 
 def render_markdown(
@@ -128,6 +149,7 @@ def render_markdown(
     generated_at: datetime,
     title: str = DEFAULT_TITLE,
     verify_summary: str | None = None,
+    chain: ChainFacts | None = None,
 ) -> str:
     """The report as GitHub-flavoured Markdown: period, counts, top principals, a compact incident table."""
     summary = summarize(incidents)
@@ -135,12 +157,16 @@ def render_markdown(
     lines = [
         f"# {heading}",
         "",
-        f"- **Period:** {md_escape(describe_period(since, until))}",
+        f"- **Period:** {md_escape(describe_dates(incidents, since, until))}",
         f"- **Generated:** {md_escape(describe_moment(generated_at))}",
     ]
     if verify_summary is not None:
         lines.append(f"- **Chain verification:** {md_escape(verify_summary)}")
-    lines += ["", *_overview(summary, incidents, since, until)]
+    if chain is not None:
+        lines.append(f"- **Chain head:** seq {chain.head_seq:,}, hash `{chain.head_hash}`")
+        if chain.model_version:
+            lines.append(f"- **Identity model now:** `{chain.model_version}`")
+    lines += ["", *_overview(summary, incidents, since, until), "", *_response_section(incidents)]
     for section in (_severity_section, _rule_section, _principal_section, _incident_section):
         lines += ["", *section(summary)]
     return "\n".join(lines) + "\n"

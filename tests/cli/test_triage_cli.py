@@ -75,3 +75,12 @@ def test_verify_passes_after_triage_and_fails_after_a_note_is_edited(
         conn.execute("UPDATE triage SET note = 'approved' WHERE incident_id = ?", (target,))
     code, out, _ = incidents(capsys, store, "verify")
     assert code == 1 and target in out
+
+
+def test_the_report_shows_who_resolved_and_the_chain_head(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    target = incident_id(capsys, store, "iam-delete-user")
+    incidents(capsys, store, "resolve", target, "--as", "maria", "--resolution", "expected")
+    code, out, _ = incidents(capsys, store, "report", "--format", "md")
+    [row] = [line for line in out.splitlines() if target in line]
+    assert code == 0 and "resolved (expected)" in row and "maria" in row
+    assert "- **Chain head:** seq 12, hash `" in out and "| Never acknowledged | 6 |" in out

@@ -5,7 +5,9 @@ Skipped, saying why, where no Chromium binary is installed (``apt-get install ch
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -89,7 +91,7 @@ def png_size_and_colours(data: bytes) -> tuple[int, int, int]:
 def test_the_browser_builds_one_table_row_per_incident(dumped_dom: Node) -> None:
     rows = dumped_dom.by_id("incidents").find_all("tr", cls="incident")
     assert len(rows) == len(incidents())
-    assert {r.find_all("td")[11].text for r in rows} == {i["incident_id"] for i in incidents()}
+    assert {r.attrs["data-incident"] for r in rows} == {i["incident_id"] for i in incidents()}
 
 
 def test_the_browser_builds_the_chart_with_one_titled_bar_per_day_with_incidents(dumped_dom: Node) -> None:
@@ -102,7 +104,8 @@ def test_the_browser_builds_the_chart_with_one_titled_bar_per_day_with_incidents
 def test_the_browser_runs_no_script_from_incident_text(dumped_dom: Node) -> None:
     assert dumped_dom.find_all("script") == []
     assert dumped_dom.find_all("title")[0].text == "Trailwarden incident report"
-    assert HOSTILE_AGENT in dumped_dom.by_id("incidents").text
+    hovers = [a.attrs.get("title") for a in dumped_dom.by_id("incidents").find_all("abbr")]
+    assert HOSTILE_AGENT in hovers
 
 
 def test_the_browser_renders_a_non_trivial_screenshot(report_file: Path, tmp_path: Path) -> None:
@@ -116,3 +119,43 @@ def test_the_browser_renders_a_non_trivial_screenshot(report_file: Path, tmp_pat
     assert (width, height) == WINDOW
     assert shot.stat().st_size > 20_000
     assert distinct > 64, "the screenshot is (nearly) blank"
+
+
+# Layout: measured in the browser. The report itself runs no script (its CSP forbids it), so a
+# copy without the CSP gets a probe that writes the table's geometry into the title.
+PROBE = """<script>
+const w = document.documentElement.clientWidth, table = document.getElementById('incidents');
+const cells = [...table.querySelectorAll('thead th')].map(th => Math.round(th.getBoundingClientRect().right));
+document.title = JSON.stringify({viewport: w, page: document.documentElement.scrollWidth,
+  table: Math.round(table.getBoundingClientRect().right), headers: cells});
+</script>"""
+
+
+def measured(report_file: Path, workdir: Path, width: int) -> dict[str, Any]:
+    html = report_file.read_text(encoding="utf-8")
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html).replace("</body>", PROBE + "</body>")
+    probe = workdir / "probe.html"
+    probe.write_text(html, encoding="utf-8")
+    result = run_chromium(workdir, "--hide-scrollbars", f"--window-size={width},1000", "--dump-dom", probe.as_uri())
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(parse(result.stdout).find_all("title")[0].text)
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_the_incident_table_fits_the_window_with_every_column_visible(report_file: Path, tmp_path: Path,
+                                                                      width: int) -> None:
+    geometry = measured(report_file, tmp_path, width)
+    assert geometry["viewport"] == width
+    assert geometry["page"] <= width, "the page scrolls sideways"
+    assert geometry["table"] <= width and max(geometry["headers"]) <= width, geometry
+    assert len(geometry["headers"]) == 7
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_a_screenshot_at_common_widths_is_not_blank(report_file: Path, tmp_path: Path, width: int) -> None:
+    shot = tmp_path / f"report-{width}.png"
+    result = run_chromium(tmp_path, "--hide-scrollbars", f"--window-size={width},1600", f"--screenshot={shot}",
+                          report_file.as_uri())  # fmt: skip
+    assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
+    got_width, height, distinct = png_size_and_colours(shot.read_bytes())
+    assert (got_width, height) == (width, 1600) and distinct > 64

@@ -67,7 +67,7 @@ def test_top_principals_are_ranked_by_summed_count() -> None:
 def test_a_pipe_in_incident_text_cannot_add_a_column() -> None:
     text = markdown([build_incident(principal_arn="arn:x|injected|cells", event_name="Get|Parameter")])
     rows = section(text, "Incidents")
-    assert {len(cells(line)) for line in rows} == {9}
+    assert {len(cells(line)) for line in rows} == {14}
     assert r"arn:x\|injected\|cells" in rows[2]
 
 
@@ -82,7 +82,8 @@ def test_html_and_markup_in_incident_text_show_as_text() -> None:
 
 def test_missing_fields_render_as_a_dash() -> None:
     rows = section(markdown([{"rule": "root-api-use", "severity": "low"}]), "Incidents")
-    assert cells(rows[2])[2:] == ["-", "-", "-", "-", "-", "-", "-"]
+    assert cells(rows[2])[2:9] == ["-", "-", "-", "-", "-", "-", "-"]
+    assert cells(rows[2])[9:] == ["open", "-", "-", "-", "-"]
 
 
 def test_the_verification_summary_is_escaped_too() -> None:
