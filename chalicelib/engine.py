@@ -19,6 +19,7 @@ from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.resolve import Actor, resolve_actor
 from chalicelib.rules import load_rules
 from chalicelib.rules.base import Context, Rule, Verdict
+from chalicelib.runbooks import fill as fill_runbook
 from chalicelib.watch.heartbeat import is_heartbeat
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ class Engine:
             source_ip=ev.source_ip,
             user_agent=ev.user_agent,
             breaks=v.breaks,
-            runbook=rule.runbook,
+            runbook=fill_runbook(rule.runbook, v.target_arn, v.principal_arn or actor.arn),
             reason=v.reason,
             reference=rule.reference,
             observed_auth=actor.auth,

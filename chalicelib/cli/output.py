@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import re
 import shutil
 import sys
 import textwrap
@@ -14,8 +15,51 @@ import orjson
 
 from chalicelib.findings import Finding, Severity
 
-TABLE_COLUMNS = (("SEVERITY", 8), ("RULE", 29), ("PRINCIPAL ARN", 52), ("EVENT", 22), ("TIME", 20),
-                 ("ACCOUNT/REGION", 26))
+# (header, width, key); PRINCIPAL takes what the terminal leaves. Columns that do not fit beside a
+# principal of MIN_PRINCIPAL characters move to the row's detail line, last column first.
+TABLE_COLUMNS = (("SEVERITY", 8, "severity"), ("RULE", 29, "rule"), ("PRINCIPAL", 0, "principal"),
+                 ("EVENT", 22, "event_name"), ("TIME", 20, "event_time"), ("ACCOUNT/REGION", 26, "place"))
+MIN_PRINCIPAL, MAX_PRINCIPAL, MIN_WIDTH = 24, 60, 60
+_SSO = re.compile(r"^AWSReservedSSO_(?P<set>.+)_[0-9a-f]{16}$")
+
+
+def terminal_width() -> int:
+    """Columns of the terminal (``$COLUMNS`` or the tty; 120 when piped), at least MIN_WIDTH."""
+    return max(shutil.get_terminal_size((120, 20)).columns, MIN_WIDTH)
+
+
+def principal_label(row: Mapping[str, Any]) -> str:
+    """Who acted, short: the model's name for the principal, else the ARN's readable tail
+    (``sso AdministratorAccess/jane@example.com``, ``ops-automation/nightly``, ``user/ci``, ``root``)."""
+    if row.get("principal"):
+        return str(row["principal"])
+    arn = str(row.get("principal_arn") or "")
+    resource = arn.split(":", 5)[5] if arn.count(":") >= 5 else arn
+    kind, _, rest = resource.partition("/")
+    if kind == "assumed-role":
+        role, _, session = rest.partition("/")
+        if sso := _SSO.match(role):
+            return f"sso {sso['set']}/{session}"
+        return f"{role}/{session}" if session else role
+    return resource or "-"
+
+
+def _layout(width: int) -> list[tuple[str, int, str]]:
+    """The columns that fit ``width``, with the principal's width filled in."""
+    columns = list(TABLE_COLUMNS)
+    while True:
+        fixed = sum(w + 2 for _, w, key in columns if key != "principal")
+        room = width - fixed
+        if room >= MIN_PRINCIPAL or len(columns) <= 3:
+            break
+        columns.pop()
+    principal = min(max(room, MIN_PRINCIPAL), MAX_PRINCIPAL)
+    return [(name, principal if key == "principal" else w, key) for name, w, key in columns]
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 finding``, ``2 findings``: counts in summaries read as English."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def _cell(value: Any, width: int) -> str:
@@ -23,24 +67,33 @@ def _cell(value: Any, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table_header() -> str:
-    return "  ".join(name.ljust(width) for name, width in TABLE_COLUMNS) + "  BREAKS"
+def table_header(width: int | None = None) -> str:
+    return "  ".join(name.ljust(w) for name, w, _ in _layout(width or terminal_width())).rstrip()
 
 
-def table_row(row: Mapping[str, Any]) -> str:
-    """One finding or incident dict as a row plus an indented reason line."""
-    values = (
-        str(row.get("severity", "")).upper(), row.get("rule"), row.get("principal_arn"), row.get("event_name"),
-        row.get("event_time"), f"{row.get('account') or '-'}/{row.get('region') or '-'}",
-    )
-    cells = [_cell(v, w).ljust(w) for v, (_, w) in zip(values, TABLE_COLUMNS, strict=True)]
-    line = "  ".join(cells) + "  " + _cell(row.get("breaks"), 60)
-    width = max(shutil.get_terminal_size((160, 20)).columns, 80)
-    reason = str(row.get("reason") or "")
+def table_row(row: Mapping[str, Any], width: int | None = None) -> str:
+    """One finding or incident dict as a row that fits the terminal, plus an indented detail line
+    (what did not fit, the full principal ARN, what it breaks, the reason)."""
+    width = width or terminal_width()
+    values = {
+        "severity": str(row.get("severity", "")).upper(), "rule": row.get("rule"), "principal": principal_label(row),
+        "event_name": row.get("event_name"), "event_time": row.get("event_time"),
+        "place": f"{row.get('account') or '-'}/{row.get('region') or '-'}",
+    }
+    layout = _layout(width)
+    line = "  ".join(_cell(values[key], w).ljust(w) for _, w, key in layout).rstrip()
+    shown = {key for _, _, key in layout}
+    details = [str(values[key]) for _, _, key in TABLE_COLUMNS if key not in shown and values[key]]
+    if row.get("principal_arn"):
+        details.append(str(row["principal_arn"]))
+    if row.get("breaks"):
+        details.append(f"breaks: {row['breaks']}")
     count = row.get("count")
     if count and count > 1:
-        reason = f"[{count} events {row.get('first_seen')} → {row.get('last_seen')}] {reason}"
-    wrapped = textwrap.fill(reason, width=width, initial_indent="    ↳ ", subsequent_indent="      ")
+        details.append(f"{count} events {row.get('first_seen')} → {row.get('last_seen')}")
+    detail = " · ".join([*details, str(row.get("reason") or "")]).strip(" ·")
+    wrapped = textwrap.fill(detail, width=width, initial_indent="    ↳ ", subsequent_indent="      ",
+                            break_on_hyphens=False)
     return f"{line}\n{wrapped}"
 
 

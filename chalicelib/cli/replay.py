@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.cli.output import FindingPrinter
+from chalicelib.cli.output import FindingPrinter, plural
 from chalicelib.errors import ConfigError
 from chalicelib.findings import Finding, Severity
 from chalicelib.identity import IdentityModel, load_model
@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if is_remote(args):  # s3:// URLs or --event-history
         return run_remote(args)
     model = load_model(args.model)  # raises ModelError before anything is judged
+    if "-" in args.paths and sys.stdin.isatty():  # no path given, nothing piped: say so instead of waiting mutely
+        print("replay: reading CloudTrail records from the terminal (end with Ctrl-D); give a file or directory, "
+              "or pipe records in: zcat *.json.gz | python -m chalicelib replay -", file=sys.stderr)
     printer = FindingPrinter(args.format)
     recorder = IncidentRecorder(args.store, model) if args.store else None
     plan = Plan.of(args.paths)
@@ -89,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
                             force=judged.last)
         bad.close()
     printer.close()
-    print(f"judged {tally.events} events: {printer.count} findings ({tally.summary()}); {tally.bad} bad inputs"
+    print(f"judged {plural(tally.events, 'event')}: {plural(printer.count, 'finding')} ({tally.summary()}); "
+          f"{plural(tally.bad, 'bad input')}"
           f"{tally.skipped_summary()}", file=sys.stderr)
     if recorder is not None:
         print(recorder.summary(), file=sys.stderr)
@@ -192,5 +196,6 @@ class IncidentRecorder:
 
     def summary(self) -> str:
         o = self.outcomes
-        return (f"stored in {self.url}: {o['new']} new incidents, {o['grouped']} grouped into open incidents, "
+        return (f"stored in {self.url}: {plural(o['new'], 'new incident')}, "
+                f"{o['grouped']} grouped into open incidents, "
                 f"{o['duplicate']} already stored")

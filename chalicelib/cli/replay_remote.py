@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from chalicelib.cli.output import FindingPrinter
+from chalicelib.cli.output import FindingPrinter, plural
 from chalicelib.cli.replay import BadInputs, IncidentRecorder, Tally
 from chalicelib.errors import ConfigError
 from chalicelib.identity import load_model
@@ -113,8 +113,9 @@ def run_remote(args: argparse.Namespace) -> int:
         bad.close()
     printer.close()
     denied = f"; {len(skips.denied)} not readable (named above)" if skips.denied else ""
-    print(f"judged {tally.events} events from {tally.files} objects: {printer.count} findings ({tally.summary()}); "
-          f"{tally.bad} bad inputs{tally.skipped_summary()}{denied}", file=sys.stderr)
+    print(f"judged {plural(tally.events, 'event')} from {plural(tally.files, 'object')}: "
+          f"{plural(printer.count, 'finding')} ({tally.summary()}); "
+          f"{plural(tally.bad, 'bad input')}{tally.skipped_summary()}{denied}", file=sys.stderr)
     if recorder is not None:
         print(recorder.summary(), file=sys.stderr)
     return 1 if tally.bad or skips.denied else 0

@@ -12,13 +12,14 @@ handler that raises is a failed invocation: each is named on stderr and the exit
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import sys
 import urllib.request
 from collections import Counter
 from contextlib import contextmanager, redirect_stdout
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
@@ -44,9 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "secret need not appear in argv or shell history; default: capture locally")
     p.add_argument("--repeat", type=int, default=1, metavar="N", help="deliver every matched event N times")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--stage", default="dev", help="the .chalice stage whose environment the handlers get, as "
-                                                 "its Lambda functions would (its resource names are Trailwarden's "
-                                                 "own to the monitor-pipeline-tampered rule); default dev")
+    p.add_argument("--stage", default="prod", help="the .chalice stage (dev, prod) whose environment and handler "
+                                                  "families the handlers get, as its Lambda functions would (prod "
+                                                  "watches every IAM write, dev does not; its resource names are "
+                                                  "Trailwarden's own to monitor-pipeline-tampered); default prod")
     p.add_argument("--liveness", action="store_true",
                    help="after the events, run the heartbeat check with the clock past the threshold (monitor-blind "
                         "for each account/region the events came from), then deliver a heartbeat from each (closed)")
@@ -162,6 +164,12 @@ def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
         args.slack_webhook = getpass.getpass("Slack webhook URL: ").strip() or None
     elif args.slack_webhook is None:
         args.slack_webhook = os.environ.get("TRAILWARDEN_SLACK_WEBHOOK") or None
+    # The handlers' Powertools metrics would print one EMF JSON document per invocation: CloudWatch's
+    # input, noise on a terminal. simulate counts what it reports itself (CountingMetrics).
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    import warnings  # unflushed (disabled) metrics keep their dimensions, and each invocation re-adds them
+
+    warnings.filterwarnings("ignore", message="Dimension '.*' has already been added")
     items = list(read_all(args.paths))
     bad = [i for i in items if isinstance(i, InputError)]
     for problem in bad:
@@ -173,19 +181,24 @@ def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
     for f in failed:
         print(f"error: invocation {f['attempt']} of the {f['family']} handler for event {f['event_id']} failed: "
               f"{f['error']}", file=sys.stderr)
+    from chalicelib.cli.simulate_stage import say_unrouted
+
+    say_unrouted([x for x in lines if x["kind"] == "unrouted"])
     return 1 if bad or failed else 0
 
 
 def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> list[dict[str, Any]]:
     from chalice.test import Client
 
-    import app as chalice_app
     from chalicelib import runtime
+    from chalicelib.cli.simulate_stage import app_for_stage
     from chalicelib.notify import CapturingSlackSender
     from chalicelib.notify.notifier import FALLBACK_METRIC
     from chalicelib.settings import Settings
 
-    families = {f: chalice_app.PATTERNS[f] for f in chalice_app.FAMILIES}
+    stage = getattr(args, "stage", None) or "prod"
+    chalice_app, enabled = app_for_stage(stage)  # the handler families the stage deploys (writes: prod only)
+    families = {f: chalice_app.PATTERNS[f] for f in enabled}
     box = Sandbox(families, args.slack_webhook or PLACEHOLDER_WEBHOOK)
     cfg = Settings(model_path=args.model, store_url=f"dynamodb://{TABLE}", topic_arn=box.topic_arn,
                    slack_webhook_parameter=WEBHOOK_PARAMETER, stage="simulate", region=REGION)
@@ -194,18 +207,20 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
     mon = runtime.build_monitor(cfg, metrics=metrics, slack=slack or capture, sns=sns)
     runtime.use(mon)
     invocations: Counter[str] = Counter()
+    unrouted: list[dict[str, Any]] = []  # events no enabled rule of the stage matched: judged by nobody
     failures: list[dict[str, Any]] = []
     liveness: list[dict[str, Any]] = []
     try:
         # The handlers' Powertools logs and EMF metrics would go to CloudWatch: send them to stderr
         # so stdout carries only what happened (and stays valid JSON lines with --format json).
-        stage = getattr(args, "stage", None) or "dev"
-        with Client(chalice_app.app, stage_name=stage) as client, redirect_stdout(sys.stderr):
+        with Client(chalice_app.app, stage_name=stage) as client, redirect_stdout(WithoutEmf(sys.stderr)):
             def deliver(record: dict[str, Any]) -> None:
                 envelope = envelope_for(record)
                 box.put(envelope)
+                matched = False
                 for family, url in box.family_queues.items():
                     for delivered in box.drain(url):
+                        matched = True
                         delivered.setdefault("account", envelope["account"])  # moto leaves it out; AWS does not
                         for attempt in range(1, args.repeat + 1):
                             invocations[family] += 1
@@ -215,6 +230,9 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
                                 failures.append({"kind": "invocation-error", "family": family, "attempt": attempt,
                                                  "event_id": delivered.get("detail", {}).get("eventID"),
                                                  "error": f"{type(err).__name__}: {err}"})
+                if not matched:
+                    unrouted.append({"kind": "unrouted", "stage": stage, "event_id": record.get("eventID"),
+                                     "event_name": record.get("eventName"), "event_source": record.get("eventSource")})
 
             for event in events:
                 deliver(event.raw)
@@ -233,7 +251,31 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
                "incidents": len(incidents), "slack": len(posted) if capture is not None else "sent",
                "sns": len(published), "alert_fallbacks": metrics.counts[FALLBACK_METRIC],
                "failed_invocations": len(failures)}
-    return [*incidents, *posted, *published, *failures, *liveness, summary]
+    summary["unrouted"] = len(unrouted)
+    return [*incidents, *posted, *published, *failures, *liveness, *unrouted, summary]
+
+
+class WithoutEmf(io.TextIOBase):
+    """The handlers' stdout on its way to stderr, less Powertools' EMF metric documents (``{"_aws": …}``):
+    POWERTOOLS_METRICS_DISABLED stops the flushed metrics, but not the cold-start metric."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        kept = [line for line in lines if not line.startswith('{"_aws":')]
+        if kept:
+            self.out.write("\n".join(kept) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial and not self._partial.startswith('{"_aws":'):
+            self.out.write(self._partial)
+        self._partial = ""
+        self.out.flush()
 
 
 def emit(lines: list[dict[str, Any]], fmt: str) -> None:

@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from chalicelib.errors import ModelError
+from chalicelib.identity.hints import allowed_keys, did_you_mean, set_aside
 from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.schema import ModelSpec
 
@@ -95,6 +96,20 @@ def _message(err: dict[str, Any], written: str | None = None) -> str:
         return "required key is missing"
     msg = err["msg"]
     return msg.removeprefix("Value error, ")
+
+
+def _checks_beside(data: dict[str, Any], err: ValidationError) -> list[tuple[Path_, str]]:
+    """The cross-reference checks on the model with its invalid parts set aside (unknown keys, and
+    the list items holding other errors); problems naming a set-aside principal are left out."""
+    locs = [(tuple(e["loc"]), e["type"] == "extra_forbidden") for e in err.errors()]
+    rest, dropped, complete = set_aside(data, locs)
+    if not complete:  # an error outside any list item: what is left would mislead
+        return []
+    try:
+        spec = ModelSpec.model_validate(rest)
+    except ValidationError:
+        return []
+    return [(loc, msg) for loc, msg in _cross_checks(spec) if not any(repr(d) in msg for d in dropped)]
 
 
 def _cross_checks(spec: ModelSpec) -> list[tuple[Path_, str]]:
@@ -194,7 +209,10 @@ def parse_model(text: str, source: str = "<model>") -> IdentityModel:
     try:
         spec = ModelSpec.model_validate(data)
     except ValidationError as err:
-        problems = [(tuple(e["loc"]), _message(e, texts.get(tuple(e["loc"])))) for e in err.errors()]
+        problems = [(tuple(e["loc"]), _message(e, texts.get(tuple(e["loc"])))
+                     + (did_you_mean(e["loc"][-1], allowed_keys(ModelSpec, tuple(e["loc"])))
+                        if e["type"] == "extra_forbidden" else "")) for e in err.errors()]
+        problems += _checks_beside(data, err)  # one pass: the references too, not after a second run
     if spec is not None:
         problems = _cross_checks(spec)
     if problems:

@@ -43,18 +43,19 @@ class StsAssumeRoleFailed(Rule):
         role = role_arn.rsplit("/", 1)[-1] if role_arn else None
         who = actor.describe()
         target_role = ctx.model.role(role, ev.account)
+        what = _role_text(role, role_arn, ev.account, ctx)
         allowed = actor.principal is not None and ctx.model.may_assume(actor.principal, role)
         if actor.principal is None and not actor.is_service:
             # An unknown outside account probing roles is reconnaissance, not a misconfiguration.
             severity = Severity.HIGH
-            reason = f"{who}, not declared in the model, was refused role '{role or 'unknown'}' ({ev.error_code})."
+            reason = f"{who}, not declared in the model, was refused {what} ({ev.error_code})."
         elif actor.principal is not None and actor.principal.may_assume and not allowed:
             severity = Severity.HIGH
-            reason = (f"{who} was refused role '{role or 'unknown'}' ({ev.error_code}); the model allows it only "
+            reason = (f"{who} was refused {what} ({ev.error_code}); the model allows it only "
                       f"{', '.join(actor.principal.may_assume)}.")
         else:
             severity = Severity.MEDIUM
-            reason = f"{who} was refused role '{role or 'unknown'}' ({ev.error_code})."
+            reason = f"{who} was refused {what} ({ev.error_code})."
         if role_arn is None:
             reason += " The record does not name the role."
         return Verdict(
@@ -65,3 +66,14 @@ class StsAssumeRoleFailed(Rule):
             group_key=f"assume-denied:{actor.arn}:{role_arn}",
             details={"role": role, "error_code": ev.error_code},
         )
+
+
+def _role_text(role: str | None, role_arn: str | None, account: str | None, ctx: Context) -> str:
+    """``role 'deploy'``, or ``role 'deploy' in account 402918375610 (staging)`` when it is another account's."""
+    text = f"role '{role or 'unknown'}'"
+    parts = (role_arn or "").split(":")
+    target = parts[4] if len(parts) > 5 and parts[4] else None
+    if target and target != account:
+        spec = ctx.model.accounts.get(target)
+        text += f" in account {target}" + (f" ({spec.name})" if spec is not None else "")
+    return text

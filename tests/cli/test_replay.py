@@ -65,7 +65,7 @@ def test_bad_file_in_directory_is_reported_and_the_rest_judged(
     assert "broken.json" in err and "invalid JSON" in err
     assert "Traceback" not in err
     assert "iam-delete-user" in {f["rule"] for f in findings}
-    assert "1 bad inputs" in err
+    assert "; 1 bad input\n" in err  # singular: "1 bad input", "judged 1 event"
 
 
 def test_bad_line_in_json_lines_names_the_line_and_keeps_the_others(

@@ -52,7 +52,7 @@ def test_an_empty_network_and_an_empty_agent_glob_are_errors():
 def test_an_unknown_network_key_is_an_error():
     errors = errors_of(HEAD + "    network: {cidr: [10.0.0.0/8]}\n")
     assert errors == ["model.yaml:8: principals[0].network.cidrs: required key is missing",
-                      "model.yaml:8: principals[0].network.cidr: unknown key"]
+                      "model.yaml:8: principals[0].network.cidr: unknown key (did you mean 'cidrs'?)"]
 
 
 @pytest.mark.parametrize(("secret", "says"), [

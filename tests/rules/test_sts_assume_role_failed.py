@@ -165,3 +165,16 @@ def test_an_unknown_outside_account_probing_a_role_is_high():
 def test_a_refusal_on_the_ci_users_own_role_spelled_in_another_case_is_not_outside_may_assume():
     f = finding(denied(f"arn:aws:iam::{DECLARED_ACCOUNT}:role/Terraform-Deploy"), RULE)
     assert f is not None and f.severity is Severity.MEDIUM
+
+
+def test_a_cross_account_refusal_names_the_target_account():
+    other = f"arn:aws:iam::{UNDECLARED_ACCOUNT}:role/deploy"
+    f = finding(denied(other), RULE)
+    assert f is not None
+    assert f"role 'deploy' in account {UNDECLARED_ACCOUNT}" in f.reason
+
+
+def test_a_same_account_refusal_names_no_account():
+    f = finding(record("assume-role-denied.json"), RULE)
+    assert f is not None
+    assert " in account " not in f.reason
