@@ -29,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # loaded by file path in tests, as a script otherwise
+from pattern_quota import PatternTooLarge, split_for_quota  # noqa: E402
+
 ALL_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 
 # Rules in state ENABLED never see read-only management events (DESIGN §8). Root List*/
@@ -396,19 +399,27 @@ def build(stage: str) -> dict[str, Any]:
     for source in app.event_sources:
         event_id = cfn_name(f"{source.name}-event")
         rule_name = f"{prefix}-{source.name}"
-        rule_names.append(org.rule_path(rule_name) if isinstance(source, CloudWatchEventConfig) else rule_name)
+        if not isinstance(source, CloudWatchEventConfig):
+            rule_names.append(rule_name)
         if isinstance(source, CloudWatchEventConfig):
             if source.name not in RULE_STATES:
                 raise BuildError(f"family {source.name!r} has no rule state in RULE_STATES; add one")
-            event = {"Type": "EventBridgeRule", "Properties": {
-                "RuleName": rule_name, "State": RULE_STATES[source.name],
-                "RetryPolicy": RULE_RETRY, "DeadLetterConfig": dead_letter}}
-            narrowed = narrowed_pattern(source.name, source.event_pattern, env)
-            if narrowed is not None:
-                event["Properties"]["Pattern"] = narrowed
-            if org.bus_ref is not None:
-                event["Properties"]["EventBusName"] = org.bus_ref
-            function(source.name, cfn_name(source.name), "event", {event_id: event})
+            pattern = narrowed_pattern(source.name, source.event_pattern, env) or source.event_pattern
+            try:
+                parts = split_for_quota(source.name, pattern)
+            except PatternTooLarge as err:
+                raise BuildError(str(err)) from None
+            events = {}
+            for n, part in enumerate(parts, start=1):  # one rule, or more when the pattern is over the quota
+                name = rule_name if n == 1 else f"{rule_name}-{n}"
+                rule_names.append(org.rule_path(name))
+                event = {"Type": "EventBridgeRule", "Properties": {
+                    "RuleName": name, "State": RULE_STATES[source.name], "Pattern": part,
+                    "RetryPolicy": RULE_RETRY, "DeadLetterConfig": dead_letter}}
+                if org.bus_ref is not None:
+                    event["Properties"]["EventBusName"] = org.bus_ref
+                events[event_id if n == 1 else cfn_name(f"{source.name}-event-{n}")] = event
+            function(source.name, cfn_name(source.name), "event", events)
         elif isinstance(source, ScheduledEventConfig):
             event = {"Properties": {"Name": rule_name, "State": "ENABLED",
                                     "RetryPolicy": RULE_RETRY, "DeadLetterConfig": dead_letter}}

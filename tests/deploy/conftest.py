@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -71,3 +72,9 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
 @pytest.fixture(scope="session")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Packaged:
     return package("dev", tmp_path_factory.mktemp("package-dev"))
+
+
+def family_of(rule_name: str, prefix: str) -> str:
+    """The handler family a packaged rule belongs to: ``trailwarden-prod-reads-2`` → ``reads``
+    (a family whose pattern is over EventBridge's size quota is spread over numbered rules)."""
+    return re.sub(r"-\d+$", "", rule_name.removeprefix(prefix))

@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from .cloudtrail import api_call, assumed_role, envelope, iam_user
-from .conftest import ALL_EVENTS, Packaged
+from .conftest import ALL_EVENTS, Packaged, family_of
 from .test_patterns import REGION, Bus
 
 INSTANCE = {**assumed_role("abt-app-instance-role", "i-0abc1234def567890")}
@@ -38,7 +38,7 @@ def dev_bus(dev: Packaged) -> Iterator[Bus]:
                 props = event["Properties"]
                 if "Pattern" not in props:
                     continue
-                family = props["RuleName"].removeprefix("trailwarden-dev-")
+                family = family_of(props["RuleName"], "trailwarden-dev-")
                 url = sqs.create_queue(QueueName=f"tw-dev-{family}")["QueueUrl"]
                 arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
                 events.put_rule(Name=props["RuleName"], EventPattern=json.dumps(props["Pattern"]), State=props["State"])
