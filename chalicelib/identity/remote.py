@@ -28,10 +28,10 @@ RUNBOOK = ("A new identity model version failed validation and was not loaded; t
            "`python -m chalicelib model publish`.")
 
 
-def parse_url(url: str) -> tuple[str, str]:
+def parse_url(url: str, where: str = "TRAILWARDEN_MODEL") -> tuple[str, str]:
     match = S3_URL.match(url or "")
     if not match:
-        raise ConfigError(f"{url!r} is not an s3://BUCKET/KEY URL", "TRAILWARDEN_MODEL")
+        raise ConfigError(f"{url!r} is not an s3://BUCKET/KEY URL", where)
     return match.group(1), match.group(2)
 
 
@@ -134,7 +134,7 @@ def invalid_finding(url: str, bad: Rejected, kept: str | None, now: datetime) ->
 
 def publish(model_file: str, url: str, client: Any = None) -> str:
     """Validate ``model_file`` (raises ModelError, uploading nothing) and put it at ``url``; returns the version."""
-    bucket, key = parse_url(url)
+    bucket, key = parse_url(url, "--to")
     load_model(model_file)
     from pathlib import Path
 
