@@ -203,9 +203,11 @@ def test_the_audit_reports_an_expired_session_in_the_same_words(cli, aws_answers
 def test_model_check_reports_an_expired_session_as_an_error_not_drift(cli, aws_answers: AwsAnswer) -> None:
     aws_answers.code, aws_answers.status = "ExpiredToken", 403
     result = cli("model", "check", AWS_ENDPOINT_URL=aws_answers.url, **CREDENTIALS)
-    # model check first says the file is valid (its own status line), then the one error line.
-    valid, error = result.stderr.strip().splitlines()
+    # model check first says the file is valid (its own status lines), then the one error line.
+    lines = result.stderr.strip().splitlines()
+    valid, error = lines[0], lines[-1]
     assert ": valid (" in valid
+    assert [line for line in lines if line.startswith("error:")] == [error]
     assert one_error_line(Result(result.code, result.stdout, error)) == error
     assert "the AWS session has expired (ExpiredToken)" in error
 
