@@ -242,6 +242,9 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
                 liveness = liveness_story(events, deliver, stage)
     finally:
         runtime.use(None)
+        from chalicelib import deadline
+
+        deadline.start(None)  # the last handler's invocation is over: no deadline outlives it in this process
     incidents = [{"kind": "incident", **i.to_dict()} for i in mon.store.iter_all()]
     posted = [{"kind": "slack", "payload": p} for p in capture.payloads] if capture is not None else []
     published = [{"kind": "sns", "subject": m.get("Subject"), "message": orjson.loads(m["Message"]),
