@@ -22,7 +22,8 @@ CONFIG = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
 # can be imported (a checkout, the Lambda), its own list is added (``handler_names``).
 HANDLERS = ("root", "iam", "sts", "ssm", "signin", "reads", "writes", "blinding", "pipeline", "daily_audit",
             "close_groups", "liveness", "api_handler")
-# The forwarding rule README "Deploying" puts in every other region (and the organization's members).
+# The forwarding rule README "Deploying" puts in every other region; an organization's members
+# have one per handler family (``forward_rules``).
 FORWARD_RULES = ("trailwarden-forward",)
 HEARTBEAT = "heartbeat"
 
@@ -43,6 +44,15 @@ def handler_names() -> tuple[str, ...]:
     except Exception:  # noqa: BLE001 - not beside this checkout (an installed package): the fixed list
         return HANDLERS
     return tuple(dict.fromkeys([*HANDLERS, *(s.name for s in app.app.event_sources)]))
+
+
+def forward_rules(handlers: tuple[str, ...]) -> set[str]:
+    """The organization members' forwarding rules, one per handler family (chalicelib/org/names.py)."""
+    try:
+        from chalicelib.org.names import forward_rule
+    except ImportError:  # built without organization support
+        return set()
+    return {forward_rule(h) for h in handlers}
 
 
 def _split(value: str | None) -> frozenset[str]:
@@ -74,6 +84,7 @@ class OwnResources:
         rules, functions, roles, topics, tables, keys, params, stacks = (set[str]() for _ in range(8))
         rules.update(FORWARD_RULES)
         handlers = handler_names()
+        rules.update(forward_rules(handlers))
         for stage, env in stages.items():
             prefix = f"{APP}-{stage}"
             rules.update(f"{prefix}-{h}" for h in handlers if h != "api_handler")

@@ -62,3 +62,9 @@ def test_an_unreadable_chalice_config_falls_back_to_prod(tmp_path: Path) -> None
 def test_both_patterns_fit_eventbridges_default_size_quota() -> None:
     for pattern in (blinding_pattern(), pipeline_pattern({})):
         assert len(json.dumps(pattern, separators=(",", ":"))) <= 2048
+
+
+def test_an_organization_members_forwarding_rule_of_each_family_is_ours() -> None:
+    own = OwnResources.from_env({"TRAILWARDEN_STAGE": "prod"})
+    assert own.rule("trailwarden-forward-sts") and own.rule("trailwarden-forward-blinding")
+    assert not own.rule("trailwarden-forward-anything")
