@@ -6,7 +6,8 @@ region that has gone quiet. Each blind *episode* is one incident: its group key 
 heartbeat before the silence, so every check while it stays blind joins that incident (the
 first alerts, the rest only count) and a later, separate silence opens a new one. When a
 heartbeat arrives again, the handler that receives it sends a closing message on the same
-channels and clears the episode (the check does the same, should that message have failed).
+channels and marks the episode closed (the check does the same, should that message have failed).
+Nothing is ever deleted: the handlers' roles may not delete from the table.
 
 Which places must beat: every account/region a heartbeat ever came from, plus the ones the
 deployment names (its own account and region, ``TRAILWARDEN_HEARTBEAT_REGIONS``). One that
@@ -30,7 +31,9 @@ from chalicelib.watch.heartbeat import HEARTBEAT_KIND, place, seen_at
 log = logging.getLogger(__name__)
 RULE = "monitor-blind"
 TITLE = "Monitor blind: no heartbeat"
-BLIND_KIND = "blind"  # state: ACCOUNT/REGION → when the episode was first seen blind; note = its incident id
+# State, written once and never deleted (the handlers' roles may not delete items: the log is append-only):
+BLIND_KIND = "blind"  # incident id of a blind episode → when it was first seen blind; note = ACCOUNT/REGION
+CLOSED_KIND = "blind-closed"  # incident id → when its closing message went out
 SINCE = ("tracking", "liveness-since")  # state: when the check first ran ("never beat" counts from then)
 DEFAULT_THRESHOLD = timedelta(minutes=45)
 RUNBOOK = (
@@ -93,6 +96,13 @@ def blind_findings(beats: Mapping[str, datetime], config: LivenessConfig, now: d
     return out
 
 
+def open_episodes(state: Any) -> dict[str, str]:
+    """Blind episodes without a closing message: incident id → ACCOUNT/REGION."""
+    closed = state.all(CLOSED_KIND)
+    return {incident: note for incident, (_, note) in state.entries(BLIND_KIND).items()
+            if incident not in closed and note}
+
+
 def run_check(monitor: Any, config: LivenessConfig, now: datetime) -> dict[str, Any]:
     """The scheduled check: record (and alert) every blind place; close episodes whose heartbeats resumed."""
     state = monitor.state
@@ -104,14 +114,14 @@ def run_check(monitor: Any, config: LivenessConfig, now: datetime) -> dict[str, 
     beats = state.all(HEARTBEAT_KIND)
     findings = blind_findings(beats, config, now, since)
     blind = {f.details["place"] for f in findings}
-    closed = [where for where, (_, note) in state.entries(BLIND_KIND).items()
-              if where not in blind and close_episode(monitor, where, note, beats.get(where), now)]
+    closed = sorted({where for incident, where in open_episodes(state).items()
+                     if where not in blind and close_episode(monitor, where, incident, beats.get(where), now)})
     if findings:
         result = monitor.record(findings, {"liveness_check": format_ts(now)}, now=now)
         for handled in result.handled:
             incident = handled.outcome.incident
-            if incident is not None:
-                state.touch(BLIND_KIND, handled.finding.details["place"], now, None, note=incident.incident_id)
+            if incident is not None:  # once per episode: later checks join the same incident
+                state.touch(BLIND_KIND, incident.incident_id, now, None, note=handled.finding.details["place"])
     return {"blind": sorted(blind), "closed": closed}
 
 
@@ -122,13 +132,13 @@ def heartbeat_seen(monitor: Any, event: CloudTrailEvent, now: datetime) -> bool:
         return False
     where, at = place(event), seen_at(event, now)
     state.touch(HEARTBEAT_KIND, where, at, timedelta(0))  # keeps the newest: an older redelivery writes nothing
-    entry = state.entry(BLIND_KIND, where)
-    return entry is not None and close_episode(monitor, where, entry[1], at, now)
+    episodes = [incident for incident, place_ in open_episodes(state).items() if place_ == where]
+    return any([close_episode(monitor, where, incident, at, now) for incident in episodes])
 
 
-def close_episode(monitor: Any, where: str, incident_id: str | None, beat: datetime | None, now: datetime) -> bool:
-    """Send the closing message of a blind episode (same channels as its alert), then clear it."""
-    incident = monitor.store.get(incident_id) if incident_id else None
+def close_episode(monitor: Any, where: str, incident_id: str, beat: datetime | None, now: datetime) -> bool:
+    """Send the closing message of a blind episode (same channels as its alert), then mark it closed."""
+    incident = monitor.store.get(incident_id)
     if incident is not None and monitor.notifier is not None:
         resumed = format_ts(beat) if beat else format_ts(now)
         finding = replace(
@@ -142,7 +152,6 @@ def close_episode(monitor: Any, where: str, incident_id: str | None, beat: datet
                                 last_seen=incident.last_seen, incident_id=incident.incident_id,
                                 account_name=monitor.account_names.get(incident.account or ""))
     else:
-        log.warning("blind episode of %s has no stored incident %r: cleared without a closing message", where,
-                    incident_id)
-    monitor.state.release(BLIND_KIND, where)
+        log.warning("blind episode %s of %s has no stored incident: closed without a message", incident_id, where)
+    monitor.state.touch(CLOSED_KIND, incident_id, now)
     return True
