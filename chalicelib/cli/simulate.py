@@ -149,6 +149,7 @@ class CountingMetrics:
 
 def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
     """Exit 0, or 1 if any input was bad or any invocation failed; ``slack``/``sns`` replace the channels."""
+    quiet_metrics()
     if args.org:
         from chalicelib.cli import simulate_org
 
@@ -164,12 +165,6 @@ def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
         args.slack_webhook = getpass.getpass("Slack webhook URL: ").strip() or None
     elif args.slack_webhook is None:
         args.slack_webhook = os.environ.get("TRAILWARDEN_SLACK_WEBHOOK") or None
-    # The handlers' Powertools metrics would print one EMF JSON document per invocation: CloudWatch's
-    # input, noise on a terminal. simulate counts what it reports itself (CountingMetrics).
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    import warnings  # unflushed (disabled) metrics keep their dimensions, and each invocation re-adds them
-
-    warnings.filterwarnings("ignore", message="Dimension '.*' has already been added")
     items = list(read_all(args.paths))
     bad = [i for i in items if isinstance(i, InputError)]
     for problem in bad:
@@ -256,6 +251,15 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
                "failed_invocations": len(failures)}
     summary["unrouted"] = len(unrouted)
     return [*incidents, *posted, *published, *failures, *liveness, *unrouted, summary]
+
+
+def quiet_metrics() -> None:
+    """The handlers' Powertools metrics would print one EMF JSON document per invocation: CloudWatch's
+    input, noise on a terminal. simulate counts what it reports itself (CountingMetrics)."""
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    import warnings  # unflushed (disabled) metrics keep their dimensions, and each invocation re-adds them
+
+    warnings.filterwarnings("ignore", message="Dimension '.*' has already been added")
 
 
 class WithoutEmf(io.TextIOBase):

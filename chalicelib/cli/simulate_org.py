@@ -56,7 +56,7 @@ def placed(events: list[Any]) -> tuple[list[Any], list[InputError]]:
 
 def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
     """Exit 0 only when every input was good and every invocation succeeded."""
-    from chalicelib.cli.simulate import moto_server
+    from chalicelib.cli.simulate import WithoutEmf, moto_server
     from chalicelib.identity import load_model
 
     if args.repeat < 1:
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
     events, misplaced = placed([i for i in items if not isinstance(i, InputError)])
     for problem in [*bad, *misplaced]:
         print(f"bad input: {problem}", file=sys.stderr)
-    with moto_server(), redirect_stdout(sys.stderr):
+    with moto_server(), redirect_stdout(WithoutEmf(sys.stderr)):  # the handlers' logs, less EMF metrics
         lines = simulate(events, model, template, args, slack=slack, sns=sns)
     emit(lines, args.format)
     failed = [x for x in lines if x["kind"] == "invocation-error"]
@@ -130,6 +130,9 @@ def simulate(events: list[Any], model: Any, template: dict[str, Any], args: argp
                                                  "error": f"{type(err).__name__}: {err}"})
     finally:
         runtime.use(None)
+        from chalicelib import deadline
+
+        deadline.start(None)  # the last handler's invocation is over: no deadline outlives it in this process
     incidents = [{"kind": "incident", **i.to_dict()} for i in mon.store.iter_all()]
     for row in incidents:
         row["account_name"] = names.get(row.get("account") or "")
