@@ -84,3 +84,23 @@ def test_the_report_shows_who_resolved_and_the_chain_head(store: str, capsys: py
     [row] = [line for line in out.splitlines() if target in line]
     assert code == 0 and "resolved (expected)" in row and "maria" in row
     assert "- **Chain head:** seq 12, hash `" in out and "| Never acknowledged | 6 |" in out
+
+
+def test_a_suppressed_finding_is_listed_only_with_suppressed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.identity.loader import DEFAULT_MODEL
+
+    expires = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    model = tmp_path / "model.yaml"
+    model.write_text(DEFAULT_MODEL.read_text(encoding="utf-8") + "\nsuppressions:\n  - rule: root-signin\n"
+                     f"    account: \"630287363158\"\n    reason: drill\n    owner: jared\n    expires: {expires}\n",
+                     encoding="utf-8")  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    code, _, err = run(capsys, "replay", "--format", "json", "--model", str(model), "--store", url, str(STORY))
+    assert code == 0, err
+    [row] = listed(capsys, url, "--suppressed")
+    assert (row["rule"], row["details"]["suppressed"]["owner"]) == ("root-signin", "jared")
+    assert "root-signin" not in {r["rule"] for r in listed(capsys, url)}
