@@ -22,6 +22,7 @@ from chalicelib.org.names import (
     bus_name,
     forward_rule,
     org_id,
+    regions,
 )
 
 HEARTBEAT = "/trailwarden/member/heartbeat"  # matches watch.heartbeat.PARAMETER and the pipeline family
@@ -281,6 +282,7 @@ def central_wiring(env: Mapping[str, str], tags: list[dict[str, str]]) -> Centra
     default_org = env.get("TRAILWARDEN_ORG_ID") or None
     if default_org is not None:
         org_id(default_org, "TRAILWARDEN_ORG_ID")
+    regions(env.get("TRAILWARDEN_REGIONS", ""), "TRAILWARDEN_REGIONS")  # the daily coverage walk reads it
     return CentralWiring(
         bus, {**central_bus_resources(bus, tags), **model_bucket_resources(tags)}, central_parameters(default_org),
         {"CentralEventBusArn": {"Value": {"Fn::GetAtt": ["TrailwardenEventBus", "Arn"]},

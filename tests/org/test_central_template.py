@@ -42,6 +42,13 @@ def test_a_region_name_that_does_not_exist_is_refused() -> None:
         names.regions("eu-west-1,eu-westt-1")
 
 
+def test_a_packaged_region_that_does_not_exist_is_refused_in_one_line() -> None:
+    with pytest.raises(ConfigError) as err:
+        central_wiring({"TRAILWARDEN_EVENT_BUS": "b", "TRAILWARDEN_REGIONS": "us-east-1,eu-westt-1"}, [])
+    assert str(err.value).startswith("TRAILWARDEN_REGIONS: 'eu-westt-1' is not an AWS region name")
+    assert "\n" not in str(err.value)
+
+
 def test_regions_always_include_us_east_1_first() -> None:
     assert names.regions("eu-west-1, eu-west-1") == ("us-east-1", "eu-west-1")
 
