@@ -76,9 +76,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     purge.add_argument("--older-than", required=True, metavar="TIME", help="e.g. 400d or 2025-01-01")
     purge.set_defaults(func=run_purge)
 
+    from chalicelib.cli.securityhub_export import register as register_securityhub
     from chalicelib.cli.triage import register as register_triage
 
     register_triage(isub)
+    register_securityhub(isub)
     for action in isub.choices.values():  # like the AWS CLI's global options: before or after the action
         action.add_argument("--store", metavar="URL", default=argparse.SUPPRESS,
                             help="the incident log (same as before the action)")
