@@ -62,11 +62,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
 from chalicelib.incidents.keys import epoch, format_ts
+from chalicelib.incidents.problems import Problems
 from chalicelib.incidents.store import Incident, VerifyReport
 from chalicelib.incidents.triage_verify import StoredTriage, check_triage
 
@@ -214,22 +215,6 @@ class StoredIncident:
         )
 
 
-@dataclass
-class _Problems:
-    """Problems found so far, each with its position in the chain; the earliest wins."""
-
-    found: list[tuple[int, int, str | None, str]] = field(default_factory=list)
-
-    def add(self, position: int, incident_id: str | None, message: str) -> None:
-        self.found.append((position, len(self.found), incident_id, message))
-
-    def first(self) -> tuple[str | None, str] | None:
-        if not self.found:
-            return None
-        _, _, incident_id, message = min(self.found, key=lambda p: (p[0], p[1]))
-        return incident_id, message
-
-
 class _Verifier:
     """One verification pass: walk the chain, check the head, then every incident."""
 
@@ -243,7 +228,7 @@ class _Verifier:
         for item in self.stored.values():
             if item.content_hash is not None:
                 self.by_seq.setdefault(item.seq, []).append(item)
-        self.problems = _Problems()
+        self.problems = Problems()
         self.latest: dict[str, ChainEntry] = {}
         self.last_checkpoint: ChainEntry | None = None
         self.altered: set[int] = set()  # seqs whose hash does not recompute: none of their fields is trusted

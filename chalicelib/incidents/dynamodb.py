@@ -53,12 +53,10 @@ from chalicelib.incidents.dynamodb_schema import (
     stored_incident,
     stored_triage,
     table_definition,
-    triage_from_item,
-    triage_item,
-    triage_pk,
     ttl_specification,
     value,
 )
+from chalicelib.incidents.dynamodb_triage import DynamoTriage, commit_triage
 from chalicelib.incidents.grouping import RecordPlan
 from chalicelib.incidents.keys import format_ts, month_of
 from chalicelib.incidents.retention import PurgePlan
@@ -144,26 +142,7 @@ class _Session:
         return self.store.triage_history(incident_id)
 
     def commit_triage(self, record: TriageRecord, entry: ChainEntry, head: ChainHead) -> None:
-        """The record, its entry and the head in one transaction, conditional on the head seq."""
-        store = self.store
-        update = {
-            "TableName": store.table_name,
-            "Key": serialize(_HEAD_KEY),
-            "UpdateExpression": "SET #seq = :seq, #hash = :hash",
-            "ConditionExpression": "#seq = :expected",
-            "ExpressionAttributeNames": {"#seq": "seq", "#hash": "hash"},
-            "ExpressionAttributeValues": serialize({":seq": entry.seq, ":hash": entry.hash, ":expected": head.seq}),
-        }
-        items = [store._put(triage_item(record), "attribute_not_exists(pk)"),
-                 store._put(entry_item(entry), "attribute_not_exists(pk)"), {"Update": update}]  # fmt: skip
-        try:
-            store.client.transact_write_items(TransactItems=items)
-        except store.client.exceptions.TransactionCanceledException as exc:
-            raise ChainConflict(f"chain head moved past seq {head.seq}") from exc
-        except ClientError as exc:
-            if _error_code(exc) in _RETRYABLE:
-                raise ChainConflict(f"transaction conflict: {exc}") from exc
-            raise store.failure("cannot write the incident log", exc) from exc
+        commit_triage(self.store, record, entry, head)
 
     def stored_triage(self) -> Iterator[StoredTriage]:
         for item in self.store._scan_kind("triage"):
@@ -247,7 +226,7 @@ class _Session:
         store._delete_keys(doomed)
 
 
-class DynamoDBIncidentStore(ChainedStore):
+class DynamoDBIncidentStore(DynamoTriage, ChainedStore):
     """The incident log in one DynamoDB table (create it from ``table_definition``)."""
 
     def __init__(
@@ -375,26 +354,6 @@ class DynamoDBIncidentStore(ChainedStore):
         if incident is None:
             raise StoreError(f"incident {incident_id} is unreadable (run verify)", location=f"dynamodb://{self.table_name}")
         return incident
-
-    def triage_history(self, incident_id: str) -> list[TriageRecord]:
-        try:
-            pages = self.client.get_paginator("query").paginate(
-                TableName=self.table_name, KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues=serialize({":pk": triage_pk(incident_id)}), ConsistentRead=True,
-            )  # fmt: skip
-            return [triage_from_item(deserialize(i)) for page in pages for i in page.get("Items", [])]
-        except (ClientError, BotoCoreError) as exc:
-            raise self.failure("cannot read triage history", exc) from exc
-
-    def triage_histories(self) -> dict[str, list[TriageRecord]]:
-        out: dict[str, list[TriageRecord]] = {}
-        try:
-            records = sorted((triage_from_item(i) for i in self._scan_kind("triage")), key=lambda r: r.seq)
-        except (ClientError, BotoCoreError) as exc:
-            raise self.failure("cannot read triage records", exc) from exc
-        for record in records:
-            out.setdefault(record.incident_id, []).append(record)
-        return out
 
     def query(self, query: IncidentQuery) -> Page:
         head = self._get(_HEAD_KEY) or {}
