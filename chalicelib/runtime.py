@@ -240,9 +240,9 @@ def triage_incident(incident_id: str, body: Any, context: dict[str, Any] | None)
     """``POST /incidents/{id}/triage``: recorded as the IAM identity that signed the request."""
     from chalicelib.incidents.triage_api import triage_request
 
-    current = monitor()
-    return triage_request(current.store, incident_id, body, context, responder_role=settings().responder_role,
-                          now=current.clock())
+    cfg, current = settings(), monitor()
+    role = cfg.responder_role or f"trailwarden-{cfg.stage}-responder"  # the template's name for the stage
+    return triage_request(current.store, incident_id, body, context, responder_role=role, now=current.clock())
 
 
 def list_incidents(params: dict[str, str]) -> dict[str, Any]:

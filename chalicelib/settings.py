@@ -39,7 +39,7 @@ class Settings:
     # alerts carry triage buttons only when slack_buttons is on (a webhook-only setup has no app).
     slack_signing_secret_parameter: str = "/trailwarden/slack-signing-secret"
     slack_buttons: bool = False
-    responder_role: str = ""  # the IAM role (name) allowed to POST /incidents/{id}/triage; "" allows nobody
+    responder_role: str = ""  # the IAM role allowed to POST /incidents/{id}/triage ("": trailwarden-STAGE-responder)
     # Security Hub channel (route it with "securityhub" in TRAILWARDEN_ROUTING); triage is mirrored when on
     securityhub_enabled: bool = False
 

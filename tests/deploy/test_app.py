@@ -133,3 +133,52 @@ def test_triage_without_a_responder_identity_is_403(local_runtime: CapturingSlac
         answer = client.http.post("/incidents/inc-000000000000000000000000/triage", body='{"action": "ack"}',
                                   headers={"Content-Type": "application/json"})
     assert answer.status_code == 403 and answer.json_body["error"] == "forbidden"
+
+
+def api_event(path: str, resource: str, params: dict[str, str], body: str, user_arn: str) -> dict[str, Any]:
+    """An API Gateway REST proxy event as IAM auth delivers it: the verified signer in requestContext.identity."""
+    headers = {"Content-Type": "application/json", "Host": "api.example"}
+    return {
+        "resource": resource, "path": path, "httpMethod": "POST", "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()}, "queryStringParameters": None,
+        "multiValueQueryStringParameters": None, "pathParameters": params, "stageVariables": None,
+        "requestContext": {"resourcePath": resource, "httpMethod": "POST", "path": f"/api{path}", "stage": "api",
+                           "identity": {"userArn": user_arn, "sourceIp": "198.51.100.7"}},
+        "body": body, "isBase64Encoded": False,
+    }  # fmt: skip
+
+
+class _LambdaContext:
+    function_name = "trailwarden-test-api_handler"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:630287363158:function:trailwarden-test-api_handler"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def test_a_responder_session_triages_through_the_route_and_is_recorded(
+    local_runtime: CapturingSlackSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.settings import settings
+    from tests.incidents.factories import make_finding
+
+    monkeypatch.setenv("TRAILWARDEN_STAGE", "test")
+    settings.cache_clear()
+    store = runtime.monitor().store
+    outcome = store.record(make_finding("evt-route-1"))
+    assert outcome.incident is not None
+    incident_id = outcome.incident.incident_id
+    responder = "arn:aws:sts::630287363158:assumed-role/trailwarden-test-responder/maria"
+    auditor = "arn:aws:sts::630287363158:assumed-role/trailwarden-test-auditor/eve"
+    resource, path = "/incidents/{incident_id}/triage", f"/incidents/{incident_id}/triage"
+    try:
+        refused = app_module.app(api_event(path, resource, {"incident_id": incident_id}, '{"action": "ack"}',
+                                           auditor), _LambdaContext())
+        done = app_module.app(api_event(path, resource, {"incident_id": incident_id}, '{"action": "ack"}',
+                                        responder), _LambdaContext())
+    finally:
+        settings.cache_clear()
+    assert refused["statusCode"] == 403 and done["statusCode"] == 200, done
+    assert [r.actor for r in store.triage_history(incident_id)] == [responder]
