@@ -182,3 +182,44 @@ def test_a_responder_session_triages_through_the_route_and_is_recorded(
         settings.cache_clear()
     assert refused["statusCode"] == 403 and done["statusCode"] == 200, done
     assert [r.actor for r in store.triage_history(incident_id)] == [responder]
+
+
+def test_a_signed_slack_click_through_the_route_acknowledges_once(
+    local_runtime: CapturingSlackSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from urllib.parse import urlencode
+
+    import boto3
+    from moto import mock_aws
+    from slack_sdk.signature import SignatureVerifier
+
+    from chalicelib.settings import settings
+    from tests.incidents.factories import make_finding
+
+    secret, name = "8f742231b10e8888abcd99yyyzzz85a5", "/trailwarden/test/slack-signing-secret"
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1", "TRAILWARDEN_SLACK_SIGNING_SECRET_PARAM": name}.items():
+        monkeypatch.setenv(key, value)
+    settings.cache_clear()
+    monkeypatch.setattr(runtime, "_signing_secret", None)
+    outcome = runtime.monitor().store.record(make_finding("evt-slack-1"))
+    assert outcome.incident is not None
+    incident_id = outcome.incident.incident_id
+    payload = {"type": "block_actions", "user": {"id": "U024BE7LH", "username": "jared"},
+               "actions": [{"action_id": "triage-ack", "value": incident_id}]}
+    body = urlencode({"payload": json.dumps(payload)})
+    ts = str(int(time.time()))
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
+               "X-Slack-Signature": str(SignatureVerifier(secret).generate_signature(timestamp=ts, body=body))}
+    try:
+        with mock_aws():
+            boto3.client("ssm", region_name="us-east-1").put_parameter(Name=name, Value=secret, Type="SecureString")
+            with Client(app_module.app) as client:
+                first = client.http.post("/slack/interactions", body=body, headers=headers)
+                replay = client.http.post("/slack/interactions", body=body, headers=headers)
+                forged = client.http.post("/slack/interactions", body=body.replace("jared", "eve"), headers=headers)
+    finally:
+        settings.cache_clear()
+    assert (first.status_code, replay.status_code, forged.status_code) == (200, 401, 401)
+    assert [r.actor for r in runtime.monitor().store.triage_history(incident_id)] == ["slack:jared (U024BE7LH)"]
