@@ -60,6 +60,14 @@ def test_organization_audit_reports_org_accounts_the_model_lacks(org: OrgSandbox
     assert {f.account for f in findings if f.rule == "model-account-not-in-organization"} == set(model.accounts)
 
 
+def test_organization_audit_reports_each_undeclared_account_once(org: OrgSandbox) -> None:
+    from chalicelib.identity import load_model
+
+    findings = organization_findings(load_model(None), NOW, session=org.session(CENTRAL))
+    undeclared = [f.account for f in findings if f.rule == "identity-undeclared-account"]
+    assert undeclared and len(undeclared) == len(set(undeclared))
+
+
 def test_a_member_without_a_heartbeat_is_a_gap_naming_it(org: OrgSandbox, tmp_path: Path) -> None:
     org.add_member(CENTRAL, ("us-east-1",))
     mon = runtime.build_monitor(Settings(store_url=f"sqlite:///{tmp_path / 'db.sqlite'}", slack_enabled=False,
