@@ -227,6 +227,12 @@ def parse_model(text: str, source: str = "<model>") -> IdentityModel:
 
 
 def load_model(path: str | os.PathLike[str] | None = None) -> IdentityModel:
+    """The model at ``path`` (default: ``TRAILWARDEN_MODEL`` or the bundled file); an ``s3://`` URL is read from S3."""
+    source = str(path) if path is not None else os.environ.get("TRAILWARDEN_MODEL", "")
+    if source.startswith("s3://"):  # the model as configuration (issue 14): the published version, else bundled
+        from chalicelib.identity.remote import S3Model
+
+        return S3Model(source).model()
     target = Path(path) if path is not None else default_model_path()
     try:
         text = target.read_text(encoding="utf-8")

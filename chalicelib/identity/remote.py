@@ -17,7 +17,7 @@ from typing import Any
 
 from chalicelib.errors import ConfigError, ModelError
 from chalicelib.findings import Finding, Severity
-from chalicelib.identity.loader import load_model, parse_model
+from chalicelib.identity.loader import DEFAULT_MODEL, load_model, parse_model
 from chalicelib.identity.model import IdentityModel
 
 DEFAULT_TTL = timedelta(minutes=5)
@@ -101,7 +101,7 @@ class S3Model:
             if self.current is not None:  # S3 unreachable: keep judging with the last good model
                 return
             if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):  # nothing published yet
-                self.current = Loaded(load_model(None), BUNDLED, "")
+                self.current = Loaded(load_model(DEFAULT_MODEL), BUNDLED, "")  # not $TRAILWARDEN_MODEL: it is this URL
                 return
             raise
         etag = str(obj.get("ETag", "")).strip('"')

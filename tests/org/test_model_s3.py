@@ -138,3 +138,18 @@ def test_until_a_model_is_published_the_bundled_one_judges_and_then_the_publishe
     clock.now += timedelta(minutes=5)
     source.model()
     assert source.current.version == version
+
+
+def test_the_bundled_model_judges_until_one_is_published_while_trailwarden_model_names_the_bucket(
+        s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAILWARDEN_MODEL", URL)  # as the org stage's functions have it
+    source = S3Model(URL, s3)
+    assert source.model().spec.accounts and source.current is not None and source.current.version == "bundled"
+
+
+def test_a_command_reads_the_published_model_when_trailwarden_model_is_an_s3_url(
+        s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    publish(str(DEFAULT_MODEL), URL, s3)
+    monkeypatch.setenv("TRAILWARDEN_MODEL", URL)
+    assert main(["model", "check", "--offline"]) == 0
+    assert f"{URL}@" in capsys.readouterr().err
