@@ -78,7 +78,8 @@ def table_row(row: Mapping[str, Any], width: int | None = None) -> str:
     values = {
         "severity": str(row.get("severity", "")).upper(), "rule": row.get("rule"), "principal": principal_label(row),
         "event_name": row.get("event_name"), "event_time": row.get("event_time"),
-        "place": f"{row.get('account') or '-'}/{row.get('region') or '-'}",
+        # an organization's rows name the account ("prod (502938471625) eu-west-1"), never a bare id
+        "place": row.get("place") or f"{row.get('account') or '-'}/{row.get('region') or '-'}",
     }
     layout = _layout(width)
     line = "  ".join(_cell(values[key], w).ljust(w) for _, w, key in layout).rstrip()

@@ -104,3 +104,12 @@ def test_an_alert_text_names_the_account_with_its_id_and_region() -> None:
                       region="eu-west-1", source_ip=None, user_agent=None, breaks=None, runbook="", reason="r")
     text = fallback_text(finding, AlertContext(account_name="prod"))
     assert f"Account: prod ({PROD}) eu-west-1" in text.splitlines()
+
+
+def test_the_table_row_of_an_organization_incident_names_its_account() -> None:
+    from chalicelib.cli.output import table_row
+
+    row = {"severity": "high", "rule": "sts-assume-role-failed", "account": "502938471625", "region": "eu-west-1",
+           "place": "prod (502938471625) eu-west-1", "reason": "refused"}
+    text = table_row(row, width=100)
+    assert "prod (502938471625) eu-west-1" in text and "502938471625/eu-west-1" not in text
