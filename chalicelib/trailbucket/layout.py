@@ -60,6 +60,12 @@ def parse_regions(text: str) -> tuple[str, ...]:
     if bad or not regions:
         raise ConfigError(f"expected region names separated by commas (us-east-1,eu-west-1), got "
                           f"{', '.join(bad) or text!r}", "--regions")
+    from chalicelib.org.names import known_regions
+
+    unknown = [r for r in regions if r not in known_regions()]  # a typo would read nothing and say so nowhere
+    if unknown:
+        raise ConfigError(f"{', '.join(map(repr, unknown))} is not an AWS region name (e.g. us-east-1, eu-west-1)",
+                          "--regions")
     return regions
 
 

@@ -103,3 +103,8 @@ def test_any_o_folder_is_an_organization_id() -> None:
 
 def test_a_timestamp_counts_as_its_utc_day() -> None:
     assert parse_day("2026-03-01T23:30:00-02:00", date(2026, 3, 31), "--since") == date(2026, 3, 2)
+
+
+def test_a_region_shaped_name_that_does_not_exist_is_refused_not_read_as_nothing() -> None:
+    with pytest.raises(ConfigError, match="'eu-westt-1' is not an AWS region name"):
+        parse_regions("eu-west-1,eu-westt-1")
