@@ -55,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--org", action="store_true",
                    help="the whole organization: each event enters the default bus of its own account and region "
                         "and is forwarded by dist/member.json's rules to the central bus (see simulate_org.py)")
-    p.add_argument("--member-template", metavar="FILE", help="with --org: the member template (default dist/member.json)")
+    p.add_argument("--member-template", metavar="FILE",
+                   help="with --org: the member template (default dist/member.json)")
     p.set_defaults(func=run)
 
 
