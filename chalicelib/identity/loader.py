@@ -101,15 +101,21 @@ def _message(err: dict[str, Any], written: str | None = None) -> str:
 def _checks_beside(data: dict[str, Any], err: ValidationError) -> list[tuple[Path_, str]]:
     """The cross-reference checks on the model with its invalid parts set aside (unknown keys, and
     the list items holding other errors); problems naming a set-aside principal are left out."""
-    locs = [(tuple(e["loc"]), e["type"] == "extra_forbidden") for e in err.errors()]
-    rest, dropped, complete = set_aside(data, locs)
-    if not complete:  # an error outside any list item: what is left would mislead
-        return []
-    try:
-        spec = ModelSpec.model_validate(rest)
-    except ValidationError:
-        return []
-    return [(loc, msg) for loc, msg in _cross_checks(spec) if not any(repr(d) in msg for d in dropped)]
+    rest: Any = data
+    dropped: set[str] = set()
+    for _ in range(3):  # an item may fail only once its unknown key is gone (sso_user → no sso_users): drop it too
+        locs = [(tuple(e["loc"]), e["type"] == "extra_forbidden") for e in err.errors()]
+        rest, more, complete = set_aside(rest, locs)
+        dropped |= more
+        if not complete:  # an error outside any list item: what is left would mislead
+            return []
+        try:
+            spec = ModelSpec.model_validate(rest)
+        except ValidationError as again:
+            err = again
+            continue
+        return [(loc, msg) for loc, msg in _cross_checks(spec) if not any(repr(d) in msg for d in dropped)]
+    return []
 
 
 def _cross_checks(spec: ModelSpec) -> list[tuple[Path_, str]]:

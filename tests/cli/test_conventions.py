@@ -100,6 +100,15 @@ def test_model_errors_come_in_one_pass_with_a_did_you_mean_hint() -> None:
     assert any("secrets[0].readers[0]: unknown principal 'nobody'" in e for e in errors)
 
 
+def test_an_item_that_fails_only_without_its_misspelt_key_still_lets_the_references_be_checked() -> None:
+    # auth: sso without sso_users is itself invalid once the unknown sso_user is set aside
+    with pytest.raises(ModelError) as caught:
+        parse_model(MODEL.replace("auth: [sso]", "auth: sso"), "m.yaml")
+    errors = caught.value.errors
+    assert any("sso_user: unknown key (did you mean 'sso_users'?)" in e for e in errors)
+    assert any("secrets[0].readers[0]: unknown principal 'nobody'" in e for e in errors)
+
+
 def test_an_unknown_key_with_no_near_name_gets_no_hint() -> None:
     with pytest.raises(ModelError) as caught:
         parse_model(MODEL.replace("sso_user:", "zzzzzz:"), "m.yaml")
