@@ -252,8 +252,8 @@ def _judge(event: CloudWatchEvent, family: str) -> dict[str, Any]:
     logger.append_keys(family=family)
     metrics.add_dimension(name="family", value=family)
     metrics.add_metric(name="CloudTrailEvents", unit=MetricUnit.Count, value=1)
-    deadline.start(getattr(event, "context", None))  # Slack never waits past the invocation (README, Reliability)
-    return runtime.handle_cloudtrail(event.to_dict(), family)
+    with deadline.within(getattr(event, "context", None)):  # Slack never waits past the invocation (README)
+        return runtime.handle_cloudtrail(event.to_dict(), family)
 
 
 # --- CloudTrail handlers: one Lambda function and one rule per family -----------------

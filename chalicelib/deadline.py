@@ -2,14 +2,15 @@
 
 Slack's ``Retry-After`` can ask for longer than the invocation has left. Sleeping through it
 gets the Lambda killed mid-delivery: no SNS fallback, and the event waits for a retry. The
-handler calls ``start`` with its Lambda context; a sender asks ``time_left`` before it waits.
+handler runs inside ``within(context)``; a sender asks ``time_left`` before it waits.
 Outside Lambda (CLI, tests that do not start one) there is no deadline.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # Kept back for what follows a Slack attempt: the SNS fallback (with its retries), the alert
@@ -19,9 +20,21 @@ _remaining_ms: Callable[[], int] | None = None
 
 
 def start(context: Any) -> None:
-    """Track this invocation's deadline (``context.get_remaining_time_in_millis``); None clears it."""
+    """Track ``context``'s deadline from now on; ``None`` clears it (``within`` does both)."""
     global _remaining_ms
     _remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+
+
+@contextmanager
+def within(context: Any) -> Iterator[None]:
+    """Track ``context``'s deadline (``get_remaining_time_in_millis``) while the handler runs, and
+    only then: a later invocation of another handler (the audit, close_groups) must not read a
+    finished invocation's clock."""
+    start(context)
+    try:
+        yield
+    finally:
+        start(None)
 
 
 def time_left() -> float:

@@ -70,13 +70,16 @@ def test_a_hanging_slack_is_given_at_most_the_time_left() -> None:
 
 
 def test_the_deadline_is_the_lambda_time_left_less_the_reserve() -> None:
-    deadline.start(SimpleNamespace(get_remaining_time_in_millis=lambda: 20_000))
-    try:
+    with deadline.within(SimpleNamespace(get_remaining_time_in_millis=lambda: 20_000)):
         assert deadline.time_left() == 20 - deadline.RESERVE_SECONDS
-    finally:
-        deadline.start(None)
+
+
+def test_after_the_handler_returns_its_deadline_no_longer_applies() -> None:
+    with deadline.within(SimpleNamespace(get_remaining_time_in_millis=lambda: 0)):
+        pass
+    assert deadline.time_left() == float("inf")
 
 
 def test_without_a_lambda_context_there_is_no_deadline() -> None:
-    deadline.start(None)
-    assert deadline.time_left() == float("inf")
+    with deadline.within(None):
+        assert deadline.time_left() == float("inf")
