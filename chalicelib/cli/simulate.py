@@ -18,6 +18,7 @@ import os
 import sys
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from typing import Any, TextIO
 
@@ -150,7 +151,11 @@ class CountingMetrics:
 
 def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
     """Exit 0, or 1 if any input was bad or any invocation failed; ``slack``/``sns`` replace the channels."""
-    quiet_metrics()
+    with quiet_metrics():
+        return _run(args, slack=slack, sns=sns)
+
+
+def _run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
     if args.org:
         from chalicelib.cli import simulate_org
 
@@ -193,8 +198,10 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
     from chalicelib.settings import Settings
 
     stage = getattr(args, "stage", None) or "prod"
-    chalice_app, enabled = app_for_stage(stage)  # the handler families the stage deploys (writes: prod only)
-    families = {f: chalice_app.PATTERNS[f] for f in enabled}
+    from app import PATTERNS
+
+    staged, enabled = app_for_stage(stage)  # the handler families the stage deploys (writes: prod only)
+    families = {f: PATTERNS[f] for f in enabled}
     box = Sandbox(families, args.slack_webhook or PLACEHOLDER_WEBHOOK)
     cfg = Settings(model_path=args.model, store_url=f"dynamodb://{TABLE}", topic_arn=box.topic_arn,
                    slack_webhook_parameter=WEBHOOK_PARAMETER, stage="simulate", region=REGION)
@@ -209,7 +216,7 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
     try:
         # The handlers' Powertools logs and EMF metrics would go to CloudWatch: send them to stderr
         # so stdout carries only what happened (and stays valid JSON lines with --format json).
-        with Client(chalice_app.app, stage_name=stage) as client, redirect_stdout(WithoutEmf(sys.stderr)):
+        with Client(staged, stage_name=stage) as client, redirect_stdout(WithoutEmf(sys.stderr)):
             def deliver(record: dict[str, Any]) -> None:
                 envelope = envelope_for(record)
                 box.put(envelope)
@@ -254,13 +261,22 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
     return [*incidents, *posted, *published, *failures, *liveness, *unrouted, summary]
 
 
-def quiet_metrics() -> None:
+@contextmanager
+def quiet_metrics() -> Iterator[None]:
     """The handlers' Powertools metrics would print one EMF JSON document per invocation: CloudWatch's
-    input, noise on a terminal. simulate counts what it reports itself (CountingMetrics)."""
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    input, noise on a terminal. simulate counts what it reports itself (CountingMetrics). Both the
+    switch and the warning filter are undone afterwards: a later handler in the process (tests) flushes."""
     import warnings  # unflushed (disabled) metrics keep their dimensions, and each invocation re-adds them
 
-    warnings.filterwarnings("ignore", message="Dimension '.*' has already been added")
+    saved = os.environ.get("POWERTOOLS_METRICS_DISABLED")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Dimension '.*' has already been added")
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("POWERTOOLS_METRICS_DISABLED", None)
 
 
 class WithoutEmf(io.TextIOBase):

@@ -2,18 +2,16 @@
 
 ``app.py`` decides at import whether the ``writes`` family exists (``TRAILWARDEN_WATCH_WRITES``,
 read from the stage's ``environment_variables`` by ``chalice package`` and by Lambda). simulate
-imports it the same way for the stage it is asked for, so ``--stage prod`` judges what the prod
-stack judges, and ``--stage dev`` shows what dev leaves to nobody.
+gives the stage it is asked for its own app with exactly those handlers, so ``--stage prod`` judges
+what the prod stack judges, and ``--stage dev`` shows what dev leaves to nobody.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from chalicelib.errors import ConfigError
@@ -35,20 +33,28 @@ def stage_environment(stage: str, config: Path = CONFIG) -> dict[str, str]:
     return {**(data.get("environment_variables") or {}), **(stages[stage].get("environment_variables") or {})}
 
 
-def app_for_stage(stage: str) -> tuple[ModuleType, tuple[str, ...]]:
-    """``app`` and the handler families the stage deploys.
+def app_for_stage(stage: str) -> tuple[Any, tuple[str, ...]]:
+    """A Chalice app with the handlers the stage deploys, and those families.
 
-    A fresh process imports ``app`` with the stage's ``TRAILWARDEN_WATCH_WRITES``, as Lambda does.
-    When ``app`` was already imported otherwise (tests), the writes handler is registered now
-    (it is defined either way), or its family is left out when the stage does not deploy it.
+    ``app.py`` decides at import whether the writes handler exists (``TRAILWARDEN_WATCH_WRITES``),
+    and this process imported it once, however it was set. Rather than re-import it or register a
+    handler on it, the stage gets its own ``Chalice`` object holding the imported handlers, the
+    writes handler added or left out as the stage says: the shared ``app`` module and ``os.environ``
+    stay as they were (tests that import ``app`` after a simulate see what they imported).
     """
+    from chalice import Chalice
+
     watch = stage_environment(stage).get("TRAILWARDEN_WATCH_WRITES", "").strip().lower() in {"1", "true", "yes", "on"}
-    if "app" not in sys.modules:
-        os.environ["TRAILWARDEN_WATCH_WRITES"] = "true" if watch else "false"
     module = importlib.import_module("app")
-    if watch and "writes" not in module.app.handler_map:
-        module.app.on_cw_event(module.PATTERNS["writes"], name="writes")(module.writes)
-    return module, tuple(f for f in module.PATTERNS if f != "writes" or watch)
+    shared = module.app
+    staged = Chalice(app_name=shared.app_name)
+    staged.handler_map.update({k: v for k, v in shared.handler_map.items() if k != "writes"})
+    if watch:
+        if "writes" in shared.handler_map:
+            staged.handler_map["writes"] = shared.handler_map["writes"]
+        else:  # defined either way in app.py; registered only when the flag was on at import
+            staged.on_cw_event(module.PATTERNS["writes"], name="writes")(module.writes)
+    return staged, tuple(f for f in module.PATTERNS if f != "writes" or watch)
 
 
 def say_unrouted(unrouted: list[dict[str, Any]]) -> None:

@@ -4,6 +4,7 @@ named on stderr, and no raw EMF metrics among the handlers' output."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"
 
 @pytest.fixture(autouse=True)
 def local_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (*PROXIES, "TRAILWARDEN_MODEL", "TRAILWARDEN_SLACK_WEBHOOK", "TRAILWARDEN_WATCH_WRITES"):
+    for name in (*PROXIES, "TRAILWARDEN_MODEL", "TRAILWARDEN_SLACK_WEBHOOK", "TRAILWARDEN_WATCH_WRITES",
+                 "POWERTOOLS_METRICS_DISABLED"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -50,3 +52,13 @@ def test_no_raw_metrics_json_reaches_stderr(capsys: pytest.CaptureFixture[str]) 
 def test_an_unknown_stage_is_refused_with_the_known_ones() -> None:
     with pytest.raises(ConfigError, match=r"unknown stage 'qa'.*dev, org, prod"):
         stage_environment("qa")
+
+
+def test_simulating_prod_leaves_the_imported_app_and_the_environment_as_they_were(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import app as app_module  # imported by this process as it was: no writes handler unless switched on
+
+    before = (set(app_module.app.handler_map), app_module.FAMILIES)
+    simulate(capsys, str(ROUTINE), "--stage", "prod")
+    assert (set(app_module.app.handler_map), app_module.FAMILIES) == before
+    assert not {"TRAILWARDEN_WATCH_WRITES", "POWERTOOLS_METRICS_DISABLED"} & set(os.environ)
