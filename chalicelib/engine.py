@@ -116,13 +116,14 @@ class Engine:
         lesson = history.observe(event, actor, assumer,
                                  suspect=any(f.severity >= Severity.HIGH for f in findings) if findings else False)
         if self._quiet is not None:
-            deep = False
+            deep: tuple[tuple[str, ...], ...] = ()
             if findings or lesson is None:
                 lesson = None  # not quiet, or its like must be judged again
             else:
                 fired = [r for r in self._volatile if r.volatile(ctx)]
                 if fired:  # quiet because of fields outside the key: remembered with them, if declared
-                    lesson, deep = (None if any(not r.volatile_fields for r in fired) else lesson), True
+                    deep = tuple(dict.fromkeys(p for r in fired for p in r.volatile_fields))
+                    lesson = None if any(not r.volatile_fields for r in fired) else lesson
                 if lesson is not None and session_read and assumer is None and actor.access_key_id:
                     lesson = replace(lesson, recheck=actor.access_key_id)  # quiet while the assumer is unknown
             self._quiet.judged(event, lesson, deep)

@@ -70,7 +70,6 @@ Value = str | bool | None  # a declared field: any other type fails the decode (
 Bytes = msgspec.Raw
 _ABSENT = msgspec.Raw(b"")
 _MISS: Any = object()
-_DEEP: Any = object()  # see QuietMemo._deep
 _FIXED: list[tuple[str, Any, Any]] = [
     ("eventName", Str, None),
     ("recipientAccountId", Str, None),
@@ -121,7 +120,7 @@ def _head_type(paths: Iterable[Path], fixed_fields: bool = True) -> type[msgspec
 class QuietMemo:
     """Keys of events judged to have no finding; one per engine (its rules and model are fixed)."""
 
-    __slots__ = ("_all_typed", "_bytes", "_decode", "_deep", "_deep_paths", "_facts", "_history", "_last", "_named",
+    __slots__ = ("_all_typed", "_bytes", "_decode", "_deep", "_facts", "_history", "_last", "_named",
                  "_pending", "_seen", "_sizes", "_typed", "_unsafe", "_untyped")
 
     def __init__(self, always: tuple[Path, ...], named: dict[str, tuple[Path, ...]], unsafe: Iterable[str],
@@ -132,9 +131,9 @@ class QuietMemo:
         # and the volatile fields (most lines need neither, so the head does not carry them).
         self._facts = msgspec.json.Decoder(facts).decode
         # The rules' ``volatile_fields``: a key whose events were quiet for reasons beyond it
-        # maps to _DEEP, and the key extended with these fields' values to the lesson.
-        self._deep = _reader(deep) if deep else None
-        self._deep_paths = deep
+        # maps to a _Deep naming the fields its volatile rules read, and the key extended with
+        # those fields' values to the lesson.
+        self._deep: dict[tuple[Path, ...], _Deep] = {}
         self._named = {n: _reader(p) for n, p in named.items()}  # a listed name → its rules' paths
         # Each reader also reads ``always``, the paths the wildcard rules read on every event.
         # CloudTrail writes "type" first in userIdentity, so the type is read off the bytes. One
@@ -204,8 +203,8 @@ class QuietMemo:
                         return True
                     if lesson is not _MISS:
                         facts = self._facts_of(line)
-                        if lesson is _DEEP:
-                            lesson = self._seen.get(key + self._deep(facts), _MISS) if facts is not None else _MISS
+                        if lesson.__class__ is _Deep:
+                            lesson = self._seen.get(key + lesson.read(facts), _MISS) if facts is not None else _MISS
                         if lesson is not _MISS and facts is not None and (
                                 lesson is None or self._teach(lesson, facts, line)):
                             return True
@@ -245,10 +244,10 @@ class QuietMemo:
             self._pending[id(record)] = (record, self._last)  # holding the record keeps its id unique
             self._last = None
 
-    def judged(self, event: CloudTrailEvent, lesson: Lesson | None, deep: bool = False) -> None:
+    def judged(self, event: CloudTrailEvent, lesson: Lesson | None, deep: tuple[Path, ...] = ()) -> None:
         """``event`` was judged: with a ``lesson`` it had no finding (remember its line's key, and
-        what a repeat teaches, when it had a key and may; with ``deep``, a volatile rule's verdict
-        read its volatile fields too); None forgets the key."""
+        what a repeat teaches, when it had a key and may; ``deep``: the volatile fields its
+        volatile rules' verdicts read too); None forgets the key."""
         entry = self._pending.pop(id(event.raw), None) if self._pending else None
         if entry is None or entry[0] is not event.raw:
             return
@@ -263,25 +262,13 @@ class QuietMemo:
         if (typed != ANY_TYPE and typed != (kind if kind in RESOLVER_PATHS else None)) or not _view_matches(event, key):
             return
         if deep:
-            extra = self._deep_of(event.raw)
+            marker = self._deep.get(deep) or self._deep.setdefault(deep, _Deep(deep))
+            extra = marker.of_record(event.raw)
             if extra is None:
                 return
-            self._remember(key, _DEEP)
+            self._remember(key, marker)
             key += extra
         self._remember(key, None if lesson is NOTHING else lesson)
-
-    def _deep_of(self, record: dict[str, Any]) -> tuple[Value, ...] | None:
-        """The volatile fields' values in a parsed record, as the facts decoder reads them from its
-        line (None where one has a type no key holds)."""
-        values: list[Value] = []
-        for path in self._deep_paths:
-            node: Any = record
-            for step in path:
-                node = node.get(step) if node.__class__ is dict else None
-            if not (node is None or node.__class__ is str or node.__class__ is bool):
-                return None
-            values.append(node)
-        return tuple(values)
 
     def _forget(self, key: Key) -> None:
         if self._seen.pop(key, _MISS) is not _MISS:
@@ -328,6 +315,30 @@ class QuietMemo:
         if named is not None:
             key += (name, *named(head))
         return key
+
+
+class _Deep:
+    """A key whose events were quiet because of volatile fields: which ones, read from a line's
+    facts (for a lookup) or from its parsed record (when its verdict is learnt)."""
+
+    __slots__ = ("paths", "read")
+
+    def __init__(self, paths: tuple[Path, ...]) -> None:
+        self.paths = paths
+        self.read = _reader(paths)
+
+    def of_record(self, record: dict[str, Any]) -> tuple[Value, ...] | None:
+        """The fields' values in a parsed record, as the facts decoder reads them from its line
+        (None where one has a type no key holds)."""
+        values: list[Value] = []
+        for path in self.paths:
+            node: Any = record
+            for step in path:
+                node = node.get(step) if node.__class__ is dict else None
+            if not (node is None or node.__class__ is str or node.__class__ is bool):
+                return None
+            values.append(node)
+        return tuple(values)
 
 
 def _text(value: Value) -> str | None:
