@@ -28,6 +28,7 @@ _FILLERS: tuple[tuple[str, str, Callable[[str | None, str | None], str | None]],
     ("--role-name", "ROLE|NAME", lambda t, a: _tail(t, ":role/")),
     ("--trail-name", "TRAIL|NAME", lambda t, a: _tail(t, ":trail/")),
     ("--name", "RULE", lambda t, a: _tail(t, ":rule/")),
+    ("--name", "TRAIL", lambda t, a: _tail(t, ":trail/")),
     ("--function-name", "FN", lambda t, a: _tail(t, ":function:")),
 )
 

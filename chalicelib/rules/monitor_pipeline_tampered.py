@@ -18,7 +18,7 @@ from chalicelib.watch.pipeline import (
     not_a_weakening,
     own_resource,
 )
-from chalicelib.watch.verdicts import blinding_verdict
+from chalicelib.watch.verdicts import arn_in, blinding_verdict
 
 
 @register
@@ -70,5 +70,5 @@ class MonitorPipelineTampered(Rule):
         return blinding_verdict(
             ctx, base=Severity.CRITICAL, control=f"Trailwarden's {call.kind} {resource}",
             action=f"{verb} Trailwarden's {call.kind} {resource} ({name})", blind_to=blind_to,
-            target_arn=resource if resource.startswith("arn:") else None,
+            target_arn=arn_in(ctx, call.kind, resource),
             resource=resource, resource_kind=call.kind, switched_off=off)

@@ -8,7 +8,7 @@ from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.rules.registry import register
 from chalicelib.watch.detectors import TRAIL_CALLS, TRAIL_SOURCE
 from chalicelib.watch.selectors import coverage
-from chalicelib.watch.verdicts import blinding_verdict
+from chalicelib.watch.verdicts import arn_in, blinding_verdict
 
 LAKE = frozenset({"DeleteEventDataStore", "StopEventDataStoreIngestion"})
 # UpdateTrail fields whose new value weakens the trail, and what is lost with each.
@@ -43,11 +43,12 @@ class MonitorTrailTampered(Rule):
         if ev.event_source not in (TRAIL_SOURCE, "?"):
             return None
         params = ev.request_parameters
-        trail = as_str(params.get("name")) or as_str(params.get("trailName")) or "(not named in the record)"
-        arn = trail if trail.startswith("arn:") and ":trail/" in trail else None
-        parts = (arn or "").split(":")
+        named = as_str(params.get("name")) or as_str(params.get("trailName"))
+        trail = named or "(not named in the record)"
+        parts = (trail if trail.startswith("arn:") and ":trail/" in trail else "").split(":")
         home = parts[3] if len(parts) > 5 and parts[3] else ev.region
         where = f"trail '{trail.rsplit(':trail/', 1)[-1]}' (home region {home or 'unknown'})"
+        arn = (trail if parts[0] else arn_in(ctx, "trail", named)) if named else None  # a bare name: the home region's
         name = ev.event_name
         if name == "StopLogging":
             return blinding_verdict(ctx, base=Severity.CRITICAL, control=f"logging of {where}",

@@ -33,6 +33,30 @@ def offender(actor: Actor) -> str:
     return who if not actor.arn or actor.arn in who else f"{who} ({actor.arn})"
 
 
+# How each kind of resource a blinding call names by name becomes an ARN in the caller's account and region
+# (a finding's target ARN: Security Hub and OCSF resources, and the runbook's --name filled in from it).
+_ARN_FORMS = {
+    "trail": "arn:{p}:cloudtrail:{r}:{a}:trail/{n}",
+    "rule": "arn:{p}:events:{r}:{a}:rule/{n}",
+    "function": "arn:{p}:lambda:{r}:{a}:function:{n}",
+    "table": "arn:{p}:dynamodb:{r}:{a}:table/{n}",
+    "role": "arn:{p}:iam::{a}:role/{n}",
+}
+
+
+def arn_in(ctx: Context, kind: str, name: str | None) -> str | None:
+    """``name`` as it is if an ARN; else the ARN of a ``kind`` resource so named where the call was made."""
+    if not name or name.startswith("arn:"):
+        return name or None
+    ev = ctx.event
+    form = _ARN_FORMS.get(kind)
+    if form is None or not ev.account or not (ev.region or kind == "role") or "/" in name or ":" in name:
+        return None
+    parts = (ctx.actor.arn or "").split(":")
+    partition = parts[1] if len(parts) > 1 and parts[0] == "arn" and parts[1] else "aws"
+    return form.format(p=partition, r=ev.region, a=ev.account, n=name)
+
+
 def blinding_verdict(ctx: Context, *, base: Severity, control: str, action: str, blind_to: str,
                      target_arn: str | None = None, allowed: bool = True, **details: Any) -> Verdict:
     """The shared shape: "<who> <action>: <control> weakened. The monitor no longer sees <blind_to>."""

@@ -54,6 +54,16 @@ def test_concurrency_zero_on_the_iam_handler_switches_it_off():
     assert "reserved concurrency 0" in f.reason and "IAM credential changes" in f.breaks
 
 
+def test_a_rule_or_function_named_by_name_becomes_the_target_arn_and_fills_the_runbook():
+    rule = finding(record("events-disable-rule.json"), RULE)
+    fn = finding(record("lambda-put-function-concurrency.json"), RULE)
+    assert rule is not None and fn is not None
+    assert rule.target_arn == f"arn:aws:events:us-east-1:{ACCT}:rule/trailwarden-prod-root"
+    assert "aws events enable-rule --name trailwarden-prod-root" in rule.runbook
+    assert fn.target_arn == f"arn:aws:lambda:us-east-1:{ACCT}:function:trailwarden-prod-iam"
+    assert "--function-name trailwarden-prod-iam" in fn.runbook
+
+
 def test_a_positive_concurrency_is_still_reported_as_a_change():
     rec = record("lambda-put-function-concurrency.json", requestParameters={"reservedConcurrentExecutions": 1})
     f = finding(rec, RULE)

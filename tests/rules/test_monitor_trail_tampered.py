@@ -31,6 +31,12 @@ def test_stop_logging_by_an_undeclared_role_is_critical_and_names_the_arn_and_wh
     assert "no CloudTrail event reaches Trailwarden" in f.breaks
 
 
+def test_a_trail_named_by_name_is_the_target_in_the_calls_region_and_fills_the_runbook():
+    f = finding(record("cloudtrail-stop-logging.json", requestParameters=Replace({"name": "org-trail"})), RULE)
+    assert f is not None and f.target_arn == "arn:aws:cloudtrail:us-east-1:630287363158:trail/org-trail"
+    assert "aws cloudtrail start-logging --name org-trail" in f.runbook
+
+
 def test_stop_logging_by_a_principal_allowed_to_manage_monitoring_is_low_and_still_reported():
     f = finding(record("cloudtrail-stop-logging.json"), RULE, model=model_from(MONITORING_MODEL))
     assert f is not None and f.severity is Severity.LOW
