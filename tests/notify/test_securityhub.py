@@ -26,7 +26,7 @@ from chalicelib.identity import load_model
 from chalicelib.incidents import open_store
 from chalicelib.monitor import Monitor
 from chalicelib.notify import Notifier, Routing
-from chalicelib.notify.asff import Importer, asff_finding
+from chalicelib.notify.asff import Importer, asff_finding, asff_types
 from chalicelib.notify.message import AlertContext
 from chalicelib.notify.securityhub import SecurityHubPublisher
 
@@ -205,3 +205,7 @@ def test_a_failed_mirror_leaves_the_triage_recorded(tmp_path: Path) -> None:
         record = store.triage(incident.incident_id, "ack", "jared")
     assert record.status == "acknowledged"
     assert [r.action for r in store.triage_history(incident.incident_id)] == ["ack"]
+
+
+def test_a_blind_monitor_is_defense_evasion_not_unusual_user_behaviour() -> None:
+    assert asff_types("monitor-blind") == ["TTPs/Defense Evasion/monitor-blind"]
