@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chalicelib.cli.output import json_line, table_header, table_row, write_csv
+from chalicelib.cli.output import json_line, plural, table_header, table_row, write_csv
 from chalicelib.errors import ConfigError
 from chalicelib.findings import FINDING_FIELDS
 
@@ -205,7 +205,7 @@ def run_report(args: argparse.Namespace) -> int:
     if args.html:
         Path(args.html).write_text(render_html(incidents, since=since, until=until, generated_at=now,
                                                verify_summary=summary, chain=chain), encoding="utf-8")
-        print(f"wrote {args.html}: {len(incidents)} incidents", file=sys.stderr)
+        print(f"wrote {args.html}: {plural(len(incidents), 'incident')}", file=sys.stderr)
     if args.format == "md":
         sys.stdout.write(render_markdown(incidents, since=since, until=until, generated_at=now,
                                          verify_summary=summary, chain=chain))
@@ -238,5 +238,5 @@ def run_purge(args: argparse.Namespace) -> int:
     cutoff = parse_time(args.older_than, "older-than")
     removed = _store(args).purge(cutoff)
     note = "; checkpoint recorded in the chain" if removed else ""
-    print(f"purged {removed} incidents last seen before {cutoff:%Y-%m-%dT%H:%M:%SZ}{note}")
+    print(f"purged {plural(removed, 'incident')} last seen before {cutoff:%Y-%m-%dT%H:%M:%SZ}{note}")
     return 0

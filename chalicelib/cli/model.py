@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 
 from chalicelib.awserrors import aws_error
-from chalicelib.cli.output import FindingPrinter
+from chalicelib.cli.output import FindingPrinter, plural
 from chalicelib.errors import ConfigError
 from chalicelib.identity import load_model
 
@@ -92,5 +92,5 @@ def run_check(args: argparse.Namespace) -> int:
     printer = FindingPrinter(args.format)
     printer.emit(findings)
     printer.close()
-    print(f"drift against the live account: {len(findings)} findings", file=sys.stderr)
+    print(f"drift against the live account: {plural(len(findings), 'finding')}", file=sys.stderr)
     return 1 if findings else 0

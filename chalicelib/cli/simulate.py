@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from chalicelib.cli.output import json_line, table_header, table_row
+from chalicelib.cli.output import json_line, plural, table_header, table_row
 from chalicelib.errors import InputError, TrailwardenError
 from chalicelib.eventbridge import envelope_for
 from chalicelib.sources import read_all
@@ -329,7 +329,7 @@ def emit(lines: list[dict[str, Any]], fmt: str) -> None:
     for f in (x for x in lines if x["kind"] == "invocation-error"):
         out.write(f"\nINVOCATION FAILED ({f['family']}, event {f['event_id']}): {f['error']}\n")
     summary = lines[-1]
-    out.write(f"\n{summary['events']} events, delivered ×{summary['repeat']}; handler invocations "
+    out.write(f"\n{plural(summary['events'], 'event')}, delivered ×{summary['repeat']}; handler invocations "
               f"{summary['invocations']}\n")
     if summary["alert_fallbacks"]:
         out.write(f"{summary['alert_fallbacks']} alerts fell back to SNS because their routed channels failed\n")

@@ -354,6 +354,11 @@ def test_purge_removes_incidents_last_seen_before_the_cutoff(store: str, capsys:
     assert len(remaining) == 5 and all(r["last_seen"] >= "2026-11-10" for r in remaining)
 
 
+def test_purging_one_incident_says_one_incident(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = incidents(capsys, store, "purge", "--older-than", "2026-11-02T09:00:00Z")  # the root sign-in only
+    assert code == 0 and out.startswith("purged 1 incident last seen before")
+
+
 def test_verify_stays_ok_after_a_purge(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     incidents(capsys, store, "purge", "--older-than", "2026-11-10")
     code, out, _ = incidents(capsys, store, "verify")
