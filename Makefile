@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup  # two workers; packaging tests share one (tests/conftest.py)
 
 # `make package [STAGE=dev]`: dist/sam.json + code zips for the stage (default prod, every
 # handler family on), linted by cfn-lint. No AWS account, credentials or config needed.
