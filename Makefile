@@ -14,12 +14,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 demo: $(STAMP)
 	$(BIN)/python -m chalicelib simulate examples/story --repeat 2
+	$(BIN)/python -m chalicelib simulate examples/leaked-ci-key --repeat 2
 
 # `make demo-blinding`: the monitor blinded (trail stopped, its own rule disabled, a handler throttled to 0),
 # then the heartbeat check past its threshold (monitor-blind) and a heartbeat that closes it (README "simulate").
 demo-blinding: $(STAMP)
 	$(BIN)/python -m chalicelib simulate examples/blinding --liveness --stage prod
-	$(BIN)/python -m chalicelib simulate examples/leaked-ci-key --repeat 2
 
 # `make demo-org`: the story across an organization on moto — each event enters its own account and region's
 # default bus, the member template `make package` built forwards it to the central bus (README "Organization").
