@@ -306,9 +306,9 @@ def sqlite_store() -> Iterator[str]:
 @contextmanager
 def dynamodb_store(table: str = "trailwarden-concurrency") -> Iterator[str]:
     """A fresh table on a local moto server (``ThreadedMotoServer``: real HTTP, so requests really
-    overlap), with boto3 pointed at it. The store serialises its own writes within a process
-    (``chalicelib.incidents.serial``: moto's transactions are not isolated); reads, and so the
-    race for the chain head, stay concurrent."""
+    overlap), with boto3 pointed at it. The store serialises its own calls within a process
+    (``chalicelib.incidents.serial``: moto is not safe under concurrent calls); writers still
+    race for the chain head between their calls."""
     import boto3
 
     from chalicelib.cli.simulate import moto_server

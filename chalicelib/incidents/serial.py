@@ -1,14 +1,16 @@
-"""One DynamoDB write at a time per process, for the incident log and its state.
+"""One DynamoDB call at a time per process, for the incident log and its state.
 
 A Lambda container runs one invocation at a time, so this lock is never contended there and
 costs nothing. It matters to a process that runs several writers on threads (``simulate``, a
-load test, the concurrency benchmark) against an emulator whose transactions are not isolated:
-moto applies a ``TransactWriteItems`` item by item and rolls a failed one back by restoring a
-copy of the whole table, so a write that lands meanwhile — another writer's transaction, an
-alert claim — is silently undone, and two overlapping transactions can both pass their
-conditions. Real DynamoDB isolates transactions; with writes serialised here, the emulator
-behaves the same way. Reads are not serialised: the chain's conditional writes already make
-a decision taken on a stale read fail and retry.
+load test, the concurrency benchmark) against an emulator that is not safe under concurrent
+calls: moto applies a ``TransactWriteItems`` item by item, rolls a failed one back by restoring
+a deep copy of the whole table (so a write that lands meanwhile is silently undone), lets a
+read see a transaction half applied, and a read of a missing key can grow the table's dicts
+under a copy in progress (HTTP 500, "dictionary changed size during iteration"). With writes
+alone serialised, 8 writers × 150 events on a moto server still ended with one event stored
+twice and one group count off; with every call serialised, none (``bench/concurrency.py``).
+Writers still race for the chain head between their calls: a decision taken on a stale read
+fails its conditional write and is retried (``chain_conflicts`` counts them).
 """
 
 from __future__ import annotations
@@ -17,20 +19,22 @@ import threading
 from typing import Any
 
 WRITES = frozenset({"put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"})
+# Not calls to the service (a paginator's pages are calls of its own, made outside the lock).
+UNSERIALISED = frozenset({"get_paginator", "get_waiter", "can_paginate", "close"})
 # Re-entrant: a write may run another write on the same thread (an injected fault playing a
 # second writer inside the first one's call); only writers on other threads wait.
 _LOCK = threading.RLock()
 
 
 class SerialWrites:
-    """A boto3 DynamoDB client whose write calls from this process go one at a time."""
+    """A boto3 DynamoDB client whose calls from this process go one at a time."""
 
     def __init__(self, client: Any) -> None:
         self.wrapped = client
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.wrapped, name)
-        if name not in WRITES:
+        if not callable(attr) or name in UNSERIALISED:
             return attr
 
         def serial(*args: Any, **kwargs: Any) -> Any:
