@@ -3,10 +3,10 @@
 A Lambda container runs one invocation at a time, so this lock is never contended there and
 costs nothing. It matters to a process that runs several writers on threads (``simulate``, a
 load test, the concurrency benchmark) against an emulator that is not safe under concurrent
-calls: moto applies a ``TransactWriteItems`` item by item, rolls a failed one back by restoring
-a deep copy of the whole table (so a write that lands meanwhile is silently undone), lets a
-read see a transaction half applied, and a read of a missing key can grow the table's dicts
-under a copy in progress (HTTP 500, "dictionary changed size during iteration"). With writes
+calls: moto applies a ``TransactWriteItems`` item by item and rolls a failed one back by
+restoring a deep copy of the whole table (so a write that lands meanwhile is silently undone),
+and while other requests run that copy can fail with HTTP 500 ("dictionary changed size during
+iteration"). With writes
 alone serialised, 8 writers × 150 events on a moto server still ended with one event stored
 twice and one group count off; with every call serialised, none (``bench/concurrency.py``).
 Writers still race for the chain head between their calls: a decision taken on a stale read
