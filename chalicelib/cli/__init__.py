@@ -16,12 +16,15 @@ from chalicelib.errors import TrailwardenError
 COMMANDS = ("replay", "simulate", "incidents", "audit", "model", "dlq", "backfill", "coverage")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the arguments, only the named command's module is imported (a replay
+    need not import the store, anchor and AWS modules the other commands use)."""
     parser = argparse.ArgumentParser(
         prog="python -m chalicelib", description="Trailwarden: CloudTrail identity monitor"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    first = argv[0] if argv else None
+    for name in (first,) if first in COMMANDS else COMMANDS:
         try:
             module = importlib.import_module(f"chalicelib.cli.{name}")
         except ModuleNotFoundError as err:
@@ -34,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every error we can explain is one ``error: ...`` line and exit 2, never a traceback."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except TrailwardenError as err:
