@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from build_merge_template import RULE_STATES, BuildError, load_app, load_config, narrowed_pattern
+from build_merge_template import RULE_STATES, BuildError, load_app, load_config, narrowed_pattern, write_template
 from pattern_quota import PatternTooLarge, split_for_quota
 
 RULE_EVENT_TYPES = {"EventBridgeRule", "CloudWatchEvent"}
@@ -85,15 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", type=Path, help="the packaged central template (dist/sam.json)")
     parser.add_argument("--output", "-o", required=True, type=Path)
     args = parser.parse_args(argv)
-    try:
-        template = build(args.stage, args.template)
-    except (BuildError, OSError, KeyError, ValueError) as err:
-        print(f"build_member_template: {err}", file=sys.stderr)
-        return 1
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {args.output} ({len(template['Resources'])} resources)")
-    return 0
+    return write_template("build_member_template", lambda: build(args.stage, args.template), args.output)
 
 
 if __name__ == "__main__":

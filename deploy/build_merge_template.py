@@ -444,14 +444,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", required=True)
     parser.add_argument("--output", "-o", required=True, type=Path)
     args = parser.parse_args(argv)
+    return write_template("build_merge_template", lambda: build(args.stage), args.output)
+
+
+def write_template(tool: str, make: Any, output: Path) -> int:
+    """Build a template with ``make()`` and write it to ``output``; a build error is one line, exit 1."""
     try:
-        template = build(args.stage)
+        template = make()
     except (BuildError, OSError, KeyError, ValueError) as err:
-        print(f"build_merge_template: {err}", file=sys.stderr)
+        print(f"{tool}: {err}", file=sys.stderr)
         return 1
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {args.output} ({len(template['Resources'])} resources)")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {output} ({len(template['Resources'])} resources)")
     return 0
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-WRITES = frozenset({"put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"})
 # Not calls to the service (a paginator's pages are calls of its own, made outside the lock).
 UNSERIALISED = frozenset({"get_paginator", "get_waiter", "can_paginate", "close"})
 # Re-entrant: a write may run another write on the same thread (an injected fault playing a
@@ -51,4 +50,4 @@ def serial_writes(client: Any) -> Any:
     return SerialWrites(client)
 
 
-__all__: list[str] = ["WRITES", "SerialWrites", "serial_writes"]
+__all__: list[str] = ["SerialWrites", "serial_writes"]

@@ -7,17 +7,14 @@ exists; session tokens and Secrets Manager reads have always-on families of thei
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from .cloudtrail import api_call, assumed_role, envelope, iam_user
-from .conftest import ALL_EVENTS, Packaged, family_of
-from .test_patterns import REGION, Bus
+from .conftest import ALL_EVENTS, Packaged
+from .test_patterns import Bus, packaged_bus
 
 INSTANCE = {**assumed_role("abt-app-instance-role", "i-0abc1234def567890")}
 INSTANCE["sessionContext"] = {**INSTANCE["sessionContext"], "ec2RoleDelivery": "2.0"}
@@ -25,27 +22,9 @@ INSTANCE["sessionContext"] = {**INSTANCE["sessionContext"], "ec2RoleDelivery": "
 
 @pytest.fixture(scope="module")
 def dev_bus(dev: Packaged) -> Iterator[Bus]:
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-            mp.delenv(name, raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws():
-            events, sqs = boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION)
-            queues, states = {}, {}
-            for function_id, event in dev.rules().values():
-                props = event["Properties"]
-                if "Pattern" not in props:
-                    continue
-                family = family_of(props["RuleName"], "trailwarden-dev-")
-                url = sqs.create_queue(QueueName=f"tw-dev-{family}")["QueueUrl"]
-                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-                events.put_rule(Name=props["RuleName"], EventPattern=json.dumps(props["Pattern"]), State=props["State"])
-                events.put_targets(Rule=props["RuleName"], Targets=[{"Id": function_id, "Arn": arn}])
-                queues[family], states[family] = url, props["State"]
-            assert "writes" not in queues  # the point of this module: dev has no writes family
-            yield Bus(events, sqs, queues, states)
+    with packaged_bus(dev) as found:
+        assert "writes" not in found.queues  # the point of this module: dev has no writes family
+        yield found
 
 
 @pytest.mark.parametrize(("record", "family"), [

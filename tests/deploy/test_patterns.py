@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,10 @@ class Bus:
         return reached
 
 
-@pytest.fixture(scope="module")
-def bus(prod: Packaged) -> Iterator[Bus]:
+@contextmanager
+def packaged_bus(pkg: Packaged) -> Iterator[Bus]:
+    """moto's EventBridge holding the package's rules, each family's rule(s) feeding one SQS queue."""
+    prefix = f"trailwarden-{pkg.stage}-"
     with pytest.MonkeyPatch.context() as mp:
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
             mp.delenv(name, raising=False)
@@ -73,19 +76,25 @@ def bus(prod: Packaged) -> Iterator[Bus]:
         with mock_aws():
             events, sqs = boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION)
             queues, states = {}, {}
-            for function_id, event in prod.rules().values():
+            for function_id, event in pkg.rules().values():
                 props = event["Properties"]
                 if "Pattern" not in props:
-                    continue  # the daily schedule
-                family = family_of(props["RuleName"], "trailwarden-prod-")
-                url = sqs.create_queue(QueueName=f"tw-{family}")["QueueUrl"]
+                    continue  # a schedule
+                family = family_of(props["RuleName"], prefix)
+                url = sqs.create_queue(QueueName=f"tw-{pkg.stage}-{family}")["QueueUrl"]
                 arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
                 events.put_rule(Name=props["RuleName"], EventPattern=json.dumps(props["Pattern"]),
                                 State=props["State"])
                 events.put_targets(Rule=props["RuleName"], Targets=[{"Id": function_id, "Arn": arn}])
                 queues[family], states[family] = url, props["State"]
-            assert set(queues) == FAMILIES
             yield Bus(events, sqs, queues, states)
+
+
+@pytest.fixture(scope="module")
+def bus(prod: Packaged) -> Iterator[Bus]:
+    with packaged_bus(prod) as found:
+        assert set(found.queues) == FAMILIES
+        yield found
 
 
 CASES = cases() + blinding.blinding_cases()
