@@ -24,6 +24,7 @@ from chalice.app import CloudWatchEvent, Request
 from chalicelib import deadline, runtime
 from chalicelib.errors import ConfigError
 from chalicelib.watch.routing import blinding_pattern, pipeline_pattern
+from chalicelib.writes_pattern import writes_pattern
 
 SERVICE = "trailwarden"
 API_CALL = "AWS API Call via CloudTrail"
@@ -76,10 +77,10 @@ PATTERNS: dict[str, dict[str, Any]] = {
     },
     # Identity changes, all writes (state ENABLED): IAM's credential, privilege, trust, MFA and
     # federation calls, IAM Identity Center's assignments and permission sets, and IAM Roles
-    # Anywhere's trust anchors. Always on, whatever TRAILWARDEN_WATCH_WRITES says.
+    # Anywhere's trust anchors. Always on, whatever TRAILWARDEN_WATCH_WRITES says. No detail-type
+    # pin: it delivers these names whole, so the writes family can leave them out.
     "iam": {
         "source": ["aws.iam", "aws.sso", "aws.rolesanywhere"],
-        "detail-type": [API_CALL],
         "detail": {
             "$or": [
                 {"eventSource": ["iam.amazonaws.com"], "eventName": IAM_WRITES},
@@ -182,13 +183,12 @@ PATTERNS: dict[str, dict[str, Any]] = {
     # whatever TRAILWARDEN_WATCH_WRITES says; all are writes, so state ENABLED suffices.
     "blinding": blinding_pattern(),
     "pipeline": pipeline_pattern(),
-    # Every write by anyone: the model-correlation rules (undeclared principal, auth
-    # mismatch) need them. The loudest family by far, so it is switchable per stage.
-    "writes": {
-        "source": [{"prefix": "aws."}],
-        "detail": {"readOnly": [False]},
-    },
 }
+# Every write by anyone: the model-correlation rules (undeclared principal, auth mismatch) need
+# them. The loudest family by far, so it is switchable per stage. Writes the iam, blinding and
+# signin families deliver whole are left to them (chalicelib/writes_pattern.py): one invocation
+# each, not two.
+PATTERNS["writes"] = writes_pattern([PATTERNS["iam"], PATTERNS["blinding"], PATTERNS["signin"]])
 
 
 def _flag(name: str) -> bool:

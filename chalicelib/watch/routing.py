@@ -56,7 +56,9 @@ def blinding_pattern() -> dict[str, Any]:
     update = [{"requestParameters": {field: [False, "false"]}}
               for field in ("isMultiRegionTrail", "includeGlobalServiceEvents", "isOrganizationTrail")]
     update += [{"requestParameters": {"s3BucketName": [{"exists": True}]}}, {"requestParameters": [None]}]
-    return {"source": [{"prefix": "aws."}], "detail-type": [API_CALL], "detail": {"$or": [
+    # No detail-type pin: its unconditional branches deliver those names whole, so the writes
+    # family leaves them out (chalicelib/writes_pattern.py).
+    return {"source": [{"prefix": "aws."}], "detail": {"$or": [
         {"eventSource": [TRAIL_SOURCE], "eventName": [n for n in TRAIL_CALLS if n != "UpdateTrail"]},
         *({"eventSource": [TRAIL_SOURCE], "eventName": ["UpdateTrail"], **branch} for branch in update),
         {"eventSource": [ORGANIZATION_SOURCE], "eventName": list(ORGANIZATION_CALLS)},

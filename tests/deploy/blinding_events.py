@@ -121,10 +121,10 @@ RULE_EVENTS = {name: (_BY_BASE[_base(name)][0], False, _BY_BASE[_base(name)][1],
 def blinding_cases() -> list[tuple[str, dict[str, Any], set[str]]]:
     """Positive and negative cases of the two families, prod's expectations (writes on)."""
     return [
-        ("blinding-stoplogging", envelope(record("StopLogging")), {"blinding", "writes"}),
-        ("blinding-guardduty-off", envelope(record("UpdateDetector")), {"blinding", "writes"}),
+        ("blinding-stoplogging", envelope(record("StopLogging")), {"blinding"}),
+        ("blinding-guardduty-off", envelope(record("UpdateDetector")), {"blinding"}),
         ("blinding-leave-organization-refused", envelope(record("LeaveOrganization", error=(
-            "AccessDenied", "not authorized to perform: organizations:LeaveOrganization"))), {"blinding", "writes"}),
+            "AccessDenied", "not authorized to perform: organizations:LeaveOrganization"))), {"blinding"}),
         ("blinding-update-trail-with-null-parameters", envelope(record("UpdateTrail", request=None)),
          {"blinding", "writes"}),
         ("blinding-update-trail-moving-the-bucket", envelope(record("UpdateTrail", request={

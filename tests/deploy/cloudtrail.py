@@ -204,13 +204,13 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
          {"root", "writes"}),
         ("root-secret-read", envelope(api_call("ssm.amazonaws.com", "GetParameter", root(), read_only=True,
                                                request={"name": SECRET, "withDecryption": True})), {"root", "ssm"}),
-        ("root-signin-success", envelope(console_login(root(), success=True)), {"root", "signin", "writes"}),
-        ("root-signin-failure", envelope(console_login(root(), success=False)), {"root", "signin", "writes"}),
+        ("root-signin-success", envelope(console_login(root(), success=True)), {"root", "signin"}),
+        ("root-signin-failure", envelope(console_login(root(), success=False)), {"root", "signin"}),
         ("root-signin-alt-detail-type", envelope(console_login(root(), success=True), detail_type=SIGNIN_ALT),
-         {"root", "signin", "writes"}),
+         {"root", "signin"}),
         # iam: the five credential calls, not other IAM writes or reads
         *[(f"iam-{name.lower()}", envelope(api_call("iam.amazonaws.com", name, admin, read_only=False,
-                                                    request=req, response=None)), {"iam", "writes"})
+                                                    request=req, response=None)), {"iam"})
           for name, req in [("DeleteUser", {"userName": CI_USER}),
                             ("CreateAccessKey", {"userName": CI_USER}),
                             ("DeleteAccessKey", {"userName": CI_USER, "accessKeyId": "AKIAZ4EXAMPLEKEY0001"}),
@@ -218,12 +218,12 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
                                                  "status": "Inactive"}),
                             ("DeleteLoginProfile", {"userName": CI_USER})]],
         ("iam-denied-deleteuser", envelope(api_call("iam.amazonaws.com", "DeleteUser", agent, read_only=False,
-                                                    request={"userName": CI_USER}, error=denied)), {"iam", "writes"}),
+                                                    request={"userName": CI_USER}, error=denied)), {"iam"}),
         ("iam-tagrole-is-not-iam", envelope(api_call("iam.amazonaws.com", "TagRole", admin, read_only=False,
                                                      request={"roleName": "x", "tags": []})), {"writes"}),
         # iam: persistence and privilege escalation (issue 13), from IAM, Identity Center and Roles Anywhere
         *[(f"iam-{name.lower()}", envelope(api_call(source, name, ci, read_only=False, request=req)),
-           {"iam", "writes"}) for source, name, req in ESCALATION],
+           {"iam"}) for source, name, req in ESCALATION],
         ("iam-identity-center-read-is-not-iam", envelope(api_call(
             "sso.amazonaws.com", "ListAccountAssignments", admin, read_only=True,
             request={"instanceArn": SSO_INSTANCE, "accountId": ACCOUNT, "permissionSetArn": PERMISSION_SET},
@@ -345,9 +345,9 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
                                                           response={"version": 2, "tier": "Standard"})),
          {"writes"}),
         # signin: every ConsoleLogin, whoever it is
-        ("signin-ci-user", envelope(console_login(ci, success=True)), {"signin", "writes"}),
-        ("signin-sso-federated", envelope(console_login(admin, success=True, mfa=True)), {"signin", "writes"}),
-        ("signin-hidden-user-failure", envelope(hidden_user_login_failure()), {"signin", "writes"}),
+        ("signin-ci-user", envelope(console_login(ci, success=True)), {"signin"}),
+        ("signin-sso-federated", envelope(console_login(admin, success=True, mfa=True)), {"signin"}),
+        ("signin-hidden-user-failure", envelope(hidden_user_login_failure()), {"signin"}),
         ("signin-checkmfa-is-not-signin", envelope(api_call(  # shaped like AWS's own example: no readOnly
             "signin.amazonaws.com", "CheckMfa", iam_user("anaya", key=""), read_only=None,
             response={"CheckMfa": "Success"}, eventType="AwsConsoleSignIn",

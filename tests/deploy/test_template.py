@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from chalicelib.incidents.dynamodb import table_definition
+from chalicelib.watch.routing import blinding_pattern
+from chalicelib.writes_pattern import writes_pattern
 
 from .conftest import ALL_EVENTS, Packaged
 
@@ -21,7 +23,8 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
     "root": ({"source": [{"prefix": "aws."}], "detail": {"userIdentity": {"type": ["Root"]}}}, ALL_EVENTS),
     # identity writes: credentials, privilege, trust, MFA, federation (IAM), assignments and permission sets
     # (IAM Identity Center), trust anchors (Roles Anywhere); all readOnly false, so ENABLED is enough
-    "iam": ({"source": ["aws.iam", "aws.sso", "aws.rolesanywhere"], "detail-type": [API_CALL], "detail": {"$or": [
+    # no detail-type pin: it delivers these names whole, so writes can leave them out
+    "iam": ({"source": ["aws.iam", "aws.sso", "aws.rolesanywhere"], "detail": {"$or": [
         {"eventSource": ["iam.amazonaws.com"], "eventName": [
             "DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile", "CreateUser",
             "CreateLoginProfile", "UpdateLoginProfile", "CreateRole", "UpdateAssumeRolePolicy", "AttachUserPolicy",
@@ -43,8 +46,9 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
         # Secrets Manager value reads: none, as the bundled model declares no such secret
         {"eventSource": ["ssm.amazonaws.com"], "eventName": ["DeleteParameter", "DeleteParameters"]}]}}, ALL_EVENTS),
     "signin": ({"source": ["aws.signin"], "detail": {"eventName": ["ConsoleLogin"]}}, ALL_EVENTS),
-    "writes": ({"source": [{"prefix": "aws."}], "detail": {"readOnly": [False]}}, "ENABLED"),
 }
+# every write, less those the iam, blinding and signin families deliver whole (one invocation each)
+EXPECTED["writes"] = (writes_pattern([EXPECTED["iam"][0], blinding_pattern(), EXPECTED["signin"][0]]), "ENABLED")
 DATA_ACTION = re.compile(r"^(dynamodb|sns|kms|sqs):|^ssm:GetParameter", re.IGNORECASE)
 DLQ_ARN = {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
 
