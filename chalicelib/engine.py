@@ -20,7 +20,7 @@ from chalicelib.identity.resolve import Actor, resolve_actor
 from chalicelib.rules import load_rules
 from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.runbooks import fill as fill_runbook
-from chalicelib.watch.heartbeat import is_heartbeat
+from chalicelib.watch.heartbeat import is_own_heartbeat
 
 if TYPE_CHECKING:
     from chalicelib.quiet import QuietMemo
@@ -85,7 +85,7 @@ class Engine:
         return resolve_actor(event, self._model, self._memo)
 
     def judge(self, event: CloudTrailEvent) -> list[Finding]:
-        if event.event_name == "PutParameter" and is_heartbeat(event):
+        if event.event_name == "PutParameter" and is_own_heartbeat(event):
             return []  # Trailwarden's own heartbeat write is never a finding (chalicelib/watch/heartbeat.py)
         actor = self.actor(event)
         history = self.history

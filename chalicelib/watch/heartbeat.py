@@ -7,10 +7,15 @@ for account A, region R at T" in its state (kind ``heartbeat``, name ``A/R``). T
 check (``chalicelib/watch/liveness.py``) reads those notes. A heartbeat is never a finding.
 
 A heartbeat is recognised by what AWS records: a successful PutParameter, by a role session
-(the schedule's role; root and IAM users are judged as usual), of a parameter named
-``/trailwarden/<stage>/heartbeat``. Whoever writes it, a recorded write that reached the
-handler proves the trail → EventBridge → Lambda path works for that account and region, and
-the parameter guards nothing, so a forged heartbeat hides nothing but itself.
+(root and IAM users are judged as usual), of a parameter named ``/trailwarden/<stage>/heartbeat``.
+Whoever writes it, a recorded write that reached the handler proves the trail → EventBridge →
+Lambda path works for that account and region, so any such write is noted (``is_heartbeat``).
+
+Being left unjudged is narrower (``is_own_heartbeat``): the parameter name is the caller's
+choice, so only a write by a session of the schedule's own role, ``trailwarden-<stage>-heartbeat``
+in the account written to (the issuer ARN in ``sessionContext``, which AWS sets), skips the
+rules. Anyone else writing the parameter is judged like any other write (an undeclared role's is
+an ``identity-undeclared-principal``), and still counts as a heartbeat.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from chalicelib.events import CloudTrailEvent, as_str
 
 HEARTBEAT_KIND = "heartbeat"  # state kind: name ACCOUNT/REGION → time of the newest heartbeat
 PARAMETER = re.compile(r"^/trailwarden/[A-Za-z0-9_.-]+/heartbeat$")
+# The role at the IAM path "/" (as the template creates it): a role elsewhere is another role.
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/(?P<role>[A-Za-z0-9+=,.@_-]+)$")
 
 
 def parameter_name(stage: str) -> str:
@@ -43,6 +50,19 @@ def is_heartbeat(event: CloudTrailEvent) -> bool:
         return False
     name = _name(event.param("name"))
     return name is not None and PARAMETER.match(name) is not None
+
+
+def is_own_heartbeat(event: CloudTrailEvent) -> bool:
+    """A heartbeat written by the stage's heartbeat role itself: never judged (see the module docstring)."""
+    if not is_heartbeat(event):
+        return False
+    stage = _name(event.param("name")).split("/")[2]  # type: ignore[union-attr]  # matched PARAMETER
+    context = event.user_identity.get("sessionContext")
+    issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
+    arn = as_str(issuer.get("arn")) if isinstance(issuer, dict) else None
+    match = ROLE_ARN.match(arn) if arn else None
+    return (match is not None and match["account"] == event.account
+            and match["role"].casefold() == f"trailwarden-{stage}-heartbeat".casefold())
 
 
 def place(event: CloudTrailEvent) -> str:

@@ -87,6 +87,42 @@ def test_root_writing_the_heartbeat_parameter_is_judged_as_root(rig: Rig) -> Non
     assert "root-api-use" in {h.finding.rule for h in rig.monitor.process_event(event).handled}
 
 
+def _issued_by(role_arn: str, session: str = "9f2c4e6a") -> dict[str, Any]:
+    """The fixture's heartbeat identity, as a session of ``role_arn`` (what AWS writes for it)."""
+    identity = heartbeat().user_identity
+    account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[1]
+    issuer = {**identity["sessionContext"]["sessionIssuer"], "arn": role_arn, "userName": name, "accountId": account}
+    return {**identity, "arn": f"arn:aws:sts::{account}:assumed-role/{name}/{session}", "accountId": account,
+            "sessionContext": {**identity["sessionContext"], "sessionIssuer": issuer}}
+
+
+def test_another_role_writing_the_heartbeat_parameter_is_judged_and_still_noted(rig: Rig) -> None:
+    event = heartbeat(userIdentity=_issued_by("arn:aws:iam::630287363158:role/ops-automation"))
+    rules = {h.finding.rule for h in rig.monitor.process_event(event).handled}
+    assert "identity-undeclared-principal" in rules
+    assert rig.monitor.state.get(HEARTBEAT_KIND, HOME) == START  # a recorded write still proves the path
+
+
+def test_a_role_merely_named_like_the_heartbeat_role_under_another_path_is_judged(rig: Rig) -> None:
+    event = heartbeat(userIdentity=_issued_by("arn:aws:iam::630287363158:role/x/trailwarden-prod-heartbeat"))
+    assert rig.monitor.process_event(event).handled != ()
+
+
+def test_the_heartbeat_role_of_another_stage_is_judged(rig: Rig) -> None:
+    event = heartbeat(userIdentity=_issued_by("arn:aws:iam::630287363158:role/trailwarden-dev-heartbeat"))
+    assert rig.monitor.process_event(event).handled != ()
+
+
+def test_the_heartbeat_role_of_another_account_is_judged(rig: Rig) -> None:
+    event = heartbeat(userIdentity=_issued_by("arn:aws:iam::111122223333:role/trailwarden-prod-heartbeat"))
+    assert rig.monitor.process_event(event).handled != ()
+
+
+def test_the_heartbeat_role_is_matched_ignoring_case_as_iam_does(rig: Rig) -> None:
+    event = heartbeat(userIdentity=_issued_by("arn:aws:iam::630287363158:role/Trailwarden-Prod-Heartbeat"))
+    assert rig.monitor.process_event(event).handled == ()
+
+
 def test_a_refused_heartbeat_write_is_not_a_heartbeat() -> None:
     assert not is_heartbeat(heartbeat(errorCode="AccessDeniedException"))
 
