@@ -24,8 +24,9 @@ from chalicelib.org.names import (
     org_id,
     regions,
 )
+from chalicelib.watch.heartbeat import MEMBER_STAGE, heartbeat_role, parameter_name
 
-HEARTBEAT = "/trailwarden/member/heartbeat"  # matches watch.heartbeat.PARAMETER and the pipeline family
+HEARTBEAT = parameter_name(MEMBER_STAGE)  # matches watch.heartbeat.PARAMETER and the pipeline family
 FORWARD_RETRY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 24 * 3600}
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 BUS_ARN_PATTERN = r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._\-]+$"
@@ -192,7 +193,7 @@ def member_heartbeat() -> dict[str, Any]:
                         f"{schedule}")
     return {
         "HeartbeatRole": {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": _sub("trailwarden-heartbeat-${AWS::Region}"), "MaxSessionDuration": 3600,
+            "RoleName": _sub(heartbeat_role(MEMBER_STAGE, "${AWS::Region}")), "MaxSessionDuration": 3600,
             "Description": "Trailwarden member heartbeat: EventBridge Scheduler writes the heartbeat parameter only",
             "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",

@@ -26,6 +26,7 @@ from datetime import datetime
 from chalicelib.events import CloudTrailEvent, as_str
 
 HEARTBEAT_KIND = "heartbeat"  # state kind: name ACCOUNT/REGION → time of the newest heartbeat
+MEMBER_STAGE = "member"  # the member StackSet's heartbeat: /trailwarden/member/heartbeat
 PARAMETER = re.compile(r"^/trailwarden/[A-Za-z0-9_.-]+/heartbeat$")
 # The role at the IAM path "/" (as the template creates it): a role elsewhere is another role.
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role/(?P<role>[A-Za-z0-9+=,.@_-]+)$")
@@ -52,6 +53,15 @@ def is_heartbeat(event: CloudTrailEvent) -> bool:
     return name is not None and PARAMETER.match(name) is not None
 
 
+def heartbeat_role(stage: str, region: str) -> str:
+    """The role whose sessions write ``stage``'s heartbeat in ``region`` (both templates name it so).
+
+    A stage's own stack has one role per stage; the member StackSet (``stage`` "member",
+    chalicelib/org/template.py) has one per region, since IAM names are account-wide.
+    """
+    return f"trailwarden-heartbeat-{region}" if stage == MEMBER_STAGE else f"trailwarden-{stage}-heartbeat"
+
+
 def is_own_heartbeat(event: CloudTrailEvent) -> bool:
     """A heartbeat written by the stage's heartbeat role itself: never judged (see the module docstring)."""
     if not is_heartbeat(event):
@@ -62,7 +72,7 @@ def is_own_heartbeat(event: CloudTrailEvent) -> bool:
     arn = as_str(issuer.get("arn")) if isinstance(issuer, dict) else None
     match = ROLE_ARN.match(arn) if arn else None
     return (match is not None and match["account"] == event.account
-            and match["role"].casefold() == f"trailwarden-{stage}-heartbeat".casefold())
+            and match["role"].casefold() == heartbeat_role(stage, event.region or "").casefold())
 
 
 def place(event: CloudTrailEvent) -> str:

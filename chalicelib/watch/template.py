@@ -46,7 +46,7 @@ def environment(prefix: str, handlers: list[str], roles: list[str]) -> dict[str,
 def heartbeat_resources(prefix: str, stage: str, tags: list[dict[str, str]]) -> dict[str, Any]:
     """The schedule, its least-privilege role and the missing-data alarm."""
     parameter = parameter_name(stage)
-    schedule = f"{prefix}-heartbeat"
+    schedule = f"{prefix}-heartbeat"  # the role's name too: watch.heartbeat.heartbeat_role (tested)
     parameter_arn = _sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{parameter}")
     schedule_arn = _sub(f"arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/default/"
                         f"{schedule}")

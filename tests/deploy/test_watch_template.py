@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from chalicelib.watch.heartbeat import MEMBER_STAGE, heartbeat_role
+
 from .conftest import Packaged
 
 
@@ -29,6 +31,16 @@ def test_the_heartbeat_role_may_only_put_the_heartbeat_parameter(prod: Packaged)
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Action"] == "ssm:PutParameter"
     assert statement["Resource"]["Fn::Sub"].endswith(":parameter/trailwarden/prod/heartbeat")
+
+
+def test_the_heartbeat_role_is_the_one_whose_writes_are_left_unjudged(prod: Packaged) -> None:
+    assert prod.resources["HeartbeatRole"]["Properties"]["RoleName"] == heartbeat_role("prod", "us-east-1")
+
+
+def test_each_member_regions_heartbeat_role_is_the_one_whose_writes_are_left_unjudged(prod: Packaged) -> None:
+    member = json.loads((prod.directory / "member.json").read_text())
+    name = member["Resources"]["HeartbeatRole"]["Properties"]["RoleName"]["Fn::Sub"]
+    assert name.replace("${AWS::Region}", "eu-west-1") == heartbeat_role(MEMBER_STAGE, "eu-west-1")
 
 
 def test_an_alarm_outside_lambda_fires_when_no_event_is_handled(prod: Packaged) -> None:

@@ -123,6 +123,19 @@ def test_the_heartbeat_role_is_matched_ignoring_case_as_iam_does(rig: Rig) -> No
     assert rig.monitor.process_event(event).handled == ()
 
 
+def test_a_member_accounts_heartbeat_by_its_regional_role_is_never_an_incident(rig: Rig) -> None:
+    event = heartbeat(userIdentity=_issued_by("arn:aws:iam::630287363158:role/trailwarden-heartbeat-us-east-1"),
+                      requestParameters={"name": "/trailwarden/member/heartbeat"})
+    assert rig.monitor.process_event(event).handled == ()
+    assert rig.monitor.state.get(HEARTBEAT_KIND, HOME) == START
+
+
+def test_a_member_heartbeat_role_of_another_region_is_judged(rig: Rig) -> None:
+    event = heartbeat(userIdentity=_issued_by("arn:aws:iam::630287363158:role/trailwarden-heartbeat-eu-west-1"),
+                      requestParameters={"name": "/trailwarden/member/heartbeat"})
+    assert rig.monitor.process_event(event).handled != ()
+
+
 def test_a_refused_heartbeat_write_is_not_a_heartbeat() -> None:
     assert not is_heartbeat(heartbeat(errorCode="AccessDeniedException"))
 
