@@ -2,8 +2,10 @@
 
 The monitor reads the model from a versioned bucket, at most once per TTL (default 5 minutes)
 and only when it changed (``IfNoneMatch`` on the ETag: an unchanged model costs a 304). A new
-version that fails validation is not used: the last good model keeps judging, and the bad
-version is reported once as a ``model-invalid`` finding naming the version and its first errors.
+version that fails validation is not used: the last good model keeps judging (the bundled one
+when no version was ever valid, as before anything is published: the monitor never stops
+judging), and the bad version is reported once as a ``model-invalid`` finding naming the version
+and its first errors.
 ``publish`` validates before it uploads, so a model that does not load never reaches the bucket.
 """
 
@@ -76,7 +78,7 @@ class S3Model:
         return self._client
 
     def model(self) -> IdentityModel:
-        """The model to judge with now; raises ModelError only when no version was ever valid."""
+        """The model to judge with now (ModelError only if even the bundled model cannot load)."""
         now = self.clock()
         if self.current is None or self._checked is None or now - self._checked >= self.ttl:
             self._checked = now
@@ -101,7 +103,7 @@ class S3Model:
             if self.current is not None:  # S3 unreachable: keep judging with the last good model
                 return
             if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):  # nothing published yet
-                self.current = Loaded(load_model(DEFAULT_MODEL), BUNDLED, "")  # not $TRAILWARDEN_MODEL: it is this URL
+                self.current = _bundled()
                 return
             raise
         etag = str(obj.get("ETag", "")).strip('"')
@@ -115,8 +117,15 @@ class S3Model:
             if version not in self._seen_bad:
                 self._seen_bad.add(version)
                 self.rejected.append(Rejected(version, tuple(err.errors[:3])))
+            if self.current is None:  # never a valid version (written without `model publish`): as if unpublished
+                self.current = _bundled()
             return
         self.current = Loaded(model, version, etag)
+
+
+def _bundled() -> Loaded:
+    """The model shipped in the package (not $TRAILWARDEN_MODEL: that is the bucket's URL)."""
+    return Loaded(load_model(DEFAULT_MODEL), BUNDLED, "")
 
 
 def invalid_finding(url: str, bad: Rejected, kept: str | None, now: datetime) -> Finding:

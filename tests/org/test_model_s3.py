@@ -109,6 +109,29 @@ def test_the_monitor_raises_model_invalid_naming_the_version_and_keeps_judging(s
     assert mon.engine.model is judged_by
 
 
+def test_an_invalid_first_version_leaves_the_bundled_model_judging_and_is_reported_once(s3: Any) -> None:
+    bad = s3.put_object(Bucket="trailwarden-models", Key="identity_model.yaml", Body=INVALID.encode())["VersionId"]
+    clock = Clock()
+    source = S3Model(URL, s3, clock=clock)
+    assert source.model().spec.accounts and source.current is not None and source.current.version == "bundled"
+    (rejected,) = source.rejected
+    assert rejected.version == bad
+    clock.now += timedelta(minutes=6)
+    source.model()
+    assert len(source.rejected) == 1
+
+
+def test_the_monitor_keeps_handling_events_when_the_only_published_version_is_invalid(
+        s3: Any, tmp_path: Path) -> None:
+    bad = s3.put_object(Bucket="trailwarden-models", Key="identity_model.yaml", Body=INVALID.encode())["VersionId"]
+    mon = runtime.build_monitor(Settings(model_path=URL, store_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                                         slack_enabled=False, routing="critical=;high=;medium=;low=;info="))
+    runtime.refresh_model(mon, NOW)
+    (incident,) = list(mon.store.iter_all())
+    assert incident.rule == "model-invalid" and f"Model version {bad}" in incident.reason
+    assert "Version bundled still judges." in incident.reason
+
+
 def test_a_new_valid_version_replaces_the_model(s3: Any, tmp_path: Path) -> None:
     publish(str(DEFAULT_MODEL), URL, s3)
     mon = runtime.build_monitor(Settings(model_path=URL, store_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
