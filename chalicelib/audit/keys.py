@@ -14,11 +14,12 @@ from chalicelib.audit.catalog import LONG_UNUSED_KEY_DAYS, UNUSED_KEY_DAYS
 from chalicelib.audit.context import AuditContext, day, days, iso, key_facts, key_phrase, lives_in, no_breaks
 from chalicelib.audit.snapshot import AccessKey, IamUser
 from chalicelib.findings import Finding, Severity
+from chalicelib.identity.model import fold
 from chalicelib.identity.schema import PrincipalSpec
 
 
 def _undeclared_user(a: AuditContext, user: IamUser) -> Finding:
-    elsewhere = a.model.by_iam_user.get(user.name.casefold())
+    elsewhere = a.model.by_iam_user.get(fold(user.name))
     scope = (
         f" Principal {elsewhere.id!r} declares it only in account(s) {', '.join(elsewhere.accounts)}."
         if elsewhere is not None else ""

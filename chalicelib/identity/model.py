@@ -1,7 +1,7 @@
 """The compiled identity model: frozen specs plus the lookup tables the resolver needs.
 
 Lookups are precomputed once per model (IAM and role names are case-insensitive in AWS, so
-keys are casefolded) so that resolving an event's actor is a handful of dict reads.
+keys are folded, see ``fold``) so that resolving an event's actor is a handful of dict reads.
 """
 
 from __future__ import annotations
@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 from chalicelib.identity import secrets as naming
 from chalicelib.identity.network import Network, parse_cidr
 from chalicelib.identity.schema import AccountSpec, ModelSpec, PrincipalSpec, SecretSpec
+
+
+def fold(name: str) -> str:
+    """A name as IAM compares it: ASCII letters without case. Only ASCII is folded: IAM names are
+    ASCII, and Unicode case folding maps look-alikes onto them (``ſ`` → ``s``, the Kelvin sign → ``k``),
+    so a non-ASCII name must never equal a declared one."""
+    return name.lower() if name.isascii() else name
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class IdentityModel:
         sso: dict[str, list[PrincipalSpec]] = {}
         for p in spec.principals:
             for user in p.sso_users:
-                sso.setdefault(user.casefold(), []).append(p)
+                sso.setdefault(fold(user), []).append(p)
         return cls(
             spec=spec,
             source=source,
@@ -45,8 +52,8 @@ class IdentityModel:
             ssm_globs=tuple(s for s in spec.secrets if s.store == "ssm" and naming.is_glob(s.name)),
             sm_secrets=tuple((naming.sm_patterns(s), s) for s in spec.secrets if s.store == "secretsmanager"),
             networks={p.id: tuple(parse_cidr(c) for c in p.network.cidrs) for p in spec.principals if p.network},
-            by_iam_user={p.iam_user.casefold(): p for p in spec.principals if p.iam_user},
-            by_role={r.casefold(): p for p in spec.principals for r in p.roles},
+            by_iam_user={fold(p.iam_user): p for p in spec.principals if p.iam_user},
+            by_role={fold(r): p for p in spec.principals for r in p.roles},
             by_sso_user={k: tuple(v) for k, v in sso.items()},
         )
 
@@ -59,11 +66,11 @@ class IdentityModel:
         return not self.accounts or account in self.accounts
 
     def iam_user(self, name: str | None, account: str | None) -> PrincipalSpec | None:
-        p = self.by_iam_user.get(name.casefold()) if name else None
+        p = self.by_iam_user.get(fold(name)) if name else None
         return p if p is not None and self.exists_in(p, account) else None
 
     def role(self, name: str | None, account: str | None) -> PrincipalSpec | None:
-        p = self.by_role.get(name.casefold()) if name else None
+        p = self.by_role.get(fold(name)) if name else None
         return p if p is not None and self.exists_in(p, account) else None
 
     def sso_region_allows(self, account: str | None, region: str | None) -> bool:
@@ -74,11 +81,11 @@ class IdentityModel:
     @staticmethod
     def may_assume(principal: PrincipalSpec, role: str | None) -> bool:
         """Whether ``role`` is in the principal's ``may_assume`` (IAM role names ignore case)."""
-        return role is not None and role.casefold() in {r.casefold() for r in principal.may_assume}
+        return role is not None and fold(role) in {fold(r) for r in principal.may_assume}
 
     def sso_user(self, user: str | None, permission_set: str | None, account: str | None) -> PrincipalSpec | None:
         """The declared human behind an SSO session (any candidate in this account)."""
-        for p in self.by_sso_user.get(user.casefold(), ()) if user else ():
+        for p in self.by_sso_user.get(fold(user), ()) if user else ():
             if self.exists_in(p, account):
                 return p
         return None

@@ -187,7 +187,7 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
     """The event's actor; every ``userIdentity.type`` has one explicit resolution.
 
     Service: ``AWSService``, an ``AwsServiceEvent``, an untyped (old) record that AWS marked
-    ``invokedBy``, and an ``AWSAccount`` caller that a service acted for. Outsider account: any
+    ``invokedBy`` with a service, and an ``AWSAccount`` caller that a service acted for. Outsider account: any
     other ``AWSAccount``. Principals: ``Root``, ``IAMUser``, ``AssumedRole``, ``FederatedUser``,
     ``WebIdentityUser``, ``SAMLUser``. Anything else (``Unknown``, ``IdentityCenterUser``,
     ``Directory``, a new type) is unknown, never a service.
@@ -204,7 +204,7 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
     account = (v if v.__class__ is str and v else as_str(v)) or event.account
     v = get("invokedBy")
     invoked_by = v if v.__class__ is str and v else as_str(v)
-    if event.event_type == "AwsServiceEvent" or kind in SERVICE_TYPES or (kind is None and invoked_by):
+    if event.event_type == "AwsServiceEvent" or kind in SERVICE_TYPES or (kind is None and aws_invoker(invoked_by)):
         return _service(account, as_str(get("arn")), invoked_by or as_str(get("principalId")), memo)
     if kind == "AssumedRole":
         return _assumed_role(event, model, account, memo)
@@ -244,13 +244,19 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
         return _actor("federated", FEDERATED, as_str(get("arn")), account, user, None, None,
                       as_str(get("accessKeyId")), None, model.iam_user(user, account))
     if kind in OUTSIDER_TYPES:
-        if invoked_by and (invoked_by.endswith(".amazonaws.com") or invoked_by == "AWS Internal"):
+        if aws_invoker(invoked_by):
             return _service(account, as_str(get("arn")), invoked_by, memo)  # a service acting for that account
         outsider = None if account == ANONYMOUS else account
         return _actor("account", CROSS_ACCOUNT, as_str(get("arn")) or root_arn(outsider), outsider,
                       as_str(get("principalId")) or account, None, None, as_str(get("accessKeyId")),
                       identity_type=kind)
     return _actor("unknown", UNKNOWN, as_str(get("arn")), account, as_str(get("userName")), identity_type=kind)
+
+
+def aws_invoker(invoked_by: str | None) -> bool:
+    """Whether ``invokedBy`` names an AWS service (``ssm.amazonaws.com``, ``AWS Internal``): any
+    other value is not one, so it never makes a caller a service."""
+    return bool(invoked_by) and (invoked_by.endswith(".amazonaws.com") or invoked_by == "AWS Internal")
 
 
 def _remember(memo: dict[tuple[object, ...], Actor] | None, inputs: tuple[object, ...], actor: Actor) -> Actor:

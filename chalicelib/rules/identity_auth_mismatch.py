@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from chalicelib.events import CloudTrailEvent, as_str
 from chalicelib.findings import Severity
 from chalicelib.identity.resolve import INSTANCE_ID
 from chalicelib.rules.base import Context, Rule, Verdict
@@ -38,7 +39,9 @@ class IdentityAuthMismatch(Rule):
     title = "Declared principal used an undeclared way to authenticate"
     event_names = None
     memo_fields = (("eventVersion",),)  # the actor, the model, and (instance sessions) the record's version
-    memo_fields_by_name = MappingProxyType({"ConsoleLogin": (("errorCode",), ("responseElements", "ConsoleLogin"))})
+    # An OIDC entry's provider is in userIdentity (in every key) or, failing that, the response.
+    memo_fields_by_name = MappingProxyType({"ConsoleLogin": (("errorCode",), ("responseElements", "ConsoleLogin")),
+                                            "AssumeRoleWithWebIdentity": (("responseElements", "provider"),)})
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#bp-users-federation-idp"
     runbook = (
         "The principal's credentials are being used in a way the model forbids (a CI user in the "
@@ -81,7 +84,35 @@ class IdentityAuthMismatch(Rule):
         if observed == "oidc" and not ctx.model.subject_allowed(p, actor.session):
             return (f"presented token subject '{actor.session}', which matches none of "
                     f"{', '.join(p.oidc_subjects)}", None)
+        if observed == "oidc":
+            return _undeclared_provider(ctx)
         return None
+
+
+def _undeclared_provider(ctx: Context) -> tuple[str, Severity | None] | None:
+    """A token subject is only as good as its issuer: whoever runs another OIDC provider that the
+    role trusts can mint any subject, the declared one included. When the role's account declares
+    its identity providers, the provider AWS recorded for the entry must be one of them."""
+    ev, actor = ctx.event, ctx.actor
+    spec = ctx.model.accounts.get(actor.account or "")
+    if spec is None or not spec.federated_providers:
+        return None  # the model says nothing about this account's providers
+    provider = oidc_provider(ev)
+    if provider is not None and ctx.model.federated_provider(actor.account, provider):
+        return None
+    named = f"'{provider}'" if provider else "a provider the record does not name"
+    return (f"entered with a token from {named}, which account {actor.account} does not declare "
+            f"(declared: {', '.join(spec.federated_providers)}); subject '{actor.session}'", None)
+
+
+def oidc_provider(ev: CloudTrailEvent) -> str | None:
+    """The OIDC provider AWS recorded for a web identity entry, as the model names providers: the
+    issuer host/path of an ``oidc-provider/`` ARN, or a bare web identity (``accounts.google.com``)."""
+    for value in (ev.user_identity.get("identityProvider"), ev.response_elements.get("provider")):
+        text = as_str(value)
+        if text:
+            return text.split(":oidc-provider/", 1)[1] if ":oidc-provider/" in text else text
+    return None
 
 
 def _instance_named_session(ctx: Context) -> tuple[str, Severity | None] | None:

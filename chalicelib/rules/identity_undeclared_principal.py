@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from chalicelib.findings import Severity
 from chalicelib.identity.resolve import ACCESS_KEY, SSO_ROLE_PREFIX, Actor
 from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.rules.registry import register
 
-# Roles AWS creates and uses on its own behalf, never declared by a user.
-SERVICE_ROLE_MARKERS = (":role/aws-service-role/", "/aws-service-role/")
+# Roles AWS creates and uses on its own behalf, never declared by a user: service-linked roles,
+# which live only at the start of this IAM path (a customer may still put "aws-service-role"
+# deeper in a path of its own, e.g. role/ops/aws-service-role/x, or in a role's name).
+SERVICE_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/aws-service-role/[^/]+/[^/]+$")
 SELF_REPORTED = frozenset({"ConsoleLogin"})  # sign-ins are judged by the sign-in rules
 # Reads that matter from anyone the model does not know: identity, credentials, secrets, keys.
 SENSITIVE_SOURCES = frozenset({"iam.amazonaws.com", "sts.amazonaws.com", "ssm.amazonaws.com",
@@ -92,7 +96,7 @@ class IdentityUndeclaredPrincipal(Rule):
 
 def is_service_role(role_arn: str | None) -> bool:
     """A service-linked role: AWS creates and uses it on its own behalf."""
-    return any(m in (role_arn or "") for m in SERVICE_ROLE_MARKERS)
+    return bool(role_arn) and SERVICE_ROLE.match(role_arn) is not None
 
 
 def _impostor_note(actor: Actor) -> str:

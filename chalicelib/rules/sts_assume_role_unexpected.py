@@ -65,6 +65,13 @@ class StsAssumeRoleUnexpected(Rule):
             return self._verdict(ctx, Severity.HIGH, role_arn, target,
                                  f"{actor.describe()} assumed {label}; the model allows it only "
                                  f"{', '.join(caller.may_assume)}.")
+        if caller.may_assume and ctx.model.accounts and role_account not in ctx.model.accounts:
+            # may_assume names roles, and a role's name is its owner's to pick: the same name in an
+            # account outside the model is not the declared role.
+            return self._verdict(ctx, Severity.HIGH, role_arn, target,
+                                 f"{actor.describe()} assumed {label} in account {role_account or 'unknown'}, "
+                                 "which the model does not declare; its may_assume means the roles of the "
+                                 "declared accounts.")
         return None
 
     @staticmethod
