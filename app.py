@@ -44,8 +44,8 @@ HOME_UNSET = "trailwarden:no-principal-declares-where-it-runs"
 SENSITIVE_SOURCES = ["iam.amazonaws.com", "sts.amazonaws.com", "ssm.amazonaws.com", "secretsmanager.amazonaws.com",
                      "kms.amazonaws.com"]
 # IAM Identity Center's roles: the IAM path is reserved for AWS (a role merely *named* like one
-# lives elsewhere). SSO sessions are vouched for by Identity Center; their reads are not routed
-# (their writes and role assumptions are).
+# lives elsewhere). Declared SSO users are vouched for by Identity Center; their reads are not
+# routed (their writes and role assumptions are), an undeclared SSO user's sensitive reads are.
 SSO_ISSUER_ARNS = "arn:aws*:iam::*:role/aws-reserved/sso.amazonaws.com/*"
 # Reads that reveal nothing and that SDKs, the SSM agent and KMS clients make all day: whoami,
 # the agent's polling, and KMS's data-plane crypto (a parameter's Decrypt has its own branch).
@@ -152,6 +152,13 @@ PATTERNS: dict[str, dict[str, Any]] = {
             "$or": [
                 {"eventName": [{"anything-but": ROUTED_ELSEWHERE}],
                  "userIdentity": {"type": ["IAMUser"], "accessKeyId": [{"prefix": "AKIA"}]}},
+                # The same key's session credentials (GetSessionToken): an IAM user's ASIA key that
+                # is not a console session is judged like its static key.
+                {"eventName": [{"anything-but": ROUTED_ELSEWHERE}], "sessionCredentialFromConsole": [{"exists": False}],
+                 "userIdentity": {"type": ["IAMUser"], "accessKeyId": [{"prefix": "ASIA"}]}},
+                # A federation token's session (GetFederationToken) is made from a static key, so
+                # every call it makes is judged: an undeclared user's, or a declared one's wrong auth.
+                {"eventName": [{"anything-but": ROUTED_ELSEWHERE}], "userIdentity": {"type": ["FederatedUser"]}},
                 {"eventSource": SENSITIVE_SOURCES, "eventName": [{"anything-but": [*ROUTED_ELSEWHERE, *ROUTINE_READS]}],
                  "userIdentity": {"type": [{"anything-but": ["AWSService", "Root", "AssumedRole", "IAMUser"]}],
                                   "invokedBy": [{"exists": False}]}},
@@ -162,6 +169,10 @@ PATTERNS: dict[str, dict[str, Any]] = {
                  "userIdentity": {"type": ["AssumedRole"], "invokedBy": [{"exists": False}],
                                   "sessionContext": {"sessionIssuer": {"arn": [{"anything-but": {
                                       "wildcard": SSO_ISSUER_ARNS}}]}}}},
+                # SSO sessions: the builder leaves out the declared SSO users' (in their accounts).
+                {"eventSource": SENSITIVE_SOURCES, "eventName": [{"anything-but": [*ROUTED_ELSEWHERE, *ROUTINE_READS]}],
+                 "userIdentity": {"type": ["AssumedRole"], "invokedBy": [{"exists": False}],
+                                  "sessionContext": {"sessionIssuer": {"arn": [{"wildcard": SSO_ISSUER_ARNS}]}}}},
                 {"eventSource": ["kms.amazonaws.com"], "eventName": ["Decrypt"],
                  "requestParameters": {"encryptionContext": {"PARAMETER_ARN": [{"exists": True}]}},
                  "userIdentity": {"type": [{"anything-but": ["AWSService", "Root"]}],

@@ -35,9 +35,9 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
     if model is None:
         return None  # not readable at package time: everything stays routed
     principals = model.spec.principals
-    key_users = sorted({p.iam_user for p in principals if p.auth == "access-key" and p.iam_user})
-    users = sorted({p.iam_user for p in principals if p.iam_user})
-    roles = sorted({r for p in principals for r in p.roles})
+    key_users = _names_where(model, lambda p: [p.iam_user] if p.auth == "access-key" and p.iam_user else [])
+    users = _names_where(model, lambda p: [p.iam_user] if p.iam_user else [])
+    roles = _names_where(model, lambda p: list(p.roles))
     narrowed = copy.deepcopy(pattern)
     branches = narrowed["detail"]["$or"]
     for branch in list(branches):
@@ -46,14 +46,16 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
         identity = branch.get("userIdentity", {})
         kind = identity.get("type")
         if family == "reads" and kind == ["IAMUser"]:
-            names = key_users if identity.get("accessKeyId") == [{"prefix": "AKIA"}] else users
-            if names:
-                identity["userName"] = [{"anything-but": names}]
-        elif family == "reads" and kind == ["AssumedRole"] and roles:
-            identity.setdefault("sessionContext", {}).setdefault("sessionIssuer", {})["userName"] = [
-                {"anything-but": roles}]
+            # An AKIA key, or a session of one that is not a console's: the access-key users'.
+            static = identity.get("accessKeyId") in ([{"prefix": "AKIA"}], [{"prefix": "ASIA"}])
+            _exclude(branches, branch, ("userIdentity", "userName"), key_users if static else users)
+        elif family == "reads" and kind == ["AssumedRole"] and _sso_only(identity):
+            _exclude(branches, branch, ("userIdentity", "arn"), _sso_sessions(model))
+        elif family == "reads" and kind == ["AssumedRole"]:
+            _exclude(branches, branch, ("userIdentity", "sessionContext", "sessionIssuer", "userName"), roles)
         elif family == "sts" and kind in (["IAMUser"], ["AssumedRole"]):
-            field = "userName" if kind == ["IAMUser"] else "sessionIssuer"
+            path = (("userIdentity", "userName") if kind == ["IAMUser"]
+                    else ("userIdentity", "sessionContext", "sessionIssuer", "userName"))
 
             def names(p: Any, kind: list[str] = kind) -> list[str]:
                 if kind == ["IAMUser"]:
@@ -62,18 +64,109 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
 
             # A declared caller with no may_assume may assume any role (nothing to judge); one
             # with a single may_assume role is routed for every other role.
-            unrestricted = {n for p in principals if not p.may_assume for n in names(p)}
-            routine = {(n, p.may_assume[0]) for p in principals if len(p.may_assume) == 1 for n in names(p)}
-            callers = sorted(unrestricted | {n for n, _ in routine})
+            unrestricted = _names_where(model, lambda p: names(p) if not p.may_assume else [])
+            single = [p for p in principals if len(p.may_assume) == 1]
+            callers = {**unrestricted, **_names_where(model, lambda p: names(p) if len(p.may_assume) == 1 else [])}
             if not callers:
                 continue
-            _set_caller(identity, field, [{"anything-but": callers}])
-            for name, role in sorted(routine):
-                extra = {"userIdentity": {"type": kind}, "requestParameters": {"roleArn": [
-                    {"anything-but": {"wildcard": f"arn:aws*:iam::*:role/{role}"}}]}}
-                _set_caller(extra["userIdentity"], field, [name])
-                branches.append(extra)
+            _exclude(branches, branch, path, callers)
+            # Its own role, in the accounts the model declares (the same name elsewhere is not it).
+            where = sorted(model.accounts) or ["*"]
+            for p in single:
+                for name in names(p):
+                    if name in unrestricted:
+                        continue
+                    extra: dict[str, Any] = {"userIdentity": {"type": kind}, "requestParameters": {"roleArn": [
+                        {"anything-but": {"wildcard": [f"arn:aws*:iam::{a}:role/{p.may_assume[0]}" for a in where]}}]}}
+                    _put(extra, path, [name])
+                    account = _accounts_of(model, p)
+                    if account is not None:
+                        _put(extra, ("userIdentity", "accountId"), account)
+                    branches.append(extra)
+    if family == "sts":
+        branches.extend(_reader_role_entries(model))
+    elif key_users:
+        # A declared access-key user's console session contradicts its declared auth on every
+        # call (identity-auth-mismatch), even where the trail holds no ConsoleLogin (another region).
+        branches.append({"sessionCredentialFromConsole": [{"exists": True}], "userIdentity": {
+            "type": ["IAMUser"], "userName": sorted(key_users)}})
     return narrowed
+
+
+Names = dict[str, list[str] | None]  # a name → the accounts it is declared in (None: every account)
+
+
+def _accounts_of(model: Any, p: Any) -> list[str] | None:
+    """Where the principal exists (IdentityModel.exists_in): its accounts, else every declared one."""
+    accounts = list(p.accounts) or sorted(model.accounts)
+    return accounts or None
+
+
+def _names_where(model: Any, names_of: Any) -> Names:
+    """Each name ``names_of`` gives a principal, with the accounts it is declared in."""
+    out: Names = {}
+    for p in model.spec.principals:
+        for name in names_of(p):
+            where = _accounts_of(model, p)
+            if name in out and (out[name] is None or where is None):
+                out[name] = None
+            elif name in out:
+                out[name] = sorted({*(out[name] or []), *(where or [])})
+            else:
+                out[name] = where
+    return out
+
+
+def _exclude(branches: list[Any], branch: dict[str, Any], path: tuple[str, ...], names: Names) -> None:
+    """Leave ``names`` out of ``branch``, but only in the accounts each is declared in.
+
+    A name is its owner's to pick: the CI user's name or a declared role's, made in an account
+    where the model does not declare it, is an undeclared principal and stays routed. EventBridge
+    has no "not (name and account)", so the branch excludes the names everywhere and one more
+    branch per set of accounts takes those names back outside their accounts. An ``arn`` path
+    holds wildcards, any other path exact names.
+    """
+    if not names:
+        return
+    arn = path[-1] == "arn"
+    _put(branch, path, [{"anything-but": {"wildcard": sorted(names)} if arn else sorted(names)}])
+    by_accounts: dict[tuple[str, ...], list[str]] = {}
+    for name, where in names.items():
+        if where is not None:
+            by_accounts.setdefault(tuple(where), []).append(name)
+    for where, group in sorted(by_accounts.items()):
+        back = copy.deepcopy(branch)
+        _put(back, path, [{"wildcard": sorted(group)}] if arn else sorted(group))
+        _put(back, ("userIdentity", "accountId"), [{"anything-but": list(where)}])
+        branches.append(back)
+
+
+def _sso_only(identity: dict[str, Any]) -> bool:
+    """The reads branch for IAM Identity Center sessions (its issuer ARN *is* the reserved path)."""
+    issuer = identity.get("sessionContext", {}).get("sessionIssuer", {}).get("arn")
+    return isinstance(issuer, list) and any(isinstance(f, dict) and "wildcard" in f for f in issuer)
+
+
+def _sso_sessions(model: Any) -> Names:
+    """Declared SSO users' session ARNs (wildcards on any permission set), with their accounts.
+    Short (the branch already pins the issuer to the reserved path), so twenty users fit the quota."""
+    return _names_where(model, lambda p: [f"*/AWSReservedSSO_*/{u}" for u in p.sso_users])
+
+
+def _reader_role_entries(model: Any) -> list[dict[str, Any]]:
+    """Every entry into a role that reads a declared secret, whoever the caller.
+
+    A session's reads are judged for whoever obtained it (chalicelib/history.py), and only an
+    assumption that reaches a handler teaches that: a declared role free to assume any role
+    (no ``may_assume``) entering the agent role must still be seen. The role is matched on the
+    session ARN AWS returns, which spells the role as IAM does.
+    """
+    readers = {r for s in model.spec.secrets for r in s.readers}
+    roles = sorted({r for p in model.spec.principals if p.id in readers for r in p.roles})
+    if not roles:
+        return []
+    return [{"userIdentity": {"type": ["IAMUser", "AssumedRole"]}, "responseElements": {"assumedRoleUser": {
+        "arn": [{"wildcard": f"arn:aws*:sts::*:assumed-role/{r}/*"} for r in roles]}}}]
 
 
 def secrets_pattern(pattern: dict[str, Any], env: dict[str, str]) -> dict[str, Any] | None:
@@ -136,11 +229,11 @@ def home_pattern(pattern: dict[str, Any], env: dict[str, str]) -> dict[str, Any]
     return {"source": pattern["source"], "detail": {"$or": branches}}
 
 
-def _set_caller(identity: dict[str, Any], field: str, value: list[Any]) -> None:
-    if field == "userName":
-        identity["userName"] = value
-    else:
-        identity.setdefault("sessionContext", {}).setdefault("sessionIssuer", {})["userName"] = value
+def _put(node: dict[str, Any], path: tuple[str, ...], value: list[Any]) -> None:
+    """Set ``value`` at ``path`` in a pattern, making the dicts on the way."""
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
 
 
 def sm_patterns(spec: Any) -> tuple[str, ...]:

@@ -101,10 +101,12 @@ def test_every_family_has_its_narrow_pattern_and_state(prod: Packaged, family: s
 
 
 def test_the_reads_family_leaves_out_the_static_key_reads_of_the_bundled_models_ci_user(prod: Packaged) -> None:
-    (static_key,) = [b for b in family_event(prod, "reads")["Properties"]["Pattern"]["detail"]["$or"]
-                     if b.get("userIdentity", {}).get("accessKeyId") == [{"prefix": "AKIA"}]]
-    assert static_key["userIdentity"]["accessKeyId"] == [{"prefix": "AKIA"}]
+    static_key, elsewhere = [b for b in family_event(prod, "reads")["Properties"]["Pattern"]["detail"]["$or"]
+                             if b.get("userIdentity", {}).get("accessKeyId") == [{"prefix": "AKIA"}]]
     assert static_key["userIdentity"]["userName"] == [{"anything-but": ["github-actions-aws-deployer"]}]
+    # Only in the account the model declares: the same user name anywhere else is routed.
+    assert elsewhere["userIdentity"]["userName"] == ["github-actions-aws-deployer"]
+    assert elsewhere["userIdentity"]["accountId"] == [{"anything-but": ["630287363158"]}]
 
 
 def test_the_sts_family_leaves_out_only_the_ci_users_own_deploy_role_and_unrestricted_declared_roles(
@@ -115,9 +117,13 @@ def test_the_sts_family_leaves_out_only_the_ci_users_own_deploy_role_and_unrestr
     assert {"userIdentity": {"type": [{"anything-but": ["AWSService", "IAMUser", "AssumedRole"]}]}} in branches
     assert {"userIdentity": {"type": ["IAMUser"], "userName": [{"anything-but": ["github-actions-aws-deployer"]}]},
             } in branches
-    assert {"userIdentity": {"type": ["IAMUser"], "userName": ["github-actions-aws-deployer"]},
-            "requestParameters": {"roleArn": [{"anything-but": {"wildcard": "arn:aws*:iam::*:role/terraform-deploy"}}]},
+    assert {"userIdentity": {"type": ["IAMUser"], "userName": ["github-actions-aws-deployer"],
+                             "accountId": ["630287363158"]},
+            "requestParameters": {"roleArn": [{"anything-but": {"wildcard": [
+                "arn:aws*:iam::630287363158:role/terraform-deploy"]}}]},
             } in branches
+    assert {"userIdentity": {"type": ["IAMUser"], "userName": ["github-actions-aws-deployer"],
+                             "accountId": [{"anything-but": ["630287363158"]}]}} in branches
 
 
 def test_read_only_families_receive_read_only_events(prod: Packaged) -> None:
