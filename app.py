@@ -65,6 +65,18 @@ IAM_WRITES = ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessK
 SSO_WRITES = ["CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
               "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]
 ROLES_ANYWHERE_WRITES = ["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"]
+# Calls that hand a role to code the caller controls (iam:PassRole, never recorded itself): the
+# role is a parameter of these writes (iam-role-passed). eventSource → eventNames.
+PASSROLE_WRITES = {
+    "lambda.amazonaws.com": ["CreateFunction20150331", "UpdateFunctionConfiguration20150331v2",
+                             "UpdateFunctionConfiguration20150331"],
+    "ec2.amazonaws.com": ["RunInstances", "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation"],
+    "cloudformation.amazonaws.com": ["CreateStack", "UpdateStack"],
+    "glue.amazonaws.com": ["CreateDevEndpoint", "CreateJob"],
+    "sagemaker.amazonaws.com": ["CreateNotebookInstance", "CreateTrainingJob", "CreateProcessingJob"],
+    "codebuild.amazonaws.com": ["CreateProject", "UpdateProject"],
+    "ecs.amazonaws.com": ["RegisterTaskDefinition"],
+}
 
 # Only AWS itself may publish a source starting with "aws." (PutEvents rejects it), so
 # pinning the source keeps forged custom events out of the incident log.
@@ -76,16 +88,18 @@ PATTERNS: dict[str, dict[str, Any]] = {
         "detail": {"userIdentity": {"type": ["Root"]}},
     },
     # Identity changes, all writes (state ENABLED): IAM's credential, privilege, trust, MFA and
-    # federation calls, IAM Identity Center's assignments and permission sets, and IAM Roles
-    # Anywhere's trust anchors. Always on, whatever TRAILWARDEN_WATCH_WRITES says. No detail-type
-    # pin: it delivers these names whole, so the writes family can leave them out.
+    # federation calls, IAM Identity Center's assignments and permission sets, IAM Roles Anywhere's
+    # trust anchors, and the calls that pass a role to a service (PASSROLE_WRITES: Lambda, EC2,
+    # CloudFormation, Glue, SageMaker, CodeBuild, ECS). Always on, whatever TRAILWARDEN_WATCH_WRITES
+    # says. No detail-type pin: it delivers these names whole, so the writes family can leave them out.
     "iam": {
-        "source": ["aws.iam", "aws.sso", "aws.rolesanywhere"],
+        "source": ["aws.iam", "aws.sso", "aws.rolesanywhere", *(f"aws.{s.split('.')[0]}" for s in PASSROLE_WRITES)],
         "detail": {
             "$or": [
                 {"eventSource": ["iam.amazonaws.com"], "eventName": IAM_WRITES},
                 {"eventSource": ["sso.amazonaws.com"], "eventName": SSO_WRITES},
                 {"eventSource": ["rolesanywhere.amazonaws.com"], "eventName": ROLES_ANYWHERE_WRITES},
+                *({"eventSource": [source], "eventName": names} for source, names in PASSROLE_WRITES.items()),
             ],
         },
     },

@@ -80,6 +80,9 @@ class PrincipalSpec(_Strict):
     key: KeySpec | None = None
     breaks: StrictStr | None = None
     may_assume: list[StrictStr] = []
+    # Roles (names or `*` globs) it may hand to AWS services (iam:PassRole): a deploy role giving
+    # Lambda functions and instances their roles. Such a pass is low (iam-role-passed).
+    passes_roles: list[Annotated[StrictStr, Field(pattern=r"^[\w+=,.@*?-]{1,64}$")]] = []
     expect_activity_every_days: StrictInt | None = Field(default=None, gt=0)
     roles: list[StrictStr] = []
     oidc_subjects: list[StrictStr] = []

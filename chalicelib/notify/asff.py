@@ -38,6 +38,7 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "federation-provider-changed": "TTPs/Privilege Escalation",
     "sso-assignment-changed": "TTPs/Privilege Escalation",
     "sts-assume-role-unexpected": "TTPs/Privilege Escalation",
+    "iam-role-passed": "TTPs/Privilege Escalation",
     "sts-assume-role-failed": "TTPs/Discovery",
     "iam-mfa-removed": "TTPs/Defense Evasion",
     "monitor-trail-tampered": "TTPs/Defense Evasion",

@@ -137,6 +137,7 @@ PERMISSION_SET = "arn:aws:sso:::permissionSet/ssoins-7223a4c6b1f8e5d2/ps-3f9b2c1
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 TRUST = ("%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A"
          "%22193672423079%22%7D%7D%5D%7D")
+PASSED_ROLE = f"arn:aws:iam::{ACCOUNT}:role/terraform-deploy"
 # (eventSource, eventName, requestParameters) of every identity write the escalation rules judge.
 ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     ("iam.amazonaws.com", "CreateUser", {"userName": "svc-backup"}),
@@ -180,6 +181,26 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     ("rolesanywhere.amazonaws.com", "CreateTrustAnchor", {"name": "ops-ca", "enabled": True}),
     ("rolesanywhere.amazonaws.com", "UpdateTrustAnchor", {"trustAnchorId": "3f1e2d4c", "name": "ops-ca"}),
     ("rolesanywhere.amazonaws.com", "CreateProfile", {"name": "p", "roleArns": [f"arn:aws:iam::{ACCOUNT}:role/x"]}),
+    # PassRole: the role handed to a service is a parameter of these calls (iam-role-passed)
+    ("lambda.amazonaws.com", "CreateFunction20150331", {"functionName": "f", "role": PASSED_ROLE, "code": {}}),
+    ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", {"functionName": "f", "role": PASSED_ROLE}),
+    ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331", {"functionName": "f", "role": PASSED_ROLE}),
+    ("ec2.amazonaws.com", "RunInstances", {"instancesSet": {"items": [{"imageId": "ami-0abc", "minCount": 1,
+                                                                       "maxCount": 1}]},
+                                           "iamInstanceProfile": {"name": "terraform-deploy"}}),
+    ("ec2.amazonaws.com", "AssociateIamInstanceProfile", {"AssociateIamInstanceProfileRequest": {
+        "InstanceId": "i-0a1b2c3d4e5f67890", "IamInstanceProfile": {"Name": "terraform-deploy"}}}),
+    ("ec2.amazonaws.com", "ReplaceIamInstanceProfileAssociation", {"ReplaceIamInstanceProfileAssociationRequest": {
+        "AssociationId": "iip-assoc-0e7736511a163c209", "IamInstanceProfile": {"Name": "terraform-deploy"}}}),
+    ("cloudformation.amazonaws.com", "CreateStack", {"stackName": "s", "roleARN": PASSED_ROLE}),
+    ("glue.amazonaws.com", "CreateDevEndpoint", {"endpointName": "e", "roleArn": PASSED_ROLE}),
+    ("glue.amazonaws.com", "CreateJob", {"name": "j", "role": PASSED_ROLE, "command": {"name": "glueetl"}}),
+    ("sagemaker.amazonaws.com", "CreateNotebookInstance", {"notebookInstanceName": "n", "roleArn": PASSED_ROLE}),
+    ("sagemaker.amazonaws.com", "CreateTrainingJob", {"trainingJobName": "t", "roleArn": PASSED_ROLE}),
+    ("sagemaker.amazonaws.com", "CreateProcessingJob", {"processingJobName": "p", "roleArn": PASSED_ROLE}),
+    ("codebuild.amazonaws.com", "CreateProject", {"name": "b", "serviceRole": PASSED_ROLE}),
+    ("codebuild.amazonaws.com", "UpdateProject", {"name": "b", "serviceRole": PASSED_ROLE}),
+    ("ecs.amazonaws.com", "RegisterTaskDefinition", {"family": "t", "taskRoleArn": PASSED_ROLE}),
 ]
 
 
@@ -236,6 +257,16 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
             "rolesanywhere.amazonaws.com", "ListTrustAnchors", ci, read_only=True)), set()),
         ("iam-name-from-another-service-is-not-iam", envelope(api_call(
             "sso.amazonaws.com", "CreateUser", admin, read_only=False, request={"userName": "x"})), {"writes"}),
+        ("iam-passrole-name-from-another-service-is-not-iam", envelope(api_call(
+            "s3control.amazonaws.com", "CreateJob", ci, read_only=False, request={"roleArn": PASSED_ROLE})),
+         {"writes"}),
+        # UpdateStack also reaches pipeline, which delivers every stack update (its rule names the stack)
+        ("iam-passrole-update-stack", envelope(api_call(
+            "cloudformation.amazonaws.com", "UpdateStack", ci, read_only=False,
+            request={"stackName": "s", "roleARN": PASSED_ROLE})), {"iam", "pipeline"}),
+        ("iam-other-lambda-write-is-not-iam", envelope(api_call(
+            "lambda.amazonaws.com", "TagResource", ci, read_only=False, request={"resource": "f", "tags": {}})),
+         {"writes"}),
         ("iam-getuser-by-a-human-reaches-reads", envelope(api_call("iam.amazonaws.com", "GetUser", admin,
                                                                    read_only=True, request={"userName": CI_USER})),
          {"reads"}),

@@ -15,6 +15,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import app
+
 from .cloudtrail import ESCALATION, api_call, envelope, iam_user
 from .conftest import Packaged
 
@@ -72,3 +74,12 @@ def test_the_iam_rule_needs_no_read_only_delivery_since_every_escalation_event_i
 
 def test_the_iam_pattern_fits_eventbridges_default_size_quota(prod: Packaged) -> None:
     assert len(json.dumps(iam_rule(prod)["Pattern"], separators=(",", ":"))) <= MAX_PATTERN
+
+
+def test_every_call_iam_role_passed_reads_is_routed_by_the_iam_family() -> None:
+    from chalicelib.rules.iam_role_passed import PROFILE_PATHS, ROLE_PATHS
+
+    routed = {(source, name) for source, names in app.PASSROLE_WRITES.items() for name in names}
+    assert set(ROLE_PATHS) | set(PROFILE_PATHS) == routed
+    assert routed <= {(source, name) for source, name, _ in ESCALATION} | {
+        ("cloudformation.amazonaws.com", "UpdateStack")}  # its own case: pipeline takes it too

@@ -1,0 +1,170 @@
+"""iam-role-passed: a role handed to code the caller controls (iam:PassRole), the privilege
+escalation path of Rhino Security Labs' list, Pacu and CloudGoat: a Lambda function, an EC2
+instance, a CloudFormation stack, a Glue dev endpoint or job, a SageMaker notebook or job, a
+CodeBuild project or an ECS task now runs as that role, whatever the caller's own permissions.
+
+CloudTrail never records PassRole itself; the role is a parameter of the call that uses it.
+Judged against the model: passing the role of a privileged principal (one that may manage IAM
+or the monitor) or of an AWS-created organization admin role is critical; another declared
+principal's role is high (the new code reads its secrets and acts as it); the declared way of
+deploying (``passes_roles``) and IAM managers are low.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+
+from chalicelib.events import CloudTrailEvent, as_dict, as_str
+from chalicelib.findings import Severity
+from chalicelib.identity.model import fold
+from chalicelib.identity.schema import PrincipalSpec
+from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
+from chalicelib.rules.identity_undeclared_principal import SERVICE_ROLE
+from chalicelib.rules.registry import register
+
+Path = tuple[str, ...]
+_RP = "requestParameters"
+_EC2_PROFILE = {"RunInstances": ("iamInstanceProfile", "arn", "name"),
+                "AssociateIamInstanceProfile": ("AssociateIamInstanceProfileRequest", "IamInstanceProfile",
+                                                "Arn", "Name"),
+                "ReplaceIamInstanceProfileAssociation": ("ReplaceIamInstanceProfileAssociationRequest",
+                                                         "IamInstanceProfile", "Arn", "Name")}
+# (eventSource, eventName) → where the call names the role it hands over (a role ARN or name).
+ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
+    ("lambda.amazonaws.com", "CreateFunction20150331"): ((_RP, "role"),),
+    ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2"): ((_RP, "role"),),
+    ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331"): ((_RP, "role"),),
+    ("cloudformation.amazonaws.com", "CreateStack"): ((_RP, "roleARN"),),
+    ("cloudformation.amazonaws.com", "UpdateStack"): ((_RP, "roleARN"),),
+    ("glue.amazonaws.com", "CreateDevEndpoint"): ((_RP, "roleArn"),),
+    ("glue.amazonaws.com", "CreateJob"): ((_RP, "role"),),
+    ("sagemaker.amazonaws.com", "CreateNotebookInstance"): ((_RP, "roleArn"),),
+    ("sagemaker.amazonaws.com", "CreateTrainingJob"): ((_RP, "roleArn"),),
+    ("sagemaker.amazonaws.com", "CreateProcessingJob"): ((_RP, "roleArn"),),
+    ("codebuild.amazonaws.com", "CreateProject"): ((_RP, "serviceRole"),),
+    ("codebuild.amazonaws.com", "UpdateProject"): ((_RP, "serviceRole"),),
+    ("ecs.amazonaws.com", "RegisterTaskDefinition"): ((_RP, "taskRoleArn"), (_RP, "executionRoleArn")),
+}
+# EC2 names an instance profile, not a role: the record does not say which role it holds, so
+# the profile is matched to a declared role by name (the usual convention, and the CLI's).
+PROFILE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
+    ("ec2.amazonaws.com", name): tuple((_RP, *spec[:-2], leaf) for leaf in spec[-2:])
+    for name, spec in _EC2_PROFILE.items()
+}
+SOURCES: dict[str, frozenset[str]] = {}
+for _source, _name in (*ROLE_PATHS, *PROFILE_PATHS):
+    SOURCES[_source] = SOURCES.get(_source, frozenset()) | {_name}
+# Roles AWS creates with AdministratorAccess in member accounts (Organizations, Control Tower,
+# service-managed StackSets): whoever gets code running as one owns the account.
+ORG_ADMIN_ROLES = frozenset(fold(r) for r in ("OrganizationAccountAccessRole", "AWSControlTowerExecution",
+                                              "AWSCloudFormationStackSetExecutionRole"))
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(role|instance-profile)/(?:.*/)?([^/]+)$")
+
+
+def _get(record: dict[str, object], path: Path) -> str | None:
+    node: object = record
+    for step in path:
+        node = as_dict(node).get(step)
+    return as_str(node)
+
+
+def passed(ev: CloudTrailEvent) -> Iterator[tuple[str, str | None, str]]:
+    """(name, account or None, "role" / "instance profile") for each role the call hands over."""
+    key = (ev.event_source or "", ev.event_name or "")
+    kind = "instance profile" if key in PROFILE_PATHS else "role"
+    seen = set()
+    for path in ROLE_PATHS.get(key) or PROFILE_PATHS.get(key) or ():
+        value = _get(ev.raw, path)
+        if not value:
+            continue
+        m = ROLE_ARN.match(value)
+        name, account = (m.group(3), m.group(1)) if m else (value.rsplit("/", 1)[-1], None)
+        if fold(name) not in seen:
+            seen.add(fold(name))
+            yield name, account, kind
+
+
+def may_pass(principal: PrincipalSpec | None, role: str) -> bool:
+    """Whether ``passes_roles`` (case-insensitive globs, as IAM role names are) lets it pass ``role``."""
+    return principal is not None and any(fnmatch.fnmatchcase(fold(role), fold(g)) for g in principal.passes_roles)
+
+
+@register
+class IamRolePassed(Rule):
+    id = "iam-role-passed"
+    severity = Severity.HIGH
+    title = "Role handed to code the caller controls (PassRole)"
+    event_names = frozenset(name for _, name in (*ROLE_PATHS, *PROFILE_PATHS))
+    # The service (CreateJob and CreateProject exist in many), whether it failed, and the role fields.
+    memo_fields = (("eventSource",), ("errorCode",),
+                   *dict.fromkeys(p for paths in (*ROLE_PATHS.values(), *PROFILE_PATHS.values()) for p in paths))
+    reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
+    runbook = (
+        "Find what now runs as the role (the function, instance, stack, endpoint, notebook, project or task "
+        "named in the event) and whether anyone asked for it. If not: stop or delete it (for an instance, "
+        "`aws ec2 disassociate-iam-instance-profile` first), revoke the role's active sessions, review what it "
+        "did since, and take iam:PassRole on that role away from the caller."
+    )
+
+    def evaluate(self, ctx: Context) -> Verdict | None:
+        ev, actor = ctx.event, ctx.actor
+        if ev.event_name not in SOURCES.get(ev.event_source or "", ()):
+            return None
+        if actor.is_service or ev.invoked_by or SERVICE_ROLE.match(actor.role_arn or ""):
+            return None  # an AWS service (Auto Scaling, CloudFormation) acting: the call that asked it is judged
+        worst: tuple[Severity, str, str, str | None, PrincipalSpec | None] | None = None
+        for name, account, kind in passed(ev):
+            if account is not None and account != ev.account and ev.account is not None:
+                account_note = f" of account {account}"
+            else:
+                account_note = ""
+            target = ctx.model.role(name, account or ev.account)
+            if actor.kind == "assumed-role" and actor.name and fold(actor.name) == fold(name):
+                continue  # its own role: nothing gained
+            if target is not None and actor.principal is not None and target.id == actor.principal.id:
+                continue
+            severity, why = self._grade(ctx, name, target)
+            what = f"{kind} '{name}'{account_note}"
+            if worst is None or severity > worst[0]:
+                arn = (f"arn:aws:iam::{account or ev.account}:{'instance-profile' if kind != 'role' else 'role'}/{name}"
+                       if (account or ev.account) else None)
+                worst = (severity, what, why, arn, target)
+        if worst is None:
+            return None
+        severity, what, why, arn, target = worst
+        if ev.failed:
+            severity = min(severity, Severity.MEDIUM)
+        service = (ev.event_source or "?").split(".")[0]
+        return Verdict(
+            reason=f"{actor.describe()} handed {what} to {service} ({ev.event_name}): {why}{failed_suffix(ctx)}",
+            severity=severity,
+            target_arn=arn,
+            breaks=breaks_of(target),
+            details={"passed": what, "service": service, "target_principal": target.id if target else None,
+                     "actor_manages_iam": actor.manages_iam},
+        )
+
+    @staticmethod
+    def _grade(ctx: Context, name: str, target: PrincipalSpec | None) -> tuple[Severity, str]:
+        actor = ctx.actor
+        owner = f"the role of principal '{target.id}'" if target else "a role the model does not declare"
+        if may_pass(actor.principal, name):
+            return Severity.LOW, f"{owner}, which the actor's passes_roles allows (the declared way of deploying)."
+        if actor.manages_iam:
+            return Severity.LOW, f"{owner}; the actor may manage IAM."
+        if fold(name) in ORG_ADMIN_ROLES:
+            return Severity.CRITICAL, ("an AWS-created organization admin role (AdministratorAccess): whatever "
+                                       "runs there owns the account.")
+        if target is not None and (target.manages_iam or target.manages_monitoring):
+            power = "manage IAM" if target.manages_iam else "change logging and the monitor"
+            return Severity.CRITICAL, (f"{owner}, which may {power}: code the actor controls now acts with "
+                                       "that power, beyond the actor's own.")
+        if target is not None:
+            return Severity.HIGH, (f"{owner}: code the actor controls now acts as it (its secrets and "
+                                   "permissions), outside the model.")
+        if actor.principal is None:
+            return Severity.HIGH, f"{owner}, by a caller the model does not declare."
+        return Severity.MEDIUM, (f"{owner}; the model does not say this principal hands roles to services "
+                                 "(declare it under passes_roles if it does).")

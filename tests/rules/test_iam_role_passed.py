@@ -1,0 +1,164 @@
+"""iam-role-passed: a role handed to a service (PassRole) is judged by whose role it is and who handed it."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.errors import ModelError
+from chalicelib.findings import Severity
+
+from .conftest import DROP, Replace, finding, identity_of, model_from, record
+
+RULE = "iam-role-passed"
+ACCOUNT = "630287363158"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/"
+MODEL = f"""
+version: 1
+accounts: [{{id: "{ACCOUNT}", name: management}}]
+principals:
+  - id: deployer
+    kind: ci
+    auth: role
+    roles: [terraform-deploy]
+    passes_roles: [app-*, Paperclip-Agent]
+  - id: agents
+    kind: agent
+    auth: role
+    roles: [paperclip-agent, app-worker]
+"""
+
+
+def test_the_ci_key_handing_the_deploy_role_to_a_new_function_is_critical():
+    f = finding(record("lambda-create-function.json"), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "terraform-deploy" in f.reason and "change logging and the monitor" in f.reason
+    assert f.target_arn == f"{ROLE}terraform-deploy"
+
+
+def test_an_instance_started_with_another_principals_profile_is_high_and_says_what_breaks():
+    f = finding(record("ec2-run-instances.json"), RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert f.breaks == "the application servers"
+    assert f.details["target_principal"] == "app-servers"
+
+
+def test_attaching_the_deploy_roles_profile_to_a_running_instance_is_critical():
+    f = finding(record("ec2-associate-iam-instance-profile.json"), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_replacing_an_instances_profile_is_read_from_its_own_request_shape():
+    rec = record("ec2-associate-iam-instance-profile.json", eventName="ReplaceIamInstanceProfileAssociation",
+                 requestParameters=Replace({"ReplaceIamInstanceProfileAssociationRequest": {
+                     "AssociationId": "iip-assoc-0e7736511a163c209",
+                     "IamInstanceProfile": {"Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/terraform-deploy"}}}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+@pytest.mark.parametrize(("source", "name", "params"), [
+    ("cloudformation.amazonaws.com", "CreateStack", {"stackName": "s", "roleARN": f"{ROLE}terraform-deploy"}),
+    ("glue.amazonaws.com", "CreateDevEndpoint", {"endpointName": "e", "roleArn": f"{ROLE}terraform-deploy"}),
+    ("glue.amazonaws.com", "CreateJob", {"name": "j", "role": "terraform-deploy"}),
+    ("sagemaker.amazonaws.com", "CreateNotebookInstance", {"notebookInstanceName": "n",
+                                                           "roleArn": f"{ROLE}terraform-deploy"}),
+    ("codebuild.amazonaws.com", "CreateProject", {"name": "b", "serviceRole": f"{ROLE}terraform-deploy"}),
+    ("ecs.amazonaws.com", "RegisterTaskDefinition", {"family": "t", "executionRoleArn": f"{ROLE}x",
+                                                     "taskRoleArn": f"{ROLE}terraform-deploy"}),
+])
+def test_every_service_that_takes_a_role_names_it_where_its_api_does(source, name, params):
+    rec = record("lambda-create-function.json", eventSource=source, eventName=name,
+                 requestParameters=Replace(params), responseElements=None)
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_an_aws_created_organization_admin_role_is_critical():
+    rec = record("lambda-create-function.json",
+                 requestParameters={"role": f"{ROLE}OrganizationAccountAccessRole"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_a_declared_principal_passing_an_undeclared_role_is_medium():
+    rec = record("lambda-create-function.json", requestParameters={"role": f"{ROLE}ops-sync-role"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+
+
+def test_an_undeclared_caller_passing_an_undeclared_role_is_high():
+    rec = record("lambda-create-function.json", requestParameters={"role": f"{ROLE}ops-sync-role"},
+                 userIdentity={"arn": f"arn:aws:iam::{ACCOUNT}:user/mallory", "userName": "mallory",
+                               "principalId": "AIDAZ7TW0MALLORY0001", "accessKeyId": "AKIAZ7TW0MALL0RY0001"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
+
+
+def test_an_iam_manager_passing_a_role_is_low():
+    rec = record("lambda-create-function.json", userIdentity=identity_of("delete-user.json"))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_a_role_the_deployer_declares_under_passes_roles_is_low_and_globs_ignore_case():
+    deployer = identity_of("role-session-call.json").value
+    deployer["arn"] = f"arn:aws:sts::{ACCOUNT}:assumed-role/terraform-deploy/tf-run"
+    deployer["sessionContext"]["sessionIssuer"].update(arn=f"{ROLE}terraform-deploy", userName="terraform-deploy")
+    model = model_from(MODEL)
+    for role in ("app-worker", "paperclip-agent"):
+        rec = record("lambda-create-function.json", userIdentity=Replace(deployer),
+                     requestParameters={"role": ROLE + role})
+        f = finding(rec, RULE, model)
+        assert f is not None and f.severity is Severity.LOW, role
+
+
+def test_a_role_outside_the_deployers_passes_roles_is_still_judged():
+    deployer = identity_of("role-session-call.json").value
+    deployer["sessionContext"]["sessionIssuer"].update(arn=f"{ROLE}terraform-deploy", userName="terraform-deploy")
+    rec = record("lambda-create-function.json", userIdentity=Replace(deployer),
+                 requestParameters={"role": f"{ROLE}OrganizationAccountAccessRole"})
+    f = finding(rec, RULE, model_from(MODEL))
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_a_session_handing_over_its_own_role_gains_nothing():
+    rec = record("lambda-create-function.json", userIdentity=identity_of("role-session-call.json"),
+                 requestParameters={"role": f"{ROLE}paperclip-agent"})
+    assert finding(rec, RULE) is None
+
+
+def test_an_instance_started_without_a_profile_passes_no_role():
+    rec = record("ec2-run-instances.json", requestParameters={"iamInstanceProfile": DROP})
+    assert finding(rec, RULE) is None
+
+
+def test_a_function_configuration_change_that_keeps_its_role_is_quiet():
+    rec = record("lambda-create-function.json", eventName="UpdateFunctionConfiguration20150331v2",
+                 requestParameters=Replace({"functionName": "ops-sync", "layers": ["arn:aws:lambda:us-east-1:"
+                                                                                   f"{ACCOUNT}:layer:x:1"]}))
+    assert finding(rec, RULE) is None
+
+
+def test_an_aws_service_launching_for_someone_is_not_judged():
+    rec = record("ec2-run-instances.json", userIdentity={"invokedBy": "autoscaling.amazonaws.com"})
+    assert finding(rec, RULE) is None
+
+
+def test_the_same_name_in_another_service_is_not_a_pass():
+    rec = record("lambda-create-function.json", eventSource="s3control.amazonaws.com", eventName="CreateJob",
+                 requestParameters=Replace({"roleArn": f"{ROLE}terraform-deploy", "role": f"{ROLE}terraform-deploy"}))
+    assert finding(rec, RULE) is None
+
+
+def test_a_refused_pass_is_at_most_medium():
+    rec = record("lambda-create-function.json", errorCode="AccessDeniedException", responseElements=None,
+                 errorMessage="User is not authorized to perform: iam:PassRole")
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.MEDIUM and "attempt" in f.reason
+
+
+@pytest.mark.parametrize("value", [["bad role!"], "app-*", [""]])
+def test_passes_roles_must_be_a_list_of_role_names_or_globs(value):
+    text = MODEL.replace("passes_roles: [app-*, Paperclip-Agent]", f"passes_roles: {value!r}".replace("'", '"'))
+    with pytest.raises(ModelError, match="passes_roles"):
+        model_from(text)
