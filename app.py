@@ -77,6 +77,13 @@ PASSROLE_WRITES = {
     "codebuild.amazonaws.com": ["CreateProject", "UpdateProject"],
     "ecs.amazonaws.com": ["RegisterTaskDefinition"],
 }
+# Lambda resource-policy statements and function URLs, which can open a function to callers
+# outside the model (lambda-exposed).
+LAMBDA_EXPOSURE_WRITES = ["AddPermission20150331v2", "AddPermission20150331", "CreateFunctionUrlConfig20211031",
+                          "UpdateFunctionUrlConfig20211031"]
+# eventSource → eventNames the iam family takes from services other than IAM, Identity Center and Roles Anywhere.
+SERVICE_IDENTITY_WRITES = {source: [*names, *(LAMBDA_EXPOSURE_WRITES if source == "lambda.amazonaws.com" else [])]
+                           for source, names in PASSROLE_WRITES.items()}
 
 # Only AWS itself may publish a source starting with "aws." (PutEvents rejects it), so
 # pinning the source keeps forged custom events out of the incident log.
@@ -89,17 +96,19 @@ PATTERNS: dict[str, dict[str, Any]] = {
     },
     # Identity changes, all writes (state ENABLED): IAM's credential, privilege, trust, MFA and
     # federation calls, IAM Identity Center's assignments and permission sets, IAM Roles Anywhere's
-    # trust anchors, and the calls that pass a role to a service (PASSROLE_WRITES: Lambda, EC2,
-    # CloudFormation, Glue, SageMaker, CodeBuild, ECS). Always on, whatever TRAILWARDEN_WATCH_WRITES
+    # trust anchors, the calls that pass a role to a service (PASSROLE_WRITES: Lambda, EC2,
+    # CloudFormation, Glue, SageMaker, CodeBuild, ECS) and Lambda's resource policy and function
+    # URLs (LAMBDA_EXPOSURE_WRITES). Always on, whatever TRAILWARDEN_WATCH_WRITES
     # says. No detail-type pin: it delivers these names whole, so the writes family can leave them out.
     "iam": {
-        "source": ["aws.iam", "aws.sso", "aws.rolesanywhere", *(f"aws.{s.split('.')[0]}" for s in PASSROLE_WRITES)],
+        # Any AWS source (each branch names its eventSource): a list of them would not fit the quota.
+        "source": [{"prefix": "aws."}],
         "detail": {
             "$or": [
                 {"eventSource": ["iam.amazonaws.com"], "eventName": IAM_WRITES},
                 {"eventSource": ["sso.amazonaws.com"], "eventName": SSO_WRITES},
                 {"eventSource": ["rolesanywhere.amazonaws.com"], "eventName": ROLES_ANYWHERE_WRITES},
-                *({"eventSource": [source], "eventName": names} for source, names in PASSROLE_WRITES.items()),
+                *({"eventSource": [source], "eventName": names} for source, names in SERVICE_IDENTITY_WRITES.items()),
             ],
         },
     },

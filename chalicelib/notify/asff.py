@@ -33,6 +33,7 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "iam-create-access-key": "TTPs/Persistence",
     "iam-login-profile-created": "TTPs/Persistence",
     "iam-user-created": "TTPs/Persistence",
+    "lambda-exposed": "TTPs/Persistence",
     "iam-privilege-granted": "TTPs/Privilege Escalation",
     "iam-trust-policy-changed": "TTPs/Privilege Escalation",
     "federation-provider-changed": "TTPs/Privilege Escalation",

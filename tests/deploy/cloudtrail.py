@@ -201,6 +201,13 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     ("codebuild.amazonaws.com", "CreateProject", {"name": "b", "serviceRole": PASSED_ROLE}),
     ("codebuild.amazonaws.com", "UpdateProject", {"name": "b", "serviceRole": PASSED_ROLE}),
     ("ecs.amazonaws.com", "RegisterTaskDefinition", {"family": "t", "taskRoleArn": PASSED_ROLE}),
+    # A Lambda function opened to outsiders (lambda-exposed)
+    ("lambda.amazonaws.com", "AddPermission20150331v2", {"action": "lambda:InvokeFunction", "functionName": "f",
+                                                         "principal": "*", "statementId": "backdoor"}),
+    ("lambda.amazonaws.com", "AddPermission20150331", {"action": "lambda:InvokeFunction", "functionName": "f",
+                                                       "principal": "193672423079", "statementId": "x"}),
+    ("lambda.amazonaws.com", "CreateFunctionUrlConfig20211031", {"functionName": "f", "authType": "NONE"}),
+    ("lambda.amazonaws.com", "UpdateFunctionUrlConfig20211031", {"functionName": "f", "authType": "NONE"}),
 ]
 
 

@@ -83,3 +83,11 @@ def test_every_call_iam_role_passed_reads_is_routed_by_the_iam_family() -> None:
     assert set(ROLE_PATHS) | set(PROFILE_PATHS) == routed
     assert routed <= {(source, name) for source, name, _ in ESCALATION} | {
         ("cloudformation.amazonaws.com", "UpdateStack")}  # its own case: pipeline takes it too
+
+
+def test_every_call_lambda_exposed_reads_is_routed_by_the_iam_family() -> None:
+    from chalicelib.rules.lambda_exposed import LambdaExposed
+
+    assert LambdaExposed.event_names == set(app.LAMBDA_EXPOSURE_WRITES)
+    assert set(app.LAMBDA_EXPOSURE_WRITES) <= set(app.SERVICE_IDENTITY_WRITES["lambda.amazonaws.com"])
+    assert set(app.LAMBDA_EXPOSURE_WRITES) <= {name for source, name, _ in ESCALATION if source.startswith("lambda.")}

@@ -1,0 +1,82 @@
+"""lambda-exposed: a Lambda function opened to anyone, an outside account or the internet; routine
+grants (a declared account, an AWS service of this account, the organization) stay quiet."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.findings import Severity
+
+from .conftest import DROP, Replace, finding, identity_of, record
+
+RULE = "lambda-exposed"
+ACCOUNT = "630287363158"
+OUTSIDE = "193672423079"
+
+
+def test_a_statement_letting_in_anyone_is_critical():
+    f = finding(record("lambda-add-permission.json"), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "anyone" in f.reason and "ops-sync" in f.reason
+    assert f.target_arn == f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:ops-sync"
+
+
+@pytest.mark.parametrize("principal", [OUTSIDE, f"arn:aws:iam::{OUTSIDE}:root"])
+def test_an_account_outside_the_model_is_critical(principal):
+    f = finding(record("lambda-add-permission.json", requestParameters={"principal": principal}), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and OUTSIDE in f.reason
+
+
+def test_an_account_the_model_declares_is_quiet():
+    assert finding(record("lambda-add-permission.json", requestParameters={"principal": ACCOUNT}), RULE) is None
+
+
+def test_an_s3_trigger_from_this_account_is_quiet():
+    rec = record("lambda-add-permission.json", requestParameters={
+        "principal": "s3.amazonaws.com", "sourceArn": "arn:aws:s3:::ops-inbox", "sourceAccount": ACCOUNT})
+    assert finding(rec, RULE) is None
+
+
+def test_a_service_acting_for_an_outside_account_is_high():
+    rec = record("lambda-add-permission.json", requestParameters={
+        "principal": "sns.amazonaws.com", "sourceArn": f"arn:aws:sns:us-east-1:{OUTSIDE}:feed"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
+
+
+def test_anyone_within_the_organization_is_quiet():
+    rec = record("lambda-add-permission.json", requestParameters={"principalOrgID": "o-a1b2c3d4e5"})
+    assert finding(rec, RULE) is None
+
+
+def test_an_iam_manager_opening_a_function_is_medium():
+    rec = record("lambda-add-permission.json", userIdentity=identity_of("delete-user.json"))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+
+
+def test_a_function_url_without_auth_is_high():
+    rec = record("lambda-add-permission.json", eventName="CreateFunctionUrlConfig20211031",
+                 requestParameters=Replace({"functionName": "ops-sync", "authType": "NONE"}),
+                 responseElements={"statement": DROP, "functionUrl": "https://abc.lambda-url.us-east-1.on.aws/",
+                                   "authType": "NONE"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH and "function URL" in f.reason
+
+
+def test_a_function_url_behind_iam_auth_is_quiet():
+    rec = record("lambda-add-permission.json", eventName="UpdateFunctionUrlConfig20211031",
+                 requestParameters=Replace({"functionName": "ops-sync", "authType": "AWS_IAM"}))
+    assert finding(rec, RULE) is None
+
+
+def test_a_refused_grant_is_at_most_medium():
+    rec = record("lambda-add-permission.json", errorCode="AccessDeniedException", responseElements=None,
+                 errorMessage="not authorized to perform: lambda:AddPermission")
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.MEDIUM and "attempt" in f.reason
+
+
+def test_permissions_on_other_services_are_not_lambda_grants():
+    rec = record("lambda-add-permission.json", eventSource="sqs.amazonaws.com", eventName="AddPermission")
+    assert finding(rec, RULE) is None
