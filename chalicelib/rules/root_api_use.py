@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.events import as_dict, as_str
+from chalicelib.events import as_bool, as_dict, as_str
 from chalicelib.findings import Severity, mask_key
 from chalicelib.rules.base import Context, Rule, Verdict, fingerprint
 from chalicelib.rules.registry import register
@@ -34,7 +34,10 @@ class RootApiUse(Rule):
             return None  # a failed sign-in step is root-signin-failed, not use of root
         session = _session_key(ctx)
         via = ctx.actor.access_key_id
-        if SIGNIN_SOURCE in (ev.invoked_by, ev.user_agent):
+        # Only what AWS sets says "console": the user agent is the caller's to write, and a root
+        # access key presenting "signin.amazonaws.com" must still be named as the key it is.
+        console = as_bool(ev.raw.get("sessionCredentialFromConsole")) is True
+        if ev.invoked_by == SIGNIN_SOURCE or (console and not ev.invoked_by):
             how = "a console session"
         elif ev.invoked_by:
             how = f"{ev.invoked_by} acting for root"

@@ -138,3 +138,19 @@ def test_the_ci_user_assuming_its_deploy_role_name_in_an_undeclared_account_is_h
 
 def test_the_ci_user_assuming_its_deploy_role_in_the_declared_account_is_expected():
     assert finding(ci_assumes(A), UNEXPECTED) is None
+
+
+# The user agent is the caller's to write: it never says how root authenticated.
+
+def test_a_root_access_key_presenting_the_sign_in_user_agent_is_named_as_the_key():
+    f = finding(record("root-cli-call.json", userAgent="signin.amazonaws.com"), "root-api-use")
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "console session" not in f.reason
+    assert "access key" in f.reason
+
+
+def test_a_root_console_session_is_named_from_what_aws_sets_without_the_user_agent():
+    f = finding(record("root-console-session-call.json", userAgent="Mozilla/5.0", userIdentity={"invokedBy": DROP}),
+                "root-api-use")
+    assert f is not None
+    assert "console session" in f.reason
