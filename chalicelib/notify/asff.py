@@ -31,6 +31,7 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "root-signin-failed": "TTPs/Initial Access",
     "signin-without-mfa": "Unusual Behaviors/User",
     "iam-create-access-key": "TTPs/Persistence",
+    "iam-alternate-credential-created": "TTPs/Persistence",
     "iam-login-profile-created": "TTPs/Persistence",
     "iam-user-created": "TTPs/Persistence",
     "lambda-exposed": "TTPs/Persistence",

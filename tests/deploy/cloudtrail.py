@@ -181,6 +181,13 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     ("rolesanywhere.amazonaws.com", "CreateTrustAnchor", {"name": "ops-ca", "enabled": True}),
     ("rolesanywhere.amazonaws.com", "UpdateTrustAnchor", {"trustAnchorId": "3f1e2d4c", "name": "ops-ca"}),
     ("rolesanywhere.amazonaws.com", "CreateProfile", {"name": "p", "roleArns": [f"arn:aws:iam::{ACCOUNT}:role/x"]}),
+    # Credentials beside the key (iam-alternate-credential-created)
+    ("iam.amazonaws.com", "UploadSSHPublicKey", {"userName": CI_USER, "sSHPublicKeyBody": "ssh-rsa AAAA"}),
+    ("iam.amazonaws.com", "CreateServiceSpecificCredential", {"userName": CI_USER,
+                                                              "serviceName": "codecommit.amazonaws.com"}),
+    ("iam.amazonaws.com", "ResetServiceSpecificCredential", {"userName": CI_USER,
+                                                             "serviceSpecificCredentialId": "ACCAZ7TW0CODECOMMIT1"}),
+    ("iam.amazonaws.com", "UploadSigningCertificate", {"userName": CI_USER, "certificateBody": "-----BEGIN"}),
     # PassRole: the role handed to a service is a parameter of these calls (iam-role-passed)
     ("lambda.amazonaws.com", "CreateFunction20150331", {"functionName": "f", "role": PASSED_ROLE, "code": {}}),
     ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", {"functionName": "f", "role": PASSED_ROLE}),

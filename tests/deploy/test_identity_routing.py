@@ -91,3 +91,10 @@ def test_every_call_lambda_exposed_reads_is_routed_by_the_iam_family() -> None:
     assert LambdaExposed.event_names == set(app.LAMBDA_EXPOSURE_WRITES)
     assert set(app.LAMBDA_EXPOSURE_WRITES) <= set(app.SERVICE_IDENTITY_WRITES["lambda.amazonaws.com"])
     assert set(app.LAMBDA_EXPOSURE_WRITES) <= {name for source, name, _ in ESCALATION if source.startswith("lambda.")}
+
+
+def test_every_credential_iam_alternate_credential_created_judges_is_an_iam_write() -> None:
+    from chalicelib.rules.iam_alternate_credential_created import IamAlternateCredentialCreated
+
+    assert IamAlternateCredentialCreated.event_names <= set(app.IAM_WRITES)
+    assert IamAlternateCredentialCreated.event_names <= {n for s, n, _ in ESCALATION if s == "iam.amazonaws.com"}
