@@ -50,7 +50,15 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
             static = identity.get("accessKeyId") in ([{"prefix": "AKIA"}], [{"prefix": "ASIA"}])
             _exclude(branches, branch, ("userIdentity", "userName"), key_users if static else users)
         elif family == "reads" and kind == ["AssumedRole"] and _sso_only(identity):
+            whole = copy.deepcopy(branch)
             _exclude(branches, branch, ("userIdentity", "arn"), _sso_sessions(model))
+            # A declared user under a permission set no principal lists (one made and assigned by
+            # whoever took over an admin) is identity-auth-mismatch on every call.
+            listed = sorted({n for p in principals for n in p.permission_sets})
+            if listed:
+                _put(whole, ("userIdentity", "sessionContext", "sessionIssuer", "userName"),
+                     [{"anything-but": {"wildcard": [f"AWSReservedSSO_{n}_*" for n in listed]}}])
+                branches.append(whole)
         elif family == "reads" and kind == ["AssumedRole"]:
             _exclude(branches, branch, ("userIdentity", "sessionContext", "sessionIssuer", "userName"), roles)
         elif family == "sts" and kind in (["IAMUser"], ["AssumedRole"]):

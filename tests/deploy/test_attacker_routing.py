@@ -37,11 +37,11 @@ def elsewhere(identity: dict[str, Any], account: str = OUTSIDE) -> dict[str, Any
     return json.loads(json.dumps(identity).replace(ACCOUNT, account))
 
 
-def sso(user: str) -> dict[str, Any]:
+def sso(user: str, role: str = SSO_ROLE) -> dict[str, Any]:
     """An IAM Identity Center session: its issuer under the reserved path AWS keeps for it."""
-    identity = assumed_role(SSO_ROLE, user)
+    identity = assumed_role(role, user)
     identity["sessionContext"]["sessionIssuer"]["arn"] = (
-        f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/{SSO_ROLE}")
+        f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/{role}")
     return identity
 
 
@@ -94,6 +94,9 @@ CAUGHT: list[tuple[str, dict[str, Any], str, str]] = [
     ("declared-sso-user-in-an-undeclared-account",
      read("iam.amazonaws.com", "ListUsers", elsewhere(sso("jared@example.com"))), "identity-undeclared-principal",
      "reads"),
+    ("declared-sso-user-under-a-permission-set-nobody-lists",
+     read("iam.amazonaws.com", "ListUsers", sso("jared@example.com", "AWSReservedSSO_BackdoorAdmin_9f8e7d6c5b4a3210")),
+     "identity-auth-mismatch", "reads"),
     ("undeclared-sso-user-reads-iam", read("iam.amazonaws.com", "ListUsers", sso("mallory@corp.example")),
      "identity-undeclared-principal", "reads"),
     ("undeclared-user-session-token-key", read("s3.amazonaws.com", "ListBuckets",
