@@ -129,6 +129,12 @@ def _decode(value: Any) -> Any:
     raise PolicyError(f"the policy document could not be read: {last}")
 
 
+def decode(value: Any) -> Any:
+    """The JSON a policy document holds, URL-encoded or not (for readers of more than
+    ``parse_policy`` keeps, such as Conditions); PolicyError when it holds none."""
+    return _decode(value)
+
+
 def _strings(value: Any, what: str, problems: list[str]) -> tuple[str, ...]:
     """A string or list of strings (IAM allows both); anything else is noted and skipped."""
     if isinstance(value, str):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from chalicelib.findings import Severity
-from chalicelib.identity import policy
+from chalicelib.identity import oidc_trust, policy
 from chalicelib.identity.policy import PolicyDocument, PrincipalRef
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
 from chalicelib.rules.registry import register
@@ -42,6 +42,14 @@ class IamTrustPolicyChanged(Rule):
         role = ev.param("roleName")
         target = ctx.model.role(role, ev.account)
         severity, why = self._grade(ctx, doc, outside)
+        declared = target.oidc_subjects if target is not None and target.oidc_subjects else [
+            g for p in ctx.model.spec.principals for g in p.oidc_subjects]
+        loose = oidc_trust.loose_subjects(ev.request_parameters.get(DOCUMENT.get(ev.event_name, "policyDocument")),
+                                          declared)
+        if loose:
+            severity = Severity.CRITICAL
+            why = (f"{why} GitHub's OIDC provider is trusted for {', '.join(loose)}, beyond the subjects the model "
+                   "declares: any repository that matches can obtain this role's session.")
         if ev.failed:
             severity = min(severity, Severity.MEDIUM)
         verb = "created role" if ev.event_name == "CreateRole" else "changed the trust policy of role"
@@ -56,7 +64,8 @@ class IamTrustPolicyChanged(Rule):
             details={"role": role, "role_principal": target.id if target else None,
                      "trusted": [f"{r.kind}:{r.value}" for r in refs],
                      "outside_model": [f"{r.kind}:{r.value}" for r in outside],
-                     "document_problem": doc.problem, "actor_manages_iam": ctx.actor.manages_iam},
+                     "document_problem": doc.problem, "actor_manages_iam": ctx.actor.manages_iam,
+                     "github_subjects_outside_model": loose},
         )
 
     @staticmethod

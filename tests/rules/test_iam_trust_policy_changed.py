@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from chalicelib.findings import Severity
 
-from .conftest import finding, identity_of, record
+from .conftest import finding, identity_of, model_from, record
 
 RULE = "iam-trust-policy-changed"
 HOME = "630287363158"
@@ -42,8 +42,19 @@ def test_trusting_an_undeclared_identity_provider_is_critical():
     assert f is not None and f.severity is Severity.CRITICAL
 
 
+GITHUB = {"Federated": f"arn:aws:iam::{HOME}:oidc-provider/token.actions.githubusercontent.com"}
+
+
+def github(*subjects: str, operator: str = "StringLike") -> str:
+    """A GitHub OIDC trust whose token ``sub`` must match ``subjects`` (none: no condition on it)."""
+    condition = {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}
+    if subjects:
+        condition[operator] = {"token.actions.githubusercontent.com:sub": list(subjects)}
+    return trust(GITHUB, Action="sts:AssumeRoleWithWebIdentity", Condition=condition)
+
+
 def test_trusting_the_declared_oidc_provider_by_an_iam_manager_is_low():
-    doc = trust({"Federated": f"arn:aws:iam::{HOME}:oidc-provider/token.actions.githubusercontent.com"})
+    doc = github("repo:abt/infra:ref:refs/heads/main")
     f = finding(update(doc, userIdentity=identity_of("delete-user.json")), RULE)
     assert f is not None and f.severity is Severity.LOW
 
@@ -81,3 +92,42 @@ def test_a_condition_on_an_outside_trust_is_named_but_does_not_lower_it():
     f = finding(update(doc), RULE)
     assert f is not None and f.severity is Severity.CRITICAL
     assert "A Condition applies" in f.reason
+
+
+def test_a_github_trust_without_a_condition_on_sub_lets_in_any_repository_and_is_critical():
+    f = finding(update(github(), userIdentity=identity_of("delete-user.json")), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert f.details["github_subjects_outside_model"] == ["any repository (no condition on the token's sub)"]
+
+
+def test_a_github_trust_open_to_every_organization_is_critical():
+    f = finding(update(github("repo:*")), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and "repo:*" in f.reason
+
+
+def test_a_github_trust_wider_than_the_declared_subjects_is_critical():
+    f = finding(update(github("repo:abt/*")), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_a_sub_condition_that_only_applies_if_present_pins_nothing():
+    f = finding(update(github("repo:abt/infra:*", operator="StringLikeIfExists")), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_a_github_trust_within_the_declared_subjects_is_not_raised():
+    f = finding(update(github("repo:abt/infra:ref:refs/heads/main", operator="StringEquals")), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+    assert f.details["github_subjects_outside_model"] == []
+
+
+def test_without_declared_subjects_only_an_open_organization_is_raised():
+    model = model_from(f"""
+        version: 1
+        accounts: [{{id: "{HOME}", name: management, federated_providers: [token.actions.githubusercontent.com]}}]
+        principals: []
+    """)
+    pinned = finding(update(github("repo:acme/app:*")), RULE, model)
+    assert pinned is not None and pinned.severity is Severity.MEDIUM
+    opened = finding(update(github("repo:*/app:*")), RULE, model)
+    assert opened is not None and opened.severity is Severity.CRITICAL
