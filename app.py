@@ -82,9 +82,13 @@ PASSROLE_WRITES = {
 # outside the model (lambda-exposed).
 LAMBDA_EXPOSURE_WRITES = ["AddPermission20150331v2", "AddPermission20150331", "CreateFunctionUrlConfig20211031",
                           "UpdateFunctionUrlConfig20211031"]
+# IAM Identity Center's directory: a new user, a user added to a group (the identity store API and
+# the console's spelling); iam-user-created, sso-group-membership-added.
+IDENTITY_STORE_WRITES = {"identitystore.amazonaws.com": ["CreateUser", "CreateGroupMembership"],
+                         "sso-directory.amazonaws.com": ["CreateUser", "AddMemberToGroup"]}
 # eventSource → eventNames the iam family takes from services other than IAM, Identity Center and Roles Anywhere.
-SERVICE_IDENTITY_WRITES = {source: [*names, *(LAMBDA_EXPOSURE_WRITES if source == "lambda.amazonaws.com" else [])]
-                           for source, names in PASSROLE_WRITES.items()}
+SERVICE_IDENTITY_WRITES = {**{source: [*names, *(LAMBDA_EXPOSURE_WRITES if source == "lambda.amazonaws.com" else [])]
+                              for source, names in PASSROLE_WRITES.items()}, **IDENTITY_STORE_WRITES}
 
 # Only AWS itself may publish a source starting with "aws." (PutEvents rejects it), so
 # pinning the source keeps forged custom events out of the incident log.
@@ -99,7 +103,8 @@ PATTERNS: dict[str, dict[str, Any]] = {
     # federation calls, IAM Identity Center's assignments and permission sets, IAM Roles Anywhere's
     # trust anchors, the calls that pass a role to a service (PASSROLE_WRITES: Lambda, EC2,
     # CloudFormation, Glue, SageMaker, CodeBuild, ECS) and Lambda's resource policy and function
-    # URLs (LAMBDA_EXPOSURE_WRITES). Always on, whatever TRAILWARDEN_WATCH_WRITES
+    # URLs (LAMBDA_EXPOSURE_WRITES), and Identity Center's directory (IDENTITY_STORE_WRITES). Always
+    # on, whatever TRAILWARDEN_WATCH_WRITES
     # says. No detail-type pin: it delivers these names whole, so the writes family can leave them out.
     "iam": {
         # Any AWS source (each branch names its eventSource): a list of them would not fit the quota.

@@ -208,6 +208,12 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     ("codebuild.amazonaws.com", "CreateProject", {"name": "b", "serviceRole": PASSED_ROLE}),
     ("codebuild.amazonaws.com", "UpdateProject", {"name": "b", "serviceRole": PASSED_ROLE}),
     ("ecs.amazonaws.com", "RegisterTaskDefinition", {"family": "t", "taskRoleArn": PASSED_ROLE}),
+    # IAM Identity Center's directory: a new user, a member added to a group
+    ("identitystore.amazonaws.com", "CreateUser", {"identityStoreId": "d-9067642ac7", "userName": "x"}),
+    ("identitystore.amazonaws.com", "CreateGroupMembership", {"identityStoreId": "d-9067642ac7", "groupId": "g",
+                                                              "memberId": {"userId": "u"}}),
+    ("sso-directory.amazonaws.com", "CreateUser", {"userName": "x"}),
+    ("sso-directory.amazonaws.com", "AddMemberToGroup", {"groupId": "g", "memberId": {"userId": "u"}}),
     # A Lambda function opened to outsiders (lambda-exposed)
     ("lambda.amazonaws.com", "AddPermission20150331v2", {"action": "lambda:InvokeFunction", "functionName": "f",
                                                          "principal": "*", "statementId": "backdoor"}),

@@ -98,3 +98,12 @@ def test_every_credential_iam_alternate_credential_created_judges_is_an_iam_writ
 
     assert IamAlternateCredentialCreated.event_names <= set(app.IAM_WRITES)
     assert IamAlternateCredentialCreated.event_names <= {n for s, n, _ in ESCALATION if s == "iam.amazonaws.com"}
+
+
+def test_every_identity_center_directory_change_judged_is_routed_by_the_iam_family() -> None:
+    from chalicelib.rules.sso_group_membership_added import SOURCES
+
+    routed = {(source, name) for source, names in app.SERVICE_IDENTITY_WRITES.items() for name in names}
+    assert {(source, name) for name, source in SOURCES.items()} <= routed
+    assert {(s, n) for s, names in app.IDENTITY_STORE_WRITES.items() for n in names} <= {
+        (s, n) for s, n, _ in ESCALATION}
