@@ -41,6 +41,10 @@ AGENT_MARKERS = ("terraform", "pulumi", "aws-cli", "boto3", "botocore", "aws-sdk
                  "cloudformation", "signin.amazonaws.com", "console.amazonaws.com", "aws-internal")
 MEMORY_LIMIT = 65536  # entries per table before the oldest half is forgotten (hostile input stays bounded)
 NEGATIVE_TTL = 300.0  # seconds a "no such session" answer is cached by StateHistory
+# A source vouches for a rotation only if it was first seen this long before it: a thief's own
+# quiet call from its address, minutes before it rotates the stolen key, must not make that
+# address "known" (the source is the thief's to warm up; its age is not).
+MIN_SOURCE_AGE = timedelta(hours=1)
 
 
 def agent_family(user_agent: str | None) -> str | None:
@@ -115,8 +119,9 @@ class History(ABC):
     """The read side is what rules ask; ``observe`` is called by the engine after judging an event."""
 
     @abstractmethod
-    def source_seen(self, principal_id: str, kind: str, value: str) -> bool:
-        """Whether ``principal_id`` acted before from this source (``kind`` is IP or AGENT)."""
+    def source_seen(self, principal_id: str, kind: str, value: str, before: datetime | None = None) -> bool:
+        """Whether ``principal_id`` acted before from this source (``kind`` is IP or AGENT); with
+        ``before`` (an event's time), first seen at least ``MIN_SOURCE_AGE`` before it."""
 
     @abstractmethod
     def assumer(self, access_key_id: str) -> Assumer | None:
@@ -204,12 +209,13 @@ class MemoryHistory(History):
 
     def __init__(self, limit: int = MEMORY_LIMIT) -> None:
         self.limit = limit
-        self._sources: dict[tuple[str, str, str], None] = {}
+        self._sources: dict[tuple[str, str, str], datetime] = {}  # → when first seen
         self._sessions: dict[str, Assumer] = {}
         self._keys: dict[str, frozenset[str]] = {}
 
-    def source_seen(self, principal_id: str, kind: str, value: str) -> bool:
-        return (principal_id, kind, value) in self._sources
+    def source_seen(self, principal_id: str, kind: str, value: str, before: datetime | None = None) -> bool:
+        first = self._sources.get((principal_id, kind, value))
+        return first is not None and old_enough(first, before)
 
     def assumer(self, access_key_id: str) -> Assumer | None:
         return self._sessions.get(access_key_id)
@@ -220,7 +226,7 @@ class MemoryHistory(History):
     def _add_source(self, principal_id: str, kind: str, value: str, when: str | None) -> None:
         key = (principal_id, kind, value)
         if key not in self._sources:  # most calls come from a source already known
-            _bounded_put(self._sources, key, None, self.limit)
+            _bounded_put(self._sources, key, _event_time(when), self.limit)
 
     def _add_session(self, access_key_id: str, assumer: Assumer, when: str | None) -> None:
         _bounded_put(self._sessions, access_key_id, assumer, self.limit)
@@ -241,7 +247,7 @@ class LogHistory(History):
         self.log = log
         self._sent: set[tuple[str, str, str]] = set()  # sources already logged: the parent keeps them
 
-    def source_seen(self, principal_id: str, kind: str, value: str) -> bool:
+    def source_seen(self, principal_id: str, kind: str, value: str, before: datetime | None = None) -> bool:
         return False
 
     def assumer(self, access_key_id: str) -> Assumer | None:
@@ -267,7 +273,7 @@ class LogHistory(History):
 class StateHistory(History):
     """History kept in the state beside the incident log, so separate invocations share it.
 
-    Kinds: ``source`` (``principal|kind|value``, rewritten at most daily), ``session`` (key
+    Kinds: ``source`` (``principal|kind|value``, written once: when first seen), ``session`` (key
     fingerprint → ``principal|arn``, written once) and ``keys`` (owner → key fingerprints).
     Reads are cached in the process: sources and sessions never change once seen.
     """
@@ -276,18 +282,19 @@ class StateHistory(History):
 
     def __init__(self, state: StateStore) -> None:
         self.state = state
-        self._seen: set[str] = set()
+        self._seen: dict[str, datetime] = {}  # source → when first seen
         self._sessions: dict[str, Assumer] = {}
         self._missing: dict[str, float] = {}
 
-    def source_seen(self, principal_id: str, kind: str, value: str) -> bool:
+    def source_seen(self, principal_id: str, kind: str, value: str, before: datetime | None = None) -> bool:
         name = f"{principal_id}|{kind}|{value}"
-        if name in self._seen:
-            return True
-        if self.state.entry(self.SOURCE, name) is None:
-            return False
-        self._seen.add(name)
-        return True
+        first = self._seen.get(name)
+        if first is None:
+            entry = self.state.entry(self.SOURCE, name)
+            if entry is None:
+                return False
+            first = self._seen[name] = entry[0]
+        return old_enough(first, before)
 
     def assumer(self, access_key_id: str) -> Assumer | None:
         key_fp = fingerprint(access_key_id)  # stored by fingerprint: the state table never holds key ids
@@ -314,8 +321,14 @@ class StateHistory(History):
 
     def _add_source(self, principal_id: str, kind: str, value: str, when: str | None) -> None:
         name = f"{principal_id}|{kind}|{value}"
-        self.state.touch(self.SOURCE, name, _event_time(when), timedelta(days=1))
-        self._seen.add(name)
+        if name in self._seen:
+            return
+        # Written once, so the stored time is when the source was first seen (a touch of one
+        # already stored writes nothing); what is cached here is at most as early as that.
+        when_seen = _event_time(when)
+        self.state.touch(self.SOURCE, name, when_seen, None)
+        entry = self.state.entry(self.SOURCE, name)
+        self._seen[name] = entry[0] if entry is not None else when_seen
 
     def _add_session(self, access_key_id: str, assumer: Assumer, when: str | None) -> None:
         key_fp = fingerprint(access_key_id)
@@ -328,9 +341,18 @@ class StateHistory(History):
         self.state.touch(self.KEYS, owner, when, timedelta(0), note=",".join(sorted(keys)) or "-")
 
 
-def _event_time(event_time: str | None) -> datetime:
+def old_enough(first_seen: datetime, before: datetime | None) -> bool:
+    """Whether a source first seen at ``first_seen`` vouches for an event at ``before``."""
+    return before is None or first_seen <= before - MIN_SOURCE_AGE
+
+
+def event_time(text: str | None) -> datetime:
     """An event's time (now, if unreadable). Not incidents.keys.parse_ts: importing the incidents
     package would put the store modules on replay's start-up path."""
+    return _event_time(text)
+
+
+def _event_time(event_time: str | None) -> datetime:
     try:
         return datetime.fromisoformat((event_time or "").replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:

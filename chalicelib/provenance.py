@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.history import AGENT, IP, agent_family, key_owner
+from chalicelib.history import AGENT, IP, MIN_SOURCE_AGE, agent_family, event_time, key_owner
 from chalicelib.identity.schema import PrincipalSpec
 from chalicelib.rules.base import Context, fingerprint
+
+MIN_AGE_TEXT = f"{int(MIN_SOURCE_AGE.total_seconds() // 60)} minutes"
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,11 @@ def rotation_evidence(ctx: Context, target: PrincipalSpec, user: str | None, key
         if actor.principal is not target:
             missing.append(f"{actor.describe()} is neither '{target.id}' itself nor declared to manage IAM")
         else:
-            ip, family = ev.source_ip, agent_family(ev.user_agent)
-            if not ip or not history.source_seen(target.id, IP, ip):
-                missing.append(f"source IP {ip or 'unknown'} was never seen for '{target.id}' before")
+            ip, family, at = ev.source_ip, agent_family(ev.user_agent), event_time(ev.event_time)
+            if not ip or not history.source_seen(target.id, IP, ip, at):
+                seen = bool(ip) and history.source_seen(target.id, IP, ip)
+                missing.append(f"source IP {ip or 'unknown'} was never seen for '{target.id}' before" if not seen else
+                               f"source IP {ip} was first seen for '{target.id}' less than {MIN_AGE_TEXT} before")
             if not family or not history.source_seen(target.id, AGENT, family):
                 missing.append(f"user agent '{family or 'none'}' is not one '{target.id}' was seen using")
     active_after = None

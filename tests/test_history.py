@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -40,6 +40,18 @@ def test_a_source_is_unknown_until_it_is_added(history: History) -> None:
     assert not history.source_seen("github-actions", IP, "20.42.9.11")
     history._add_source("github-actions", IP, "20.42.9.11", WHEN_TEXT)
     assert history.source_seen("github-actions", IP, "20.42.9.11")
+
+
+def test_a_source_vouches_only_once_it_was_first_seen_an_hour_before(history: History) -> None:
+    history._add_source("github-actions", IP, "20.42.9.11", WHEN_TEXT)
+    assert not history.source_seen("github-actions", IP, "20.42.9.11", WHEN + timedelta(minutes=5))
+    assert history.source_seen("github-actions", IP, "20.42.9.11", WHEN + timedelta(hours=1))
+
+
+def test_seeing_a_source_again_later_keeps_when_it_was_first_seen(history: History) -> None:
+    history._add_source("github-actions", IP, "20.42.9.11", WHEN_TEXT)
+    history._add_source("github-actions", IP, "20.42.9.11", "2026-11-23T04:00:00Z")
+    assert history.source_seen("github-actions", IP, "20.42.9.11", WHEN + timedelta(hours=2))
 
 
 def test_a_source_seen_for_one_principal_is_not_known_for_another(history: History) -> None:

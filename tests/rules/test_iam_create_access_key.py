@@ -33,7 +33,7 @@ def test_admin_creating_a_key_for_a_declared_access_key_principal_is_low_rotatio
 
 
 def test_access_key_principal_creating_its_own_key_from_its_known_source_is_low_rotation():
-    usual = record("iam-user-access-key-call.json")
+    usual = record("iam-user-access-key-call.json", eventTime="2026-11-20T07:20:31Z")  # hours before the key
     history = MemoryHistory()
     judge(usual, history=history)
     rec = key_for(None, userIdentity=identity_of("iam-user-access-key-call.json"),

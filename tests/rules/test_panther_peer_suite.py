@@ -250,7 +250,7 @@ def test_backdoor_self_key_is_low_only_after_the_user_was_seen_at_that_source():
     (alone,) = [f for f in judge(CloudTrailEvent.from_record(log), model, history) if f.rule == "iam-create-access-key"]
     assert alone.severity.label == "high"  # nothing vouches for this source yet
     usual = {**log, "eventName": "PutObjectTagging", "eventSource": "s3.amazonaws.com", "eventID": "usual-call",
-             "responseElements": None, "readOnly": False}
+             "responseElements": None, "readOnly": False, "eventTime": "2019-01-01T00:00:00Z"}  # well before
     history = MemoryHistory()
     judge(CloudTrailEvent.from_record(usual), model, history)
     (f,) = [f for f in judge(CloudTrailEvent.from_record(log), model, history) if f.rule == "iam-create-access-key"]
