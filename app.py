@@ -67,10 +67,11 @@ SSO_WRITES = ["CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePo
               "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]
 ROLES_ANYWHERE_WRITES = ["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"]
 # Calls that hand a role to code the caller controls (iam:PassRole, never recorded itself): the
-# role is a parameter of these writes (iam-role-passed). eventSource → eventNames.
+# role is a parameter of these writes, or (new Lambda code) in their response (iam-role-passed).
+# eventSource → eventNames.
 PASSROLE_WRITES = {
     "lambda.amazonaws.com": ["CreateFunction20150331", "UpdateFunctionConfiguration20150331v2",
-                             "UpdateFunctionConfiguration20150331"],
+                             "UpdateFunctionConfiguration20150331", "UpdateFunctionCode20150331v2"],
     "ec2.amazonaws.com": ["RunInstances", "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation"],
     "cloudformation.amazonaws.com": ["CreateStack", "UpdateStack"],
     "glue.amazonaws.com": ["CreateDevEndpoint", "CreateJob"],

@@ -53,8 +53,16 @@ PROFILE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("ec2.amazonaws.com", name): tuple((_RP, *spec[:-2], leaf) for leaf in spec[-2:])
     for name, spec in _EC2_PROFILE.items()
 }
+# Calls that put new code into a function that already runs as a role (Rhino's lambda:UpdateFunctionCode
+# escalation; Stratus Red Team's lambda-overwrite-code and lambda-layer-extension): no PassRole is
+# needed, and the response names the role. A configuration change counts when it sets layers.
+_RESPONSE_ROLE: tuple[Path, ...] = (("responseElements", "role"),)
+CODE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
+    ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2"): _RESPONSE_ROLE,
+}
+LAYERS = ("requestParameters", "layers")
 SOURCES: dict[str, frozenset[str]] = {}
-for _source, _name in (*ROLE_PATHS, *PROFILE_PATHS):
+for _source, _name in (*ROLE_PATHS, *PROFILE_PATHS, *CODE_PATHS):
     SOURCES[_source] = SOURCES.get(_source, frozenset()) | {_name}
 # Roles AWS creates with AdministratorAccess in member accounts (Organizations, Control Tower,
 # service-managed StackSets): whoever gets code running as one owns the account.
@@ -70,12 +78,25 @@ def _get(record: dict[str, object], path: Path) -> str | None:
     return as_str(node)
 
 
-def passed(ev: CloudTrailEvent) -> Iterator[tuple[str, str | None, str]]:
-    """(name, account or None, "role" / "instance profile") for each role the call hands over."""
+def _paths(ev: CloudTrailEvent, key: tuple[str, str]) -> tuple[tuple[Path, ...], str]:
+    """Where this call names a role, and how the caller gets to act as it."""
+    if key in CODE_PATHS:
+        return CODE_PATHS[key], "code"
+    paths = ROLE_PATHS.get(key) or PROFILE_PATHS.get(key) or ()
+    if key[1].startswith("UpdateFunctionConfiguration") and not _get(ev.raw, (_RP, "role")) \
+            and as_dict(ev.raw.get(_RP)).get("layers"):
+        return _RESPONSE_ROLE, "layers"
+    return paths, "handed"
+
+
+def passed(ev: CloudTrailEvent) -> Iterator[tuple[str, str | None, str, str]]:
+    """(name, account or None, "role" / "instance profile", how) for each role the caller gets to act
+    as: ``handed`` to a service, or a function's own role behind new ``code`` or ``layers``."""
     key = (ev.event_source or "", ev.event_name or "")
     kind = "instance profile" if key in PROFILE_PATHS else "role"
+    paths, how = _paths(ev, key)
     seen = set()
-    for path in ROLE_PATHS.get(key) or PROFILE_PATHS.get(key) or ():
+    for path in paths:
         value = _get(ev.raw, path)
         if not value:
             continue
@@ -83,7 +104,7 @@ def passed(ev: CloudTrailEvent) -> Iterator[tuple[str, str | None, str]]:
         name, account = (m.group(3), m.group(1)) if m else (value.rsplit("/", 1)[-1], None)
         if fold(name) not in seen:
             seen.add(fold(name))
-            yield name, account, kind
+            yield name, account, kind, how
 
 
 def may_pass(principal: PrincipalSpec | None, role: str) -> bool:
@@ -96,10 +117,11 @@ class IamRolePassed(Rule):
     id = "iam-role-passed"
     severity = Severity.HIGH
     title = "Role handed to code the caller controls (PassRole)"
-    event_names = frozenset(name for _, name in (*ROLE_PATHS, *PROFILE_PATHS))
+    event_names = frozenset(name for _, name in (*ROLE_PATHS, *PROFILE_PATHS, *CODE_PATHS))
     # The service (CreateJob and CreateProject exist in many), whether it failed, and the role fields.
     memo_fields = (("eventSource",), ("errorCode",),
-                   *dict.fromkeys(p for paths in (*ROLE_PATHS.values(), *PROFILE_PATHS.values()) for p in paths))
+                   *dict.fromkeys(p for paths in (*ROLE_PATHS.values(), *PROFILE_PATHS.values(), _RESPONSE_ROLE)
+                                  for p in paths), LAYERS)
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
     runbook = (
         "Find what now runs as the role (the function, instance, stack, endpoint, notebook, project or task "
@@ -115,7 +137,7 @@ class IamRolePassed(Rule):
         if actor.is_service or ev.invoked_by or SERVICE_ROLE.match(actor.role_arn or ""):
             return None  # an AWS service (Auto Scaling, CloudFormation) acting: the call that asked it is judged
         worst: tuple[Severity, str, str, str | None, PrincipalSpec | None] | None = None
-        for name, account, kind in passed(ev):
+        for name, account, kind, how in passed(ev):
             if account is not None and account != ev.account and ev.account is not None:
                 account_note = f" of account {account}"
             else:
@@ -127,6 +149,10 @@ class IamRolePassed(Rule):
                 continue
             severity, why = self._grade(ctx, name, target)
             what = f"{kind} '{name}'{account_note}"
+            if how == "code":
+                what = f"new code in a function that runs as {what}"
+            elif how == "layers":
+                what = f"new layers (code) in a function that runs as {what}"
             if worst is None or severity > worst[0]:
                 arn = (f"arn:aws:iam::{account or ev.account}:{'instance-profile' if kind != 'role' else 'role'}/{name}"
                        if (account or ev.account) else None)
@@ -137,8 +163,10 @@ class IamRolePassed(Rule):
         if ev.failed:
             severity = min(severity, Severity.MEDIUM)
         service = (ev.event_source or "?").split(".")[0]
+        code = what.startswith("new ")
         return Verdict(
-            reason=f"{actor.describe()} handed {what} to {service} ({ev.event_name}): {why}{failed_suffix(ctx)}",
+            reason=f"{actor.describe()} {'put' if code else 'handed'} {what} {'into' if code else 'to'} {service} "
+                   f"({ev.event_name}): {why}{failed_suffix(ctx)}",
             severity=severity,
             target_arn=arn,
             breaks=breaks_of(target),

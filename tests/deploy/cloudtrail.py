@@ -192,6 +192,7 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     ("lambda.amazonaws.com", "CreateFunction20150331", {"functionName": "f", "role": PASSED_ROLE, "code": {}}),
     ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", {"functionName": "f", "role": PASSED_ROLE}),
     ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331", {"functionName": "f", "role": PASSED_ROLE}),
+    ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", {"functionName": "f", "publish": True}),
     ("ec2.amazonaws.com", "RunInstances", {"instancesSet": {"items": [{"imageId": "ami-0abc", "minCount": 1,
                                                                        "maxCount": 1}]},
                                            "iamInstanceProfile": {"name": "terraform-deploy"}}),

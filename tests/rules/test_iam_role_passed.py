@@ -132,10 +132,9 @@ def test_an_instance_started_without_a_profile_passes_no_role():
     assert finding(rec, RULE) is None
 
 
-def test_a_function_configuration_change_that_keeps_its_role_is_quiet():
+def test_a_configuration_change_without_a_role_or_layers_is_quiet():
     rec = record("lambda-create-function.json", eventName="UpdateFunctionConfiguration20150331v2",
-                 requestParameters=Replace({"functionName": "ops-sync", "layers": ["arn:aws:lambda:us-east-1:"
-                                                                                   f"{ACCOUNT}:layer:x:1"]}))
+                 requestParameters=Replace({"functionName": "ops-sync", "timeout": 30}))
     assert finding(rec, RULE) is None
 
 
@@ -162,3 +161,43 @@ def test_passes_roles_must_be_a_list_of_role_names_or_globs(value):
     text = MODEL.replace("passes_roles: [app-*, Paperclip-Agent]", f"passes_roles: {value!r}".replace("'", '"'))
     with pytest.raises(ModelError, match="passes_roles"):
         model_from(text)
+
+
+def _code_update(role: str, **overrides: object) -> dict:
+    """Stratus Red Team's lambda-overwrite-code shape: the function's role is in the response only."""
+    return record("lambda-create-function.json", eventName="UpdateFunctionCode20150331v2",
+                  requestParameters=Replace({"functionName": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:ops-sync",
+                                             "publish": True, "dryRun": False}),
+                  responseElements=Replace({"functionName": "ops-sync", "role": ROLE + role,
+                                            "handler": "index.handler", "codeSize": 211}), **overrides)
+
+
+def test_new_code_in_a_function_running_as_another_principals_role_is_high():
+    f = finding(_code_update("paperclip-agent"), RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert "new code in a function that runs as role 'paperclip-agent'" in f.reason
+    assert f.breaks == "Paperclip agents"
+
+
+def test_new_code_in_a_function_running_as_the_deploy_role_is_critical():
+    f = finding(_code_update("terraform-deploy"), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_a_role_updating_the_code_of_its_own_function_gains_nothing():
+    rec = _code_update("paperclip-agent", userIdentity=identity_of("role-session-call.json"))
+    assert finding(rec, RULE) is None
+
+
+def test_layers_added_to_a_function_are_new_code_running_as_its_role():
+    rec = record("lambda-create-function.json", eventName="UpdateFunctionConfiguration20150331v2",
+                 requestParameters=Replace({"functionName": "ops-sync", "environment": {},
+                                            "layers": [f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:ext:1"]}),
+                 responseElements={"role": f"{ROLE}paperclip-agent"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH and "new layers" in f.reason
+
+
+def test_a_refused_code_update_names_no_role_and_is_quiet():
+    rec = {**_code_update("paperclip-agent", errorCode="AccessDeniedException"), "responseElements": None}
+    assert finding(rec, RULE) is None
