@@ -93,7 +93,15 @@ def narrowed_pattern(family: str, pattern: dict[str, Any], env: dict[str, str]) 
                     branches.append(extra)
     if family == "sts":
         branches.extend(_reader_role_entries(model))
-    elif key_users:
+        return narrowed
+    instance_roles = sorted({r for p in principals if p.auth == "instance-profile" for r in p.roles})
+    if instance_roles:
+        # An instance role's session without the ec2RoleDelivery AWS sets on instance credentials was
+        # not delivered to an instance (identity-auth-mismatch on every call; IMDS sessions carry it).
+        branches.append({"userIdentity": {
+            "type": ["AssumedRole"], "sessionContext": {"sessionIssuer": {"userName": instance_roles},
+                                                        "ec2RoleDelivery": [{"exists": False}]}}})
+    if key_users:
         # A declared access-key user's console session contradicts its declared auth on every
         # call (identity-auth-mismatch), even where the trail holds no ConsoleLogin (another region).
         branches.append({"sessionCredentialFromConsole": [{"exists": True}], "userIdentity": {

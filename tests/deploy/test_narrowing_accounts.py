@@ -28,6 +28,7 @@ principals:
   - {{id: batch, kind: workload, auth: role, roles: [batch-worker], accounts: ["{PROD}"]}}
   - {{id: deploy, kind: ci, auth: role, roles: [deploy]}}
   - {{id: jared, kind: human, auth: sso, sso_users: [jared@example.com], accounts: ["{ACCOUNT}"]}}
+  - {{id: app, kind: workload, auth: instance-profile, roles: [app-instance]}}
 """
 SSO_ROLE = "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b"
 
@@ -100,3 +101,20 @@ def test_an_unrestricted_declared_roles_name_outside_the_model_is_routed_on_sts(
     arn = f"arn:aws:iam::{ACCOUNT}:role/anything"
     assert not sts.matches_event(assume(assumed_role("deploy", "d"), ACCOUNT, arn))
     assert sts.matches_event(assume(assumed_role("deploy", "d"), OUTSIDE, arn))
+
+
+def instance_session(delivered: bool) -> dict[str, Any]:
+    identity = assumed_role("app-instance", "i-0123456789abcdef0")
+    if delivered:
+        identity["sessionContext"]["ec2RoleDelivery"] = "2.0"
+    return identity
+
+
+def test_an_instance_roles_session_that_imds_did_not_deliver_is_routed_on_any_read(tmp_path: Path) -> None:
+    event = read("s3.amazonaws.com", "ListBuckets", instance_session(delivered=False), ACCOUNT)
+    assert pattern(tmp_path, "reads").matches_event(event)
+
+
+def test_an_instance_roles_own_session_on_its_instance_is_left_out(tmp_path: Path) -> None:
+    event = read("s3.amazonaws.com", "ListBuckets", instance_session(delivered=True), ACCOUNT)
+    assert not pattern(tmp_path, "reads").matches_event(event)
