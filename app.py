@@ -32,7 +32,7 @@ API_CALL = "AWS API Call via CloudTrail"
 # Reads another family already delivers (an event matching two rules is two invocations).
 ROUTED_ELSEWHERE = ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity",
                     "GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory",
-                    "GetSessionToken", "GetFederationToken"]
+                    "GetSessionToken", "GetFederationToken", "AssumeRoot"]
 # An IAM user's static key turned into sessions (sts-session-from-static-key): GetSessionToken is
 # recorded readOnly true, GetFederationToken readOnly false (Stratus Red Team's detonation).
 SESSION_TOKENS = ["GetSessionToken", "GetFederationToken"]
@@ -126,16 +126,19 @@ PATTERNS: dict[str, dict[str, Any]] = {
     # except an AWS service taking on its own role (Lambda, ECS, EC2 do so all day). A success
     # is judged against may_assume and teaches who holds the new session (chalicelib/history.py).
     # deploy/build_merge_template.py leaves out a declared IAM user's or role's assumptions of the
-    # one role its may_assume names (the CI user entering its deploy role on every run).
+    # one role its may_assume names (the CI user entering its deploy role on every run). AssumeRoot
+    # (a root session in a member account) and the session tokens have branches never narrowed.
     "sts": {
         "source": ["aws.sts"],
         "detail-type": [API_CALL],
         "detail": {
             "eventSource": ["sts.amazonaws.com"],
-            "eventName": [{"prefix": "AssumeRole"}, *SESSION_TOKENS],
+            "eventName": [{"prefix": "AssumeRole"}, *SESSION_TOKENS, "AssumeRoot"],
             "$or": [
                 # Never narrowed (the builder leaves branches that name events alone).
                 {"eventName": SESSION_TOKENS, "userIdentity": {"type": ["IAMUser"]}},
+                # A root session in a member account (sts-root-session-assumed), by anyone.
+                {"eventName": ["AssumeRoot"]},
                 {"errorCode": [{"exists": True}]},
                 {"userIdentity": {"type": [{"anything-but": ["AWSService", "IAMUser", "AssumedRole"]}]}},
                 {"userIdentity": {"type": ["IAMUser"]}},

@@ -40,6 +40,7 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "federation-provider-changed": "TTPs/Privilege Escalation",
     "sso-assignment-changed": "TTPs/Privilege Escalation",
     "sso-group-membership-added": "TTPs/Privilege Escalation",
+    "sts-root-session-assumed": "TTPs/Privilege Escalation",
     "sts-assume-role-unexpected": "TTPs/Privilege Escalation",
     "iam-role-passed": "TTPs/Privilege Escalation",
     "sts-assume-role-failed": "TTPs/Discovery",

@@ -300,6 +300,17 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
              "repo:abt/infra:ref:refs/heads/main", "userName": "repo:abt/infra:ref:refs/heads/main",
              "identityProvider": "token.actions.githubusercontent.com"}, read_only=True,
             error=("InvalidIdentityToken", "Incorrect token audience"), region="eu-west-1")), {"sts"}),
+        # AssumeRoot: a root session in a member account, whoever asks (sts-root-session-assumed)
+        ("sts-assume-root-by-a-declared-admin-reaches-sts", envelope(api_call(
+            "sts.amazonaws.com", "AssumeRoot", admin, read_only=True,
+            request={"targetPrincipal": "402918375610",
+                     "taskPolicyArn": {"arn": "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword"}})),
+         {"sts"}),
+        ("sts-assume-root-by-the-ci-key-reaches-sts", envelope(api_call(
+            "sts.amazonaws.com", "AssumeRoot", ci, read_only=True,
+            request={"targetPrincipal": "402918375610",
+                     "taskPolicyArn": {"arn": "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy"}})),
+         {"sts"}),
         ("sts-ci-user-assuming-its-declared-deploy-role-reaches-nobody", envelope(api_call(
             "sts.amazonaws.com", "AssumeRole", ci, read_only=True,
             request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/terraform-deploy", "roleSessionName": "tf"},

@@ -168,6 +168,8 @@ RULE_EVENTS: dict[str, tuple[str, bool | None, dict[str, Any] | None, dict[str, 
          "userName": "repo:evil/x:ref:refs/heads/main", "identityProvider": "token.actions.githubusercontent.com"}),
     "GetSessionToken": ("sts.amazonaws.com", True, {"durationSeconds": 3600}, CI_KEY),
     "GetFederationToken": ("sts.amazonaws.com", False, {"name": "backdoor"}, CI_KEY),
+    "AssumeRoot": ("sts.amazonaws.com", True, {"targetPrincipal": "402918375610", "taskPolicyArn": {
+        "arn": "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword"}}, AGENT),
     # The bundled model declares no Secrets Manager secret: an undeclared caller's reads are what
     # it can judge (identity-undeclared-principal; tests/deploy/test_secret_routing.py for declared ones).
     "GetSecretValue": ("secretsmanager.amazonaws.com", True, {"secretId": "prod/db-password"}, UNDECLARED_ROLE),
