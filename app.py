@@ -62,7 +62,8 @@ IAM_WRITES = ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessK
               "DeactivateMFADevice", "DeleteVirtualMFADevice", "CreateSAMLProvider", "UpdateSAMLProvider",
               "DeleteSAMLProvider", "CreateOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
               "UpdateOpenIDConnectProviderThumbprint", "UploadSSHPublicKey", "CreateServiceSpecificCredential",
-              "ResetServiceSpecificCredential", "UploadSigningCertificate"]
+              "ResetServiceSpecificCredential", "UploadSigningCertificate", "DeleteUserPermissionsBoundary",
+              "DeleteRolePermissionsBoundary", "AddRoleToInstanceProfile"]
 SSO_WRITES = ["CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
               "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]
 ROLES_ANYWHERE_WRITES = ["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"]
@@ -71,7 +72,7 @@ ROLES_ANYWHERE_WRITES = ["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfil
 # eventSource → eventNames.
 PASSROLE_WRITES = {
     "lambda.amazonaws.com": ["CreateFunction20150331", "UpdateFunctionConfiguration20150331v2",
-                             "UpdateFunctionConfiguration20150331", "UpdateFunctionCode20150331v2"],
+                             "UpdateFunctionCode20150331v2"],
     "ec2.amazonaws.com": ["RunInstances", "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation"],
     "cloudformation.amazonaws.com": ["CreateStack", "UpdateStack"],
     "glue.amazonaws.com": ["CreateDevEndpoint", "CreateJob"],
@@ -87,9 +88,10 @@ LAMBDA_EXPOSURE_WRITES = ["AddPermission20150331v2", "AddPermission20150331", "C
 # the console's spelling); iam-user-created, sso-group-membership-added.
 IDENTITY_STORE_WRITES = {"identitystore.amazonaws.com": ["CreateUser", "CreateGroupMembership"],
                          "sso-directory.amazonaws.com": ["CreateUser", "AddMemberToGroup"]}
-# eventSource → eventNames the iam family takes from services other than IAM, Identity Center and Roles Anywhere.
+# eventSource → eventNames the iam family takes from services other than IAM and Identity Center.
 SERVICE_IDENTITY_WRITES = {**{source: [*names, *(LAMBDA_EXPOSURE_WRITES if source == "lambda.amazonaws.com" else [])]
-                              for source, names in PASSROLE_WRITES.items()}, **IDENTITY_STORE_WRITES}
+                              for source, names in PASSROLE_WRITES.items()}, **IDENTITY_STORE_WRITES,
+                           "rolesanywhere.amazonaws.com": ROLES_ANYWHERE_WRITES}
 
 # Only AWS itself may publish a source starting with "aws." (PutEvents rejects it), so
 # pinning the source keeps forged custom events out of the incident log.
@@ -114,7 +116,6 @@ PATTERNS: dict[str, dict[str, Any]] = {
             "$or": [
                 {"eventSource": ["iam.amazonaws.com"], "eventName": IAM_WRITES},
                 {"eventSource": ["sso.amazonaws.com"], "eventName": SSO_WRITES},
-                {"eventSource": ["rolesanywhere.amazonaws.com"], "eventName": ROLES_ANYWHERE_WRITES},
                 # One branch for all these services (the pattern quota): a name of one service from
                 # another (SageMaker's CreateProject) is delivered too, and left out of writes alike.
                 {"eventSource": list(SERVICE_IDENTITY_WRITES),

@@ -43,6 +43,7 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "sts-root-session-assumed": "TTPs/Privilege Escalation",
     "sts-assume-role-unexpected": "TTPs/Privilege Escalation",
     "iam-role-passed": "TTPs/Privilege Escalation",
+    "iam-permissions-boundary-removed": "TTPs/Privilege Escalation",
     "sts-assume-role-failed": "TTPs/Discovery",
     "iam-mfa-removed": "TTPs/Defense Evasion",
     "monitor-trail-tampered": "TTPs/Defense Evasion",

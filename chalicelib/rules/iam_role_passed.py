@@ -35,7 +35,7 @@ _EC2_PROFILE = {"RunInstances": ("iamInstanceProfile", "arn", "name"),
 ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("lambda.amazonaws.com", "CreateFunction20150331"): ((_RP, "role"),),
     ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2"): ((_RP, "role"),),
-    ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331"): ((_RP, "role"),),
+    ("iam.amazonaws.com", "AddRoleToInstanceProfile"): ((_RP, "roleName"),),
     ("cloudformation.amazonaws.com", "CreateStack"): ((_RP, "roleARN"),),
     ("cloudformation.amazonaws.com", "UpdateStack"): ((_RP, "roleARN"),),
     ("glue.amazonaws.com", "CreateDevEndpoint"): ((_RP, "roleArn"),),
@@ -149,6 +149,8 @@ class IamRolePassed(Rule):
                 continue
             severity, why = self._grade(ctx, name, target)
             what = f"{kind} '{name}'{account_note}"
+            if ev.event_name == "AddRoleToInstanceProfile":
+                what = f"{what} (into instance profile '{ev.param('instanceProfileName') or '?'}': its instances)"
             if how == "code":
                 what = f"new code in a function that runs as {what}"
             elif how == "layers":

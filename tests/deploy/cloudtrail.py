@@ -191,7 +191,9 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     # PassRole: the role handed to a service is a parameter of these calls (iam-role-passed)
     ("lambda.amazonaws.com", "CreateFunction20150331", {"functionName": "f", "role": PASSED_ROLE, "code": {}}),
     ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", {"functionName": "f", "role": PASSED_ROLE}),
-    ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331", {"functionName": "f", "role": PASSED_ROLE}),
+    ("iam.amazonaws.com", "AddRoleToInstanceProfile", {"instanceProfileName": "web", "roleName": "terraform-deploy"}),
+    ("iam.amazonaws.com", "DeleteUserPermissionsBoundary", {"userName": CI_USER}),
+    ("iam.amazonaws.com", "DeleteRolePermissionsBoundary", {"roleName": "paperclip-agent"}),
     ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", {"functionName": "f", "publish": True}),
     ("ec2.amazonaws.com", "RunInstances", {"instancesSet": {"items": [{"imageId": "ami-0abc", "minCount": 1,
                                                                        "maxCount": 1}]},

@@ -201,3 +201,10 @@ def test_layers_added_to_a_function_are_new_code_running_as_its_role():
 def test_a_refused_code_update_names_no_role_and_is_quiet():
     rec = {**_code_update("paperclip-agent", errorCode="AccessDeniedException"), "responseElements": None}
     assert finding(rec, RULE) is None
+
+
+def test_a_privileged_role_put_into_an_instance_profile_is_critical_and_names_the_profile():
+    rec = record("attach-user-policy.json", eventName="AddRoleToInstanceProfile",
+                 requestParameters=Replace({"instanceProfileName": "web", "roleName": "terraform-deploy"}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and "instance profile 'web'" in f.reason
