@@ -64,9 +64,14 @@ def writes_pattern(others: Iterable[dict[str, Any]]) -> dict[str, Any]:
             elsewhere.setdefault(source, set()).update(names)
     detail: dict[str, Any] = {"readOnly": [False]}
     if elsewhere:
+        # Sources left the same names share one branch (a family that takes several services'
+        # names in one branch, as iam does, would otherwise cost a long branch per service).
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for source in sorted(elsewhere):
+            groups.setdefault(tuple(sorted(elsewhere[source])), []).append(source)
         detail["$or"] = [
             {"eventSource": [{"anything-but": sorted(elsewhere)}]},
-            *({"eventSource": [source], "eventName": [{"anything-but": sorted(elsewhere[source])}]}
-              for source in sorted(elsewhere)),
+            *({"eventSource": sources, "eventName": [{"anything-but": list(names)}]}
+              for names, sources in sorted(groups.items(), key=lambda g: g[1])),
         ]
     return {"source": [{"prefix": "aws."}], "detail": detail}

@@ -133,3 +133,19 @@ def test_the_shared_samples_are_in_the_corpus_when_beside() -> None:
         pytest.skip("../shared/cloudtrail-samples is not beside this checkout")
     assert any(name.startswith(str(SHARED)) for name, _ in _records())
 
+
+
+def test_sources_another_family_takes_the_same_names_of_share_one_branch() -> None:
+    other = {"source": [{"prefix": "aws."}], "detail": {"$or": [
+        {"eventSource": ["glue.amazonaws.com", "ecs.amazonaws.com"],
+         "eventName": ["CreateJob", "RegisterTaskDefinition"]},
+        {"eventSource": ["iam.amazonaws.com"], "eventName": ["CreateUser"]}]}}
+    branches = writes_pattern([other])["detail"]["$or"]
+    assert {"eventSource": ["ecs.amazonaws.com", "glue.amazonaws.com"],
+            "eventName": [{"anything-but": ["CreateJob", "RegisterTaskDefinition"]}]} in branches
+    assert len(branches) == 3  # every other source, the shared pair, iam
+
+
+def test_the_writes_pattern_stays_within_three_rules_of_the_quota() -> None:
+    # Every numbered rule is one more name the monitor must know as its own (chalicelib/watch/own.py).
+    assert len(json.dumps(app.PATTERNS["writes"])) <= 3 * 2048
