@@ -211,7 +211,9 @@ def build(stage: str) -> dict[str, Any]:
                 "TRAILWARDEN_ANCHORS": anchors_url()}
     resources: dict[str, Any] = {}
     rule_names: list[str] = []
+    numbered: list[str] = []  # a family's rules past the first (over the pattern quota)
     # Which resources are Trailwarden's, for the monitor-pipeline-tampered rule (chalicelib/watch/own.py).
+    from chalicelib.watch.own import ENV_RULES
     from chalicelib.watch.template import PARAMETERS, environment, heartbeat_resources
 
     handlers = [s.name for s in app.event_sources] + [f.name for f in app.pure_lambda_functions] + (
@@ -269,6 +271,7 @@ def build(stage: str) -> dict[str, Any]:
             for n, part in enumerate(parts, start=1):  # one rule, or more when the pattern is over the quota
                 name = rule_name if n == 1 else f"{rule_name}-{n}"
                 rule_names.append(org.rule_path(name))
+                numbered += [name] if n > 1 else []
                 event = {"Type": "EventBridgeRule", "Properties": {
                     "RuleName": name, "State": RULE_STATES[source.name], "Pattern": part,
                     "RetryPolicy": RULE_RETRY, "DeadLetterConfig": dead_letter}}
@@ -286,6 +289,8 @@ def build(stage: str) -> dict[str, Any]:
             function(source.name, cfn_name(source.name), kind, {event_id: event})
         else:
             raise BuildError(f"event source {source.name!r} ({type(source).__name__}) is not handled")
+    if numbered:  # they are Trailwarden's own rules too (monitor-pipeline-tampered); every function shares env_refs
+        env_refs[ENV_RULES] = ",".join([env_refs[ENV_RULES], *numbered])
     if app.routes:
         function("api_handler", "APIHandler", "api", None)
     from chalicelib.backfill import definition as backfill

@@ -22,9 +22,10 @@ API_CALL = "AWS API Call via CloudTrail"
 EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
     "root": ({"source": [{"prefix": "aws."}], "detail": {"userIdentity": {"type": ["Root"]}}}, ALL_EVENTS),
     # identity writes: credentials, privilege, trust, MFA, federation (IAM), assignments and permission sets
-    # (IAM Identity Center), trust anchors (Roles Anywhere); all readOnly false, so ENABLED is enough
+    # (IAM Identity Center), trust anchors (Roles Anywhere), roles passed to services; all readOnly false,
+    # so ENABLED is enough
     # no detail-type pin: it delivers these names whole, so writes can leave them out
-    "iam": ({"source": ["aws.iam", "aws.sso", "aws.rolesanywhere"], "detail": {"$or": [
+    "iam": ({"source": [{"prefix": "aws."}], "detail": {"$or": [
         {"eventSource": ["iam.amazonaws.com"], "eventName": [
             "DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile", "CreateUser",
             "CreateLoginProfile", "UpdateLoginProfile", "CreateRole", "UpdateAssumeRolePolicy", "AttachUserPolicy",
@@ -32,12 +33,25 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
             "CreatePolicyVersion", "SetDefaultPolicyVersion", "AddUserToGroup", "DeactivateMFADevice",
             "DeleteVirtualMFADevice", "CreateSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider",
             "CreateOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
-            "UpdateOpenIDConnectProviderThumbprint"]},
+            "UpdateOpenIDConnectProviderThumbprint", "UploadSSHPublicKey", "CreateServiceSpecificCredential",
+            "ResetServiceSpecificCredential", "UploadSigningCertificate", "DeleteUserPermissionsBoundary",
+            "DeleteRolePermissionsBoundary", "AddRoleToInstanceProfile"]},
         {"eventSource": ["sso.amazonaws.com"], "eventName": [
             "CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
             "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]},
-        {"eventSource": ["rolesanywhere.amazonaws.com"], "eventName": [
-            "CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"]}]}},
+        # PassRole and new Lambda code, Lambda resource policies and URLs, Identity Center's directory,
+        # Roles Anywhere: one branch (the quota), every name delivered from every one of these sources
+        {"eventSource": ["lambda.amazonaws.com", "ec2.amazonaws.com", "cloudformation.amazonaws.com",
+                         "glue.amazonaws.com", "sagemaker.amazonaws.com", "codebuild.amazonaws.com",
+                         "ecs.amazonaws.com", "identitystore.amazonaws.com", "sso-directory.amazonaws.com",
+                         "rolesanywhere.amazonaws.com"], "eventName": [
+            "AddMemberToGroup", "AddPermission20150331", "AddPermission20150331v2",
+            "AssociateIamInstanceProfile", "CreateDevEndpoint", "CreateFunction20150331",
+            "CreateFunctionUrlConfig20211031", "CreateGroupMembership", "CreateJob", "CreateNotebookInstance",
+            "CreateProcessingJob", "CreateProfile", "CreateProject", "CreateStack", "CreateTrainingJob",
+            "CreateTrustAnchor", "CreateUser", "RegisterTaskDefinition", "ReplaceIamInstanceProfileAssociation",
+            "RunInstances", "UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2",
+            "UpdateFunctionUrlConfig20211031", "UpdateProject", "UpdateStack", "UpdateTrustAnchor"]}]}},
         "ENABLED"),
     "ssm": ({"source": ["aws.ssm", "aws.secretsmanager"], "detail-type": [API_CALL], "detail": {"$or": [
         {"eventSource": ["ssm.amazonaws.com"],
