@@ -210,6 +210,14 @@ PATTERNS: dict[str, dict[str, Any]] = {
                 {"eventSource": SENSITIVE_SOURCES, "eventName": [{"anything-but": [*ROUTED_ELSEWHERE, *ROUTINE_READS]}],
                  "userIdentity": {"type": ["AssumedRole"], "invokedBy": [{"exists": False}],
                                   "sessionContext": {"sessionIssuer": {"arn": [{"wildcard": SSO_ISSUER_ARNS}]}}}},
+                # A Windows instance's administrator password (ec2-password-data-read), by anyone but AWS
+                # services, root (the root family has it) and Identity Center sessions (vouched for by it).
+                # The role branch's type is a prefix so the builder's narrowing of roles leaves it whole.
+                {"eventSource": ["ec2.amazonaws.com"], "eventName": ["GetPasswordData"],
+                 "userIdentity": {"type": [{"anything-but": ["AWSService", "AssumedRole", "Root"]}]}},
+                {"eventSource": ["ec2.amazonaws.com"], "eventName": ["GetPasswordData"],
+                 "userIdentity": {"type": [{"prefix": "AssumedRole"}], "sessionContext": {"sessionIssuer": {
+                     "arn": [{"anything-but": {"wildcard": SSO_ISSUER_ARNS}}]}}}},
                 {"eventSource": ["kms.amazonaws.com"], "eventName": ["Decrypt"],
                  "requestParameters": {"encryptionContext": {"PARAMETER_ARN": [{"exists": True}]}},
                  "userIdentity": {"type": [{"anything-but": ["AWSService", "Root"]}],

@@ -54,6 +54,7 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "secret-read-undeclared": "TTPs/Credential Access",
     "credential-used-outside-home": "TTPs/Credential Access",
     "sts-session-from-static-key": "TTPs/Credential Access",
+    "ec2-password-data-read": "TTPs/Credential Access",
     "credential-revoked": "Effects/Data Exposure",
     "credential-quarantined": "Effects/Data Exposure",
     "iam-delete-user": "Unusual Behaviors/User",

@@ -49,6 +49,14 @@ def sso_user(user: str) -> dict[str, Any]:
     return assumed_role("AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b", user)
 
 
+def reserved_sso_user(user: str) -> dict[str, Any]:
+    """An Identity Center session as AWS records it: its role under the reserved IAM path."""
+    identity = sso_user(user)
+    issuer = identity["sessionContext"]["sessionIssuer"]
+    issuer["arn"] = f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/us-west-2/{issuer['userName']}"
+    return identity
+
+
 def api_call(event_source: str, event_name: str, identity: dict[str, Any], *, read_only: bool | None,
              request: dict[str, Any] | None = None, response: dict[str, Any] | None = None,
              error: tuple[str, str] | None = None, region: str = "us-east-1", **extra: Any) -> dict[str, Any]:
@@ -302,6 +310,15 @@ def cases() -> list[tuple[str, dict[str, Any], set[str]]]:
              "repo:abt/infra:ref:refs/heads/main", "userName": "repo:abt/infra:ref:refs/heads/main",
              "identityProvider": "token.actions.githubusercontent.com"}, read_only=True,
             error=("InvalidIdentityToken", "Incorrect token audience"), region="eu-west-1")), {"sts"}),
+        # A Windows instance's password, by a declared role (its other EC2 reads reach nobody)
+        ("reads-password-data-by-a-declared-role", envelope(api_call(
+            "ec2.amazonaws.com", "GetPasswordData", agent, read_only=True,
+            request={"instanceId": "i-0b2c4d6e8f0a1c3e5"})), {"reads"}),
+        ("reads-password-data-by-an-identity-center-session-reaches-nobody", envelope(api_call(
+            "ec2.amazonaws.com", "GetPasswordData", reserved_sso_user("jared@example.com"), read_only=True,
+            request={"instanceId": "i-0b2c4d6e8f0a1c3e5"})), set()),
+        ("reads-describe-instances-by-a-declared-role-reaches-nobody", envelope(api_call(
+            "ec2.amazonaws.com", "DescribeInstances", agent, read_only=True, request={"instancesSet": {}})), set()),
         # AssumeRoot: a root session in a member account, whoever asks (sts-root-session-assumed)
         ("sts-assume-root-by-a-declared-admin-reaches-sts", envelope(api_call(
             "sts.amazonaws.com", "AssumeRoot", admin, read_only=True,

@@ -168,6 +168,7 @@ RULE_EVENTS: dict[str, tuple[str, bool | None, dict[str, Any] | None, dict[str, 
          "userName": "repo:evil/x:ref:refs/heads/main", "identityProvider": "token.actions.githubusercontent.com"}),
     "GetSessionToken": ("sts.amazonaws.com", True, {"durationSeconds": 3600}, CI_KEY),
     "GetFederationToken": ("sts.amazonaws.com", False, {"name": "backdoor"}, CI_KEY),
+    "GetPasswordData": ("ec2.amazonaws.com", True, {"instanceId": "i-0b2c4d6e8f0a1c3e5"}, AGENT),
     "AssumeRoot": ("sts.amazonaws.com", True, {"targetPrincipal": "402918375610", "taskPolicyArn": {
         "arn": "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword"}}, AGENT),
     # The bundled model declares no Secrets Manager secret: an undeclared caller's reads are what

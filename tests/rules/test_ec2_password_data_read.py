@@ -1,0 +1,49 @@
+"""ec2-password-data-read: an instance's administrator password asked for, graded by outcome and actor."""
+
+from __future__ import annotations
+
+from chalicelib.findings import Severity
+
+from .conftest import DROP, finding, identity_of, model_from, record
+
+RULE = "ec2-password-data-read"
+
+
+def test_a_refused_read_by_the_agents_role_is_medium_probing():
+    f = finding(record("ec2-get-password-data.json"), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+    assert "i-0b2c4d6e8f0a1c3e5" in f.reason and "attempt" in f.reason
+
+
+def test_a_successful_read_is_high():
+    rec = record("ec2-get-password-data.json", errorCode=DROP, errorMessage=DROP,
+                 responseElements={"instanceId": "i-0b2c4d6e8f0a1c3e5",
+                                   "passwordData": "HIDDEN_DUE_TO_SECURITY_REASONS"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
+
+
+def test_refused_reads_by_one_caller_group_together():
+    one = finding(record("ec2-get-password-data.json"), RULE)
+    other = finding(record("ec2-get-password-data.json", requestParameters={"instanceId": "i-0aaa"}), RULE)
+    assert one is not None and other is not None and one.group_key == other.group_key
+
+
+def test_an_iam_manager_reading_it_is_low():
+    model = model_from("""
+        version: 1
+        accounts: [{id: "630287363158", name: management}]
+        principals:
+          - {id: ops, kind: human, auth: role, roles: [paperclip-agent], manages_iam: true}
+    """)
+    f = finding(record("ec2-get-password-data.json", errorCode=DROP), RULE, model)
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_other_ec2_reads_are_not_password_reads():
+    assert finding(record("ec2-get-password-data.json", eventName="DescribeInstances"), RULE) is None
+
+
+def test_an_identity_center_session_is_not_judged_as_its_reads_are_not_routed():
+    rec = record("ec2-get-password-data.json", userIdentity=identity_of("sso-session-call.json"))
+    assert finding(rec, RULE) is None
