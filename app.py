@@ -23,75 +23,27 @@ from chalice.app import CloudWatchEvent, Request
 
 from chalicelib import deadline, runtime
 from chalicelib.errors import ConfigError
+from chalicelib.event_names import (  # noqa: F401 - re-exported: the routing tests read them as app.X
+    HOME_UNSET,
+    IAM_WRITES,
+    IDENTITY_STORE_WRITES,
+    LAMBDA_EXPOSURE_WRITES,
+    PASSROLE_WRITES,
+    ROLES_ANYWHERE_WRITES,
+    ROUTED_ELSEWHERE,
+    ROUTINE_READS,
+    SECRET_VALUES,
+    SENSITIVE_SOURCES,
+    SERVICE_IDENTITY_WRITES,
+    SESSION_TOKENS,
+    SSO_ISSUER_ARNS,
+    SSO_WRITES,
+)
 from chalicelib.watch.routing import blinding_pattern, pipeline_pattern
 from chalicelib.writes_pattern import writes_pattern
 
 SERVICE = "trailwarden"
 API_CALL = "AWS API Call via CloudTrail"
-
-# Reads another family already delivers (an event matching two rules is two invocations).
-ROUTED_ELSEWHERE = ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity",
-                    "GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory",
-                    "GetSessionToken", "GetFederationToken", "AssumeRoot"]
-# An IAM user's static key turned into sessions (sts-session-from-static-key): GetSessionToken is
-# recorded readOnly true, GetFederationToken readOnly false (Stratus Red Team's detonation).
-SESSION_TOKENS = ["GetSessionToken", "GetFederationToken"]
-# Secrets Manager reads that return plaintext (secret-read-undeclared), both recorded readOnly true.
-SECRET_VALUES = ["GetSecretValue", "BatchGetSecretValue"]
-# A placeholder no record carries: the home family matches nothing until the builder fills it in.
-HOME_UNSET = "trailwarden:no-principal-declares-where-it-runs"
-# Identity, credential, secret and key services: reads of these by an undeclared caller matter.
-SENSITIVE_SOURCES = ["iam.amazonaws.com", "sts.amazonaws.com", "ssm.amazonaws.com", "secretsmanager.amazonaws.com",
-                     "kms.amazonaws.com"]
-# IAM Identity Center's roles: the IAM path is reserved for AWS (a role merely *named* like one
-# lives elsewhere). Declared SSO users are vouched for by Identity Center; their reads are not
-# routed (their writes and role assumptions are), an undeclared SSO user's sensitive reads are.
-SSO_ISSUER_ARNS = "arn:aws*:iam::*:role/aws-reserved/sso.amazonaws.com/*"
-# Reads that reveal nothing and that SDKs, the SSM agent and KMS clients make all day: whoami,
-# the agent's polling, and KMS's data-plane crypto (a parameter's Decrypt has its own branch).
-ROUTINE_READS = ["GetCallerIdentity", "ListInstanceAssociations", "DescribeInstanceAssociationsStatus",
-                 "DescribeEffectiveInstanceAssociations", "GetDocument", "DescribeDocument", "GetManifest",
-                 "GetDeployablePatchSnapshotForInstance", "Decrypt", "Encrypt", "GenerateDataKey",
-                 "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-                 "ReEncrypt", "Sign", "Verify", "GenerateMac", "VerifyMac", "GenerateRandom"]
-# The identity writes the detections judge (issue 13: persistence and privilege escalation).
-IAM_WRITES = ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile",
-              "CreateUser", "CreateLoginProfile", "UpdateLoginProfile", "CreateRole", "UpdateAssumeRolePolicy",
-              "AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy", "PutUserPolicy", "PutRolePolicy",
-              "PutGroupPolicy", "CreatePolicyVersion", "SetDefaultPolicyVersion", "AddUserToGroup",
-              "DeactivateMFADevice", "DeleteVirtualMFADevice", "CreateSAMLProvider", "UpdateSAMLProvider",
-              "DeleteSAMLProvider", "CreateOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
-              "UpdateOpenIDConnectProviderThumbprint", "UploadSSHPublicKey", "CreateServiceSpecificCredential",
-              "ResetServiceSpecificCredential", "UploadSigningCertificate", "DeleteUserPermissionsBoundary",
-              "DeleteRolePermissionsBoundary", "AddRoleToInstanceProfile"]
-SSO_WRITES = ["CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
-              "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]
-ROLES_ANYWHERE_WRITES = ["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"]
-# Calls that hand a role to code the caller controls (iam:PassRole, never recorded itself): the
-# role is a parameter of these writes, or (new Lambda code) in their response (iam-role-passed).
-# eventSource → eventNames.
-PASSROLE_WRITES = {
-    "lambda.amazonaws.com": ["CreateFunction20150331", "UpdateFunctionConfiguration20150331v2",
-                             "UpdateFunctionCode20150331v2"],
-    "ec2.amazonaws.com": ["RunInstances", "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation"],
-    "cloudformation.amazonaws.com": ["CreateStack", "UpdateStack"],
-    "glue.amazonaws.com": ["CreateDevEndpoint", "CreateJob"],
-    "sagemaker.amazonaws.com": ["CreateNotebookInstance", "CreateTrainingJob", "CreateProcessingJob"],
-    "codebuild.amazonaws.com": ["CreateProject", "UpdateProject"],
-    "ecs.amazonaws.com": ["RegisterTaskDefinition"],
-}
-# Lambda resource-policy statements and function URLs, which can open a function to callers
-# outside the model (lambda-exposed).
-LAMBDA_EXPOSURE_WRITES = ["AddPermission20150331v2", "AddPermission20150331", "CreateFunctionUrlConfig20211031",
-                          "UpdateFunctionUrlConfig20211031"]
-# IAM Identity Center's directory: a new user, a user added to a group (the identity store API and
-# the console's spelling); iam-user-created, sso-group-membership-added.
-IDENTITY_STORE_WRITES = {"identitystore.amazonaws.com": ["CreateUser", "CreateGroupMembership"],
-                         "sso-directory.amazonaws.com": ["CreateUser", "AddMemberToGroup"]}
-# eventSource → eventNames the iam family takes from services other than IAM and Identity Center.
-SERVICE_IDENTITY_WRITES = {**{source: [*names, *(LAMBDA_EXPOSURE_WRITES if source == "lambda.amazonaws.com" else [])]
-                              for source, names in PASSROLE_WRITES.items()}, **IDENTITY_STORE_WRITES,
-                           "rolesanywhere.amazonaws.com": ROLES_ANYWHERE_WRITES}
 
 # Only AWS itself may publish a source starting with "aws." (PutEvents rejects it), so
 # pinning the source keeps forged custom events out of the incident log.
