@@ -11,6 +11,7 @@ Trailwarden's only when its name (or ARN) is one of these, compared whole.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,11 @@ HANDLERS = ("root", "iam", "sts", "ssm", "signin", "reads", "writes", "blinding"
 # have one per handler family (``forward_rules``).
 FORWARD_RULES = ("trailwarden-forward",)
 HEARTBEAT = "heartbeat"
+# The alarms the template names (chalicelib/watch/template.py): the one independent of every Lambda.
+ALARMS = ("heartbeat-silent", "dead-letters")  # and deploy/build_merge_template.py
+# Organization members: the forwarding role of each region's stack, and the read-only member role
+# (chalicelib/org/names.py). A region name is validated whole, so a look-alike is not ours.
+_REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
 # Environment variables the template sets (comma-separated lists).
 ENV_RULES = "TRAILWARDEN_RULE_NAMES"
@@ -77,11 +83,14 @@ class OwnResources:
     keys: frozenset[str]  # key ids, key ARNs and alias names
     parameters: frozenset[str]
     stacks: frozenset[str]  # stack names and, when known, stack ids
+    schedules: frozenset[str] = frozenset()  # EventBridge Scheduler schedules (the heartbeat)
+    alarms: frozenset[str] = frozenset()  # CloudWatch alarms sending straight to the topic
 
     @classmethod
     def for_stages(cls, stages: Mapping[str, Mapping[str, str]]) -> OwnResources:
         """Names as the template gives them, per stage → that stage's environment variables."""
-        rules, functions, roles, topics, tables, keys, params, stacks = (set[str]() for _ in range(8))
+        rules, functions, roles, topics, tables, keys, params, stacks, schedules, alarms = (
+            set[str]() for _ in range(10))
         rules.update(FORWARD_RULES)
         handlers = handler_names()
         rules.update(forward_rules(handlers))
@@ -95,8 +104,10 @@ class OwnResources:
             keys.add(f"alias/{prefix}")
             params.add(env.get("TRAILWARDEN_SLACK_WEBHOOK_PARAM") or f"/{APP}/{stage}/slack-webhook-url")
             stacks.add(prefix)
+            schedules.add(f"{prefix}-{HEARTBEAT}")
+            alarms.update(f"{prefix}-{a}" for a in ALARMS)
         return cls(frozenset(stages), *(frozenset(s) for s in (rules, functions, roles, topics, tables, keys,
-                                                              params, stacks)))
+                                                              params, stacks, schedules, alarms)))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], config: Path = CONFIG) -> OwnResources:
@@ -115,6 +126,7 @@ class OwnResources:
             "keys": frozenset({key, _last(key, "/")} if key else ()),
             "parameters": frozenset(p for p in (env.get("TRAILWARDEN_SLACK_WEBHOOK_PARAM"),) if p),
             "stacks": frozenset(s for s in (env.get(ENV_STACK), env.get(ENV_STACK_ID)) if s),
+            "schedules": frozenset(), "alarms": frozenset(),  # named from the stage, as the template does
         }
         return cls(base.stages, **{name: getattr(base, name) | more for name, more in extra.items()})
 
@@ -159,7 +171,25 @@ class OwnResources:
         return name if name in self.parameters else None
 
     def role(self, value: Any) -> str | None:
-        return _member(value, self.roles, "/")
+        """One of Trailwarden's roles, or an organization member's forwarding / read-only role."""
+        found = _member(value, self.roles, "/")
+        if found or not isinstance(value, str):
+            return found
+        name = _last(value, "/")
+        try:
+            from chalicelib.org.names import FORWARD_ROLE_PREFIX, MEMBER_ROLE
+        except ImportError:  # built without organization support
+            return None
+        forwarding = name.startswith(FORWARD_ROLE_PREFIX) and _REGION.match(name.removeprefix(FORWARD_ROLE_PREFIX))
+        return value if name == MEMBER_ROLE or forwarding else None
+
+    def schedule(self, value: Any) -> str | None:
+        """A schedule name or ARN (``…:schedule/GROUP/NAME``) that is ours."""
+        return _member(value, self.schedules, "/")
+
+    def alarm(self, value: Any) -> str | None:
+        """An alarm name or ARN (``…:alarm:NAME``) that is ours."""
+        return _member(value, self.alarms, ":")
 
     def stack(self, value: Any) -> str | None:
         """A stack name or stack id (``…:stack/NAME/UUID``) that is ours."""

@@ -18,14 +18,14 @@ from chalicelib.watch.own import OwnResources
 
 @dataclass(frozen=True)
 class Call:
-    kind: str  # rule | function | topic | table | key | parameter | role | stack
+    kind: str  # rule | function | topic | table | key | parameter | role | stack | schedule | alarm
     params: tuple[str, ...]  # requestParameters keys naming the resource
     verb: str  # what the call did, for the reason
     off: bool  # switches the resource off / removes it (rather than changing it)
 
 
-EVENTS, LAMBDA, SNS, DDB, KMS, SSM, IAM, CFN = (f"{s}.amazonaws.com" for s in (
-    "events", "lambda", "sns", "dynamodb", "kms", "ssm", "iam", "cloudformation"))
+EVENTS, LAMBDA, SNS, DDB, KMS, SSM, IAM, CFN, SCHEDULER, CLOUDWATCH = (f"{s}.amazonaws.com" for s in (
+    "events", "lambda", "sns", "dynamodb", "kms", "ssm", "iam", "cloudformation", "scheduler", "monitoring"))
 CALLS: dict[tuple[str, str], Call] = {
     (EVENTS, "DisableRule"): Call("rule", ("name",), "disabled", True),
     (EVENTS, "DeleteRule"): Call("rule", ("name",), "deleted", True),
@@ -44,6 +44,8 @@ CALLS: dict[tuple[str, str], Call] = {
     (SNS, "Unsubscribe"): Call("topic", ("subscriptionArn",), "removed a subscription from", True),
     (SNS, "SetTopicAttributes"): Call("topic", ("topicArn",), "changed the attributes of", False),
     (SNS, "RemovePermission"): Call("topic", ("topicArn",), "removed a permission from", True),
+    # A filter policy that matches nothing, or a redirected delivery, silences one subscriber.
+    (SNS, "SetSubscriptionAttributes"): Call("topic", ("subscriptionArn",), "changed a subscription of", False),
     (DDB, "DeleteTable"): Call("table", ("tableName",), "deleted", True),
     (DDB, "UpdateTable"): Call("table", ("tableName",), "changed", False),
     (DDB, "UpdateContinuousBackups"): Call("table", ("tableName",), "turned off point-in-time recovery of", True),
@@ -58,6 +60,15 @@ CALLS: dict[tuple[str, str], Call] = {
     (IAM, "DeleteRolePolicy"): Call("role", ("roleName",), "deleted an inline policy of", True),
     (IAM, "PutRolePolicy"): Call("role", ("roleName",), "replaced an inline policy of", False),
     (IAM, "UpdateAssumeRolePolicy"): Call("role", ("roleName",), "replaced the trust policy of", False),
+    # A managed Deny (AWSDenyAll) or a boundary that allows nothing switches the role off as surely.
+    (IAM, "AttachRolePolicy"): Call("role", ("roleName",), "attached a managed policy to", False),
+    (IAM, "PutRolePermissionsBoundary"): Call("role", ("roleName",), "set a permissions boundary on", False),
+    (IAM, "DeleteRole"): Call("role", ("roleName",), "deleted", True),
+    (SCHEDULER, "DeleteSchedule"): Call("schedule", ("name",), "deleted", True),
+    (SCHEDULER, "UpdateSchedule"): Call("schedule", ("name",), "replaced the settings of", False),
+    (CLOUDWATCH, "DeleteAlarms"): Call("alarm", ("alarmNames",), "deleted", True),
+    (CLOUDWATCH, "DisableAlarmActions"): Call("alarm", ("alarmNames",), "disabled the actions of", True),
+    (CLOUDWATCH, "PutMetricAlarm"): Call("alarm", ("alarmName",), "replaced", False),
     (CFN, "DeleteStack"): Call("stack", ("stackName",), "deleted", True),
     (CFN, "UpdateStack"): Call("stack", ("stackName",), "updated", False),
     (CFN, "ExecuteChangeSet"): Call("stack", ("stackName",), "executed a change set on", False),
@@ -79,6 +90,9 @@ LOSS = {
     "parameter": "Slack alerts (the webhook is gone or replaced: alerts may now go to someone else's Slack)",
     "role": "whatever the function using this role does: without its permissions it stops judging or alerting",
     "stack": "every part of Trailwarden (its rules, functions, topic and table are managed by this stack)",
+    "schedule": "the heartbeat: without it every region reads as blind after the threshold, and a real "
+                "blinding hides among those false alarms",
+    "alarm": "the alarm independent of every Lambda: if the functions are broken too, nobody is told",
 }
 FAMILY_LOSS = {
     "root": "root activity", "iam": "IAM credential changes", "sts": "role assumptions", "ssm": "secret reads "

@@ -2,7 +2,8 @@
 
 ``blinding``: trail, detector and organization calls (``detectors.py``), whoever makes them.
 ``pipeline``: the calls of ``pipeline.py`` on a resource named like Trailwarden's (``trailwarden…``,
-the webhook and heartbeat parameters under ``/trailwarden/``), the KMS and CloudFormation calls
+the webhook and heartbeat parameters under ``/trailwarden/``, the heartbeat schedule and the alarms
+that page without any Lambda), the KMS and CloudFormation calls
 (key ids and stack names are chosen at deploy time). A refused call is routed like a successful
 one when its record names the resource (a record without parameters cannot show the resource is
 Trailwarden's, so the rule could not judge it). The patterns only route: the rules decide by exact names
@@ -23,7 +24,7 @@ from chalicelib.watch.detectors import (
     TRAIL_CALLS,
     TRAIL_SOURCE,
 )
-from chalicelib.watch.pipeline import CALLS, CFN, DDB, EVENTS, IAM, KMS, LAMBDA, SNS, SSM
+from chalicelib.watch.pipeline import CALLS, CFN, CLOUDWATCH, DDB, EVENTS, IAM, KMS, LAMBDA, SCHEDULER, SNS, SSM
 
 API_CALL = "AWS API Call via CloudTrail"
 NAME = [{"prefix": "trailwarden"}]
@@ -45,6 +46,12 @@ def _by(source: str, key: str, values: list[Any], names: list[Any] | None = None
     if names is not None:
         branch["eventName"] = names
     return branch
+
+
+def _by_any(source: str, keys: tuple[str, ...], values: list[Any]) -> dict[str, Any]:
+    """Every write of ``source`` naming such a resource in any of ``keys`` (a nested ``$or``: one branch
+    instead of one per key keeps the family within the size quota)."""
+    return {"eventSource": [source], "requestParameters": {"$or": [{key: values} for key in keys]}}
 
 
 def blinding_pattern() -> dict[str, Any]:
@@ -79,14 +86,14 @@ def pipeline_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:
     rules = [*NAME, {"wildcard": "arn:aws*:events:*:rule/*trailwarden*"}]
     topics = [{"wildcard": "arn:aws*:sns:*:trailwarden*"}]
     return {"source": [{"prefix": "aws."}], "detail-type": [API_CALL], "detail": {"$or": [
-        _by(EVENTS, "name", rules),
-        _by(EVENTS, "rule", rules),
+        _by_any(EVENTS, ("name", "rule"), rules),
         _by(LAMBDA, "functionName", [*NAME, {"wildcard": "*:function:trailwarden*"}], _names(LAMBDA)),
-        _by(SNS, "topicArn", topics),
-        _by(SNS, "subscriptionArn", topics),
+        _by_any(SNS, ("topicArn", "subscriptionArn"), topics),
         _by(DDB, "tableName", tables),
         _by(SSM, "name", params, ["DeleteParameter", "PutParameter"]),
         _by(SSM, "names", params, ["DeleteParameters"]),
         _by(IAM, "roleName", NAME),
+        _by(SCHEDULER, "name", NAME),  # the heartbeat schedule
+        _by_any(CLOUDWATCH, ("alarmNames", "alarmName"), NAME),  # the alarms independent of the Lambdas
         {"eventSource": [KMS, CFN], "eventName": _names(KMS) + _names(CFN)},
     ]}}
