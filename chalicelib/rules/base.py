@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from chalicelib.events import CloudTrailEvent
 from chalicelib.findings import Severity
 from chalicelib.identity.model import IdentityModel
-from chalicelib.identity.resolve import Actor
+from chalicelib.identity.resolve import Actor, aws_invoker
 
 if TYPE_CHECKING:
     from chalicelib.history import Assumer, History
@@ -97,6 +97,17 @@ def breaks_of(*specs: Any) -> str | None:
     """Join the ``breaks`` texts of the model entries a finding touches."""
     parts = [s.breaks for s in specs if s is not None and getattr(s, "breaks", None)]
     return "; ".join(dict.fromkeys(parts)) or None
+
+
+# What AWS sets in ``invokedBy`` on a console session's calls: the person acts, not a service.
+CONSOLE_INVOKER = "signin.amazonaws.com"
+
+
+def service_invoked(event: CloudTrailEvent) -> bool:
+    """Whether an AWS service made this call for the caller (``invokedBy`` names one): the call that
+    asked it is judged instead. A console session's ``signin.amazonaws.com`` is not one."""
+    invoked_by = event.invoked_by
+    return aws_invoker(invoked_by) and invoked_by != CONSOLE_INVOKER
 
 
 def fingerprint(value: str) -> str:

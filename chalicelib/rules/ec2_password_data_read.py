@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.findings import Severity
-from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix, fingerprint
+from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix, fingerprint, service_invoked
 from chalicelib.rules.registry import register
 
 # IAM Identity Center's roles live only under this reserved path: their sessions are vouched for by
@@ -36,7 +36,7 @@ class Ec2PasswordDataRead(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
-        if ev.event_source != "ec2.amazonaws.com" or actor.is_service or ev.invoked_by \
+        if ev.event_source != "ec2.amazonaws.com" or actor.is_service or service_invoked(ev) \
                 or SSO_ROLE.match(actor.role_arn or ""):
             return None
         instance = ev.param("instanceId")

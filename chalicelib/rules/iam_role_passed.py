@@ -20,7 +20,7 @@ from chalicelib.events import CloudTrailEvent, as_dict, as_str
 from chalicelib.findings import Severity
 from chalicelib.identity.model import fold
 from chalicelib.identity.schema import PrincipalSpec
-from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
+from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix, service_invoked
 from chalicelib.rules.identity_undeclared_principal import SERVICE_ROLE
 from chalicelib.rules.registry import register
 
@@ -134,7 +134,7 @@ class IamRolePassed(Rule):
         ev, actor = ctx.event, ctx.actor
         if ev.event_name not in SOURCES.get(ev.event_source or "", ()):
             return None
-        if actor.is_service or ev.invoked_by or SERVICE_ROLE.match(actor.role_arn or ""):
+        if actor.is_service or service_invoked(ev) or SERVICE_ROLE.match(actor.role_arn or ""):
             return None  # an AWS service (Auto Scaling, CloudFormation) acting: the call that asked it is judged
         worst: tuple[Severity, str, str, str | None, PrincipalSpec | None] | None = None
         for name, account, kind, how in passed(ev):

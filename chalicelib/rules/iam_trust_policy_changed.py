@@ -3,15 +3,20 @@ someone the model does not know (another account, anyone, an undeclared identity
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 
 from chalicelib.findings import Severity
 from chalicelib.identity import oidc_trust, policy
 from chalicelib.identity.policy import PolicyDocument, PrincipalRef
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
+from chalicelib.rules.federation_provider_changed import IDENTITY_CENTER_ROLE
 from chalicelib.rules.registry import register
 
 DOCUMENT = {"UpdateAssumeRolePolicy": "policyDocument", "CreateRole": "assumeRolePolicyDocument"}
+# The SAML provider IAM Identity Center keeps in each account it manages; the AWSReservedSSO_* roles
+# it provisions for permission sets trust only this one.
+IDENTITY_CENTER_PROVIDER = re.compile(r"^AWSSSO_[0-9A-Za-z]+_DO_NOT_DELETE$")
 
 
 @register
@@ -70,6 +75,9 @@ class IamTrustPolicyChanged(Rule):
 
     @staticmethod
     def _grade(ctx: Context, doc: PolicyDocument, outside: list[PrincipalRef]) -> tuple[Severity, str]:
+        if outside and _identity_center_provisioning(ctx, outside):
+            return Severity.LOW, ("IAM Identity Center provisioning a permission set's role, trusted to its own SAML "
+                                  "provider in this account (the assignment that asked for it is judged).")
         if outside:
             narrowed = (" A Condition applies, which may narrow who gets in (external id, organization): "
                         "check it." if policy.conditional_trust(doc) else "")
@@ -81,6 +89,14 @@ class IamTrustPolicyChanged(Rule):
             return Severity.LOW, "Every trusted principal is inside the model, and the actor may manage IAM."
         return Severity.MEDIUM, ("Every trusted principal is inside the model, but the actor is not declared as "
                                  "allowed to manage IAM.")
+
+
+def _identity_center_provisioning(ctx: Context, outside: list[PrincipalRef]) -> bool:
+    """IAM Identity Center's service-linked role (only AWS acts as it) trusting only its own SAML provider
+    of this account: what every permission-set provisioning writes."""
+    return bool(IDENTITY_CENTER_ROLE.match(ctx.actor.role_arn or "")) and all(
+        r.kind == "Federated" and ":saml-provider/" in r.value and policy.principal_account(r) == ctx.event.account
+        and IDENTITY_CENTER_PROVIDER.match(policy.provider_name(r)) for r in outside)
 
 
 def _inside(ctx: Context, ref: PrincipalRef) -> bool:

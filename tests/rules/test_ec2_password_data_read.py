@@ -47,3 +47,13 @@ def test_other_ec2_reads_are_not_password_reads():
 def test_an_identity_center_session_is_not_judged_as_its_reads_are_not_routed():
     rec = record("ec2-get-password-data.json", userIdentity=identity_of("sso-session-call.json"))
     assert finding(rec, RULE) is None
+
+
+def test_a_console_session_read_marked_invoked_by_signin_is_still_judged():
+    f = finding(record("ec2-get-password-data.json", userIdentity={"invokedBy": "signin.amazonaws.com"}), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+
+
+def test_an_aws_service_reading_it_for_someone_is_not_judged():
+    rec = record("ec2-get-password-data.json", userIdentity={"invokedBy": "ssm.amazonaws.com"})
+    assert finding(rec, RULE) is None

@@ -143,6 +143,17 @@ def test_an_aws_service_launching_for_someone_is_not_judged():
     assert finding(rec, RULE) is None
 
 
+def test_a_function_created_by_a_cloudformation_stack_is_left_to_the_stack_call():
+    rec = record("lambda-create-function.json", userIdentity={"invokedBy": "cloudformation.amazonaws.com"})
+    assert finding(rec, RULE) is None
+
+
+def test_a_console_session_marked_invoked_by_signin_is_still_judged():
+    rec = record("lambda-create-function.json", userIdentity={"invokedBy": "signin.amazonaws.com"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
 def test_the_same_name_in_another_service_is_not_a_pass():
     rec = record("lambda-create-function.json", eventSource="s3control.amazonaws.com", eventName="CreateJob",
                  requestParameters=Replace({"roleArn": f"{ROLE}terraform-deploy", "role": f"{ROLE}terraform-deploy"}))

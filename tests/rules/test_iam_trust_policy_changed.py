@@ -131,3 +131,29 @@ def test_without_declared_subjects_only_an_open_organization_is_raised():
     assert pinned is not None and pinned.severity is Severity.MEDIUM
     opened = finding(update(github("repo:*/app:*")), RULE, model)
     assert opened is not None and opened.severity is Severity.CRITICAL
+
+
+def test_identity_center_provisioning_a_permission_set_role_for_its_own_saml_provider_is_low():
+    f = finding(record("sso-provision-create-role.json"), RULE)
+    assert f is not None and f.severity is Severity.LOW
+    assert "Identity Center provisioning" in f.reason
+
+
+def test_identity_center_rewriting_a_reserved_roles_trust_to_its_own_provider_is_low():
+    doc = record("sso-provision-create-role.json")["requestParameters"]["assumeRolePolicyDocument"]
+    f = finding(update(doc, userIdentity=identity_of("sso-provision-create-role.json")), RULE)
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_the_same_identity_center_trust_written_by_a_person_is_still_critical():
+    f = finding(record("sso-provision-create-role.json", userIdentity=identity_of("create-role.json")), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_identity_center_trusting_anything_beyond_its_own_provider_is_still_critical():
+    rec = record("sso-provision-create-role.json")
+    doc = json.loads(rec["requestParameters"]["assumeRolePolicyDocument"])
+    doc["Statement"][0]["Principal"] = {"AWS": "arn:aws:iam::193672423079:root"}
+    rec = record("sso-provision-create-role.json", requestParameters={"assumeRolePolicyDocument": json.dumps(doc)})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
