@@ -18,9 +18,12 @@ from chalicelib.rules.registry import register
 
 PERMISSIONS = frozenset({"AddPermission20150331v2", "AddPermission20150331"})
 URLS = frozenset({"CreateFunctionUrlConfig20211031", "UpdateFunctionUrlConfig20211031"})
-ACCOUNT = re.compile(r"^(?:arn:aws[a-z-]*:iam::)?(\d{12})(?::root)?$")
+# An account id, its root, or a user or role of it (AddPermission takes any of them, in any partition).
+ACCOUNT = re.compile(r"^(?:arn:aws[a-z-]*:(?:iam|sts)::)?(\d{12})(?::(?:root|(?:user|role|assumed-role)/.+))?$")
 ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:[^:]*:[^:]*:(\d{12}):")
-SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(?:\.cn)?$")
+# A service principal: AWS's (s3.amazonaws.com, in China .amazonaws.com.cn) or Amazon's (Alexa skills'
+# alexa-appkit.amazon.com).
+SERVICE = re.compile(r"^[a-z0-9.-]+\.(?:amazonaws\.com(?:\.cn)?|amazon\.com)$")
 
 
 def _outsider(ctx: Context, account: str | None) -> bool:

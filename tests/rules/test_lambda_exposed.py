@@ -80,3 +80,21 @@ def test_a_refused_grant_is_at_most_medium():
 def test_permissions_on_other_services_are_not_lambda_grants():
     rec = record("lambda-add-permission.json", eventSource="sqs.amazonaws.com", eventName="AddPermission")
     assert finding(rec, RULE) is None
+
+
+@pytest.mark.parametrize("principal", [f"arn:aws:iam::{ACCOUNT}:role/service-role/ops-invoker",
+                                       f"arn:aws-us-gov:iam::{ACCOUNT}:user/ops", f"arn:aws-cn:iam::{ACCOUNT}:root"])
+def test_a_user_or_role_of_a_declared_account_is_quiet(principal):
+    assert finding(record("lambda-add-permission.json", requestParameters={"principal": principal}), RULE) is None
+
+
+def test_a_role_of_an_outside_account_is_critical():
+    rec = record("lambda-add-permission.json", requestParameters={"principal": f"arn:aws:iam::{OUTSIDE}:role/x"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and OUTSIDE in f.reason
+
+
+def test_an_alexa_skill_trigger_is_a_service_and_quiet():
+    rec = record("lambda-add-permission.json", requestParameters={
+        "principal": "alexa-appkit.amazon.com", "eventSourceToken": "amzn1.ask.skill.1a2b3c4d"})
+    assert finding(rec, RULE) is None
