@@ -118,5 +118,8 @@ def test_calls_on_other_teams_resources_do_not_reach_the_pipeline_family(bus: Bu
     for name, request in (("DisableRule", {"name": "payments-nightly"}),
                           ("PutFunctionConcurrency20171031", {"functionName": "payments-api",
                                                               "reservedConcurrentExecutions": 0}),
-                          ("DeleteTable", {"tableName": "orders"})):
+                          ("DeleteTable", {"tableName": "orders"}),
+                          ("DeleteSchedule", {"name": "nightly-report", "groupName": "default"}),
+                          ("DisableAlarmActions", {"alarmNames": ["payments-5xx"]}),
+                          ("AttachRolePolicy", {"roleName": "payments-api", "policyArn": "arn:aws:iam::aws:policy/x"})):
         assert "pipeline" not in bus.deliver(envelope(blinding.record(name, request=request))), name
