@@ -35,6 +35,8 @@ _EC2_PROFILE = {"RunInstances": ("iamInstanceProfile", "arn", "name"),
 ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("lambda.amazonaws.com", "CreateFunction20150331"): ((_RP, "role"),),
     ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2"): ((_RP, "role"),),
+    # The 2015-03-31 API's first spelling, still in older trails (routed by the writes family).
+    ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331"): ((_RP, "role"),),
     ("iam.amazonaws.com", "AddRoleToInstanceProfile"): ((_RP, "roleName"),),
     ("cloudformation.amazonaws.com", "CreateStack"): ((_RP, "roleARN"),),
     ("cloudformation.amazonaws.com", "UpdateStack"): ((_RP, "roleARN"),),
@@ -59,6 +61,7 @@ PROFILE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
 _RESPONSE_ROLE: tuple[Path, ...] = (("responseElements", "role"),)
 CODE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2"): _RESPONSE_ROLE,
+    ("lambda.amazonaws.com", "UpdateFunctionCode20150331"): _RESPONSE_ROLE,
 }
 LAYERS = ("requestParameters", "layers")
 SOURCES: dict[str, frozenset[str]] = {}

@@ -219,3 +219,30 @@ def test_a_privileged_role_put_into_an_instance_profile_is_critical_and_names_th
                  requestParameters=Replace({"instanceProfileName": "web", "roleName": "terraform-deploy"}))
     f = finding(rec, RULE)
     assert f is not None and f.severity is Severity.CRITICAL and "instance profile 'web'" in f.reason
+
+
+def test_new_code_under_lambdas_first_api_spelling_is_judged_too():
+    rec = _code_update("terraform-deploy")
+    rec["eventName"] = "UpdateFunctionCode20150331"
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_a_role_set_under_lambdas_first_configuration_spelling_is_judged_too():
+    rec = record("lambda-create-function.json", eventName="UpdateFunctionConfiguration20150331")
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+@pytest.mark.parametrize("partition", ["aws-cn", "aws-us-gov"])
+def test_a_role_arn_of_another_partition_with_a_path_names_the_same_role(partition):
+    rec = record("lambda-create-function.json",
+                 requestParameters={"role": f"arn:{partition}:iam::{ACCOUNT}:role/service-role/terraform-deploy"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+@pytest.mark.parametrize("params", [None, [], "role", {"role": None}, {"role": {}}, {"role": ["x"]}])
+def test_a_request_of_the_wrong_shape_passes_no_role(params):
+    rec = record("lambda-create-function.json", requestParameters=Replace(params), responseElements=Replace(None))
+    assert finding(rec, RULE) is None
