@@ -155,9 +155,10 @@ class IdentityModel:
         return account in self.accounts if self.accounts else account == home
 
     def federated_provider(self, account: str | None, provider: str) -> bool:
-        """Whether ``account`` declares this identity provider (names compare without case)."""
+        """Whether ``account`` declares this identity provider (names compare without ASCII case,
+        as ``fold``: Unicode case folding would let a look-alike provider pass as a declared one)."""
         spec = self.accounts.get(account or "")
-        return spec is not None and provider.casefold() in {p.casefold() for p in spec.federated_providers}
+        return spec is not None and fold(provider) in {fold(p) for p in spec.federated_providers}
 
     def subject_allowed(self, principal: PrincipalSpec, subject: str | None) -> bool:
         return subject is not None and any(fnmatch.fnmatchcase(subject, g) for g in principal.oidc_subjects)

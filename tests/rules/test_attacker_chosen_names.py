@@ -114,6 +114,15 @@ def test_a_declared_subject_from_the_declared_provider_is_not_a_mismatch():
     assert finding(web_identity(GITHUB), MISMATCH) is None
 
 
+def test_a_provider_named_with_a_unicode_look_alike_of_the_declared_one_is_a_mismatch():
+    look_alike = GITHUB.replace("actions", "action\u017f")  # casefold() maps the long s onto "s"
+    assert finding(web_identity(look_alike), MISMATCH) is not None
+
+
+def test_the_declared_provider_in_other_ascii_case_is_still_declared():
+    assert finding(web_identity(GITHUB.upper()), MISMATCH) is None
+
+
 def test_the_provider_in_the_response_counts_when_the_identity_does_not_name_one():
     rec = web_identity("oidc.evil.example")
     rec["userIdentity"].pop("identityProvider")
