@@ -83,11 +83,14 @@ class MonitorTrailTampered(Rule):
         if bucket:
             lost.append(f"the log files now go to bucket '{bucket}' (replay from the old bucket misses them; "
                         "logging stops if that bucket refuses CloudTrail)")
+        if "kmsKeyId" in params:
+            lost.append(_key_change(params.get("kmsKeyId"), ev.account))
         if not lost:
             return None
         return blinding_verdict(ctx, base=Severity.CRITICAL, control=f"the coverage of {where}",
                                 action=f"updated {where}", target_arn=arn, trail=trail, blind_to="; ".join(lost),
-                                changed={k: params.get(k) for k in (*WEAKENING, "s3BucketName") if k in params})
+                                changed={k: params.get(k) for k in (*WEAKENING, "s3BucketName", "kmsKeyId")
+                                         if k in params})
 
     def _selectors(self, ctx: Context, where: str, trail: str, arn: str | None) -> Verdict | None:
         ev = ctx.event
@@ -100,3 +103,16 @@ class MonitorTrailTampered(Rule):
                                 action=f"changed the event selectors of {where}", target_arn=arn, trail=trail,
                                 blind_to=f"{cover.lost()} recorded by {where}",
                                 selectors_readable=cover.readable)
+
+
+def _key_change(key: object, account: str | None) -> str:
+    """What a new trail key costs: the key's owner decides whether CloudTrail can write and who reads the logs."""
+    name = as_str(key)
+    if not name:
+        return ("the log files are no longer encrypted with a KMS key (SSE-S3 only: whoever can read the bucket "
+                "reads them)")
+    parts = name.split(":")
+    owner = parts[4] if name.startswith("arn:") and len(parts) > 5 else None
+    where = f" in another account ({owner})" if owner and account and owner != account else ""
+    return (f"the log files are now encrypted with KMS key '{name}'{where}: when that key is disabled, deleted or its "
+            "policy stops CloudTrail, log files stop being delivered, and only who may use the key can read them")

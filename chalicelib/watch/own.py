@@ -41,6 +41,7 @@ ENV_KEY = "TRAILWARDEN_KEY_ARN"
 ENV_STACK = "TRAILWARDEN_STACK_NAME"
 ENV_STACK_ID = "TRAILWARDEN_STACK_ID"
 ENV_FORWARD = "TRAILWARDEN_FORWARD_RULES"
+ENV_BUS = "TRAILWARDEN_EVENT_BUS"  # organization mode: the central bus every member forwards to
 
 
 def handler_names() -> tuple[str, ...]:
@@ -85,12 +86,13 @@ class OwnResources:
     stacks: frozenset[str]  # stack names and, when known, stack ids
     schedules: frozenset[str] = frozenset()  # EventBridge Scheduler schedules (the heartbeat)
     alarms: frozenset[str] = frozenset()  # CloudWatch alarms sending straight to the topic
+    buses: frozenset[str] = frozenset()  # the organization's central bus (TRAILWARDEN_EVENT_BUS), not "default"
 
     @classmethod
     def for_stages(cls, stages: Mapping[str, Mapping[str, str]]) -> OwnResources:
         """Names as the template gives them, per stage → that stage's environment variables."""
-        rules, functions, roles, topics, tables, keys, params, stacks, schedules, alarms = (
-            set[str]() for _ in range(10))
+        rules, functions, roles, topics, tables, keys, params, stacks, schedules, alarms, buses = (
+            set[str]() for _ in range(11))
         rules.update(FORWARD_RULES)
         handlers = handler_names()
         rules.update(forward_rules(handlers))
@@ -106,8 +108,10 @@ class OwnResources:
             stacks.add(prefix)
             schedules.add(f"{prefix}-{HEARTBEAT}")
             alarms.update(f"{prefix}-{a}" for a in ALARMS)
+            bus = (env.get(ENV_BUS) or "").strip()
+            buses.update((bus,) if bus and bus != "default" else ())
         return cls(frozenset(stages), *(frozenset(s) for s in (rules, functions, roles, topics, tables, keys,
-                                                              params, stacks, schedules, alarms)))
+                                                              params, stacks, schedules, alarms, buses)))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], config: Path = CONFIG) -> OwnResources:
@@ -127,6 +131,7 @@ class OwnResources:
             "parameters": frozenset(p for p in (env.get("TRAILWARDEN_SLACK_WEBHOOK_PARAM"),) if p),
             "stacks": frozenset(s for s in (env.get(ENV_STACK), env.get(ENV_STACK_ID)) if s),
             "schedules": frozenset(), "alarms": frozenset(),  # named from the stage, as the template does
+            "buses": frozenset(b for b in ((env.get(ENV_BUS) or "").strip(),) if b and b != "default"),
         }
         return cls(base.stages, **{name: getattr(base, name) | more for name, more in extra.items()})
 
@@ -186,6 +191,10 @@ class OwnResources:
     def schedule(self, value: Any) -> str | None:
         """A schedule name or ARN (``…:schedule/GROUP/NAME``) that is ours."""
         return _member(value, self.schedules, "/")
+
+    def bus(self, value: Any) -> str | None:
+        """The central event bus by name or ARN (``…:event-bus/NAME``)."""
+        return _member(value, self.buses, "/")
 
     def alarm(self, value: Any) -> str | None:
         """An alarm name or ARN (``…:alarm:NAME``) that is ours."""

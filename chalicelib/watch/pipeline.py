@@ -18,7 +18,7 @@ from chalicelib.watch.own import OwnResources
 
 @dataclass(frozen=True)
 class Call:
-    kind: str  # rule | function | topic | table | key | parameter | role | stack | schedule | alarm
+    kind: str  # rule | function | topic | table | key | parameter | role | stack | schedule | alarm | bus
     params: tuple[str, ...]  # requestParameters keys naming the resource
     verb: str  # what the call did, for the reason
     off: bool  # switches the resource off / removes it (rather than changing it)
@@ -32,6 +32,10 @@ CALLS: dict[tuple[str, str], Call] = {
     (EVENTS, "RemoveTargets"): Call("rule", ("rule",), "removed targets from", True),
     (EVENTS, "PutRule"): Call("rule", ("name",), "replaced the pattern or state of", False),
     (EVENTS, "PutTargets"): Call("rule", ("rule",), "replaced the targets of", False),
+    # Organization mode: the central bus's resource policy is what lets every member forward to it.
+    (EVENTS, "DeleteEventBus"): Call("bus", ("name",), "deleted", True),
+    (EVENTS, "RemovePermission"): Call("bus", ("eventBusName",), "removed a permission from", True),
+    (EVENTS, "PutPermission"): Call("bus", ("eventBusName",), "replaced the resource policy of", False),
     (LAMBDA, "DeleteFunction"): Call("function", ("functionName",), "deleted", True),
     (LAMBDA, "UpdateFunctionCode"): Call("function", ("functionName",), "replaced the code of", False),
     (LAMBDA, "UpdateFunctionConfiguration"): Call("function", ("functionName",), "changed the configuration of",
@@ -93,6 +97,7 @@ LOSS = {
     "schedule": "the heartbeat: without it every region reads as blind after the threshold, and a real "
                 "blinding hides among those false alarms",
     "alarm": "the alarm independent of every Lambda: if the functions are broken too, nobody is told",
+    "bus": "every member account's events: their forwarding rules can no longer put events on the central bus",
 }
 FAMILY_LOSS = {
     "root": "root activity", "iam": "IAM credential changes", "sts": "role assumptions", "ssm": "secret reads "

@@ -48,10 +48,10 @@ def _by(source: str, key: str, values: list[Any], names: list[Any] | None = None
     return branch
 
 
-def _by_any(source: str, keys: tuple[str, ...], values: list[Any]) -> dict[str, Any]:
-    """Every write of ``source`` naming such a resource in any of ``keys`` (a nested ``$or``: one branch
-    instead of one per key keeps the family within the size quota)."""
-    return {"eventSource": [source], "requestParameters": {"$or": [{key: values} for key in keys]}}
+def _by_any(source: str, keys: tuple[str, ...], values: list[Any], names: list[Any] | None = None) -> dict[str, Any]:
+    """``_by`` with the resource in any of ``keys`` (a nested ``$or``: one branch instead of one per key
+    keeps the family within the size quota)."""
+    return _by(source, "$or", [{key: values} for key in keys], names)
 
 
 def blinding_pattern() -> dict[str, Any]:
@@ -62,7 +62,8 @@ def blinding_pattern() -> dict[str, Any]:
     # record that does not say): renaming an SNS topic or turning on validation costs no invocation.
     update = [{"requestParameters": {field: [False, "false"]}}
               for field in ("isMultiRegionTrail", "includeGlobalServiceEvents", "isOrganizationTrail")]
-    update += [{"requestParameters": {"s3BucketName": [{"exists": True}]}}, {"requestParameters": [None]}]
+    update += [{"requestParameters": {field: [{"exists": True}]}} for field in ("s3BucketName", "kmsKeyId")]
+    update += [{"requestParameters": [None]}]
     # No detail-type pin: its unconditional branches deliver those names whole, so the writes
     # family leaves them out (chalicelib/writes_pattern.py).
     return {"source": [{"prefix": "aws."}], "detail": {"$or": [
@@ -83,15 +84,18 @@ def pipeline_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:
     webhook = env.get("TRAILWARDEN_SLACK_WEBHOOK_PARAM")
     if webhook and not webhook.startswith("/trailwarden/"):
         params.append(webhook)
-    rules = [*NAME, {"wildcard": "arn:aws*:events:*:rule/*trailwarden*"}]
+    # Rules and, in organization mode, the central bus: a name, or ``…:rule/[BUS/]NAME``, ``…:event-bus/NAME``.
+    events = [*NAME, {"wildcard": "arn:aws*:events:*trailwarden*"}]
+    bus = (env.get("TRAILWARDEN_EVENT_BUS") or "").strip()
+    if bus and bus != "default" and not bus.startswith("trailwarden"):
+        events.append(bus)
     topics = [{"wildcard": "arn:aws*:sns:*:trailwarden*"}]
     return {"source": [{"prefix": "aws."}], "detail-type": [API_CALL], "detail": {"$or": [
-        _by_any(EVENTS, ("name", "rule"), rules),
+        _by_any(EVENTS, ("name", "rule", "eventBusName"), events),
         _by(LAMBDA, "functionName", [*NAME, {"wildcard": "*:function:trailwarden*"}], _names(LAMBDA)),
         _by_any(SNS, ("topicArn", "subscriptionArn"), topics),
         _by(DDB, "tableName", tables),
-        _by(SSM, "name", params, ["DeleteParameter", "PutParameter"]),
-        _by(SSM, "names", params, ["DeleteParameters"]),
+        _by_any(SSM, ("name", "names"), params, ["DeleteParameter", "DeleteParameters", "PutParameter"]),
         _by(IAM, "roleName", NAME),
         _by(SCHEDULER, "name", NAME),  # the heartbeat schedule
         _by_any(CLOUDWATCH, ("alarmNames", "alarmName"), NAME),  # the alarms independent of the Lambdas

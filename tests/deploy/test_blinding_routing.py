@@ -76,8 +76,9 @@ def bus(request: pytest.FixtureRequest) -> Iterator[Bus]:
             yield Bus(pkg)
 
 
-# The key's ARN is known only from the deployed environment (TRAILWARDEN_KEY_ARN); the rest from the stages.
-OWN = OwnResources.from_env({"TRAILWARDEN_KEY_ARN": blinding.KEY})
+# The key's ARN is known only from the deployed environment (TRAILWARDEN_KEY_ARN), the organization's central
+# bus from TRAILWARDEN_EVENT_BUS; the rest from the stages.
+OWN = OwnResources.from_env({"TRAILWARDEN_KEY_ARN": blinding.KEY, "TRAILWARDEN_EVENT_BUS": "trailwarden-org"})
 ENGINE = Engine(load_model(None), rules=[MonitorPipelineTampered(own=OWN) if isinstance(r, MonitorPipelineTampered)
                                          else r for r in load_rules()])
 
@@ -120,6 +121,7 @@ def test_calls_on_other_teams_resources_do_not_reach_the_pipeline_family(bus: Bu
                                                               "reservedConcurrentExecutions": 0}),
                           ("DeleteTable", {"tableName": "orders"}),
                           ("DeleteSchedule", {"name": "nightly-report", "groupName": "default"}),
+                          ("RemovePermission", {"statementId": "x", "eventBusName": "payments-bus"}),
                           ("DisableAlarmActions", {"alarmNames": ["payments-5xx"]}),
                           ("AttachRolePolicy", {"roleName": "payments-api", "policyArn": "arn:aws:iam::aws:policy/x"})):
         assert "pipeline" not in bus.deliver(envelope(blinding.record(name, request=request))), name

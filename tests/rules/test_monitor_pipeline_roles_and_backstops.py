@@ -13,17 +13,21 @@ from pathlib import Path
 import pytest
 
 from chalicelib.cli import build_parser
+from chalicelib.engine import Engine
 from chalicelib.findings import Severity
+from chalicelib.identity import load_model
+from chalicelib.rules.monitor_pipeline_tampered import MonitorPipelineTampered
 from chalicelib.watch.own import OwnResources
 
-from .conftest import finding, record
+from .conftest import Replace, finding, record, to_event
 
 RULE = "monitor-pipeline-tampered"
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = ROOT / "tests" / "fixtures" / "records"
 FIXTURES = ("iam-attach-role-policy-deny-all.json", "iam-put-role-permissions-boundary.json",
             "scheduler-delete-schedule.json", "cloudwatch-disable-alarm-actions.json",
-            "sns-set-subscription-attributes.json")
+            "sns-set-subscription-attributes.json", "events-remove-permission-central-bus.json",
+            "cloudtrail-update-trail-kms-key.json")
 
 
 def test_attaching_a_deny_all_policy_to_a_handler_role_is_critical():
@@ -97,6 +101,28 @@ def test_the_schedule_and_alarms_are_named_for_the_deployed_stage():
     assert not own.alarm("trailwarden-blue-heartbeat-silent-2")
 
 
+def _central(doc: dict, env: dict[str, str]) -> list[str]:
+    """Rules fired with the organization's central bus known from ``env`` (as the central stack exports it)."""
+    rules = [MonitorPipelineTampered(own=OwnResources.from_env({"TRAILWARDEN_STAGE": "prod", **env}))]
+    return [f.rule for f in Engine(load_model(None), rules=rules).judge(to_event(doc))]
+
+
+def test_removing_the_members_permission_from_the_central_bus_is_critical():
+    doc = record("events-remove-permission-central-bus.json")
+    assert _central(doc, {"TRAILWARDEN_EVENT_BUS": "trailwarden-org"}) == [RULE]
+
+
+def test_a_permission_on_the_default_bus_of_a_single_account_stage_is_not_a_finding():
+    doc = record("events-remove-permission-central-bus.json", requestParameters=Replace(
+        {"statementId": "partner-feed", "removeAllPermissions": False}))
+    assert _central(doc, {"TRAILWARDEN_EVENT_BUS": "default"}) == []
+
+
+def test_a_permission_on_another_teams_bus_is_not_a_finding():
+    doc = record("events-remove-permission-central-bus.json", requestParameters={"eventBusName": "payments-bus"})
+    assert _central(doc, {"TRAILWARDEN_EVENT_BUS": "trailwarden-org"}) == []
+
+
 def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]):
     lines = [json.dumps(json.loads((RECORDS / name).read_text()), separators=(",", ":")) for name in FIXTURES]
@@ -109,4 +135,5 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path: Path,
         return capsys.readouterr().out
     with_memo = replay()
     assert with_memo == replay("--no-memo")
-    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == len(FIXTURES) * 2
+    rules = [json.loads(line)["rule"] for line in with_memo.splitlines()]
+    assert sum(rule.startswith("monitor-") for rule in rules) == len(FIXTURES) * 2

@@ -81,6 +81,25 @@ def test_update_trail_dropping_global_service_events_is_reported():
     assert f is not None and "global service events" in f.breaks
 
 
+def test_update_trail_to_a_kms_key_of_another_account_is_critical_and_names_that_account():
+    f = finding(record("cloudtrail-update-trail-kms-key.json"), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "another account (999988887777)" in f.breaks and f.details["changed"]["kmsKeyId"].endswith("9c2e")
+
+
+def test_update_trail_dropping_its_kms_key_says_the_logs_are_sse_s3_only():
+    rec = record("cloudtrail-update-trail-kms-key.json", requestParameters=Replace(
+        {"name": "management-events", "kmsKeyId": ""}))
+    f = finding(rec, RULE)
+    assert f is not None and "SSE-S3 only" in f.breaks
+
+
+def test_update_trail_to_a_key_by_a_principal_allowed_to_manage_monitoring_is_low():
+    rec = record("cloudtrail-update-trail-kms-key.json")
+    f = finding(rec, RULE, model=model_from(MONITORING_MODEL))
+    assert f is not None and f.severity is Severity.LOW
+
+
 def test_update_trail_that_only_turns_on_log_validation_is_not_a_finding():
     rec = record("cloudtrail-update-trail.json", requestParameters=Replace(
         {"name": "management-events", "enableLogFileValidation": True, "isMultiRegionTrail": True}))
