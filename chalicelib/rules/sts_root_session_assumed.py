@@ -5,7 +5,8 @@ are root use (``root-api-use``); this names who obtained it, for which account a
 A root session is root use, which the model never calls routine, so every success is a finding:
 critical for an account whose root is ``never`` (or one the model does not declare), and for the
 task that sets a root password (``IAMCreateRootUserPassword``: a way back in that outlives the
-session); high for a ``break-glass`` account.
+session); high for a ``break-glass`` account. The clean-up AWS recommends is graded by who runs it:
+an IAM manager auditing root's credentials is low (anyone else medium), deleting them medium.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from chalicelib.rules.registry import register
 
 ACCOUNT = re.compile(r"(?:^|:)(\d{12})(?::|$)")
 PERSISTENT_TASKS = frozenset({"IAMCreateRootUserPassword"})
+# Tasks of the centralized root access clean-up AWS recommends, which an IAM manager runs across member
+# accounts: reading whether root has credentials, and deleting them (which can also deactivate root's MFA).
+AUDIT_TASKS = frozenset({"IAMAuditRootUserCredentials"})
+CLEANUP_TASKS = frozenset({"IAMDeleteRootUserCredentials"})
 
 
 @register
@@ -54,6 +59,14 @@ class StsRootSessionAssumed(Rule):
             severity, why = Severity.CRITICAL, f"the model says root is never used in '{spec.name}'."
         else:
             severity, why = Severity.HIGH, f"'{spec.name}' declares root for break-glass only: confirm the emergency."
+        if task in AUDIT_TASKS:
+            severity, why = ((Severity.LOW, "a read-only audit of root's credentials by an IAM manager.")
+                             if actor.manages_iam else
+                             (Severity.MEDIUM, "a read-only audit of root's credentials, by someone not declared "
+                                               "as allowed to manage IAM."))
+        elif task in CLEANUP_TASKS and actor.manages_iam:
+            severity, why = Severity.MEDIUM, ("an IAM manager deleting root's credentials (the clean-up AWS "
+                                              "recommends); it can also deactivate root's MFA: confirm it was planned.")
         if ev.failed:
             severity = min(severity, Severity.MEDIUM)
         return Verdict(

@@ -51,3 +51,40 @@ def test_a_refused_assume_root_is_at_most_medium():
 
 def test_an_assume_role_is_not_a_root_session():
     assert finding(record("assume-role-success.json"), RULE) is None
+
+
+MANAGER_MODEL = f"""
+version: 1
+accounts:
+  - {{id: "{HOME}", name: management}}
+  - {{id: "{MEMBER}", name: sandbox}}
+principals:
+  - {{id: jared, kind: human, auth: sso, sso_users: [jared@example.com], manages_iam: true}}
+"""
+
+
+def task(name: str) -> dict:
+    return record("sts-assume-root.json",
+                  requestParameters={"taskPolicyArn": {"arn": f"arn:aws:iam::aws:policy/root-task/{name}"}})
+
+
+def test_an_iam_manager_auditing_root_credentials_of_a_never_root_account_is_low():
+    f = finding(task("IAMAuditRootUserCredentials"), RULE, model_from(MANAGER_MODEL))
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_an_undeclared_caller_auditing_root_credentials_is_medium():
+    f = finding(task("IAMAuditRootUserCredentials"), RULE, model_from(MODEL))
+    assert f is not None and f.severity is Severity.MEDIUM
+
+
+def test_an_iam_manager_deleting_root_credentials_is_medium():
+    f = finding(task("IAMDeleteRootUserCredentials"), RULE, model_from(MANAGER_MODEL))
+    assert f is not None and f.severity is Severity.MEDIUM
+
+
+def test_an_undeclared_caller_deleting_root_credentials_of_a_never_root_account_is_critical():
+    rec = task("IAMDeleteRootUserCredentials")
+    rec["requestParameters"]["targetPrincipal"] = HOME
+    f = finding(rec, RULE, model_from(MODEL))
+    assert f is not None and f.severity is Severity.CRITICAL
