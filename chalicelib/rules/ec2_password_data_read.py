@@ -13,6 +13,7 @@ import re
 
 from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix, fingerprint, service_invoked
+from chalicelib.rules.identity_undeclared_principal import SERVICE_ROLE
 from chalicelib.rules.registry import register
 
 # IAM Identity Center's roles live only under this reserved path: their sessions are vouched for by
@@ -36,9 +37,10 @@ class Ec2PasswordDataRead(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
+        role = actor.role_arn or ""
         if ev.event_source != "ec2.amazonaws.com" or actor.is_service or service_invoked(ev) \
-                or SSO_ROLE.match(actor.role_arn or ""):
-            return None
+                or SSO_ROLE.match(role) or SERVICE_ROLE.match(role):
+            return None  # an AWS service (its service-linked role, which only it can assume) acting
         instance = ev.param("instanceId")
         if actor.manages_iam:
             severity, why = Severity.LOW, "the actor may manage IAM."

@@ -57,3 +57,19 @@ def test_a_console_session_read_marked_invoked_by_signin_is_still_judged():
 def test_an_aws_service_reading_it_for_someone_is_not_judged():
     rec = record("ec2-get-password-data.json", userIdentity={"invokedBy": "ssm.amazonaws.com"})
     assert finding(rec, RULE) is None
+
+
+def test_a_service_linked_role_session_is_aws_acting_and_not_judged():
+    issuer = "arn:aws:iam::630287363158:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+    rec = record("ec2-get-password-data.json", userIdentity={
+        "arn": "arn:aws:sts::630287363158:assumed-role/AWSServiceRoleForECS/ecs-service-616",
+        "sessionContext": {"sessionIssuer": {"arn": issuer, "userName": "AWSServiceRoleForECS"}}})
+    assert finding(rec, RULE) is None
+
+
+def test_a_customer_role_under_a_path_like_a_service_linked_one_is_still_judged():
+    issuer = "arn:aws:iam::630287363158:role/ops/aws-service-role/ecs.amazonaws.com/Fake"
+    rec = record("ec2-get-password-data.json", userIdentity={
+        "arn": "arn:aws:sts::630287363158:assumed-role/Fake/s",
+        "sessionContext": {"sessionIssuer": {"arn": issuer, "userName": "Fake"}}})
+    assert finding(rec, RULE) is not None
