@@ -5,14 +5,15 @@ every permission set the group is assigned, in every account, without any assign
 ``sso-directory:AddMemberToGroup``.
 
 Groups are not in the model, so what the group grants is unknown: only an IAM manager adding a
-member is routine (low); anyone else is acting outside the model (high).
+member, or Identity Center itself syncing its connected directory (an AWS service), is routine
+(low); anyone else is acting outside the model (high).
 """
 
 from __future__ import annotations
 
 from chalicelib.events import as_dict, as_str
 from chalicelib.findings import Severity
-from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
+from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix, service_invoked
 from chalicelib.rules.registry import register
 
 SOURCES = {"CreateGroupMembership": "identitystore.amazonaws.com", "AddMemberToGroup": "sso-directory.amazonaws.com"}
@@ -40,7 +41,10 @@ class SsoGroupMembershipAdded(Rule):
         req = ev.request_parameters
         group = ev.param("groupId")
         member = as_str(as_dict(req.get("memberId")).get("userId")) or ev.param("memberId") or ev.param("userId")
-        if actor.manages_iam:
+        if actor.is_service or service_invoked(ev):
+            severity, why = Severity.LOW, ("an AWS service made it (Identity Center syncing its connected "
+                                           "directory): the change was made in the directory.")
+        elif actor.manages_iam:
             severity, why = Severity.LOW, "the actor may manage IAM."
         else:
             severity, why = Severity.HIGH, ("the actor is not declared as allowed to manage identities: the member "

@@ -39,3 +39,16 @@ def test_a_refused_attempt_is_at_most_medium():
 def test_the_name_from_another_service_is_not_a_membership():
     rec = record("identitystore-create-group-membership.json", eventSource="sso-directory.amazonaws.com")
     assert finding(rec, RULE) is None
+
+
+def test_identity_center_syncing_its_directory_is_low():
+    rec = record("identitystore-create-group-membership.json", userIdentity=Replace(
+        {"type": "AWSService", "invokedBy": "sso.amazonaws.com"}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.LOW and "directory" in f.reason
+
+
+def test_a_console_session_invoked_by_signin_is_still_high():
+    rec = record("identitystore-create-group-membership.json", userIdentity={"invokedBy": "signin.amazonaws.com"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
