@@ -5,6 +5,7 @@ a resource policy statement letting in ``*`` or another account, or a function U
 The function runs with its own role, so whoever may now invoke it acts with that role, without
 any credential of this account. Judged against the model: an account the model declares, an AWS
 service (S3, SNS, EventBridge triggers) and an organization-wide grant are routine and quiet.
+An IAM manager opening a function (a webhook's public URL, a partner's account) is medium.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class LambdaExposed(Rule):
                 return None
             severity, what = judged
         why = ""
-        if actor.manages_iam and severity is Severity.CRITICAL:
+        if actor.manages_iam and severity >= Severity.HIGH:  # "*", an outside account, a URL with no auth alike
             severity, why = Severity.MEDIUM, " The actor may manage IAM; still a way in from outside, worth a look."
         if ev.failed:
             severity = min(severity, Severity.MEDIUM)

@@ -98,3 +98,11 @@ def test_an_alexa_skill_trigger_is_a_service_and_quiet():
     rec = record("lambda-add-permission.json", requestParameters={
         "principal": "alexa-appkit.amazon.com", "eventSourceToken": "amzn1.ask.skill.1a2b3c4d"})
     assert finding(rec, RULE) is None
+
+
+def test_an_iam_manager_making_a_function_url_without_auth_is_medium_like_a_grant_to_anyone():
+    rec = record("lambda-add-permission.json", eventName="CreateFunctionUrlConfig20211031",
+                 userIdentity=identity_of("delete-user.json"),
+                 requestParameters=Replace({"functionName": "ops-sync", "authType": "NONE"}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
