@@ -71,6 +71,9 @@ for _source, _name in (*ROLE_PATHS, *PROFILE_PATHS, *CODE_PATHS):
 # service-managed StackSets): whoever gets code running as one owns the account.
 ORG_ADMIN_ROLES = frozenset(fold(r) for r in ("OrganizationAccountAccessRole", "AWSControlTowerExecution",
                                               "AWSCloudFormationStackSetExecutionRole"))
+# Where a call comes from when an AWS service made it with a role of the account (Elastic Beanstalk's
+# or Batch's service role): CloudTrail writes the service's name, never a caller's address, there.
+SERVICE_SOURCE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(role|instance-profile)/(?:.*/)?([^/]+)$")
 
 
@@ -121,8 +124,9 @@ class IamRolePassed(Rule):
     severity = Severity.HIGH
     title = "Role handed to code the caller controls (PassRole)"
     event_names = frozenset(name for _, name in (*ROLE_PATHS, *PROFILE_PATHS, *CODE_PATHS))
-    # The service (CreateJob and CreateProject exist in many), whether it failed, and the role fields.
-    memo_fields = (("eventSource",), ("errorCode",),
+    # The service (CreateJob and CreateProject exist in many), whether it failed, whether a service made
+    # it (its source), and the role fields.
+    memo_fields = (("eventSource",), ("errorCode",), ("sourceIPAddress",),
                    *dict.fromkeys(p for paths in (*ROLE_PATHS.values(), *PROFILE_PATHS.values(), _RESPONSE_ROLE)
                                   for p in paths), LAYERS)
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
@@ -137,7 +141,8 @@ class IamRolePassed(Rule):
         ev, actor = ctx.event, ctx.actor
         if ev.event_name not in SOURCES.get(ev.event_source or "", ()):
             return None
-        if actor.is_service or service_invoked(ev) or SERVICE_ROLE.match(actor.role_arn or ""):
+        if actor.is_service or service_invoked(ev) or SERVICE_ROLE.match(actor.role_arn or "") \
+                or SERVICE_SOURCE.match(as_str(ev.raw.get("sourceIPAddress")) or ""):
             return None  # an AWS service (Auto Scaling, CloudFormation) acting: the call that asked it is judged
         worst: tuple[Severity, str, str, str | None, PrincipalSpec | None] | None = None
         for name, account, kind, how in passed(ev):

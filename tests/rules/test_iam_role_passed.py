@@ -246,3 +246,33 @@ def test_a_role_arn_of_another_partition_with_a_path_names_the_same_role(partiti
 def test_a_request_of_the_wrong_shape_passes_no_role(params):
     rec = record("lambda-create-function.json", requestParameters=Replace(params), responseElements=Replace(None))
     assert finding(rec, RULE) is None
+
+
+def _batch_service_role(source_ip: str) -> dict:
+    """AWS Batch registering a task definition with the account's own (non service-linked) service role."""
+    issuer = f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSBatchServiceRole"
+    return record("lambda-create-function.json", eventSource="ecs.amazonaws.com", eventName="RegisterTaskDefinition",
+                  sourceIPAddress=source_ip, userAgent="batch.amazonaws.com",
+                  userIdentity=Replace({"type": "AssumedRole", "principalId": "AROAZ7TW0BATCHSVC0001:aws-batch",
+                                        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSBatchServiceRole/aws-batch",
+                                        "accountId": ACCOUNT, "sessionContext": {"sessionIssuer": {
+                                            "type": "Role", "arn": issuer, "userName": "AWSBatchServiceRole"}}}),
+                  requestParameters=Replace({"family": "job", "executionRoleArn": f"{ROLE}app-worker"}),
+                  responseElements=Replace(None))
+
+
+def test_a_service_acting_with_the_accounts_own_service_role_is_left_to_the_call_that_asked_it():
+    assert finding(_batch_service_role("batch.amazonaws.com"), RULE) is None
+
+
+def test_the_same_service_role_calling_from_an_address_is_judged():
+    f = finding(_batch_service_role("198.51.100.23"), RULE)
+    assert f is not None and f.severity is Severity.HIGH
+
+
+def test_a_service_made_pass_does_not_make_the_same_call_from_an_address_quiet_in_replay(tmp_path):
+    from .test_quiet_memo import twice
+
+    model = model_from(MODEL + "  - {id: batch, kind: agent, auth: role, roles: [AWSBatchServiceRole]}\n")
+    quiet, judged = _batch_service_role("batch.amazonaws.com"), _batch_service_role("198.51.100.23")
+    assert twice(tmp_path, quiet, judged, model) == ["none", "findings"]
