@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 from chalicelib.events import as_bool, as_str
 from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.rules.registry import register
+from chalicelib.watch.archive import EVENT_NAMES as ARCHIVE_CALLS
+from chalicelib.watch.archive import archive_verdict
 from chalicelib.watch.detectors import TRAIL_CALLS, TRAIL_SOURCE
+from chalicelib.watch.own import OwnResources
 from chalicelib.watch.selectors import coverage
 from chalicelib.watch.verdicts import arn_in, blinding_verdict
 
@@ -25,7 +30,7 @@ class MonitorTrailTampered(Rule):
     id = "monitor-trail-tampered"
     severity = Severity.CRITICAL
     title = "CloudTrail logging stopped or narrowed"
-    event_names = frozenset(TRAIL_CALLS)
+    event_names = frozenset(TRAIL_CALLS) | ARCHIVE_CALLS  # and the trail's declared bucket and key
     # The verdict reads selector lists and several UpdateTrail fields in many shapes; these calls
     # are rare, so replay judges each in full rather than keying a memo on them.
     memo_fields = None
@@ -38,8 +43,19 @@ class MonitorTrailTampered(Rule):
         "(the S3 log files of other trails, or CloudTrail's 90-day event history)."
     )
 
+    def __init__(self, own: OwnResources | None = None) -> None:
+        self._own = own  # None: from the environment on first use (TRAILWARDEN_TRAIL_BUCKETS / _KEYS)
+
+    @property
+    def own(self) -> OwnResources:
+        if self._own is None:
+            self._own = OwnResources.from_env(os.environ)
+        return self._own
+
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
+        if ev.event_name in ARCHIVE_CALLS:
+            return archive_verdict(ctx, self.own)
         if ev.event_source not in (TRAIL_SOURCE, "?"):
             return None
         params = ev.request_parameters

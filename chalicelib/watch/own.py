@@ -42,6 +42,10 @@ ENV_STACK = "TRAILWARDEN_STACK_NAME"
 ENV_STACK_ID = "TRAILWARDEN_STACK_ID"
 ENV_FORWARD = "TRAILWARDEN_FORWARD_RULES"
 ENV_BUS = "TRAILWARDEN_EVENT_BUS"  # organization mode: the central bus every member forwards to
+# The trail's own archive, declared by the operator (Trailwarden cannot know which trail feeds it):
+# bucket names and KMS key ARNs/ids/aliases, comma-separated.
+ENV_TRAIL_BUCKETS = "TRAILWARDEN_TRAIL_BUCKETS"
+ENV_TRAIL_KEYS = "TRAILWARDEN_TRAIL_KEYS"
 
 
 def handler_names() -> tuple[str, ...]:
@@ -87,12 +91,14 @@ class OwnResources:
     schedules: frozenset[str] = frozenset()  # EventBridge Scheduler schedules (the heartbeat)
     alarms: frozenset[str] = frozenset()  # CloudWatch alarms sending straight to the topic
     buses: frozenset[str] = frozenset()  # the organization's central bus (TRAILWARDEN_EVENT_BUS), not "default"
+    trail_buckets: frozenset[str] = frozenset()  # where the trail writes its log files (TRAILWARDEN_TRAIL_BUCKETS)
+    trail_keys: frozenset[str] = frozenset()  # the key it encrypts them with (TRAILWARDEN_TRAIL_KEYS)
 
     @classmethod
     def for_stages(cls, stages: Mapping[str, Mapping[str, str]]) -> OwnResources:
         """Names as the template gives them, per stage → that stage's environment variables."""
-        rules, functions, roles, topics, tables, keys, params, stacks, schedules, alarms, buses = (
-            set[str]() for _ in range(11))
+        rules, functions, roles, topics, tables, keys, params, stacks, schedules, alarms, buses, tbuckets, tkeys = (
+            set[str]() for _ in range(13))
         rules.update(FORWARD_RULES)
         handlers = handler_names()
         rules.update(forward_rules(handlers))
@@ -110,8 +116,11 @@ class OwnResources:
             alarms.update(f"{prefix}-{a}" for a in ALARMS)
             bus = (env.get(ENV_BUS) or "").strip()
             buses.update((bus,) if bus and bus != "default" else ())
+            tbuckets.update(_split(env.get(ENV_TRAIL_BUCKETS)))
+            tkeys.update(_with_ids(_split(env.get(ENV_TRAIL_KEYS))))
         return cls(frozenset(stages), *(frozenset(s) for s in (rules, functions, roles, topics, tables, keys,
-                                                              params, stacks, schedules, alarms, buses)))
+                                                              params, stacks, schedules, alarms, buses,
+                                                              tbuckets, tkeys)))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], config: Path = CONFIG) -> OwnResources:
@@ -132,6 +141,8 @@ class OwnResources:
             "stacks": frozenset(s for s in (env.get(ENV_STACK), env.get(ENV_STACK_ID)) if s),
             "schedules": frozenset(), "alarms": frozenset(),  # named from the stage, as the template does
             "buses": frozenset(b for b in ((env.get(ENV_BUS) or "").strip(),) if b and b != "default"),
+            "trail_buckets": _split(env.get(ENV_TRAIL_BUCKETS)),
+            "trail_keys": _with_ids(_split(env.get(ENV_TRAIL_KEYS))),
         }
         return cls(base.stages, **{name: getattr(base, name) | more for name, more in extra.items()})
 
@@ -196,6 +207,17 @@ class OwnResources:
         """The central event bus by name or ARN (``…:event-bus/NAME``)."""
         return _member(value, self.buses, "/")
 
+    def trail_bucket(self, value: Any) -> str | None:
+        """The trail's log bucket, by name."""
+        return _member(value, self.trail_buckets, ":::")
+
+    def trail_key(self, values: Iterable[Any]) -> str | None:
+        """The first of ``values`` (key id, key ARN, alias) naming the trail's key."""
+        for value in values:
+            if isinstance(value, str) and (value in self.trail_keys or _last(value, "/") in self.trail_keys):
+                return value
+        return None
+
     def alarm(self, value: Any) -> str | None:
         """An alarm name or ARN (``…:alarm:NAME``) that is ours."""
         return _member(value, self.alarms, ":")
@@ -210,6 +232,11 @@ class OwnResources:
             name = value.split(":stack/", 1)[1].split("/", 1)[0]
             return value if name in self.stacks else None
         return None
+
+
+def _with_ids(keys: frozenset[str]) -> frozenset[str]:
+    """Key ARNs with their bare key ids (KMS records name a key either way)."""
+    return keys | {_last(k, "/") for k in keys if k.startswith("arn:") and ":key/" in k}
 
 
 def _member(value: Any, names: frozenset[str], sep: str) -> str | None:

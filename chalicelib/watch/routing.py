@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from chalicelib.watch.archive import BUCKET_CALLS, S3
 from chalicelib.watch.detectors import (
     DETECTOR_CALLS,
     ORGANIZATION_CALLS,
@@ -24,6 +25,7 @@ from chalicelib.watch.detectors import (
     TRAIL_CALLS,
     TRAIL_SOURCE,
 )
+from chalicelib.watch.own import ENV_TRAIL_BUCKETS
 from chalicelib.watch.pipeline import CALLS, CFN, CLOUDWATCH, DDB, EVENTS, IAM, KMS, LAMBDA, SCHEDULER, SNS, SSM
 
 API_CALL = "AWS API Call via CloudTrail"
@@ -54,7 +56,9 @@ def _by_any(source: str, keys: tuple[str, ...], values: list[Any], names: list[A
     return _by(source, "$or", [{key: values} for key in keys], names)
 
 
-def blinding_pattern() -> dict[str, Any]:
+def blinding_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``env``: the stage's variables at package time (the trail's declared log buckets, if any)."""
+    env = dict(os.environ if env is None else env)
     detectors: dict[str, list[str]] = {}
     for name, (source, *_rest) in DETECTOR_CALLS.items():
         detectors.setdefault(source, []).append(name)
@@ -71,7 +75,14 @@ def blinding_pattern() -> dict[str, Any]:
         *({"eventSource": [TRAIL_SOURCE], "eventName": ["UpdateTrail"], **branch} for branch in update),
         {"eventSource": [ORGANIZATION_SOURCE], "eventName": list(ORGANIZATION_CALLS)},
         *({"eventSource": [source], "eventName": names} for source, names in sorted(detectors.items())),
+        *_archive(env),
     ]}}
+
+
+def _archive(env: dict[str, str]) -> list[dict[str, Any]]:
+    """The trail's declared log buckets (``TRAILWARDEN_TRAIL_BUCKETS``); its key's calls reach ``pipeline``."""
+    buckets = sorted({b.strip() for b in (env.get(ENV_TRAIL_BUCKETS) or "").split(",") if b.strip()})
+    return [_by(S3, "bucketName", list(buckets), sorted(BUCKET_CALLS))] if buckets else []
 
 
 def pipeline_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:

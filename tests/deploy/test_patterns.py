@@ -192,6 +192,10 @@ RULE_EVENTS.update({
     "UpdateFunctionConfiguration20150331": ("lambda.amazonaws.com", False,
                                             {"functionName": "f", "role": "arn:aws:iam::630287363158:role/x"}, CI_KEY),
     "UpdateFunctionCode20150331": ("lambda.amazonaws.com", False, {"functionName": "f"}, CI_KEY)})
+# The trail's log bucket (monitor-trail-tampered): the always-on blinding family routes it once the stage
+# declares TRAILWARDEN_TRAIL_BUCKETS (tests/rules/test_monitor_trail_archive.py); undeclared, prod's writes.
+RULE_EVENTS.update({name: ("s3.amazonaws.com", False, {"bucketName": "acme-cloudtrail-logs-630287363158"}, CI_KEY)
+                    for name in ("PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "DeleteBucket")})
 
 
 def test_every_event_name_a_detection_reads_is_in_the_delivery_table() -> None:
