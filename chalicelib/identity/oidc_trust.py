@@ -58,10 +58,29 @@ def _subjects(statement: dict[str, Any]) -> list[str] | None:
     return found or None
 
 
+# Claims of a customized ``sub`` (GitHub's OIDC subject template) that pin the organization or repository;
+# ``repo`` pins it by its ``ORG/`` prefix. Not ``job_workflow_ref``: any repository may call a reusable workflow.
+PINNING_CLAIMS = frozenset({"repository_owner", "repository_owner_id", "repository_id"})
+_WILD = ("*", "?", "[")
+
+
 def org_open(pattern: str) -> bool:
-    """Whether a ``sub`` pattern leaves the GitHub organization (or the whole claim) open."""
-    head = pattern.split("/", 1)[0]
-    return "/" not in pattern or "*" in head or "?" in head
+    """Whether a ``sub`` pattern leaves the GitHub organization (or the whole claim) open: it pins
+    neither ``repo:ORG/…`` nor, in a customized claim (``repository_owner_id:123:…``), an owner or
+    repository without a wildcard."""
+    tokens = pattern.split(":")
+    for i in range(0, len(tokens) - 1, 2):
+        key, value = tokens[i], tokens[i + 1]
+        if key == "repo" and "/" in value:
+            pinned = value.split("/", 1)[0]
+        elif key in PINNING_CLAIMS and value:
+            pinned = value
+        else:
+            continue
+        # Everything up to the pinned value must be literal: a wildcard before it lets any claim in.
+        if not any(w in ":".join([*tokens[:i + 1], pinned]) for w in _WILD):
+            return False
+    return True
 
 
 def loose_subjects(document: Any, declared: Iterable[str]) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
+import pytest
+
 from chalicelib.findings import Severity
 
 from .conftest import finding, identity_of, model_from, record
@@ -157,3 +159,21 @@ def test_identity_center_trusting_anything_beyond_its_own_provider_is_still_crit
     rec = record("sso-provision-create-role.json", requestParameters={"assumeRolePolicyDocument": json.dumps(doc)})
     f = finding(rec, RULE)
     assert f is not None and f.severity is Severity.CRITICAL
+
+
+@pytest.mark.parametrize(("subject", "severity"), [
+    ("repository_owner_id:1342004:repository_id:620342169:environment:prod", Severity.MEDIUM),
+    ("repository_owner:acme:context:ref:refs/heads/main", Severity.MEDIUM),
+    ("repository_owner_id:*:repository_id:*", Severity.CRITICAL),
+    ("job_workflow_ref:acme/shared/.github/workflows/deploy.yml@refs/heads/main", Severity.CRITICAL),
+    ("*:repository_owner_id:1342004", Severity.CRITICAL),
+    ("environment:*:repository_owner_id:1342004", Severity.CRITICAL),
+])
+def test_a_customized_sub_claim_is_open_only_when_it_pins_no_owner_or_repository(subject, severity):
+    model = model_from(f"""
+        version: 1
+        accounts: [{{id: "{HOME}", name: management, federated_providers: [token.actions.githubusercontent.com]}}]
+        principals: []
+    """)
+    f = finding(update(github(subject)), RULE, model)
+    assert f is not None and f.severity is severity
