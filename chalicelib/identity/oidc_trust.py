@@ -17,7 +17,6 @@ from typing import Any
 from chalicelib.identity.policy import PolicyError, decode
 
 GITHUB = "token.actions.githubusercontent.com"
-SUB = f"{GITHUB}:sub"
 # Operators that match ``sub`` as a string (``…IfExists`` also lets a token without the claim in).
 MATCHING = ("stringequals", "stringlike", "stringequalsignorecase", "forallvalues:stringlike",
             "foranyvalue:stringlike", "forallvalues:stringequals", "foranyvalue:stringequals")
@@ -27,8 +26,17 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _github_statements(doc: Any) -> Iterator[dict[str, Any]]:
-    """Allow statements whose Federated principal is GitHub's OIDC provider."""
+def _issuer(federated: Any) -> str | None:
+    """GitHub's issuer a Federated principal names (lower case): ``token.actions.githubusercontent.com``,
+    or an enterprise's own issuer under it (``…/ENTERPRISE``), whose claims are keyed by that path."""
+    if not isinstance(federated, str):
+        return None
+    issuer = federated.split(":oidc-provider/", 1)[-1].strip("/").lower()
+    return issuer if issuer == GITHUB or issuer.startswith(GITHUB + "/") else None
+
+
+def _github_statements(doc: Any) -> Iterator[tuple[dict[str, Any], str]]:
+    """(statement, issuer) for each Allow statement whose Federated principal is GitHub's OIDC provider."""
     if not isinstance(doc, dict):
         return
     for s in _as_list(doc.get("Statement")):
@@ -36,12 +44,13 @@ def _github_statements(doc: Any) -> Iterator[dict[str, Any]]:
             continue
         principal = s.get("Principal")
         federated = principal.get("Federated") if isinstance(principal, dict) else None
-        if any(isinstance(f, str) and f.rstrip("/").endswith(GITHUB) for f in _as_list(federated)):
-            yield s
+        for issuer in dict.fromkeys(i for i in map(_issuer, _as_list(federated)) if i):
+            yield s, issuer
 
 
-def _subjects(statement: dict[str, Any]) -> list[str] | None:
+def _subjects(statement: dict[str, Any], issuer: str = GITHUB) -> list[str] | None:
     """The ``sub`` patterns a statement requires, or None when nothing pins ``sub``."""
+    sub = f"{issuer}:sub"
     condition = statement.get("Condition")
     if not isinstance(condition, dict):
         return None
@@ -53,7 +62,7 @@ def _subjects(statement: dict[str, Any]) -> list[str] | None:
         if op.endswith("ifexists") or op not in MATCHING:
             continue
         for key, values in clauses.items():
-            if isinstance(key, str) and key.lower() == SUB:
+            if isinstance(key, str) and key.lower() == sub:
                 found += [v for v in _as_list(values) if isinstance(v, str)]
     return found or None
 
@@ -93,8 +102,8 @@ def loose_subjects(document: Any, declared: Iterable[str]) -> list[str]:
         return []
     globs = list(declared)
     out: list[str] = []
-    for statement in _github_statements(doc):
-        subjects = _subjects(statement)
+    for statement, issuer in _github_statements(doc):
+        subjects = _subjects(statement, issuer)
         if subjects is None:
             out.append("any repository (no condition on the token's sub)")
             continue

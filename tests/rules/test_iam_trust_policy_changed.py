@@ -177,3 +177,22 @@ def test_a_customized_sub_claim_is_open_only_when_it_pins_no_owner_or_repository
     """)
     f = finding(update(github(subject)), RULE, model)
     assert f is not None and f.severity is severity
+
+
+def test_an_enterprise_issuer_under_githubs_is_judged_on_its_own_sub_key():
+    issuer = "token.actions.githubusercontent.com/acme-enterprise"
+    principal = {"Federated": f"arn:aws:iam::{HOME}:oidc-provider/{issuer}"}
+    open_doc = trust(principal, Action="sts:AssumeRoleWithWebIdentity",
+                     Condition={"StringEquals": {f"{issuer}:aud": "sts.amazonaws.com"}})
+    f = finding(update(open_doc), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert f.details["github_subjects_outside_model"] == ["any repository (no condition on the token's sub)"]
+
+
+def test_an_enterprise_issuer_pinned_to_a_declared_subject_is_not_raised():
+    issuer = "token.actions.githubusercontent.com/acme-enterprise"
+    principal = {"Federated": f"arn:aws:iam::{HOME}:oidc-provider/{issuer}"}
+    doc = trust(principal, Action="sts:AssumeRoleWithWebIdentity",
+                Condition={"StringEquals": {f"{issuer}:sub": "repo:abt/infra:ref:refs/heads/main"}})
+    f = finding(update(doc), RULE)
+    assert f is not None and f.details["github_subjects_outside_model"] == []
