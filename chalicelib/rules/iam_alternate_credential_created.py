@@ -5,7 +5,7 @@ MFA and most inventories never look at, so persistence kits plant them beside a 
 
 The model declares no principal that works this way, so every one is a finding, graded by whose
 user it is: a declared non-human principal (the CI user) is critical, anyone else high, and an
-IAM manager issuing one for a user the model does not declare is medium.
+IAM manager issuing one for a declared human or a user the model does not declare is medium.
 """
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ class IamAlternateCredentialCreated(Rule):
         if target is not None and target.kind != "human":
             severity, why = Severity.CRITICAL, (f"it is principal '{target.id}' ({target.kind}, {target.auth}): a "
                                                 "second way in that rotating its key does not revoke.")
+        elif target is not None and actor.manages_iam:
+            severity, why = Severity.MEDIUM, (f"it is principal '{target.id}', who the model says never works this "
+                                              "way; the actor may manage IAM.")
         elif target is not None:
             severity, why = Severity.HIGH, f"it is principal '{target.id}', who the model says never works this way."
         elif actor.manages_iam:

@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.findings import Severity
 
-from .conftest import Replace, finding, identity_of, record
+from .conftest import Replace, finding, identity_of, model_from, record
 
 RULE = "iam-alternate-credential-created"
 CI = "github-actions-aws-deployer"
@@ -58,3 +58,26 @@ def test_an_access_key_is_not_an_alternate_credential():
 def test_the_same_name_from_another_service_is_not_judged():
     rec = record("create-service-specific-credential.json", eventSource="codecommit.amazonaws.com")
     assert finding(rec, RULE) is None
+
+
+HUMAN_MODEL = """
+version: 1
+accounts: [{id: "630287363158", name: management}]
+principals:
+  - {id: jared, kind: human, auth: sso, sso_users: [jared@example.com], manages_iam: true}
+  - {id: maria, kind: human, auth: console, iam_user: maria}
+"""
+
+
+def test_an_iam_manager_issuing_one_for_a_declared_human_is_medium():
+    rec = record("create-service-specific-credential.json", userIdentity=identity_of("delete-user.json"),
+                 requestParameters={"userName": "maria"})
+    f = finding(rec, RULE, model_from(HUMAN_MODEL))
+    assert f is not None and f.severity is Severity.MEDIUM and f.details["target_principal"] == "maria"
+
+
+def test_a_declared_human_giving_itself_one_is_high():
+    rec = record("create-service-specific-credential.json", requestParameters={"userName": "maria"}, userIdentity={
+        "arn": "arn:aws:iam::630287363158:user/maria", "userName": "maria"})
+    f = finding(rec, RULE, model_from(HUMAN_MODEL))
+    assert f is not None and f.severity is Severity.HIGH
