@@ -13,11 +13,11 @@ from chalicelib.events import CloudTrailEvent, as_str
 from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Verdict
 from chalicelib.watch.own import OwnResources
-from chalicelib.watch.pipeline import KMS
+from chalicelib.watch.pipeline import KMS, S3
 from chalicelib.watch.verdicts import blinding_verdict
 
-S3 = "s3.amazonaws.com"
-# event name → (what it did, base severity). A removal stops delivery for certain; a replacement may.
+# event name → (what it did, base severity); the names are pipeline.TRAIL_BUCKET_CALLS, which
+# routing reads. A removal stops delivery for certain; a replacement may.
 BUCKET_CALLS: dict[str, tuple[str, Severity]] = {
     "DeleteBucketPolicy": ("deleted the bucket policy of", Severity.CRITICAL),
     "DeleteBucket": ("deleted", Severity.CRITICAL),

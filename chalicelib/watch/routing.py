@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from chalicelib.watch.archive import BUCKET_CALLS, S3
 from chalicelib.watch.detectors import (
     DETECTOR_CALLS,
     ORGANIZATION_CALLS,
@@ -26,7 +25,21 @@ from chalicelib.watch.detectors import (
     TRAIL_SOURCE,
 )
 from chalicelib.watch.own import ENV_TRAIL_BUCKETS
-from chalicelib.watch.pipeline import CALLS, CFN, CLOUDWATCH, DDB, EVENTS, IAM, KMS, LAMBDA, SCHEDULER, SNS, SSM
+from chalicelib.watch.pipeline import (
+    CALLS,
+    CFN,
+    CLOUDWATCH,
+    DDB,
+    EVENTS,
+    IAM,
+    KMS,
+    LAMBDA,
+    S3,
+    SCHEDULER,
+    SNS,
+    SSM,
+    TRAIL_BUCKET_CALLS,
+)
 
 API_CALL = "AWS API Call via CloudTrail"
 NAME = [{"prefix": "trailwarden"}]
@@ -82,7 +95,7 @@ def blinding_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:
 def _archive(env: dict[str, str]) -> list[dict[str, Any]]:
     """The trail's declared log buckets (``TRAILWARDEN_TRAIL_BUCKETS``); its key's calls reach ``pipeline``."""
     buckets = sorted({b.strip() for b in (env.get(ENV_TRAIL_BUCKETS) or "").split(",") if b.strip()})
-    return [_by(S3, "bucketName", list(buckets), sorted(BUCKET_CALLS))] if buckets else []
+    return [_by(S3, "bucketName", list(buckets), sorted(TRAIL_BUCKET_CALLS))] if buckets else []
 
 
 def pipeline_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:

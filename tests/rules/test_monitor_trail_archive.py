@@ -115,3 +115,10 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path: Path, 
     with_memo = replay()
     assert with_memo == replay("--no-memo")
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 4
+
+
+def test_the_blinding_pattern_routes_exactly_the_bucket_calls_the_rule_judges() -> None:
+    from chalicelib.watch.archive import BUCKET_CALLS
+    from chalicelib.watch.pipeline import TRAIL_BUCKET_CALLS
+
+    assert set(TRAIL_BUCKET_CALLS) == set(BUCKET_CALLS)
