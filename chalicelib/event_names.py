@@ -52,7 +52,7 @@ PASSROLE_WRITES = {
     "lambda.amazonaws.com": ["CreateFunction20150331", "UpdateFunctionConfiguration20150331v2",
                              "UpdateFunctionCode20150331v2"],
     "ec2.amazonaws.com": ["RunInstances", "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation"],
-    "cloudformation.amazonaws.com": ["CreateStack", "UpdateStack"],
+    "cloudformation.amazonaws.com": ["CreateStack", "UpdateStack", "CreateChangeSet"],
     "glue.amazonaws.com": ["CreateDevEndpoint", "CreateJob"],
     "sagemaker.amazonaws.com": ["CreateNotebookInstance", "CreateTrainingJob", "CreateProcessingJob"],
     "codebuild.amazonaws.com": ["CreateProject", "UpdateProject"],

@@ -40,6 +40,8 @@ ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("iam.amazonaws.com", "AddRoleToInstanceProfile"): ((_RP, "roleName"),),
     ("cloudformation.amazonaws.com", "CreateStack"): ((_RP, "roleARN"),),
     ("cloudformation.amazonaws.com", "UpdateStack"): ((_RP, "roleARN"),),
+    # A change set carries the role (CDK and most pipelines deploy this way); ExecuteChangeSet names none.
+    ("cloudformation.amazonaws.com", "CreateChangeSet"): ((_RP, "roleARN"),),
     ("glue.amazonaws.com", "CreateDevEndpoint"): ((_RP, "roleArn"),),
     ("glue.amazonaws.com", "CreateJob"): ((_RP, "role"),),
     ("sagemaker.amazonaws.com", "CreateNotebookInstance"): ((_RP, "roleArn"),),

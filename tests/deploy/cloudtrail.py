@@ -211,6 +211,8 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     ("ec2.amazonaws.com", "ReplaceIamInstanceProfileAssociation", {"ReplaceIamInstanceProfileAssociationRequest": {
         "AssociationId": "iip-assoc-0e7736511a163c209", "IamInstanceProfile": {"Name": "terraform-deploy"}}}),
     ("cloudformation.amazonaws.com", "CreateStack", {"stackName": "s", "roleARN": PASSED_ROLE}),
+    ("cloudformation.amazonaws.com", "CreateChangeSet", {"stackName": "s", "changeSetName": "cdk-deploy-change-set",
+                                                         "changeSetType": "UPDATE", "roleARN": PASSED_ROLE}),
     ("glue.amazonaws.com", "CreateDevEndpoint", {"endpointName": "e", "roleArn": PASSED_ROLE}),
     ("glue.amazonaws.com", "CreateJob", {"name": "j", "role": PASSED_ROLE, "command": {"name": "glueetl"}}),
     ("sagemaker.amazonaws.com", "CreateNotebookInstance", {"notebookInstanceName": "n", "roleArn": PASSED_ROLE}),

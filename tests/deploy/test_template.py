@@ -46,7 +46,7 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
                          "ecs.amazonaws.com", "identitystore.amazonaws.com", "sso-directory.amazonaws.com",
                          "rolesanywhere.amazonaws.com"], "eventName": [
             "AddMemberToGroup", "AddPermission20150331", "AddPermission20150331v2",
-            "AssociateIamInstanceProfile", "CreateDevEndpoint", "CreateFunction20150331",
+            "AssociateIamInstanceProfile", "CreateChangeSet", "CreateDevEndpoint", "CreateFunction20150331",
             "CreateFunctionUrlConfig20211031", "CreateGroupMembership", "CreateJob", "CreateNotebookInstance",
             "CreateProcessingJob", "CreateProfile", "CreateProject", "CreateStack", "CreateTrainingJob",
             "CreateTrustAnchor", "CreateUser", "RegisterTaskDefinition", "ReplaceIamInstanceProfileAssociation",

@@ -58,6 +58,8 @@ def test_replacing_an_instances_profile_is_read_from_its_own_request_shape():
 
 @pytest.mark.parametrize(("source", "name", "params"), [
     ("cloudformation.amazonaws.com", "CreateStack", {"stackName": "s", "roleARN": f"{ROLE}terraform-deploy"}),
+    ("cloudformation.amazonaws.com", "CreateChangeSet", {"stackName": "s", "changeSetName": "cdk-deploy-change-set",
+                                                         "roleARN": f"{ROLE}terraform-deploy"}),
     ("glue.amazonaws.com", "CreateDevEndpoint", {"endpointName": "e", "roleArn": f"{ROLE}terraform-deploy"}),
     ("glue.amazonaws.com", "CreateJob", {"name": "j", "role": "terraform-deploy"}),
     ("sagemaker.amazonaws.com", "CreateNotebookInstance", {"notebookInstanceName": "n",
@@ -157,6 +159,13 @@ def test_a_console_session_marked_invoked_by_signin_is_still_judged():
 def test_the_same_name_in_another_service_is_not_a_pass():
     rec = record("lambda-create-function.json", eventSource="s3control.amazonaws.com", eventName="CreateJob",
                  requestParameters=Replace({"roleArn": f"{ROLE}terraform-deploy", "role": f"{ROLE}terraform-deploy"}))
+    assert finding(rec, RULE) is None
+
+
+def test_a_change_set_without_a_role_passes_none():
+    rec = record("lambda-create-function.json", eventSource="cloudformation.amazonaws.com",
+                 eventName="CreateChangeSet", requestParameters=Replace({"stackName": "s", "changeSetName": "c"}),
+                 responseElements=None)
     assert finding(rec, RULE) is None
 
 
