@@ -25,6 +25,7 @@ from chalicelib.org.names import (
     regions,
 )
 from chalicelib.watch.heartbeat import MEMBER_STAGE, heartbeat_role, parameter_name
+from chalicelib.watch.template import scheduled_write
 
 HEARTBEAT = parameter_name(MEMBER_STAGE)  # matches watch.heartbeat.PARAMETER and the pipeline family
 FORWARD_RETRY = {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 24 * 3600}
@@ -187,33 +188,12 @@ def member_heartbeat() -> dict[str, Any]:
     It travels the member's pipeline forwarding rule to the central monitor, which notes it for
     this account and region: the coverage check's "heartbeat recent" reads those notes.
     """
-    schedule = "trailwarden-member-heartbeat"
-    parameter_arn = _sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{HEARTBEAT}")
-    schedule_arn = _sub(f"arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/default/"
-                        f"{schedule}")
-    return {
-        "HeartbeatRole": {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": _sub(heartbeat_role(MEMBER_STAGE, "${AWS::Region}")), "MaxSessionDuration": 3600,
-            "Description": "Trailwarden member heartbeat: EventBridge Scheduler writes the heartbeat parameter only",
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-                              "ArnEquals": {"aws:SourceArn": schedule_arn}}}]},
-            "Policies": [{"PolicyName": "WriteHeartbeatParameter", "PolicyDocument": {
-                "Version": "2012-10-17", "Statement": [{
-                    "Sid": "WriteHeartbeatParameter", "Effect": "Allow", "Action": "ssm:PutParameter",
-                    "Resource": parameter_arn}]}}]}},
-        "HeartbeatSchedule": {"Type": "AWS::Scheduler::Schedule", "Properties": {
-            "Name": schedule, "ScheduleExpression": "rate(15 minutes)", "FlexibleTimeWindow": {"Mode": "OFF"},
-            "State": "ENABLED",
-            "Description": "Trailwarden heartbeat: a recorded write forwarded to the central monitor",
-            "Target": {
-                "Arn": _sub("arn:${AWS::Partition}:scheduler:::aws-sdk:ssm:putParameter"),
-                "RoleArn": {"Fn::GetAtt": ["HeartbeatRole", "Arn"]},
-                "Input": json.dumps({"Name": HEARTBEAT, "Value": "<aws.scheduler.scheduled-time>",
-                                     "Type": "String", "Overwrite": True}),
-                "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 300}}}},
-    }
+    return scheduled_write(schedule="trailwarden-member-heartbeat",
+                           role=_sub(heartbeat_role(MEMBER_STAGE, "${AWS::Region}")), parameter=HEARTBEAT,
+                           rate="rate(15 minutes)", described=(
+                               "Trailwarden member heartbeat: EventBridge Scheduler writes the heartbeat "
+                               "parameter only",
+                               "Trailwarden heartbeat: a recorded write forwarded to the central monitor"))
 
 
 def member_role(central_account: Any) -> dict[str, Any]:

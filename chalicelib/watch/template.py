@@ -43,17 +43,20 @@ def environment(prefix: str, handlers: list[str], roles: list[str]) -> dict[str,
     }
 
 
-def heartbeat_resources(prefix: str, stage: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-    """The schedule, its least-privilege role and the missing-data alarm."""
-    parameter = parameter_name(stage)
-    schedule = f"{prefix}-heartbeat"  # the role's name too: watch.heartbeat.heartbeat_role (tested)
+def scheduled_write(*, schedule: str, role: Any, parameter: str, rate: Any, described: tuple[str, str],
+                    tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """An EventBridge Scheduler schedule that puts ``parameter``, and a role that may do only that.
+
+    The stage's heartbeat and each member region's (chalicelib/org/template.py) are this pair;
+    ``described`` is the role's and the schedule's description.
+    """
     parameter_arn = _sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{parameter}")
     schedule_arn = _sub(f"arn:${{AWS::Partition}}:scheduler:${{AWS::Region}}:${{AWS::AccountId}}:schedule/default/"
                         f"{schedule}")
     return {
         "HeartbeatRole": {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": schedule, "MaxSessionDuration": 3600, "Tags": tags,
-            "Description": "Trailwarden heartbeat: EventBridge Scheduler writes the heartbeat parameter, nothing else",
+            "RoleName": role, "MaxSessionDuration": 3600, **({"Tags": tags} if tags is not None else {}),
+            "Description": described[0],
             "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
                 "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
@@ -65,8 +68,8 @@ def heartbeat_resources(prefix: str, stage: str, tags: list[dict[str, str]]) -> 
         }},
         "HeartbeatSchedule": {"Type": "AWS::Scheduler::Schedule", "Properties": {
             "Name": schedule,
-            "Description": "Trailwarden heartbeat: a recorded write that travels CloudTrail → EventBridge → Lambda",
-            "ScheduleExpression": _sub("rate(${HeartbeatMinutes} minutes)"),
+            "Description": described[1],
+            "ScheduleExpression": rate,
             "FlexibleTimeWindow": {"Mode": "OFF"}, "State": "ENABLED",
             "Target": {
                 "Arn": _sub("arn:${AWS::Partition}:scheduler:::aws-sdk:ssm:putParameter"),
@@ -76,6 +79,19 @@ def heartbeat_resources(prefix: str, stage: str, tags: list[dict[str, str]]) -> 
                 "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 300},
             },
         }},
+    }
+
+
+def heartbeat_resources(prefix: str, stage: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+    """The schedule, its least-privilege role and the missing-data alarm."""
+    schedule = f"{prefix}-heartbeat"  # the role's name too: watch.heartbeat.heartbeat_role (tested)
+    return {
+        **scheduled_write(schedule=schedule, role=schedule, parameter=parameter_name(stage),
+                          rate=_sub("rate(${HeartbeatMinutes} minutes)"), tags=tags, described=(
+                              "Trailwarden heartbeat: EventBridge Scheduler writes the heartbeat parameter, "
+                              "nothing else",
+                              "Trailwarden heartbeat: a recorded write that travels CloudTrail → EventBridge → "
+                              "Lambda")),
         # Independent of every Lambda: heartbeats are counted by the pipeline handler, so a healthy
         # monitor never has an empty period; no data at all (every function broken) is breaching.
         "HeartbeatSilentAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
