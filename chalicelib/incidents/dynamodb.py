@@ -38,7 +38,6 @@ from chalicelib.incidents.chained import ChainedStore, DuplicateRecord
 from chalicelib.incidents.dynamodb_query import run_query
 from chalicelib.incidents.dynamodb_schema import (
     CHAIN_PK,
-    HEAD_SK,
     INCIDENT_SK,
     dedup_pk,
     deserialize,
@@ -56,7 +55,14 @@ from chalicelib.incidents.dynamodb_schema import (
     ttl_specification,
     value,
 )
-from chalicelib.incidents.dynamodb_triage import DynamoTriage, commit_triage
+from chalicelib.incidents.dynamodb_triage import (
+    HEAD_KEY,
+    RETRYABLE,
+    DynamoTriage,
+    commit_triage,
+    error_code,
+    transact_on_head,
+)
 from chalicelib.incidents.grouping import RecordPlan
 from chalicelib.incidents.keys import format_ts, month_of
 from chalicelib.incidents.retention import PurgePlan
@@ -67,15 +73,9 @@ from chalicelib.incidents.triage_verify import StoredTriage
 
 __all__ = ["DynamoDBIncidentStore", "table_definition", "ttl_specification"]
 
-_RETRYABLE = {"TransactionConflictException", "TransactionInProgressException"}
 # The request went out and its answer was lost: the write may have landed. The record is retried
 # from its reads, which find the dedup marker if it did (and the outcome is "duplicate").
 _NO_ANSWER = (ReadTimeoutError, ConnectionClosedError)
-_HEAD_KEY = {"pk": CHAIN_PK, "sk": HEAD_SK}
-
-
-def _error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
 class _Session:
@@ -86,7 +86,7 @@ class _Session:
         self.head_item: dict[str, Any] = {}
 
     def head(self) -> ChainHead:
-        item = self.head_item = self.store._get(_HEAD_KEY) or {}
+        item = self.head_item = self.store._get(HEAD_KEY) or {}
         return ChainHead(
             seq=int(item.get("seq", 0)),
             hash=str(item.get("hash", GENESIS_HASH)),
@@ -130,7 +130,7 @@ class _Session:
                 raise DuplicateRecord(f"{plan.dedup_key!r} was recorded by another writer") from exc
             raise ChainConflict(f"chain head moved past seq {plan.head.seq}: {reasons}") from exc
         except ClientError as exc:
-            if _error_code(exc) in _RETRYABLE:
+            if error_code(exc) in RETRYABLE:
                 raise ChainConflict(f"transaction conflict: {exc}") from exc
             raise store.failure("cannot write the incident log", exc) from exc
         except _NO_ANSWER as exc:  # sent, but no answer: it may have landed, so read again before writing
@@ -154,7 +154,7 @@ class _Session:
         newest = max(month, str(self.head_item.get("max_month") or month))
         update: dict[str, Any] = {
             "TableName": self.store.table_name,
-            "Key": serialize(_HEAD_KEY),
+            "Key": serialize(HEAD_KEY),
             "UpdateExpression": "SET #seq = :seq, #hash = :hash, #kind = :kind, min_month = :min, max_month = :max",
             "ExpressionAttributeNames": {"#seq": "seq", "#hash": "hash", "#kind": "kind"},
             "ExpressionAttributeValues": serialize(
@@ -199,7 +199,7 @@ class _Session:
         values |= {":cs": after.checkpoint_seq, ":ch": after.checkpoint_hash}
         update = {
             "TableName": store.table_name,
-            "Key": serialize(_HEAD_KEY),
+            "Key": serialize(HEAD_KEY),
             "UpdateExpression": "SET #seq = :seq, #hash = :hash, checkpoint_seq = :cs, checkpoint_hash = :ch",
             "ConditionExpression": (
                 "#seq = :expected AND (attribute_not_exists(checkpoint_seq) OR checkpoint_seq < :cs)"
@@ -207,15 +207,7 @@ class _Session:
             "ExpressionAttributeNames": {"#seq": "seq", "#hash": "hash"},
             "ExpressionAttributeValues": serialize(values),
         }
-        items = [store._put(entry_item(entry), "attribute_not_exists(pk)"), {"Update": update}]
-        try:
-            store.client.transact_write_items(TransactItems=items)
-        except store.client.exceptions.TransactionCanceledException as exc:
-            raise ChainConflict(f"chain head moved past seq {head.seq}") from exc
-        except ClientError as exc:
-            if _error_code(exc) in _RETRYABLE:
-                raise ChainConflict(f"transaction conflict: {exc}") from exc
-            raise
+        transact_on_head(store, [store._put(entry_item(entry), "attribute_not_exists(pk)"), {"Update": update}], head)
 
     def truncate(self, plan: PurgePlan, deleted: list[str]) -> None:
         store, gone = self.store, set(deleted)
@@ -335,7 +327,7 @@ class DynamoDBIncidentStore(DynamoTriage, ChainedStore):
         try:
             yield _Session(self)
         except (ClientError, BotoCoreError) as exc:
-            if _error_code(exc) in _RETRYABLE:
+            if error_code(exc) in RETRYABLE:
                 raise ChainConflict(f"transaction conflict: {exc}") from exc
             raise self.failure("cannot use the incident log", exc) from exc
 
@@ -356,7 +348,7 @@ class DynamoDBIncidentStore(DynamoTriage, ChainedStore):
         return incident
 
     def query(self, query: IncidentQuery) -> Page:
-        head = self._get(_HEAD_KEY) or {}
+        head = self._get(HEAD_KEY) or {}
         months = (str(head["min_month"]), str(head["max_month"])) if head.get("min_month") else None
         try:
             return run_query(self.client, self.table_name, query, months)

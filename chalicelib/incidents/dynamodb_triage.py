@@ -26,19 +26,33 @@ from chalicelib.incidents.dynamodb_schema import (
 )
 from chalicelib.incidents.triage import TriageRecord
 
-_RETRYABLE = {"TransactionConflictException", "TransactionInProgressException"}
-_HEAD_KEY = {"pk": CHAIN_PK, "sk": HEAD_SK}
+RETRYABLE = {"TransactionConflictException", "TransactionInProgressException"}
+HEAD_KEY = {"pk": CHAIN_PK, "sk": HEAD_SK}
 
 
-def _error_code(exc: Exception) -> str:
+def error_code(exc: Exception) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def transact_on_head(store: Any, items: list[dict[str, Any]], head: ChainHead) -> None:
+    """Write ``items`` (the last one conditional on the head seq read) in one transaction; a lost
+    race or a transaction conflict is a ``ChainConflict`` (the caller reads again), any other
+    ``ClientError`` is raised as it is."""
+    try:
+        store.client.transact_write_items(TransactItems=items)
+    except store.client.exceptions.TransactionCanceledException as exc:
+        raise ChainConflict(f"chain head moved past seq {head.seq}") from exc
+    except ClientError as exc:
+        if error_code(exc) in RETRYABLE:
+            raise ChainConflict(f"transaction conflict: {exc}") from exc
+        raise
 
 
 def commit_triage(store: Any, record: TriageRecord, entry: ChainEntry, head: ChainHead) -> None:
     """The record, its entry and the head in one transaction, conditional on the head seq."""
     update = {
         "TableName": store.table_name,
-        "Key": serialize(_HEAD_KEY),
+        "Key": serialize(HEAD_KEY),
         "UpdateExpression": "SET #seq = :seq, #hash = :hash",
         "ConditionExpression": "#seq = :expected",
         "ExpressionAttributeNames": {"#seq": "seq", "#hash": "hash"},
@@ -47,12 +61,8 @@ def commit_triage(store: Any, record: TriageRecord, entry: ChainEntry, head: Cha
     items = [store._put(triage_item(record), "attribute_not_exists(pk)"),
              store._put(entry_item(entry), "attribute_not_exists(pk)"), {"Update": update}]  # fmt: skip
     try:
-        store.client.transact_write_items(TransactItems=items)
-    except store.client.exceptions.TransactionCanceledException as exc:
-        raise ChainConflict(f"chain head moved past seq {head.seq}") from exc
+        transact_on_head(store, items, head)
     except ClientError as exc:
-        if _error_code(exc) in _RETRYABLE:
-            raise ChainConflict(f"transaction conflict: {exc}") from exc
         raise store.failure("cannot write the incident log", exc) from exc
 
 
