@@ -133,3 +133,16 @@ def finding(doc: dict[str, Any] | CloudTrailEvent, rule: str, model: IdentityMod
 @pytest.fixture(scope="session")
 def bundled_model() -> IdentityModel:
     return _BUNDLED
+
+
+def replay_twice(records: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """``replay --format json`` of ``records`` as JSON lines, with the quiet memo and with ``--no-memo``."""
+    from chalicelib.cli import main
+
+    path = tmp_path / "trail.jsonl"
+    path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+    outputs = []
+    for flags in ([], ["--no-memo"]):
+        main(["replay", "--format", "json", *flags, str(path)])
+        outputs.append(capsys.readouterr().out)
+    return outputs[0], outputs[1]

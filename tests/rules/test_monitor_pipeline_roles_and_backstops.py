@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.cli import build_parser
 from chalicelib.engine import Engine
 from chalicelib.findings import Severity
 from chalicelib.identity import load_model
 from chalicelib.rules.monitor_pipeline_tampered import MonitorPipelineTampered
 from chalicelib.watch.own import OwnResources
 
-from .conftest import Replace, finding, record, to_event
+from .conftest import Replace, finding, record, replay_twice, to_event
 
 RULE = "monitor-pipeline-tampered"
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,15 +124,8 @@ def test_a_permission_on_another_teams_bus_is_not_a_finding():
 
 def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]):
-    lines = [json.dumps(json.loads((RECORDS / name).read_text()), separators=(",", ":")) for name in FIXTURES]
-    path = tmp_path / "backstops.jsonl"
-    path.write_text("\n".join(lines * 2) + "\n")
-
-    def replay(*flags: str) -> str:
-        args = build_parser().parse_args(["replay", "--format", "json", *flags, str(path)])
-        args.func(args)
-        return capsys.readouterr().out
-    with_memo = replay()
-    assert with_memo == replay("--no-memo")
+    with_memo, without = replay_twice([json.loads((RECORDS / name).read_text()) for name in FIXTURES] * 2,
+                                      tmp_path, capsys)
+    assert with_memo == without
     rules = [json.loads(line)["rule"] for line in with_memo.splitlines()]
     assert sum(rule.startswith("monitor-") for rule in rules) == len(FIXTURES) * 2

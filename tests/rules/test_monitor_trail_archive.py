@@ -15,7 +15,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.cli import build_parser
 from chalicelib.engine import Engine
 from chalicelib.findings import Finding, Severity
 from chalicelib.identity import load_model
@@ -23,7 +22,7 @@ from chalicelib.rules.monitor_trail_tampered import MonitorTrailTampered
 from chalicelib.watch.own import OwnResources
 from chalicelib.watch.routing import blinding_pattern
 
-from .conftest import Replace, record, to_event
+from .conftest import Replace, record, replay_twice, to_event
 
 RULE = "monitor-trail-tampered"
 ACCT = "630287363158"
@@ -104,16 +103,8 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path: Path, 
     monkeypatch.setenv("TRAILWARDEN_TRAIL_BUCKETS", BUCKET)
     monkeypatch.setenv("TRAILWARDEN_TRAIL_KEYS", KEY)
     names = ("s3-put-bucket-policy-trail-bucket.json", "kms-disable-key-trail-key.json")
-    lines = [json.dumps(json.loads((RECORDS / n).read_text()), separators=(",", ":")) for n in names]
-    path = tmp_path / "archive.jsonl"
-    path.write_text("\n".join(lines * 2) + "\n")
-
-    def replay(*flags: str) -> str:
-        args = build_parser().parse_args(["replay", "--format", "json", *flags, str(path)])
-        args.func(args)
-        return capsys.readouterr().out
-    with_memo = replay()
-    assert with_memo == replay("--no-memo")
+    with_memo, without = replay_twice([json.loads((RECORDS / n).read_text()) for n in names] * 2, tmp_path, capsys)
+    assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 4
 
 
