@@ -244,4 +244,7 @@ def load_model(path: str | os.PathLike[str] | None = None) -> IdentityModel:
         text = target.read_text(encoding="utf-8")
     except OSError as err:
         raise ModelError([f"cannot read identity model: {err.strerror or err}"], str(target)) from None
+    except UnicodeDecodeError as err:  # a binary file, or a Windows editor's UTF-16: one line, not a traceback
+        raise ModelError([f"not a UTF-8 text file (byte {err.object[err.start]:#04x} at offset {err.start}); "
+                          "save the model as UTF-8 YAML"], str(target)) from None
     return parse_model(text, source=str(target))

@@ -138,6 +138,14 @@ def test_missing_model_file_is_a_model_error(tmp_path: Path) -> None:
     assert "absent.yaml" in str(caught.value)
 
 
+def test_model_file_that_is_not_utf8_is_a_model_error_naming_the_file(tmp_path: Path) -> None:
+    utf16 = tmp_path / "model.yaml"
+    utf16.write_bytes("version: 1\n".encode("utf-16"))  # what a Windows editor may save
+    with pytest.raises(ModelError) as caught:
+        load_model(utf16)
+    assert str(caught.value).startswith(f"{utf16}: not a UTF-8 text file (byte 0xff at offset 0)")
+
+
 def test_yaml_python_tags_are_refused() -> None:
     errors = errors_of(VALID + "extra: !!python/object/apply:os.system ['true']\n")
     assert "not valid YAML" in errors[0]
