@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import subprocess
@@ -16,6 +15,7 @@ from chalicelib.errors import InputError
 from chalicelib.events import CloudTrailEvent
 from chalicelib.progress import Progress
 from chalicelib.sources import read_source
+from tests.bench.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "bench" / "model.yaml"
@@ -83,10 +83,7 @@ def test_replay_on_a_pipe_prints_only_the_summary_on_stderr(shards: Path) -> Non
 
 
 def test_hostile_inputs_are_valid_json_that_replay_reports_in_a_few_lines(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("trailwarden_bench_hostile", ROOT / "bench" / "hostile.py")
-    assert spec is not None and spec.loader is not None
-    hostile = importlib.util.module_from_spec(spec)  # by path: under pytest ``bench`` is tests/bench
-    spec.loader.exec_module(hostile)
+    hostile = load_script("hostile")
     numbers, snapshot = hostile.write(tmp_path, numbers_mb=2, object_mb=2)
     assert isinstance(json.loads(numbers.read_bytes()), list) and "Records" not in json.loads(snapshot.read_bytes())
     for path in (numbers, snapshot):

@@ -8,34 +8,24 @@ whatever the packaged template holds; that is what `make invocations` is for).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import orjson
 import pytest
+
+from tests.bench.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 ACCOUNT = "630287363158"
 
 
-def _load() -> ModuleType:
-    """By path: under pytest the name ``bench`` is this tests/bench package."""
-    spec = importlib.util.spec_from_file_location("trailwarden_bench_invocations", ROOT / "bench" / "invocations.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-inv = _load()
+inv = load_script("invocations")
 
 PATTERNS = {  # as committed in app.py when the counter was written
     "root": {"source": [{"prefix": "aws."}], "detail": {"userIdentity": {"type": ["Root"]}}},
