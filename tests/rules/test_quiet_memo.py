@@ -1,91 +1,28 @@
-"""The quiet-event memo (chalicelib/quiet.py): replay skips a line only when an event with the
-same inputs was judged quiet before, and the findings are exactly those of judging every event.
+"""The quiet-event memo (chalicelib/quiet.py): what it skips and what it judges again.
 
-Lines are real-shaped fixture records written as JSON lines and read through the replay's own
-reader (``batches_of`` with the engine's memo), so each test sees what ``replay`` does.
+Replay skips a line only when an event with the same inputs was judged quiet before: a change in
+anything a rule or the resolver reads is judged again, a change in nothing they read is skipped,
+and a skipped event still teaches the history what judging it would have. The memo's bounds and
+its agreement with judging everything are ``test_quiet_memo_agreement.py``.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-import orjson
 import pytest
 
 from chalicelib.engine import Engine
-from chalicelib.events import CloudTrailEvent
 from chalicelib.findings import Severity
 from chalicelib.history import IP, MemoryHistory
-from chalicelib.identity import IdentityModel
-from chalicelib.parallel import judge_batches
-from chalicelib.quiet import MEMO_SIZE, QuietMemo
+from chalicelib.quiet import QuietMemo
 from chalicelib.rules import load_rules
 from chalicelib.rules.base import Context, Rule, Verdict
-from chalicelib.sources import Batch, batches_of
 
 from .conftest import _BUNDLED, DECLARED_ACCOUNT, UNDECLARED_ACCOUNT, Replace, identity_of, merge, record
-
-PROJECT = Path(__file__).resolve().parents[2]
-SAMPLES = PROJECT / ".." / "shared" / "cloudtrail-samples"
-STORY = PROJECT / "examples" / "story"
-ROUTINE = "role-session-call.json"  # a declared role's read: no finding
-
-
-def write_lines(path: Path, records: list[dict[str, Any]]) -> str:
-    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
-    return str(path)
-
-
-def outcomes(path: str, engine: Engine) -> list[str]:
-    """Per line: 'quiet' (skipped by the memo), 'findings' or 'none' (judged in full).
-
-    One line per batch, so each line is judged before the next is read (replay reads 32 ahead,
-    so a repeat within one batch is judged in full: slower, never wrong).
-    """
-    out = []
-    for batch in batches_of([path], size=1, quiet=engine.quiet):
-        out += ["quiet"] * batch.quiet
-        for item in batch.items:
-            if isinstance(item, CloudTrailEvent):
-                out.append("findings" if engine.judge(item) else "none")
-            else:
-                out.append(f"problem: {item}")
-    return out
-
-
-def with_id(doc: dict[str, Any], n: int) -> dict[str, Any]:
-    """The same call again: a new event id, time and request id (what every repeat has)."""
-    return merge(doc, {"eventID": f"00000000-0000-4000-8000-{n:012d}", "requestID": f"req-{n}",
-                       "eventTime": f"2026-11-26T10:{n // 60 % 60:02d}:{n % 60:02d}Z"})
-
-
-def twice(tmp_path: Path, first: dict[str, Any], second: dict[str, Any], model: IdentityModel | None = None
-          ) -> list[str]:
-    return outcomes(write_lines(tmp_path / "t.jsonl", [with_id(first, 1), with_id(second, 2)]),
-                    Engine(model or _BUNDLED))
-
-
-def findings_by_line(path: str, memo: bool, size: int | None = None) -> tuple[list[list[dict[str, Any]]], int, int]:
-    """Through replay's judging loop: every event's findings (as dicts) in input order, the
-    number of events, and how many of them the memo skipped."""
-    engine = Engine(_BUNDLED)
-    skipped = 0
-
-    def counted(batches: Iterator[Batch]) -> Iterator[Batch]:
-        nonlocal skipped
-        for batch in batches:
-            skipped += batch.quiet
-            yield batch
-
-    hits, events = [], 0
-    for judged in judge_batches(engine, counted(batches_of([path], size, quiet=engine.quiet if memo else None))):
-        events += judged.events
-        hits += [[f.to_dict() for f in findings] for _, findings in judged.hits]
-    return hits, events, skipped
+from .memo_replay import ROUTINE, outcomes, twice, with_id, write_lines
 
 
 def test_a_repeat_of_a_quiet_event_is_counted_without_being_judged(tmp_path: Path) -> None:
@@ -278,122 +215,6 @@ def test_a_web_identity_with_another_role_is_judged_again(tmp_path: Path) -> Non
     oidc = record("oidc-assume-role-with-web-identity.json")
     other = merge(oidc, {"requestParameters": {"roleArn": f"arn:aws:iam::{DECLARED_ACCOUNT}:role/another-role"}})
     assert twice(tmp_path, oidc, other)[1] != "quiet"
-
-
-def test_the_memo_holds_at_most_memo_size_keys(tmp_path: Path) -> None:
-    calls = [with_id(record(ROUTINE, userIdentity={"accessKeyId": f"ASIA{n:016d}"}), n) for n in range(MEMO_SIZE + 5)]
-    engine = Engine(_BUNDLED)
-    outcomes(write_lines(tmp_path / "t.jsonl", calls), engine)
-    assert MEMO_SIZE * 3 // 4 <= len(engine.quiet._seen) <= MEMO_SIZE  # type: ignore[union-attr]
-
-
-def mutations(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The record, and variants that change one input a rule or the resolver reads (or not)."""
-    out = [doc]
-    for path, value in [(("userIdentity", "type"), "Root"), (("userIdentity", "type"), None),
-                        (("userIdentity", "arn"), "arn:aws:iam::630287363158:user/someone-else"),
-                        (("userIdentity", "userName"), "HIDDEN_DUE_TO_SECURITY_REASONS"),
-                        (("userIdentity", "invokedBy"), "AWS Internal"), (("userIdentity", "accountId"), 42),
-                        (("recipientAccountId",), UNDECLARED_ACCOUNT), (("recipientAccountId",), ""),
-                        (("readOnly",), "true"), (("readOnly",), None), (("errorCode",), "AccessDenied"),
-                        (("eventType",), "AwsServiceEvent"), (("eventName",), "ConsoleLogin"),
-                        (("requestParameters",), "odd"), (("requestParameters",), None),
-                        (("responseElements",), {"ConsoleLogin": "Failure"}), (("sourceIPAddress",), "192.0.2.1"),
-                        (("sessionCredentialFromConsole",), True)]:
-        variant = copy.deepcopy(doc)
-        parent = variant.get(path[0]) if len(path) == 2 else variant
-        if isinstance(parent, dict):
-            parent[path[-1]] = value
-            out.append(variant)
-    return out
-
-
-def corpus() -> list[dict[str, Any]]:
-    docs = [json.loads(p.read_text()) for p in sorted((PROJECT / "tests" / "fixtures" / "records").glob("*.json"))]
-    docs = [d.get("detail", d) for d in docs]
-    return [m for d in docs if isinstance(d, dict) and "eventName" in d for m in mutations(d)]
-
-
-def test_judging_with_the_memo_finds_exactly_what_judging_everything_finds(tmp_path: Path) -> None:
-    docs = corpus()
-    lines = [with_id(d, k * len(docs) + i) for k in range(3) for i, d in enumerate(docs)]  # the corpus three times
-    path = write_lines(tmp_path / "fuzz.jsonl", lines)
-    hits, events, skipped = findings_by_line(path, memo=True)
-    assert (hits, events, 0) == findings_by_line(path, memo=False)
-    assert events == len(lines) and skipped > len(lines) // 10 and len(hits) > len(lines) // 10  # both paths ran
-
-
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared samples not found")
-def test_the_shared_samples_and_the_story_give_the_same_findings_with_the_memo(tmp_path: Path) -> None:
-    docs = []
-    for p in [*sorted(SAMPLES.rglob("*.json")), *sorted(STORY.glob("*.json*"))]:
-        for line in p.read_bytes().splitlines() if p.suffix == ".jsonl" else [p.read_bytes()]:
-            doc = orjson.loads(line) if line.strip() else None
-            for rec in doc.get("Records", [doc]) if isinstance(doc, dict) else (doc or []):
-                rec = rec.get("detail", rec) if isinstance(rec, dict) else rec
-                if isinstance(rec, dict):
-                    docs.append(rec)
-    lines = [with_id(d, k * len(docs) + i) for k in range(2) for i, d in enumerate(docs)]
-    path = write_lines(tmp_path / "samples.jsonl", lines)
-    hits, events, skipped = findings_by_line(path, memo=True)
-    assert (hits, events, 0) == findings_by_line(path, memo=False)
-    assert skipped > 0 and hits
-
-
-def same_with_and_without_memo(tmp_path: Path, lines: list[bytes]) -> tuple[int, int]:
-    """Judge raw lines one batch each, with and without the memo; they must agree. (skipped, problems)."""
-    path = tmp_path / "raw.jsonl"
-    path.write_bytes(b"".join(line + b"\n" for line in lines))
-    with_memo = findings_by_line(str(path), memo=True, size=1)
-    assert with_memo[:2] == findings_by_line(str(path), memo=False, size=1)[:2]
-    engine = Engine(_BUNDLED)
-    problems = sum(len(b.items) - sum(isinstance(i, CloudTrailEvent) for i in b.items)
-                   for b in batches_of([str(path)], 1, quiet=engine.quiet))
-    return with_memo[2], problems
-
-
-def routine_line(**change: Any) -> bytes:
-    return orjson.dumps(with_id(record(ROUTINE, **change), 1))
-
-
-def test_a_line_nested_too_deep_for_the_memo_is_judged_not_a_crash(tmp_path: Path) -> None:
-    deep = routine_line()[:-1] + b',"z":' + b"[" * 1010 + b"]" * 1010 + b"}"
-    skipped, problems = same_with_and_without_memo(tmp_path, [routine_line(), deep, routine_line()])
-    assert skipped == 1 and problems == 0  # the deep line parsed by orjson and judged in full
-
-
-def test_a_repeated_user_identity_key_is_read_as_its_last_value_by_both_parsers(tmp_path: Path) -> None:
-    stranger = orjson.dumps(record("iam-user-access-key-call.json", userIdentity={"userName": "nobody-declared",
-                            "arn": f"arn:aws:iam::{DECLARED_ACCOUNT}:user/nobody-declared"})["userIdentity"])
-    line = routine_line()
-    doubled = line.replace(b'"userIdentity":', b'"userIdentity":' + stranger + b',"userIdentity":', 1)
-    reversed_ = line[:-1] + b',"userIdentity":' + stranger + b"}"
-    skipped, _ = same_with_and_without_memo(tmp_path, [line, doubled, reversed_, line])
-    assert skipped >= 1
-
-
-def test_a_repeated_request_parameter_is_read_as_its_last_value_by_both_parsers(tmp_path: Path) -> None:
-    plain = orjson.dumps(with_id(record("get-parameter.json", requestParameters={"withDecryption": False}), 1))
-    decrypted_last = plain.replace(b'"withDecryption":false', b'"withDecryption":false,"withDecryption":true')
-    same_with_and_without_memo(tmp_path, [plain, decrypted_last, plain, decrypted_last])
-
-
-def test_escaped_and_plain_spellings_are_read_alike_by_both_parsers(tmp_path: Path) -> None:
-    line = routine_line()
-    escaped = line.replace(b'"recipientAccountId":"', b'"recipientAccount\\u0049d":"', 1).replace(
-        b'"readOnly":false', b'"read\\u004fnly":true', 1)
-    same_with_and_without_memo(tmp_path, [line, escaped, line.replace(b"arn:aws", b"arn\\u003aaws"), line])
-
-
-def test_the_memo_forgets_its_oldest_keys_past_its_byte_budget(tmp_path: Path) -> None:
-    from chalicelib.quiet import MEMO_BYTES
-
-    big = "x" * (1024 * 1024)
-    reads = [with_id(record("get-parameter.json", requestParameters={"name": f"/{n}/{big}", "withDecryption": False}),
-                     n) for n in range(20)]
-    engine = Engine(_BUNDLED)
-    outcomes(write_lines(tmp_path / "big.jsonl", reads), engine)
-    assert 0 < engine.quiet._bytes <= MEMO_BYTES + len(big) + 4096  # type: ignore[union-attr]
 
 
 # -- verdicts that read a field outside the key are volatile: their like is judged again ------------
