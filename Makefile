@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-blinding demo-org test lint package bench invocations fuzz chaos clean
+.PHONY: demo demo-blinding demo-org test lint package bench invocations org-invocations fuzz chaos clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -52,6 +52,11 @@ RECORDS ?= 20000
 
 invocations: $(STAMP)
 	$(BIN)/python bench/invocations.py --stage $(STAGE) --records $(RECORDS)
+
+# `make org-invocations`: the same trail in organization mode: copies each member forwards to the
+# central bus and central handler invocations, from the packaged member.json and sam.json.
+org-invocations: $(STAMP)
+	$(BIN)/python bench/org_invocations.py --stage $(STAGE) --records $(RECORDS)
 
 # `make fuzz`: the property tests of tests/fuzz with 10,000 random examples each (CI runs 120, seeded).
 fuzz: $(STAMP)
