@@ -20,134 +20,27 @@ busy machine inflates them less than wall time; wall time is shown as well.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import platform
-import pty
-import select
 import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-DATA = BENCH / "data"
 sys.path.insert(0, str(ROOT))
 
-from bench import gen, hostile  # noqa: E402
+from bench import gen, hostile, timing  # noqa: E402
+from bench.timing import DATA, best, env, fastest, interleaved, machine, measure, spread  # noqa: E402
 
 PY = sys.executable
-TREE = ROOT  # the checkout whose chalicelib (and app.py) is measured; --tree changes it
 JQ = shutil.which("jq")
 MODEL = BENCH / "model.yaml"
 ORJSON_FLOOR = "import orjson, sys\nfor line in open(sys.argv[1], 'rb'):\n    orjson.loads(line)\n"
 SHARDS = 8
 MB = 1024 * 1024
-
-
-@dataclass
-class Run:
-    cpu: float  # user + sys seconds
-    wall: float
-    rss_kb: int  # peak resident set size
-    out_sha: str | None = None
-    out_bytes: int = 0
-    err: bytes = b""
-    rc: int = 0
-
-
-def env() -> dict[str, str]:
-    """Bytecode cached under bench/data (the tree stays clean), identical for every process."""
-    e = dict(os.environ)
-    e.pop("PYTHONDONTWRITEBYTECODE", None)
-    e["PYTHONPYCACHEPREFIX"] = str(DATA / "pycache")
-    e.pop("TRAILWARDEN_MODEL", None)
-    return e
-
-
-def measure(cmd: list[str], *, hash_out: bool = False, stderr_tty: bool = False, cwd: Path | None = None) -> Run:
-    """Run ``cmd``; CPU and peak RSS come from wait4, so they are the child's alone."""
-    t0 = time.perf_counter()
-    out_fd = subprocess.PIPE if hash_out else subprocess.DEVNULL
-    master = slave = None
-    if stderr_tty:
-        master, slave = pty.openpty()
-    proc = subprocess.Popen(cmd, stdout=out_fd, stderr=slave if stderr_tty else subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, env=env(), cwd=cwd or TREE)
-    if slave is not None:
-        os.close(slave)
-    digest, size, err = hashlib.sha256(), 0, bytearray()
-    streams = [s for s in (proc.stdout, proc.stderr) if s is not None]
-    fds = [s.fileno() for s in streams] + ([master] if master is not None else [])
-    while fds:
-        ready, _, _ = select.select(fds, [], [])
-        for fd in ready:
-            try:
-                chunk = os.read(fd, 1 << 20)
-            except OSError:  # pty closed
-                chunk = b""
-            if not chunk:
-                fds.remove(fd)
-            elif proc.stdout is not None and fd == proc.stdout.fileno():
-                digest.update(chunk)
-                size += len(chunk)
-            else:
-                err += chunk
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    if master is not None:
-        os.close(master)
-    for s in streams:
-        s.close()
-    rc = os.waitstatus_to_exitcode(status)
-    return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss, digest.hexdigest() if hash_out else None,
-               size, bytes(err), rc)
-
-
-def best(cmd: list[str], repeat: int, **kw: bool) -> tuple[Run, list[Run]]:
-    runs = [measure(cmd, **kw) for _ in range(repeat)]
-    for r in runs:
-        if r.rc not in (0, 1):
-            sys.exit(f"command failed ({r.rc}): {' '.join(cmd)}\n{r.err.decode(errors='replace')}")
-    return min(runs, key=lambda r: r.cpu), runs
-
-
-def interleaved(cmds: list[list[str]], repeat: int, hash_index: int | None = None) -> list[list[Run]]:
-    """``repeat`` rounds, each running every command once in turn, so a busy spell on the host
-    hits all of them; the runs of each command, in round order (``hash_index``: hash its output)."""
-    runs: list[list[Run]] = [[] for _ in cmds]
-    for _ in range(repeat):
-        for i, cmd in enumerate(cmds):
-            runs[i].append(best(cmd, 1, hash_out=i == hash_index)[0])
-    return runs
-
-
-def fastest(runs: list[Run]) -> Run:
-    return min(runs, key=lambda r: r.cpu)
-
-
-def spread(base: list[Run], runs: list[Run]) -> str:
-    """The rate ratio in each round (base CPU / run CPU), as "lowest-highest": how noisy it was."""
-    ratios = sorted(b.cpu / r.cpu for b, r in zip(base, runs, strict=True))
-    return f"rounds {ratios[0]:.2f}-{ratios[-1]:.2f}x"
-
-
-def machine() -> str:
-    model = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}; "
-            f"load average at start {load}")
 
 
 def ensure_data(records: int) -> tuple[Path, Path]:
@@ -258,7 +151,7 @@ def parallel_capacity(shards: Path, n: int) -> float:
     walls = []
     for _ in range(2):
         t0 = time.perf_counter()
-        procs = [subprocess.Popen(cmd, env=env(), cwd=TREE) for _ in range(n)]
+        procs = [subprocess.Popen(cmd, env=env(), cwd=timing.TREE) for _ in range(n)]
         for proc in procs:
             proc.wait()
         walls.append(time.perf_counter() - t0)
@@ -297,7 +190,7 @@ print(cpu, rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(findings
 
 
 def bench_cold_start(t: Table, repeat: int) -> None:
-    target = "app" if (TREE / "app.py").exists() else "engine"
+    target = "app" if (timing.TREE / "app.py").exists() else "engine"
     for code in COLD.values():  # warm the bytecode cache and the page cache
         measure([PY, "-c", code])
     cpu: dict[str, list[float]] = {"boto3": [], target: []}
@@ -312,7 +205,7 @@ def bench_cold_start(t: Table, repeat: int) -> None:
     t.add(f"cold start: {label}", f"{a * 1000:.0f} ms CPU", f"import boto3 {b * 1000:.0f} ms CPU",
           f"{a / b:.2f}x", verdict(a <= 1.5 * b, "<= 1.5x"))
     out = subprocess.run([PY, "-c", FIRST_EVENT.format(imp=COLD[target], story=ROOT / "examples" / "story")],
-                         capture_output=True, text=True, env=env(), cwd=TREE, check=True).stdout.split()
+                         capture_output=True, text=True, env=env(), cwd=timing.TREE, check=True).stdout.split()
     first_cpu, rss_kb, peak_kb = float(out[0]), int(out[1]), int(out[2])
     t.add("RSS after the first judged event", f"{rss_kb / 1024:.0f} MB (peak {peak_kb / 1024:.0f} MB), "
           f"{first_cpu * 1000:.0f} ms CPU to get there", "Lambda memory 128 MB", f"{peak_kb / 1024 / 128:.0%} used",
@@ -348,7 +241,7 @@ print(total / n * 1e6, per[n // 2] / 1000, per[int(n * 0.99)] / 1000, per[-1] / 
 def bench_per_event(t: Table, trail: Path, sample: int) -> None:
     """CPU of engine.judge alone (the event view already built, nothing read or written)."""
     out = subprocess.run([PY, "-c", PER_EVENT, str(MODEL), str(trail), str(sample)], capture_output=True, text=True,
-                         env=env(), cwd=TREE, check=True).stdout.split()
+                         env=env(), cwd=timing.TREE, check=True).stdout.split()
     mean_us, p50_us, p99_us, worst_us, n = (float(x) for x in out)
     t.add("CPU per judged event", f"mean {mean_us:.1f} us, p50 {p50_us:.0f}, p99 {p99_us:.0f}, max {worst_us:.0f} us "
           f"({n:,.0f} events)", "target 1000 us", f"{mean_us / 1000:.3f}x of budget",
@@ -361,7 +254,8 @@ INVOCATION_RECORDS = 20_000  # ~10 s of matching with moto; the per-family share
 def bench_invocations(t: Table, records: int) -> None:
     """Every routed event is a Lambda invocation: count them from the packaged template of the tree."""
     n = min(records, INVOCATION_RECORDS)
-    cmd = [PY, str(BENCH / "invocations.py"), "--stage", "prod", "--records", str(n), "--tree", str(TREE), "--json"]
+    cmd = [PY, str(BENCH / "invocations.py"), "--stage", "prod", "--records", str(n), "--tree", str(timing.TREE),
+           "--json"]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env(), cwd=ROOT, check=False)
     figure = "Lambda invocations per 1,000 trail events (prod stage)"
     if r.returncode != 0:
@@ -383,12 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tree", type=Path, default=ROOT,
                    help="measure the chalicelib/app.py of another checkout (e.g. a git worktree of an older commit)")
     args = p.parse_args(argv)
-    global TREE
-    TREE = args.tree.resolve()
+    timing.TREE = args.tree.resolve()
 
     started = time.perf_counter()
     DATA.mkdir(exist_ok=True)
-    head = f"machine: {machine()}" + (f"\ntree measured: {TREE}" if TREE != ROOT else "")
+    head = f"machine: {machine()}" + (f"\ntree measured: {timing.TREE}" if timing.TREE != ROOT else "")
     print(head, flush=True)
     trail, shards = ensure_data(args.records)
     size = trail.stat().st_size / MB

@@ -35,7 +35,8 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import gen  # noqa: E402
-from bench.measure import DATA, MODEL, PY, Run, measure  # noqa: E402
+from bench.measure import MODEL, PY  # noqa: E402
+from bench.timing import DATA, Run, measure  # noqa: E402
 
 PER_OBJECT = 1000  # records per log object (CloudTrail writes a file every ~5 minutes per region)
 BUCKET = "bench-trail"
