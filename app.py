@@ -39,6 +39,7 @@ from chalicelib.event_names import (  # noqa: F401 - re-exported: the routing te
     SSO_ISSUER_ARNS,
     SSO_WRITES,
 )
+from chalicelib.settings import is_on
 from chalicelib.watch.routing import blinding_pattern, pipeline_pattern
 from chalicelib.writes_pattern import writes_pattern
 
@@ -199,14 +200,10 @@ PATTERNS: dict[str, dict[str, Any]] = {
 PATTERNS["writes"] = writes_pattern([PATTERNS["iam"], PATTERNS["blinding"], PATTERNS["signin"]])
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 # Read at import on purpose: `chalice package` exports the stage's environment_variables
 # before importing this module, and Lambda sets the same variables, so the template and the
 # running code always agree on whether the writes handler exists.
-WATCH_WRITES = _flag("TRAILWARDEN_WATCH_WRITES")
+WATCH_WRITES = is_on(os.environ.get("TRAILWARDEN_WATCH_WRITES", ""))
 FAMILIES: tuple[str, ...] = tuple(f for f in PATTERNS if f != "writes" or WATCH_WRITES)
 
 app = Chalice(app_name=SERVICE)

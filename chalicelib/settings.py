@@ -81,6 +81,14 @@ def parse_thresholds(text: str) -> dict[str, int]:
     return out
 
 
+def is_on(value: str) -> bool:
+    """A stage switch such as ``TRAILWARDEN_WATCH_WRITES``: 1/true/yes/on in any case, spaces ignored.
+
+    One reading for ``app.py`` (which decides at import whether a handler exists) and anyone who
+    must agree with it about the same variable."""
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings.from_env()
