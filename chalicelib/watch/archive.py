@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from chalicelib.events import CloudTrailEvent, as_str
 from chalicelib.findings import Severity
+from chalicelib.identity import grants
 from chalicelib.rules.base import Context, Verdict
 from chalicelib.watch.own import OwnResources
 from chalicelib.watch.pipeline import KMS, S3
@@ -30,6 +31,8 @@ KEY_CALLS: dict[str, tuple[str, Severity]] = {
     "PutKeyPolicy": ("replaced the key policy of", Severity.HIGH),
 }
 EVENT_NAMES = frozenset(BUCKET_CALLS) | frozenset(KEY_CALLS)
+# Where the new policy is in the record of a policy call.
+POLICY_DOCUMENTS = {"PutBucketPolicy": "bucketPolicy", "PutKeyPolicy": "policy"}
 LOST = ("new log files of the trail (CloudTrail cannot write or encrypt them), or the files already kept: "
         "the archive replay and investigations read. EventBridge delivery, and so the heartbeat, is not affected")
 
@@ -40,21 +43,38 @@ def _key_values(event: CloudTrailEvent) -> list[object]:
     return [event.request_parameters.get("keyId"), *arns]
 
 
+def archived(event: CloudTrailEvent, own: OwnResources) -> str | None:
+    """The trail's declared bucket or key this call changes, or None (not one of them, or not such a call)."""
+    if event.event_source == S3 and event.event_name in BUCKET_CALLS:
+        return own.trail_bucket(as_str(event.request_parameters.get("bucketName")))
+    if event.event_source == KMS and event.event_name in KEY_CALLS:
+        return own.trail_key(_key_values(event))
+    return None
+
+
 def archive_verdict(ctx: Context, own: OwnResources) -> Verdict | None:
     """A change to the trail's declared bucket or key, or None (not one of them, or not such a call)."""
     ev = ctx.event
-    if ev.event_source == S3 and ev.event_name in BUCKET_CALLS:
-        bucket = own.trail_bucket(as_str(ev.request_parameters.get("bucketName")))
-        verb, base = BUCKET_CALLS[ev.event_name]
-        kind = "log bucket"
-    elif ev.event_source == KMS and ev.event_name in KEY_CALLS:
-        bucket = own.trail_key(_key_values(ev))
-        verb, base = KEY_CALLS[ev.event_name]
-        kind = "KMS key"
-    else:
-        return None
+    bucket = archived(ev, own)
     if bucket is None:
         return None
+    verb, base = (BUCKET_CALLS if ev.event_source == S3 else KEY_CALLS)[ev.event_name]
+    kind = "log bucket" if ev.event_source == S3 else "KMS key"
+    lost, allowed, opened = LOST, True, _opened_to(ctx)
+    if opened:  # resource-policy-outside leaves the archive to this rule: one finding, the louder one
+        base, allowed = Severity.CRITICAL, False
+        lost = f"{LOST}; and the new policy lets in {opened}, who can read every log file the trail kept"
     return blinding_verdict(ctx, base=base, control=f"the trail's {kind} {bucket}",
-                            action=f"{verb} the trail's {kind} {bucket} ({ev.event_name})", blind_to=LOST,
-                            target_arn=bucket if bucket.startswith("arn:") else None, archive=bucket)
+                            action=f"{verb} the trail's {kind} {bucket} ({ev.event_name})", blind_to=lost,
+                            target_arn=bucket if bucket.startswith("arn:") else None, archive=bucket,
+                            allowed=allowed, **({"opened_to": opened} if opened else {}))
+
+
+def _opened_to(ctx: Context) -> str | None:
+    """Who outside the model a new bucket or key policy lets in, in words (grants.py places them)."""
+    name = ctx.event.event_name
+    if name not in POLICY_DOCUMENTS:
+        return None
+    document = ctx.event.request_parameters.get(POLICY_DOCUMENTS[name])
+    found = grants.policy_grants(ctx.model, document, ctx.event.account).outside
+    return "; ".join(g.what for g in found if g.kind != grants.ORG) or None

@@ -1,0 +1,204 @@
+"""Who a resource policy or sharing attribute lets in, placed against the model's accounts.
+
+A bucket, key, secret or repository policy, a snapshot's ``createVolumePermission``, an AMI's
+``launchPermission`` and an RDS snapshot's ``restore`` attribute each name who may now read the
+account's data. The model knows which accounts are ours, so each grantee is placed exactly: one of
+them (inside), another account, everyone, an organization, or a principal that names no account.
+Nothing here raises on bad input: what cannot be read is reported, never guessed.
+
+Conditions: an Allow to ``"*"`` or to an AWS service is pinned when a Condition with a positive
+operator (``StringEquals``, ``StringLike``, ``ArnEquals``, ``ArnLike``, without ``IfExists``) limits
+``aws:PrincipalAccount`` / ``aws:SourceAccount`` / ``aws:SourceOwner`` to accounts, or
+``aws:PrincipalArn`` / ``aws:SourceArn`` to ARNs of accounts: inside when every such account is
+declared. ``aws:PrincipalOrgID`` / ``aws:PrincipalOrgPaths`` / ``aws:SourceOrgID`` pin to an
+organization the model cannot confirm (it declares accounts, not an organization id).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.identity import policy
+from chalicelib.identity.model import IdentityModel
+
+# An account id, its root, or a user or role of it, in any partition (Lambda's AddPermission takes any).
+ACCOUNT = re.compile(r"^(?:arn:aws[a-z-]*:(?:iam|sts)::)?(\d{12})(?::(?:root|(?:user|role|assumed-role)/.+))?$")
+ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:[^:]*:[^:]*:(\d{12}):")
+# A service principal: AWS's (s3.amazonaws.com, in China .amazonaws.com.cn) or Amazon's (Alexa skills'
+# alexa-appkit.amazon.com).
+SERVICE = re.compile(r"^[a-z0-9.-]+\.(?:amazonaws\.com(?:\.cn)?|amazon\.com)$")
+# Sharing with an organization or organizational unit: the ARN holds its management account.
+ORGANIZATION = re.compile(r"^arn:aws[a-z-]*:organizations::(\d{12}):(?:organization|ou)/(o-[a-z0-9]+)")
+# CloudFront's origin access identities, a principal AWS itself holds (older S3 origins).
+CLOUDFRONT_OAI = re.compile(r"^arn:aws[a-z-]*:iam::cloudfront:user/", re.IGNORECASE)
+EVERYONE = "everyone"  # Grantee kinds, loudest first
+ACCOUNT_KIND = "account"
+CONDITIONAL = "anyone-under-condition"  # "*" narrowed by a Condition the model cannot place (source IP, VPC)
+UNPLACED = "unplaced"  # a principal that names no account (a unique id, a canonical user, a typo)
+ORG = "organization"
+ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner", "kms:calleraccount"})
+ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths", "aws:sourceorgid", "aws:sourceorgpaths"})
+# ForAllValues (and IfExists) pass when the key is absent, so they pin nothing.
+PINNING = re.compile(r"^(?:foranyvalue:)?(?:stringequals|stringequalsignorecase|stringlike|arnequals|"
+                     r"arnlike)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Grantee:
+    """Someone outside the model a grant lets in: ``kind`` (EVERYONE, ACCOUNT_KIND, CONDITIONAL, UNPLACED, ORG),
+    ``value`` (the account, ``*``, the principal) and ``what``, in words for a reason."""
+
+    kind: str
+    value: str
+    what: str
+
+
+def outsider(model: IdentityModel, account: str | None, home: str | None) -> bool:
+    """An account id the model does not declare (None: no account, so not an outside one)."""
+    return account is not None and not model.declares_account(account, home)
+
+
+def account_of(arn: object) -> str | None:
+    """The 12-digit account of an ARN (``arn:aws:sns:us-east-1:123456789012:feed``), else None."""
+    m = ACCOUNT_IN_ARN.match(arn) if isinstance(arn, str) else None
+    return m.group(1) if m else None
+
+
+def place(model: IdentityModel, value: object, home: str | None) -> Grantee | None:
+    """One sharing value (an account id, ``all``, an organization or OU ARN): None when inside the model."""
+    if not isinstance(value, str) or not value.strip():
+        return Grantee(UNPLACED, repr(value), f"a grantee the record spells {value!r}") if value is not None else None
+    text = value.strip()
+    if text.lower() == "all":
+        return Grantee(EVERYONE, "all", "everyone (the \"all\" group: public)")
+    m = ACCOUNT.match(text)
+    if m:
+        account = m.group(1)
+        return Grantee(ACCOUNT_KIND, account, f"account {account}, which the model does not declare") \
+            if outsider(model, account, home) else None
+    m = ORGANIZATION.match(text)
+    if m:
+        if not outsider(model, m.group(1), home):
+            return None  # an organization whose management account is ours
+        return Grantee(ACCOUNT_KIND, m.group(1), f"organization {m.group(2)} (unit or whole), managed from account "
+                                                 f"{m.group(1)}, which the model does not declare")
+    return Grantee(UNPLACED, text, f"{text!r}, which names no account the model declares")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyGrants:
+    """What a resource policy lets in from outside the model; ``problem`` when (part of) it could not be read."""
+
+    outside: tuple[Grantee, ...] = ()
+    problem: str | None = None
+    statements: int = 0
+
+
+def policy_grants(model: IdentityModel, document: Any, home: str | None) -> PolicyGrants:
+    """Every Allow statement's principals, placed (Deny statements let no one in)."""
+    try:
+        raw = policy.decode(document)
+    except policy.PolicyError as err:
+        return PolicyGrants(problem=err.message)
+    if not isinstance(raw, dict):
+        return PolicyGrants(problem=f"the policy document is a JSON {type(raw).__name__}, not an object")
+    items = raw.get("Statement")
+    items = [items] if isinstance(items, dict) else items
+    if not isinstance(items, list):
+        return PolicyGrants(problem="the policy document has no Statement list")
+    outside: list[Grantee] = []
+    problems: list[str] = []
+    for index, item in enumerate(items):
+        doc = policy.parse_policy({"Statement": [item]})  # the shared reader, one statement at a time
+        if doc.problem:
+            problems.append(f"Statement[{index}]: {doc.problem}")
+        for statement in doc.statements:
+            if statement.allows:
+                condition = item.get("Condition") if isinstance(item, dict) else None
+                outside += _statement_outside(model, statement, condition, home)
+    return PolicyGrants(outside=tuple(dict.fromkeys(outside)), problem="; ".join(problems[:3]) or None,
+                        statements=len(items))
+
+
+def _statement_outside(model: IdentityModel, s: policy.Statement, condition: Any,
+                       home: str | None) -> list[Grantee]:
+    refs = [policy.PrincipalRef("*", "*")] if s.not_principal else list(s.principals)
+    out: list[Grantee] = []
+    for ref in refs:
+        if ref.kind == "*" or ref.kind == "Service":
+            pin = _pinned(model, condition, home)
+            if pin is not None:
+                out += pin
+            elif ref.kind == "*" and s.conditional:
+                out.append(Grantee(CONDITIONAL, "*", "anyone (Principal \"*\") who meets a Condition that names no "
+                                                     "account (a source address or network, say): check it"))
+            elif ref.kind == "*":
+                out.append(Grantee(EVERYONE, "*", "everyone (Principal \"*\")"))
+            continue  # a service, for this account or one it cannot pin: the service's own
+        if ref.kind == "AWS" and CLOUDFRONT_OAI.match(ref.value):
+            continue
+        account = policy.principal_account(ref) if ref.kind == "AWS" else None
+        if account is not None:
+            if outsider(model, account, home):
+                out.append(Grantee(ACCOUNT_KIND, account, f"account {account} ({ref.value}), which the model does "
+                                                          "not declare"))
+            continue
+        out.append(Grantee(UNPLACED, f"{ref.kind}:{ref.value}", f"{ref.kind} principal {ref.value!r}, which names "
+                                                                 "no account the model declares"))
+    return out
+
+
+def _pinned(model: IdentityModel, condition: Any, home: str | None) -> list[Grantee] | None:
+    """For an Allow to anyone or a service: None when no Condition pins the caller; [] when it is pinned
+    to declared accounts only; else who it is pinned to outside the model."""
+    if not isinstance(condition, dict):
+        return None
+    accounts: list[str] = []
+    orgs: list[str] = []
+    for operator, block in condition.items():
+        if not isinstance(operator, str) or not PINNING.match(operator) or not isinstance(block, dict):
+            continue
+        for key, values in block.items():
+            name = key.lower() if isinstance(key, str) else ""
+            for value in _values(values):
+                if name in ACCOUNT_KEYS and re.fullmatch(r"\d{12}", value):
+                    accounts.append(value)
+                elif name in ARN_KEYS and account_of(value):  # the account field literal, wildcards elsewhere
+                    accounts.append(account_of(value) or "")
+                elif name in ORG_KEYS and "*" not in value and "?" not in value:
+                    orgs.append(value)
+    if not accounts and not orgs:
+        return None
+    if accounts:  # an account pin is the narrower one: it decides
+        return [Grantee(ACCOUNT_KIND, a, f"account {a} (through a Condition), which the model does not declare")
+                for a in dict.fromkeys(accounts) if outsider(model, a, home)]
+    return [Grantee(ORG, o, f"any principal of organization {o} (aws:PrincipalOrgID or its like): the model "
+                            "declares accounts, not an organization id, so it cannot confirm this one is yours")
+            for o in dict.fromkeys(orgs)]
+
+
+def _values(values: Any) -> list[str]:
+    items = values if isinstance(values, list) else [values]
+    return [v for v in items if isinstance(v, str)]
+
+
+def items_of(value: Any) -> list[Any]:
+    """The entries of an EC2 list as CloudTrail records it (``{"items": [...]}``), a bare list or one entry."""
+    if isinstance(value, dict):
+        inner = value.get("items", value.get("item"))
+        if inner is None:
+            return [value] if value else []
+        value = inner
+    if isinstance(value, list):
+        return value
+    return [value] if value is not None else []
+
+
+def loudest(grantees: Iterable[Grantee]) -> str | None:
+    """The loudest kind among ``grantees`` (EVERYONE > ACCOUNT_KIND > CONDITIONAL > UNPLACED > ORG)."""
+    kinds = {g.kind for g in grantees}
+    return next((k for k in (EVERYONE, ACCOUNT_KIND, CONDITIONAL, UNPLACED, ORG) if k in kinds), None)

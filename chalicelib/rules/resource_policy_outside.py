@@ -1,0 +1,159 @@
+"""resource-policy-outside: a resource policy or KMS grant that lets an account the model does not
+declare, or everyone, into the account's data (Stratus Red Team's aws.exfiltration.s3-backdoor-bucket-policy;
+the same backdoor on a KMS key, a Secrets Manager secret or an ECR repository).
+
+The new policy is read, never substring-matched (chalicelib/identity/grants.py): an Allow to an
+account outside the model is high, to ``"*"`` critical (high when a Condition the model cannot place,
+such as a source address, narrows it); ``"*"`` or a service pinned by ``aws:SourceAccount`` /
+``aws:PrincipalAccount`` to declared accounts is quiet, pinned by ``aws:PrincipalOrgID`` low (the
+model declares no organization id). The trail's own bucket and key are left to monitor-trail-tampered,
+which names the outsiders too: one finding per call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from chalicelib.events import CloudTrailEvent
+from chalicelib.findings import Severity
+from chalicelib.identity import grants
+from chalicelib.identity.grants import Grantee
+from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix, service_invoked
+from chalicelib.rules.registry import register
+from chalicelib.rules.snapshot_shared_outside import grade
+from chalicelib.watch.archive import archived
+from chalicelib.watch.own import OwnResources
+
+KMS = "kms.amazonaws.com"
+# (source, name) → (where the new policy is, where the resource is named, what it is)
+POLICY_CALLS: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("s3.amazonaws.com", "PutBucketPolicy"): ("bucketPolicy", "bucketName", "S3 bucket"),
+    (KMS, "PutKeyPolicy"): ("policy", "keyId", "KMS key"),
+    ("secretsmanager.amazonaws.com", "PutResourcePolicy"): ("resourcePolicy", "secretId", "secret"),
+    ("ecr.amazonaws.com", "SetRepositoryPolicy"): ("policyText", "repositoryName", "ECR repository"),
+}
+GRANT = "CreateGrant"
+# EBS's grantee for a volume attached to an instance: ``123456789012:aws:ec2-infrastructure:i-…``.
+INFRASTRUCTURE = re.compile(r"^(\d{12}):aws:[a-z0-9-]+:")
+# What CloudTrail writes instead of a document it withholds.
+HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
+
+
+@register
+class ResourcePolicyOutside(Rule):
+    id = "resource-policy-outside"
+    severity = Severity.HIGH
+    title = "Resource policy lets in principals outside the model"
+    event_names = frozenset(name for _source, name in POLICY_CALLS) | {GRANT}
+    # A document is an object (S3) or a string (the others): an object makes the record judged in full.
+    memo_fields = (("eventSource",), ("errorCode",),
+                   *dict.fromkeys(("requestParameters", key) for doc, resource, _ in POLICY_CALLS.values()
+                                  for key in (doc, resource)),
+                   ("requestParameters", "granteePrincipal"))
+    reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_identity-vs-resource.html"
+    runbook = (
+        "Read the new policy (`aws s3api get-bucket-policy`, `aws kms get-key-policy --policy-name default`, "
+        "`aws secretsmanager get-resource-policy`, `aws ecr get-repository-policy`, `aws kms list-grants`). If "
+        "nobody expected the outside principal: restore the previous policy or revoke the grant "
+        "(`aws kms revoke-grant`), then look for reads from that account since the change (S3 data events, "
+        "KMS Decrypt and GetSecretValue by an AWSAccount caller, ECR BatchGetImage). If it was planned, declare "
+        "the account in the model."
+    )
+
+    def __init__(self, own: OwnResources | None = None) -> None:
+        self._own = own  # None: from the environment on first use (TRAILWARDEN_TRAIL_BUCKETS / _KEYS)
+
+    @property
+    def own(self) -> OwnResources:
+        if self._own is None:
+            self._own = OwnResources.from_env(os.environ)
+        return self._own
+
+    def evaluate(self, ctx: Context) -> Verdict | None:
+        ev = ctx.event
+        if service_invoked(ev) or ctx.actor.is_service:
+            return None  # EBS, RDS, Backup making grants and policies for a caller: that call is judged
+        if ev.event_name == GRANT:
+            return self._grant(ctx) if ev.event_source in (KMS, "?") else None
+        call = POLICY_CALLS.get((ev.event_source, ev.event_name))
+        if call is None:
+            return None
+        if archived(ev, self.own) is not None:
+            return None  # the trail's own bucket or key: monitor-trail-tampered judges it, outsiders included
+        doc_key, resource_key, kind = call
+        document = ev.request_parameters.get(doc_key)
+        resource = ev.param(resource_key) or "(not named in the record)"
+        if document is None or document == HIDDEN:
+            return self._unread(ctx, kind, resource, "the record does not show the new policy", Severity.LOW)
+        found = grants.policy_grants(ctx.model, document, ev.account)
+        if not found.outside:
+            if found.problem is None:
+                return None  # only the model's accounts and AWS services
+            return self._unread(ctx, kind, resource, f"the new policy could not be read ({found.problem})",
+                                Severity.MEDIUM)
+        note = f" Part of the policy could not be read ({found.problem})." if found.problem else ""
+        return self._verdict(ctx, list(found.outside), kind, resource, f"set a policy on {kind} '{resource}' "
+                             f"({ev.event_name}) that lets in", note)
+
+    def _grant(self, ctx: Context) -> Verdict | None:
+        ev = ctx.event
+        grantee = ev.request_parameters.get("granteePrincipal")
+        if not isinstance(grantee, str) or grants.SERVICE.match(grantee) or grantee == "AWS Internal":
+            return None  # no grantee in the record, or AWS's own (a service principal, its internal grantee)
+        account = (grants.ACCOUNT.match(grantee) or grants.ACCOUNT_IN_ARN.match(grantee)
+                   or INFRASTRUCTURE.match(grantee))
+        found = grants.place(ctx.model, account.group(1), ev.account) if account else Grantee(
+            grants.UNPLACED, grantee, f"{grantee!r}, which names no account the model declares")
+        if found is None:
+            return None
+        key = ev.param("keyId") or "(not named in the record)"
+        operations = _strings(ev.request_parameters.get("operations"))
+        return self._verdict(ctx, [found], "KMS key", key, f"granted {', '.join(operations) or 'use'} of KMS key "
+                             f"'{key}' (CreateGrant) to", "", operations=operations)
+
+    def _verdict(self, ctx: Context, outside: list[Grantee], kind: str, resource: str, did: str, note: str,
+                 **details: Any) -> Verdict:
+        ev = ctx.event
+        whom = "; ".join(g.what for g in dict.fromkeys(outside))
+        return Verdict(
+            reason=f"{ctx.actor.describe()} {did} {whom}: they can reach the {kind}'s data without any credential "
+                   f"of this account.{note}{failed_suffix(ctx)}",
+            severity=grade(ctx, outside),
+            target_arn=_arn(ev, kind, resource),
+            group_key=f"policy-outside:{ev.account}:{resource}",
+            details={"resource": resource, "resource_kind": kind, "outside_model": [g.value for g in outside],
+                     "public": any(g.kind == grants.EVERYONE for g in outside), **details},
+        )
+
+    @staticmethod
+    def _unread(ctx: Context, kind: str, resource: str, why: str, severity: Severity) -> Verdict:
+        ev = ctx.event
+        return Verdict(
+            reason=f"{ctx.actor.describe()} set a policy on {kind} '{resource}' ({ev.event_name}), but {why}: who it "
+                   f"lets in is unknown.{failed_suffix(ctx)}",
+            severity=min(severity, Severity.LOW) if ev.failed else severity,
+            target_arn=_arn(ev, kind, resource),
+            group_key=f"policy-outside:{ev.account}:{resource}",
+            details={"resource": resource, "resource_kind": kind, "document_problem": why},
+        )
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _arn(ev: CloudTrailEvent, kind: str, resource: str) -> str | None:
+    """The resource's ARN; None for a secret named without it (its random suffix is unknown) or a key alias."""
+    if resource.startswith("arn:"):
+        return resource
+    if resource.startswith("(") or not ev.account or not ev.region or ":" in resource:
+        return None
+    if kind == "S3 bucket" and "/" not in resource:
+        return f"arn:aws:s3:::{resource}"
+    if kind == "KMS key" and "/" not in resource:
+        return f"arn:aws:kms:{ev.region}:{ev.account}:key/{resource}"
+    if kind == "ECR repository":
+        return f"arn:aws:ecr:{ev.region}:{ev.account}:repository/{resource}"
+    return None
