@@ -187,11 +187,15 @@ class OwnResources:
         return name if name in self.parameters else None
 
     def role(self, value: Any) -> str | None:
-        """One of Trailwarden's roles, or an organization member's forwarding / read-only role."""
-        found = _member(value, self.roles, "/")
-        if found or not isinstance(value, str):
-            return found
-        name = _last(value, "/")
+        """One of Trailwarden's roles, or an organization member's forwarding / read-only role.
+
+        IAM role names are unique without case and IAM finds a role by any ASCII case of its name
+        (``roleName=TRAILWARDEN-PROD-IAM`` detaches the handler's policy), so names compare folded."""
+        if not isinstance(value, str) or not value:
+            return None
+        name = _iam_fold(_last(value, "/"))
+        if name in {_iam_fold(r) for r in self.roles}:
+            return value
         try:
             from chalicelib.org.names import FORWARD_ROLE_PREFIX, MEMBER_ROLE
         except ImportError:  # built without organization support
@@ -232,6 +236,12 @@ class OwnResources:
             name = value.split(":stack/", 1)[1].split("/", 1)[0]
             return value if name in self.stacks else None
         return None
+
+
+def _iam_fold(name: str) -> str:
+    """An IAM name as IAM compares it: ASCII without case; a non-ASCII name is never folded onto an
+    ASCII one (as chalicelib/identity/model.fold, not imported here: app.py imports this module)."""
+    return name.lower() if name.isascii() else name
 
 
 def _with_ids(keys: frozenset[str]) -> frozenset[str]:

@@ -43,6 +43,7 @@ from chalicelib.watch.pipeline import (
 
 API_CALL = "AWS API Call via CloudTrail"
 NAME = [{"prefix": "trailwarden"}]
+NAME_ANY_CASE = [{"prefix": {"equals-ignore-case": "trailwarden"}}]
 
 
 def _names(source: str) -> list[Any]:
@@ -120,7 +121,7 @@ def pipeline_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:
         _by_any(SNS, ("topicArn", "subscriptionArn"), topics),
         _by(DDB, "tableName", tables),
         _by_any(SSM, ("name", "names"), params, ["DeleteParameter", "DeleteParameters", "PutParameter"]),
-        _by(IAM, "roleName", NAME),
+        _by(IAM, "roleName", NAME_ANY_CASE),  # IAM finds a role by any case of its name (own.role)
         _by(SCHEDULER, "name", NAME),  # the heartbeat schedule
         _by_any(CLOUDWATCH, ("alarmNames", "alarmName"), NAME),  # the alarms independent of the Lambdas
         {"eventSource": [KMS, CFN], "eventName": _names(KMS) + _names(CFN)},

@@ -1,0 +1,64 @@
+"""Issue 10, second red-team: each variation of tests/rules/test_attacker_variations_round2.py is
+also delivered by the packaged rules (prod; dev too where a family is always on), rule states applied.
+
+The records are the same fixtures (tests/fixtures/records/); the verdict is the bundled model's.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.engine import Engine
+from chalicelib.events import events_in
+from chalicelib.history import MemoryHistory
+from chalicelib.identity import load_model
+from chalicelib.identity.loader import DEFAULT_MODEL
+
+from .cloudtrail import envelope
+from .conftest import Packaged
+from .test_patterns import Bus, packaged_bus
+
+RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"
+MODEL = load_model(DEFAULT_MODEL)
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((RECORDS / name).read_text(encoding="utf-8"))
+
+
+def judged(record: dict[str, Any]) -> set[str]:
+    engine = Engine(MODEL)
+    engine.history = MemoryHistory()
+    (event,) = list(events_in(record))
+    return {f.rule for f in engine.judge(event)}
+
+
+# (id, fixture, the rule that must fire, the family that must receive it, stages it must reach it in)
+CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
+    ("handler-role-named-in-other-case", "iam-delete-role-policy-handler-role-other-case.json",
+     "monitor-pipeline-tampered", "pipeline", ("prod", "dev")),
+]
+
+
+@pytest.fixture(scope="module", params=["prod", "dev"])
+def staged_bus(request: pytest.FixtureRequest) -> Iterator[tuple[str, Bus]]:
+    pkg: Packaged = request.getfixturevalue(request.param)
+    with packaged_bus(pkg) as found:
+        yield request.param, found
+
+
+@pytest.mark.parametrize(("name", "rule", "family", "stages"), [c[1:] for c in CAUGHT], ids=[c[0] for c in CAUGHT])
+def test_a_second_round_variation_is_judged_and_delivered(staged_bus: tuple[str, Bus], name: str, rule: str,
+                                                          family: str, stages: tuple[str, ...]) -> None:
+    stage, bus = staged_bus
+    if stage not in stages:
+        pytest.skip(f"{family} is not promised in {stage}")
+    record = fixture(name)
+    assert rule in judged(record)
+    assert family in bus.deliver(envelope(copy.deepcopy(record)))
