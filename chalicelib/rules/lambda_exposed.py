@@ -10,25 +10,18 @@ An IAM manager opening a function (a webhook's public URL, a partner's account) 
 
 from __future__ import annotations
 
-import re
-
 from chalicelib.events import CloudTrailEvent
 from chalicelib.findings import Severity
+from chalicelib.identity.grants import ACCOUNT, SERVICE, account_of, outsider
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
 from chalicelib.rules.registry import register
 
 PERMISSIONS = frozenset({"AddPermission20150331v2", "AddPermission20150331"})
 URLS = frozenset({"CreateFunctionUrlConfig20211031", "UpdateFunctionUrlConfig20211031"})
-# An account id, its root, or a user or role of it (AddPermission takes any of them, in any partition).
-ACCOUNT = re.compile(r"^(?:arn:aws[a-z-]*:(?:iam|sts)::)?(\d{12})(?::(?:root|(?:user|role|assumed-role)/.+))?$")
-ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:[^:]*:[^:]*:(\d{12}):")
-# A service principal: AWS's (s3.amazonaws.com, in China .amazonaws.com.cn) or Amazon's (Alexa skills'
-# alexa-appkit.amazon.com).
-SERVICE = re.compile(r"^[a-z0-9.-]+\.(?:amazonaws\.com(?:\.cn)?|amazon\.com)$")
 
 
 def _outsider(ctx: Context, account: str | None) -> bool:
-    return account is not None and not ctx.model.declares_account(account, ctx.event.account)
+    return outsider(ctx.model, account, ctx.event.account)
 
 
 def judge_permission(ctx: Context) -> tuple[Severity, str] | None:
@@ -36,7 +29,7 @@ def judge_permission(ctx: Context) -> tuple[Severity, str] | None:
     ev = ctx.event
     principal = ev.param("principal") or ""
     if SERVICE.match(principal):
-        source = ev.param("sourceAccount") or _account_of(ev.param("sourceArn"))
+        source = ev.param("sourceAccount") or account_of(ev.param("sourceArn"))
         if _outsider(ctx, source):
             return Severity.HIGH, f"{principal} on behalf of account {source}, which the model does not declare"
         return None  # a trigger from a service of this account (or one it cannot pin: the service's own)
@@ -48,18 +41,13 @@ def judge_permission(ctx: Context) -> tuple[Severity, str] | None:
     if principal == "*":
         if ev.param("principalOrgID"):
             return None  # the organization's accounts only
-        source = ev.param("sourceAccount") or _account_of(ev.param("sourceArn"))
+        source = ev.param("sourceAccount") or account_of(ev.param("sourceArn"))
         if source and not _outsider(ctx, source):
             return None
         return Severity.CRITICAL, "anyone (\"*\")" + (f" from account {source}" if source else "")
     if principal:
         return Severity.HIGH, f"principal {principal!r}, which is not an account the model declares"
     return None
-
-
-def _account_of(arn: str | None) -> str | None:
-    m = ACCOUNT_IN_ARN.match(arn or "")
-    return m.group(1) if m else None
 
 
 def _function(ev: CloudTrailEvent) -> str:
