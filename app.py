@@ -27,6 +27,7 @@ from chalicelib.event_names import (  # noqa: F401 - re-exported: the routing te
     HOME_UNSET,
     IAM_WRITES,
     IDENTITY_STORE_WRITES,
+    INSTANCE_ACCESS_WRITES,
     LAMBDA_EXPOSURE_WRITES,
     PASSROLE_WRITES,
     ROLES_ANYWHERE_WRITES,
@@ -59,9 +60,10 @@ PATTERNS: dict[str, dict[str, Any]] = {
     # federation calls, IAM Identity Center's assignments and permission sets, IAM Roles Anywhere's
     # trust anchors, the calls that pass a role to a service (PASSROLE_WRITES: Lambda, EC2,
     # CloudFormation, Glue, SageMaker, CodeBuild, ECS) and Lambda's resource policy and function
-    # URLs (LAMBDA_EXPOSURE_WRITES), and Identity Center's directory (IDENTITY_STORE_WRITES). Always
-    # on, whatever TRAILWARDEN_WATCH_WRITES
-    # says. No detail-type pin: it delivers these names whole, so the writes family can leave them out.
+    # URLs (LAMBDA_EXPOSURE_WRITES), Identity Center's directory (IDENTITY_STORE_WRITES), and the
+    # calls that run code on an instance as its role (INSTANCE_ACCESS_WRITES: user data, SSM commands
+    # and sessions, EC2 Instance Connect keys). Always on, whatever TRAILWARDEN_WATCH_WRITES says.
+    # No detail-type pin: it delivers these names whole, so the writes family can leave them out.
     "iam": {
         # Any AWS source (each branch names its eventSource): a list of them would not fit the quota.
         "source": [{"prefix": "aws."}],

@@ -41,7 +41,9 @@ IAM_WRITES = ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessK
               "DeleteSAMLProvider", "CreateOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
               "UpdateOpenIDConnectProviderThumbprint", "UploadSSHPublicKey", "CreateServiceSpecificCredential",
               "ResetServiceSpecificCredential", "UploadSigningCertificate", "DeleteUserPermissionsBoundary",
-              "DeleteRolePermissionsBoundary", "AddRoleToInstanceProfile"]
+              "DeleteRolePermissionsBoundary", "AddRoleToInstanceProfile",
+              # MFA enrolled on a user (iam-mfa-device-enrolled), password policy (iam-password-policy-weakened).
+              "EnableMFADevice", "ResyncMFADevice", "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"]
 SSO_WRITES = ["CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
               "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]
 ROLES_ANYWHERE_WRITES = ["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"]
@@ -66,7 +68,15 @@ LAMBDA_EXPOSURE_WRITES = ["AddPermission20150331v2", "AddPermission20150331", "C
 # the console's spelling); iam-user-created, sso-group-membership-added.
 IDENTITY_STORE_WRITES = {"identitystore.amazonaws.com": ["CreateUser", "CreateGroupMembership"],
                          "sso-directory.amazonaws.com": ["CreateUser", "AddMemberToGroup"]}
+# Calls that run the caller's code on an instance, as its role: a stopped instance's user data
+# (ec2-user-data-modified; ModifyInstanceAttribute is routed whole, the rule reads the attribute),
+# SSM commands and sessions (ssm-instance-access), EC2 Instance Connect keys (ec2-instance-connect-key-sent).
+INSTANCE_ACCESS_WRITES = {"ec2.amazonaws.com": ["ModifyInstanceAttribute"],
+                          "ssm.amazonaws.com": ["SendCommand", "StartSession"],
+                          "ec2-instance-connect.amazonaws.com": ["SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"]}
 # eventSource → eventNames the iam family takes from services other than IAM and Identity Center.
 SERVICE_IDENTITY_WRITES = {**{source: [*names, *(LAMBDA_EXPOSURE_WRITES if source == "lambda.amazonaws.com" else [])]
                               for source, names in PASSROLE_WRITES.items()}, **IDENTITY_STORE_WRITES,
                            "rolesanywhere.amazonaws.com": ROLES_ANYWHERE_WRITES}
+for _source, _names in INSTANCE_ACCESS_WRITES.items():
+    SERVICE_IDENTITY_WRITES[_source] = [*SERVICE_IDENTITY_WRITES.get(_source, []), *_names]

@@ -74,6 +74,10 @@ def run_check(args: argparse.Namespace) -> int:
     monitors = [p.id for p in spec.principals if p.manages_monitoring]
     if monitors:  # the only principals whose changes to logging and to Trailwarden itself are low
         print(f"may manage monitoring (trails, detectors, Trailwarden): {', '.join(monitors)}", file=sys.stderr)
+    operators = [p.id for p in spec.principals if p.operates_instances]
+    if operators:  # the only principals whose commands, sessions and keys on instances are low
+        print(f"may operate instances (SSM commands and sessions, Instance Connect, user data): "
+              f"{', '.join(operators)}", file=sys.stderr)
     report_expiring(spec.suppressions, datetime.now(UTC))
     if args.offline:
         return 0

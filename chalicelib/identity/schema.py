@@ -75,6 +75,9 @@ class PrincipalSpec(_Strict):
     manages_iam: StrictBool = False
     # May change logging and the monitor (trails, detectors, Trailwarden's own resources): such changes are low.
     manages_monitoring: StrictBool = False
+    # May run code on instances (SSM SendCommand/StartSession, EC2 Instance Connect keys, user data):
+    # on-call engineers, an SSM-driven deploy. Such access is low; anyone else's is high.
+    operates_instances: StrictBool = False
     accounts: list[StrictStr] = []
     iam_user: StrictStr | None = None
     key: KeySpec | None = None

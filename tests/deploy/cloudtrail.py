@@ -234,6 +234,25 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
                                                        "principal": "193672423079", "statementId": "x"}),
     ("lambda.amazonaws.com", "CreateFunctionUrlConfig20211031", {"functionName": "f", "authType": "NONE"}),
     ("lambda.amazonaws.com", "UpdateFunctionUrlConfig20211031", {"functionName": "f", "authType": "NONE"}),
+    # MFA enrolled on another user (iam-mfa-device-enrolled), the password policy (iam-password-policy-weakened)
+    ("iam.amazonaws.com", "EnableMFADevice", {"userName": "maria",
+                                              "serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/backup-token"}),
+    ("iam.amazonaws.com", "ResyncMFADevice", {"userName": "maria",
+                                              "serialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/backup-token"}),
+    ("iam.amazonaws.com", "UpdateAccountPasswordPolicy", {"minimumPasswordLength": 6, "requireSymbols": False}),
+    ("iam.amazonaws.com", "DeleteAccountPasswordPolicy", {}),
+    # Code run on an instance as its role (ec2-user-data-modified, ssm-instance-access, ec2-instance-connect-key-sent)
+    ("ec2.amazonaws.com", "ModifyInstanceAttribute", {"instanceId": "i-0dd6c7b0e18f0e35f",
+                                                      "userData": "<sensitiveDataRemoved>"}),
+    ("ssm.amazonaws.com", "SendCommand", {"documentName": "AWS-RunShellScript", "instanceIds": ["i-00456a8d163f546ff"],
+                                          "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS"}),
+    ("ssm.amazonaws.com", "StartSession", {"target": "i-0ea1d1296c1de3aa1"}),
+    ("ec2-instance-connect.amazonaws.com", "SendSSHPublicKey", {"instanceId": "i-0fdb357cb7e99ad97",
+                                                                "instanceOSUser": "ec2-user",
+                                                                "sSHPublicKey": "ssh-ed25519 AAAAC3Nza"}),
+    ("ec2-instance-connect.amazonaws.com", "SendSerialConsoleSSHPublicKey", {"instanceId": "i-0efcb4e480cabc4cf",
+                                                                             "serialPort": 0,
+                                                                             "sSHPublicKey": "ssh-ed25519 AAAAC3Nza"}),
 ]
 
 

@@ -1,0 +1,54 @@
+"""ec2-instance-connect-key-sent: an SSH public key pushed to an instance for 60 seconds through
+EC2 Instance Connect (``SendSSHPublicKey``) or its serial console (``SendSerialConsoleSSHPublicKey``,
+which reaches the machine whatever its network): whoever holds the private key logs in and acts
+as the instance's role. Stratus Red Team's aws.lateral-movement.ec2-instance-connect and
+ec2-serial-console-send-ssh-public-key.
+
+Judged by who acts (chalicelib/rules/_instance_access.py): low for ``operates_instances``, medium
+for an IAM manager not so declared, high otherwise; a refusal at most medium; grouped per caller.
+"""
+
+from __future__ import annotations
+
+from chalicelib.findings import Severity
+from chalicelib.rules._instance_access import aws_acting, caller_group, grade, instance_arn
+from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
+from chalicelib.rules.registry import register
+
+SOURCE = "ec2-instance-connect.amazonaws.com"
+
+
+@register
+class Ec2InstanceConnectKeySent(Rule):
+    id = "ec2-instance-connect-key-sent"
+    severity = Severity.HIGH
+    title = "SSH key pushed to an instance (EC2 Instance Connect)"
+    event_names = frozenset({"SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"})
+    memo_fields = (("eventSource",),)  # quiet only for AWS acting (userIdentity) or another source
+    reference = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-connect-methods.html"
+    runbook = (
+        "Ask the caller why it logged in. If nobody knows: look for the SSH login on the instance (its auth "
+        "log, the serial console history), treat the instance and its role's credentials as compromised, "
+        "and the caller's credentials too. Turn off serial console access where it is not needed "
+        "(`aws ec2 disable-serial-console-access`). Declare routine operators with `operates_instances: true`."
+    )
+
+    def evaluate(self, ctx: Context) -> Verdict | None:
+        ev = ctx.event
+        if ev.event_source != SOURCE or aws_acting(ctx):
+            return None
+        severity, why = grade(ctx)
+        instance = ev.param("instanceId")
+        serial = ev.event_name == "SendSerialConsoleSSHPublicKey"
+        os_user = ev.param("instanceOSUser")
+        way = "the serial console of" if serial else f"OS user '{os_user or '?'}' on"
+        return Verdict(
+            reason=f"{ctx.actor.describe()} pushed an SSH key to {way} instance {instance or '?'}: {why}"
+                   f"{failed_suffix(ctx)}",
+            severity=severity,
+            target_arn=instance_arn(ctx, instance),
+            group_key=caller_group("instance-connect", ctx),
+            details={"instance_id": instance, "serial_console": serial, "os_user": os_user,
+                     "actor_operates_instances": bool(ctx.actor.principal and ctx.actor.principal.operates_instances),
+                     "actor_manages_iam": ctx.actor.manages_iam},
+        )

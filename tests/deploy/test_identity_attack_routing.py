@@ -1,0 +1,48 @@
+"""The identity attacks judged since issue 13's breadth class (MFA enrolment, the password policy,
+code run on instances) are routed whole by the always-on ``iam`` family: in every stage, once each.
+
+The envelopes themselves go through moto's EventBridge in test_identity_routing.py (dev, no
+writes family) and test_patterns.py (prod), as entries of the shared ESCALATION table.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import app
+from chalicelib.rules import (
+    ec2_instance_connect_key_sent,
+    ec2_user_data_modified,
+    iam_mfa_device_enrolled,
+    iam_password_policy_weakened,
+    ssm_instance_access,
+)
+from chalicelib.writes_pattern import delivered_whole
+
+JUDGED = [(module.SOURCE, name) for module, rule in (
+    (iam_mfa_device_enrolled, iam_mfa_device_enrolled.IamMfaDeviceEnrolled),
+    (iam_password_policy_weakened, iam_password_policy_weakened.IamPasswordPolicyWeakened),
+    (ssm_instance_access, ssm_instance_access.SsmInstanceAccess),
+    (ec2_instance_connect_key_sent, ec2_instance_connect_key_sent.Ec2InstanceConnectKeySent),
+    (ec2_user_data_modified, ec2_user_data_modified.Ec2UserDataModified),
+) for name in sorted(rule.event_names or ())]
+
+
+@pytest.mark.parametrize(("source", "name"), JUDGED, ids=[n for _, n in JUDGED])
+def test_every_call_these_rules_judge_is_delivered_whole_by_the_iam_family(source: str, name: str) -> None:
+    assert name in delivered_whole(app.PATTERNS["iam"]).get(source, set())
+
+
+@pytest.mark.parametrize(("source", "name"), JUDGED, ids=[n for _, n in JUDGED])
+def test_the_writes_family_leaves_them_to_iam_so_prod_invokes_once(source: str, name: str) -> None:
+    branches = app.PATTERNS["writes"]["detail"]["$or"]
+    by_source = [b for b in branches if source in b.get("eventSource", [])]
+    assert by_source and all(name in b["eventName"][0]["anything-but"] for b in by_source)
+    assert all(source in b["eventSource"][0]["anything-but"] for b in branches if "eventName" not in b)
+
+
+def test_the_routed_names_are_exactly_the_judged_ones() -> None:
+    routed = {(source, name) for source, names in app.INSTANCE_ACCESS_WRITES.items() for name in names}
+    routed |= {("iam.amazonaws.com", n) for n in ("EnableMFADevice", "ResyncMFADevice", "UpdateAccountPasswordPolicy",
+                                                 "DeleteAccountPasswordPolicy") if n in app.IAM_WRITES}
+    assert routed == set(JUDGED)
