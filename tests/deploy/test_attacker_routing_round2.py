@@ -43,6 +43,8 @@ def judged(record: dict[str, Any]) -> set[str]:
 CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
     ("handler-role-named-in-other-case", "iam-delete-role-policy-handler-role-other-case.json",
      "monitor-pipeline-tampered", "pipeline", ("prod", "dev")),
+    ("instance-credentials-through-a-foreign-vpc-endpoint", "instance-session-read-through-foreign-vpc-endpoint.json",
+     "credential-used-outside-home", "home", ("prod", "dev")),
 ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalicelib.findings import Severity
 
-from .conftest import finding, record
+from .conftest import DROP, finding, record, replay_twice
 
 PIPELINE = "monitor-pipeline-tampered"
 
@@ -25,3 +25,32 @@ def test_a_role_name_that_only_folds_onto_a_handler_role_through_unicode_is_not_
     rec = record("iam-delete-role-policy-handler-role-other-case.json",
                  requestParameters={"roleName": "trailwarden-prod-\u0131am"})  # dotless i: not ASCII
     assert finding(rec, PIPELINE) is None
+
+
+# A private address is the VPC owner's to number: the declared range, reached through another account's endpoint.
+
+FOREIGN_ENDPOINT = "instance-session-read-through-foreign-vpc-endpoint.json"
+HOME = "credential-used-outside-home"
+
+
+def test_instance_credentials_used_through_another_accounts_vpc_endpoint_are_critical():
+    f = finding(record(FOREIGN_ENDPOINT), HOME)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "402918375610" in f.reason and "vpce-0c4a7e91d2b3f5a68" in f.reason
+    assert f.details["vpc_endpoint_account"] == "402918375610"
+
+
+def test_the_same_private_address_through_the_accounts_own_vpc_endpoint_is_home():
+    assert finding(record(FOREIGN_ENDPOINT, vpcEndpointAccountId="630287363158"), HOME) is None
+
+
+def test_a_record_that_predates_the_endpoint_owner_field_is_judged_on_the_address_alone():
+    assert finding(record(FOREIGN_ENDPOINT, vpcEndpointAccountId=DROP), HOME) is None
+
+
+def test_replay_judges_the_foreign_endpoint_the_same_with_and_without_the_memo(tmp_path, capsys):
+    # More than one replay batch (32 lines) of the account's own endpoint first, so the memo has learnt its key.
+    own = [record(FOREIGN_ENDPOINT, vpcEndpointAccountId="630287363158", eventID=f"own-{i}") for i in range(40)]
+    with_memo, without = replay_twice([*own, record(FOREIGN_ENDPOINT, eventID="foreign")], tmp_path, capsys)
+    assert with_memo == without
+    assert "402918375610" in with_memo
