@@ -172,14 +172,27 @@ def member_template(families: Mapping[str, tuple[dict[str, Any], str]], descript
         "Parameters": {"CentralEventBusArn": {
             "Type": "String", "AllowedPattern": BUS_ARN_PATTERN,
             "ConstraintDescription": "the central bus ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME), not empty",
-            "Description": "The Trailwarden central event bus (output CentralEventBusArn of the central stack)"}},
-        "Conditions": {"GlobalRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, GLOBAL_REGION]}},
+            "Description": "The Trailwarden central event bus (output CentralEventBusArn of the central stack)"},
+            AUDITOR_ROLES: {
+                "Type": "String", "Default": "", "AllowedPattern": AUDITOR_ROLES_PATTERN,
+                "ConstraintDescription": "comma-separated IAM role ARNs of the central account (wildcards allowed)",
+                "Description": "Central-account roles, besides Trailwarden's own, that may assume the member's "
+                               "read-only role (e.g. an Identity Center auditor role: arn:aws:iam::CENTRAL:role/"
+                               "aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_SecurityAudit_*)"}},
+        "Conditions": {"GlobalRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, GLOBAL_REGION]},
+                       AUDITORS_GIVEN: {"Fn::Not": [{"Fn::Equals": [{"Ref": AUDITOR_ROLES}, ""]}]}},
         "Resources": resources,
         "Outputs": {
             "ForwardingRoleArn": {"Value": {"Fn::GetAtt": ["ForwardingRole", "Arn"]}},
             "ForwardDeadLetterQueueUrl": {"Value": {"Ref": "ForwardDeadLetterQueue"}},
         },
     }
+
+
+AUDITOR_ROLES = "AuditorRoleArns"  # the member template's parameter: who else may read each member
+AUDITORS_GIVEN = "AuditorRolesGiven"
+_ROLE_ARN = r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/*?-]+"
+AUDITOR_ROLES_PATTERN = rf"^({_ROLE_ARN}(,{_ROLE_ARN})*)?$"
 
 
 def member_heartbeat() -> dict[str, Any]:
@@ -206,13 +219,22 @@ def member_role(central_account: Any) -> dict[str, Any]:
     # The coverage check confirms this role and the forwarding roles exist.
     statements.append({"Sid": "ReadTrailwardenRoles", "Effect": "Allow", "Action": "iam:GetRole",
                        "Resource": _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/trailwarden-*")})
+    # Not every principal of the central account: its Trailwarden roles (the coverage check and the
+    # daily audit run as trailwarden-STAGE-*), plus the roles named in AuditorRoleArns (the humans who
+    # run `audit --organization`, `coverage`, `model diff`). aws:PrincipalArn is the role's ARN, set by AWS.
+    central_roles = {"Fn::Sub": ["arn:${AWS::Partition}:iam::${Central}:role/trailwarden-*",
+                                 {"Central": central_account}]}
+    trusted = {"Fn::If": [AUDITORS_GIVEN, {"Fn::Split": [",", {"Fn::Join": [",", [central_roles,
+                                                                                 {"Ref": AUDITOR_ROLES}]]}]},
+                          [central_roles]]}
     return {"Type": "AWS::IAM::Role", "Condition": "GlobalRegion", "Properties": {
         "RoleName": MEMBER_ROLE, "MaxSessionDuration": 3600,
         "Description": "Trailwarden central account: coverage check and inventory audit, read only",
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": "sts:AssumeRole",
             "Principal": {"AWS": {"Fn::Sub": ["arn:${AWS::Partition}:iam::${Central}:root",
-                                              {"Central": central_account}]}}}]},
+                                              {"Central": central_account}]}},
+            "Condition": {"ArnLike": {"aws:PrincipalArn": trusted}}}]},
         "Policies": [{"PolicyName": "CoverageAndInventoryRead", "PolicyDocument": {
             "Version": "2012-10-17", "Statement": statements}}]}}
 
