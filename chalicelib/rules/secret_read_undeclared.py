@@ -42,8 +42,19 @@ def secretsmanager_secrets(ev: CloudTrailEvent, model: IdentityModel) -> list[Se
     return list({id(s): s for s in found if s is not None}.values())  # once each (specs are unhashable)
 
 
+# Parameter Store hands back a Secrets Manager secret's value for GetParameter(s) of this path plus the
+# secret's id (with decryption): the same read as a GetSecretValue, recorded by SSM.
+SM_REFERENCE = "/aws/reference/secretsmanager/"
+
+
 def _secret(model: IdentityModel, name: str) -> SecretSpec | None:
-    """``name``, or ``name:version`` / ``name:label`` (names hold no ':'), so a selector cannot hide a read."""
+    """``name``, or ``name:version`` / ``name:label`` (names hold no ':'), so a selector cannot hide a read;
+    a Secrets Manager secret when ``name`` (or its parameter ARN) is under ``SM_REFERENCE``."""
+    path = name.split(":parameter", 1)[1] if name.startswith("arn:") and ":parameter" in name else name
+    if path.startswith(SM_REFERENCE):
+        secret_id = path[len(SM_REFERENCE):]
+        return model.secretsmanager_secret(secret_id) or (
+            model.secretsmanager_secret(secret_id.split(":", 1)[0]) if ":" in secret_id else None)
     return model.secret(name) or (model.secret(name.rsplit(":", 1)[0]) if ":" in name else None)
 
 
@@ -118,6 +129,8 @@ class SecretReadUndeclared(Rule):
         verb = "read" if ev.event_name in SECRETSMANAGER_READS else "decrypted"
         if ev.event_name == "BatchGetSecretValue" and not isinstance(ev.request_parameters.get("secretIdList"), list):
             how = " with a filtered batch read that can return them"
+        elif ev.event_source == "ssm.amazonaws.com" and any(s.store == "secretsmanager" for s in unlisted):
+            how = f" through Parameter Store's {SM_REFERENCE} path"
         via = (f" The session was obtained by {ctx.assumer.describe()}, which is not a reader."
                if len(readers_needed) > 1 and ctx.assumer is not None else "")
         return Verdict(

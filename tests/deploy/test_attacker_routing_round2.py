@@ -64,3 +64,12 @@ def test_a_second_round_variation_is_judged_and_delivered(staged_bus: tuple[str,
     record = fixture(name)
     assert rule in judged(record)
     assert family in bus.deliver(envelope(copy.deepcopy(record)))
+
+
+def test_a_secrets_manager_secret_read_through_parameter_store_reaches_the_ssm_family(
+        staged_bus: tuple[str, Bus]) -> None:
+    """Judged in tests/rules (the bundled model declares no Secrets Manager secret); the ssm family
+    takes every decrypting GetParameter whatever its name, so the read is delivered in every stage."""
+    _, bus = staged_bus
+    record = fixture("get-parameter-secretsmanager-reference.json")
+    assert "ssm" in bus.deliver(envelope(copy.deepcopy(record)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalicelib.findings import Severity
 
-from .conftest import DROP, finding, record, replay_twice
+from .conftest import DROP, Replace, finding, identity_of, model_from, record, replay_twice
 
 PIPELINE = "monitor-pipeline-tampered"
 
@@ -54,3 +54,42 @@ def test_replay_judges_the_foreign_endpoint_the_same_with_and_without_the_memo(t
     with_memo, without = replay_twice([*own, record(FOREIGN_ENDPOINT, eventID="foreign")], tmp_path, capsys)
     assert with_memo == without
     assert "402918375610" in with_memo
+
+
+# Parameter Store's /aws/reference/secretsmanager/ path returns a Secrets Manager secret: the same read.
+
+SECRET = "secret-read-undeclared"
+SM_MODEL = model_from("""
+    version: 1
+    accounts: [{id: "630287363158", name: management}]
+    principals:
+      - {id: paperclip-agents, kind: agent, auth: role, roles: [paperclip-agent]}
+      - {id: app-servers, kind: workload, auth: instance-profile, roles: [abt-app-instance-role]}
+    secrets:
+      - {name: "prod/db-*", store: secretsmanager, readers: [app-servers], breaks: "the app's database login"}
+""")
+SM_REFERENCE_READ = "get-parameter-secretsmanager-reference.json"
+
+
+def test_a_non_reader_reading_a_secrets_manager_secret_through_parameter_store_is_high():
+    f = finding(record(SM_REFERENCE_READ), SECRET, SM_MODEL)
+    assert f is not None and f.severity is Severity.HIGH
+    assert f.breaks == "the app's database login" and "/aws/reference/secretsmanager/" in f.reason
+
+
+def test_the_reference_path_in_a_parameter_arn_or_a_batch_read_is_the_same_read():
+    arn = "arn:aws:ssm:us-east-1:630287363158:parameter/aws/reference/secretsmanager/prod/db-password"
+    assert finding(record(SM_REFERENCE_READ, requestParameters={"name": arn}), SECRET, SM_MODEL) is not None
+    batch = record(SM_REFERENCE_READ, eventName="GetParameters", requestParameters=Replace(
+        {"names": ["/paperclip-app/region", "/aws/reference/secretsmanager/prod/db-password"], "withDecryption": True}))
+    assert finding(batch, SECRET, SM_MODEL) is not None
+
+
+def test_a_reader_of_the_secret_reading_it_through_parameter_store_is_quiet():
+    rec = record(SM_REFERENCE_READ, userIdentity=identity_of("instance-profile-session-call.json"))
+    assert finding(rec, SECRET, SM_MODEL) is None
+
+
+def test_an_undeclared_secret_behind_the_reference_path_is_not_this_rules():
+    rec = record(SM_REFERENCE_READ, requestParameters={"name": "/aws/reference/secretsmanager/staging/db-password"})
+    assert finding(rec, SECRET, SM_MODEL) is None
