@@ -189,10 +189,8 @@ def _run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int
 
 
 def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> list[dict[str, Any]]:
-    from chalice.test import Client
-
     from chalicelib import runtime
-    from chalicelib.cli.simulate_stage import app_for_stage
+    from chalicelib.cli.simulate_stage import app_for_stage, stage_client
     from chalicelib.notify import CapturingSlackSender
     from chalicelib.notify.notifier import FALLBACK_METRIC
     from chalicelib.settings import Settings
@@ -216,7 +214,7 @@ def simulate(events: list, args: argparse.Namespace, *, slack: Any = None, sns: 
     try:
         # The handlers' Powertools logs and EMF metrics would go to CloudWatch: send them to stderr
         # so stdout carries only what happened (and stays valid JSON lines with --format json).
-        with Client(staged, stage_name=stage) as client, redirect_stdout(WithoutEmf(sys.stderr)):
+        with stage_client(staged, stage) as client, redirect_stdout(WithoutEmf(sys.stderr)):
             def deliver(record: dict[str, Any]) -> None:
                 envelope = envelope_for(record)
                 box.put(envelope)

@@ -80,11 +80,10 @@ def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
 
 def simulate(events: list[Any], model: Any, template: dict[str, Any], args: argparse.Namespace, *,
              slack: Any = None, sns: Any = None) -> list[dict[str, Any]]:
-    from chalice.test import Client
-
     import app as chalice_app
     from chalicelib import runtime
     from chalicelib.cli.simulate import PLACEHOLDER_WEBHOOK, REGION, TABLE, WEBHOOK_PARAMETER, CountingMetrics, Sandbox
+    from chalicelib.cli.simulate_stage import stage_client
     from chalicelib.notify import CapturingSlackSender
     from chalicelib.org import coverage
     from chalicelib.org.accounts import place
@@ -111,7 +110,7 @@ def simulate(events: list[Any], model: Any, template: dict[str, Any], args: argp
     invocations: Counter[str] = Counter()
     failures: list[dict[str, Any]] = []
     try:
-        with Client(chalice_app.app) as client:
+        with stage_client(chalice_app.app) as client:
             for event in events:
                 org.put(envelope_for(event.raw), event.account, event.region or REGION)
                 for rule in org.queues:

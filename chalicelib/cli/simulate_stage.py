@@ -18,6 +18,7 @@ from chalicelib.errors import ConfigError
 
 CONFIG = Path(__file__).resolve().parents[2] / ".chalice" / "config.json"
 SHOWN = 20  # unrouted events named one per line; the rest are counted
+DEFAULT_TIMEOUT = 60  # seconds, .chalice/config.json's lambda_timeout when a config gives none
 
 
 def stage_environment(stage: str, config: Path = CONFIG) -> dict[str, str]:
@@ -70,3 +71,35 @@ def say_unrouted(unrouted: list[dict[str, Any]]) -> None:
         print(f"  {u['event_source'] or '-'} {u['event_name'] or '-'} (event {u['event_id'] or '-'})", file=sys.stderr)
     if n > SHOWN:
         print(f"  and {n - SHOWN} more", file=sys.stderr)
+
+
+def stage_client(app: Any, stage: str = "dev") -> Any:
+    """chalice's test ``Client`` whose Lambda invocations get the function's configured timeout.
+
+    chalice's own test client gives every invocation a ``LambdaContext`` of 3 seconds (its default),
+    whatever ``lambda_timeout`` says. The handlers keep Slack within the invocation's time less an
+    8-second reserve for the SNS fallback (``chalicelib.deadline``), so under that client Slack was
+    never called: ``simulate --slack-webhook`` posted nothing. This one gives each invocation the
+    stage's ``lambda_timeout`` for that function (60 s for the handlers), as Lambda does.
+    """
+    from chalice.local import LambdaContext
+    from chalice.test import Client, FunctionNotFoundError, InvokeResponse, TestLambdaClient
+
+    class TimedLambdaClient(TestLambdaClient):
+        def invoke(self, function_name: str, payload: Any = None) -> InvokeResponse:
+            scoped = self._config.scope(self._config.chalice_stage, function_name)
+            context = LambdaContext(function_name, memory_size=scoped.lambda_memory_size,
+                                    max_runtime_ms=int(scoped.lambda_timeout or DEFAULT_TIMEOUT) * 1000)
+            if function_name not in self._app.handler_map:
+                raise FunctionNotFoundError(function_name)
+            with self._patched_env_vars(scoped.environment_variables):
+                return InvokeResponse(payload=self._app.handler_map[function_name](payload or {}, context))
+
+    class TimedClient(Client):
+        @property
+        def lambda_(self) -> TestLambdaClient:
+            if self._lambda_client is None:
+                self._lambda_client = TimedLambdaClient(self._app, self._chalice_config)
+            return self._lambda_client
+
+    return TimedClient(app, stage_name=stage)
