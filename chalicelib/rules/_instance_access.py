@@ -22,11 +22,14 @@ def aws_acting(ctx: Context) -> bool:
     return actor.is_service or service_invoked(ctx.event) or is_service_role(actor.role_arn)
 
 
-def grade(ctx: Context) -> tuple[Severity, str]:
-    """The model's answer for a caller who reached into an instance, with the reason in words."""
+def grade(ctx: Context) -> tuple[Severity, str] | None:
+    """The model's answer for a caller who reached into an instance, with the reason in words; None
+    for a declared operator's refused attempt (nothing happened, and it may try)."""
     actor = ctx.actor
     p = actor.principal
     if p is not None and p.operates_instances:
+        if ctx.event.failed:
+            return None
         severity, why = Severity.LOW, f"principal '{p.id}' is declared to operate instances."
     elif actor.auth == INSTANCE_PROFILE:
         severity, why = Severity.HIGH, ("an instance's own credentials reaching into instances: "

@@ -10,6 +10,8 @@ for an IAM manager not so declared, high otherwise; a refusal at most medium; gr
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from chalicelib.findings import Severity
 from chalicelib.rules._instance_access import aws_acting, caller_group, grade, instance_arn
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
@@ -24,7 +26,10 @@ class Ec2InstanceConnectKeySent(Rule):
     severity = Severity.HIGH
     title = "SSH key pushed to an instance (EC2 Instance Connect)"
     event_names = frozenset({"SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"})
-    memo_fields = (("eventSource",),)  # quiet only for AWS acting (userIdentity) or another source
+    # Quiet for AWS acting (userIdentity), another source, and a declared operator's refusal (its outcome).
+    memo_fields = (("eventSource",), ("errorCode",))
+    memo_fields_by_name = MappingProxyType({n: (("responseElements", n),)
+                                            for n in ("SendSSHPublicKey", "SendSerialConsoleSSHPublicKey")})
     reference = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-connect-methods.html"
     runbook = (
         "Ask the caller why it logged in. If nobody knows: look for the SSH login on the instance (its auth "
@@ -37,7 +42,10 @@ class Ec2InstanceConnectKeySent(Rule):
         ev = ctx.event
         if ev.event_source != SOURCE or aws_acting(ctx):
             return None
-        severity, why = grade(ctx)
+        graded = grade(ctx)
+        if graded is None:
+            return None
+        severity, why = graded
         instance = ev.param("instanceId")
         serial = ev.event_name == "SendSerialConsoleSSHPublicKey"
         os_user = ev.param("instanceOSUser")

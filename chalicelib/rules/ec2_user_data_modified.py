@@ -26,7 +26,9 @@ class Ec2UserDataModified(Rule):
     severity = Severity.HIGH
     title = "Instance user data replaced (runs as root at next start)"
     event_names = frozenset({"ModifyInstanceAttribute"})
-    memo_fields = (("eventSource",), ("requestParameters", "userData"), ("requestParameters", "attribute"))
+    # Quiet for other attributes, AWS acting (userIdentity), another source, a declared operator's refusal.
+    memo_fields = (("eventSource",), ("requestParameters", "userData"), ("requestParameters", "attribute"),
+                   ("errorCode",), ("responseElements", "ModifyInstanceAttribute"))
     reference = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyInstanceAttribute.html"
     runbook = (
         "Read the instance's user data now (`aws ec2 describe-instance-attribute --attribute userData "
@@ -39,7 +41,10 @@ class Ec2UserDataModified(Rule):
         ev = ctx.event
         if ev.event_source != SOURCE or not _sets_user_data(ev.request_parameters) or aws_acting(ctx):
             return None
-        severity, why = grade(ctx)
+        graded = grade(ctx)
+        if graded is None:
+            return None
+        severity, why = graded
         instance = ev.param("instanceId")
         return Verdict(
             reason=f"{ctx.actor.describe()} replaced the user data of instance {instance or '?'}, code that runs "

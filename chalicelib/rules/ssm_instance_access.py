@@ -10,6 +10,8 @@ per caller. AWS acting (Patch Manager, maintenance windows, Automation) is not j
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from chalicelib.events import as_dict, as_str
 from chalicelib.findings import Severity
 from chalicelib.rules._instance_access import aws_acting, caller_group, grade, instance_arn
@@ -26,7 +28,10 @@ class SsmInstanceAccess(Rule):
     severity = Severity.HIGH
     title = "Commands or a shell on instances through Systems Manager"
     event_names = frozenset({"SendCommand", "StartSession"})
-    memo_fields = (("eventSource",),)  # quiet only for other services' names and AWS acting (userIdentity)
+    # Quiet for another service's names, AWS acting (userIdentity), and a declared operator's refusal
+    # (its outcome: errorCode, or a "Failure" under responseElements.<eventName>, as failed reads it).
+    memo_fields = (("eventSource",), ("errorCode",))
+    memo_fields_by_name = MappingProxyType({n: (("responseElements", n),) for n in ("SendCommand", "StartSession")})
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-cloudtrail-logs.html"
     runbook = (
         "Ask the caller what it ran and why. If nobody knows: read the command's output (`aws ssm "
@@ -39,7 +44,10 @@ class SsmInstanceAccess(Rule):
         ev = ctx.event
         if ev.event_source != SOURCE or aws_acting(ctx):
             return None
-        severity, why = grade(ctx)
+        graded = grade(ctx)
+        if graded is None:
+            return None
+        severity, why = graded
         targets = _targets(ev.request_parameters, ev.event_name)
         document = ev.param("documentName")
         what = ("ran a command document on" if ev.event_name == "SendCommand"

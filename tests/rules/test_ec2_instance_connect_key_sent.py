@@ -61,3 +61,20 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys
     with_memo, without = replay_twice([service, record(SSH), record(SERIAL)] * 2, tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 4
+
+
+def test_a_declared_operators_refused_push_is_quiet():
+    rec = record(SSH, userIdentity=identity_of("sso-session-call.json"), errorCode="AccessDenied")
+    assert finding(rec, RULE, model_from(OPERATOR)) is None
+
+
+def test_the_memo_keeps_an_operators_refusal_apart_from_its_success(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "model.yaml"
+    path.write_text(OPERATOR.replace("\n    ", "\n"))
+    monkeypatch.setenv("TRAILWARDEN_MODEL", str(path))
+    ident = identity_of("sso-session-call.json")
+    refused, done = record(SSH, userIdentity=ident, errorCode="AccessDenied"), record(SSH, userIdentity=ident)
+    with_memo, without = replay_twice([refused, done] * 2, tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["severity"] for line in with_memo.splitlines()
+            if json.loads(line)["rule"] == RULE] == ["low", "low"]

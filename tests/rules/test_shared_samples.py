@@ -201,6 +201,7 @@ BENIGN_MODEL = """
         kind: human
         auth: sso
         sso_users: [example@domain.com, user@example.com, some@domain.com, example@example.com]
+        operates_instances: true  # a refused serial console push by a declared operator is quiet
       - {id: ecs-hosts, kind: workload, auth: instance-profile, roles: [ecs-cluster-instance]}
       - {id: report-lambda, kind: workload, auth: role, roles: [my-LambdaFunctionRole-54321GFDSX]}
       - id: github-deploy

@@ -89,3 +89,7 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys
     with_memo, without = replay_twice([athena, record(SESSION), record(SEND)] * 2, tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 4
+
+
+def test_a_declared_operators_refused_session_is_quiet():
+    assert finding(record(SESSION, errorCode="AccessDenied"), RULE, model_from(OPERATOR)) is None
