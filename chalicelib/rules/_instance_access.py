@@ -37,6 +37,8 @@ def grade(ctx: Context) -> tuple[Severity, str] | None:
     elif actor.manages_iam:
         severity, why = Severity.MEDIUM, (f"principal '{p.id if p else '?'}' may manage IAM but is not "
                                           "declared to operate instances (operates_instances).")
+    elif actor.is_root:
+        severity, why = Severity.HIGH, "root is never the declared way to operate instances."
     elif p is not None:
         severity, why = Severity.HIGH, (f"principal '{p.id}' is not declared to operate instances: "
                                         "its credentials are being used to get onto a machine.")
