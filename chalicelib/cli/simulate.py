@@ -313,8 +313,12 @@ def emit(lines: list[dict[str, Any]], fmt: str) -> None:
         out.write(table_header() + "\n")
     for row in incidents:
         out.write(table_row(row) + "\n")
+    summary = lines[-1]
     for kind, title in (("slack", "Slack messages"), ("sns", "SNS messages")):
         msgs = [x for x in lines if x["kind"] == kind]
+        if kind == "slack" and summary["slack"] == "sent":  # --slack-webhook: posted for real, not captured here
+            out.write("\nSlack messages: posted to the --slack-webhook URL (not captured; failures are on stderr)\n")
+            continue
         out.write(f"\n{title} ({len(msgs)}):\n")
         for m in msgs:
             text = m["payload"].get("text", "") if kind == "slack" else m["subject"]
@@ -326,9 +330,9 @@ def emit(lines: list[dict[str, Any]], fmt: str) -> None:
                   f"{' after a heartbeat from each' if step['heartbeats'] else ''}\n")
     for f in (x for x in lines if x["kind"] == "invocation-error"):
         out.write(f"\nINVOCATION FAILED ({f['family']}, event {f['event_id']}): {f['error']}\n")
-    summary = lines[-1]
     out.write(f"\n{plural(summary['events'], 'event')}, delivered ×{summary['repeat']}; handler invocations "
               f"{summary['invocations']}\n")
     if summary["alert_fallbacks"]:
-        out.write(f"{summary['alert_fallbacks']} alerts fell back to SNS because their routed channels failed\n")
+        out.write(f"{plural(summary['alert_fallbacks'], 'alert')} fell back to SNS because their routed channels "
+                  "failed\n")
     out.flush()

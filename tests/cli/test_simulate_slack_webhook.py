@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
 from chalicelib.cli import build_parser
 from chalicelib.cli import simulate as simulate_cli
@@ -29,6 +30,7 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[dict[st
     """A local webhook answering 200 ``ok``; yields its URL and the payloads it received."""
     for name in (*PROXIES, "TRAILWARDEN_MODEL", "TRAILWARDEN_SLACK_WEBHOOK"):
         monkeypatch.delenv(name, raising=False)
+    parameters.clear_caches()  # Powertools caches the webhook parameter per process; each test has its own server
     received: list[dict[str, Any]] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -65,3 +67,13 @@ def test_simulate_with_a_slack_webhook_posts_each_alert_to_it(
     assert summary["alert_fallbacks"] == 0
     assert len(received) == 1 and "root-signin" in json.dumps(received[0])
     assert "SeCrEtWeBhOoKtOkEn" not in out + err
+
+
+def test_simulate_table_says_slack_messages_went_to_the_webhook_rather_than_counting_zero(
+        webhook: tuple[str, list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]) -> None:
+    url, received = webhook
+    code = simulate_cli.run(build_parser().parse_args(["simulate", str(ROOT_SIGNIN), "--slack-webhook", url]))
+    out, _ = capsys.readouterr()
+    assert code == 0 and len(received) == 1
+    assert "Slack messages: posted to the --slack-webhook URL" in out
+    assert "Slack messages (0)" not in out
