@@ -1,4 +1,7 @@
-"""iam-create-access-key: a new static key; expected only as a declared access-key principal's rotation."""
+"""iam-create-access-key: a new static key; expected only as a declared access-key principal's rotation.
+
+A key made usable again (``UpdateAccessKey`` to Active) is judged as a new one: an attacker holding a key
+that was deactivated, not deleted, needs no CreateAccessKey to get back in."""
 
 from __future__ import annotations
 
@@ -9,12 +12,15 @@ from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suff
 from chalicelib.rules.registry import register
 
 
+REACTIVATE = "UpdateAccessKey"
+
+
 @register
 class IamCreateAccessKey(Rule):
     id = "iam-create-access-key"
     severity = Severity.HIGH
-    title = "IAM access key created"
-    event_names = frozenset({"CreateAccessKey"})
+    title = "IAM access key created or reactivated"
+    event_names = frozenset({"CreateAccessKey", REACTIVATE})
     memo_fields = None  # the verdict rests on history (sources, key counts): never skipped as quiet
     reads_history = True  # source and key counts (chalicelib/provenance.py)
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html"
@@ -27,8 +33,11 @@ class IamCreateAccessKey(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
+        reactivated = ev.event_name == REACTIVATE
+        if reactivated and (ev.param("status") or "").lower() != "active":
+            return None  # a deactivation is credential-revoked's
         key = as_dict(ev.response_elements.get("accessKey"))
-        new_key = as_str(key.get("accessKeyId"))
+        new_key = as_str(key.get("accessKeyId")) or (ev.param("accessKeyId") if reactivated else None)
         name = ev.param("userName") or as_str(key.get("userName"))
         if name is None and actor.kind == "iam-user":
             name = actor.name
@@ -41,29 +50,31 @@ class IamCreateAccessKey(Rule):
             target_arn = f"arn:aws:iam::{ev.account}:user/{name}" if name and ev.account else None
             label = f"IAM user '{name}'"
         who = actor.describe()
+        made = "reactivated a deactivated key of" if reactivated else "created a key for"
         evidence = None
         if target is not None and target.auth == "access-key" and (actor.manages_iam or self_made):
             evidence = rotation_evidence(ctx, target, name, new_key, adds_key=True)
         if evidence is not None and evidence.routine:
             severity = Severity.LOW
-            reason = f"{who} created a key for {label} (declared '{target.id}', auth access-key): expected rotation."
+            reason = f"{who} {made} {label} (declared '{target.id}', auth access-key): expected rotation."
         elif evidence is not None:
             severity = Severity.HIGH
-            reason = (f"{who} created a key for {label} (declared '{target.id}'), but not in the declared way of "
+            reason = (f"{who} {made} {label} (declared '{target.id}'), but not in the declared way of "
                       f"rotating: {evidence.explain()}.")
         elif for_root:
-            severity, reason = Severity.HIGH, f"{who} created an access key for the root user."
+            severity, reason = Severity.HIGH, (f"{who} reactivated a deactivated access key of the root user." if reactivated
+                                         else f"{who} created an access key for the root user.")
         elif target is None:
-            severity, reason = Severity.HIGH, f"{who} created a key for {label}, which the model does not declare."
+            severity, reason = Severity.HIGH, f"{who} {made} {label}, which the model does not declare."
         elif target.auth != "access-key":
             severity = Severity.HIGH
-            reason = (f"{who} created a key for {label} (declared '{target.id}', {target.kind}), whose declared "
+            reason = (f"{who} {made} {label} (declared '{target.id}', {target.kind}), whose declared "
                       f"auth is '{target.auth}', not a static key.")
         else:
             severity = Severity.HIGH
-            reason = f"{who} created a key for {label} but is neither that principal nor allowed to manage IAM."
+            reason = f"{who} {made} {label} but is neither that principal nor allowed to manage IAM."
         if new_key:
-            reason += f" New key {mask_key(new_key)}."
+            reason += f" {'Key' if reactivated else 'New key'} {mask_key(new_key)}."
         return Verdict(
             reason=reason + failed_suffix(ctx),
             severity=min(severity, Severity.MEDIUM) if ev.failed else severity,

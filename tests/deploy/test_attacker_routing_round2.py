@@ -45,6 +45,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "monitor-pipeline-tampered", "pipeline", ("prod", "dev")),
     ("instance-credentials-through-a-foreign-vpc-endpoint", "instance-session-read-through-foreign-vpc-endpoint.json",
      "credential-used-outside-home", "home", ("prod", "dev")),
+    ("deactivated-ci-key-made-active-again", "update-access-key-reactivate-ci-key.json", "iam-create-access-key",
+     "iam", ("prod", "dev")),
 ]
 
 

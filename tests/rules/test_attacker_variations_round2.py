@@ -93,3 +93,26 @@ def test_a_reader_of_the_secret_reading_it_through_parameter_store_is_quiet():
 def test_an_undeclared_secret_behind_the_reference_path_is_not_this_rules():
     rec = record(SM_REFERENCE_READ, requestParameters={"name": "/aws/reference/secretsmanager/staging/db-password"})
     assert finding(rec, SECRET, SM_MODEL) is None
+
+
+# A key made usable again is a new way in: UpdateAccessKey to Active instead of CreateAccessKey.
+
+KEY_RULE = "iam-create-access-key"
+REACTIVATION = "update-access-key-reactivate-ci-key.json"
+
+
+def test_the_ci_key_reactivating_its_deactivated_key_from_a_new_address_is_high():
+    f = finding(record(REACTIVATION), KEY_RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert "reactivated a deactivated key of IAM user 'github-actions-aws-deployer'" in f.reason
+    assert "Key …Y007." in f.reason  # masked to its last 4 characters
+
+
+def test_an_undeclared_users_key_reactivated_by_a_non_manager_is_high():
+    rec = record(REACTIVATION, requestParameters={"userName": "backup-bot"})
+    f = finding(rec, KEY_RULE)
+    assert f is not None and f.severity is Severity.HIGH and "does not declare" in f.reason
+
+
+def test_deactivating_a_key_is_not_a_reactivation():
+    assert finding(record(REACTIVATION, requestParameters={"status": "Inactive"}), KEY_RULE) is None
