@@ -1,12 +1,13 @@
 """iam-mfa-device-enrolled: an MFA device enabled (``EnableMFADevice``) or resynchronised
 (``ResyncMFADevice``) on an IAM user by someone else. An attacker holding a credential that may
-manage a user enrols its own device on it (MFA hijack): with a password the account is now
-theirs, and the owner, locked out of MFA, is told nothing; or keeps a way back in (persistence).
+manage a user enrols its own device on it (MFA hijack): with the password, the attacker now
+passes the user's MFA, while the owner (a user may hold up to eight devices) notices nothing.
 
 Judged by who acts, from the caller's ARN and account and the call's ``userName`` (AWS records
-both): a user enrolling or resyncing its own device, and root its own, are routine and quiet; an
-IAM manager (``manages_iam``) doing it for a user is low (helpdesk work, still stored); anyone
-else high, medium when refused (grouped per caller, as probing is). AWS acting is not judged.
+both): a user enrolling or resyncing its own device, and root its own (``userName`` "AWS ROOT
+USER", which no IAM user can be called), are routine and quiet; an IAM manager (``manages_iam``)
+doing it for a user is low (helpdesk work, still stored); anyone else high, medium when refused
+(grouped per caller, as probing is). AWS acting is not judged.
 
 ``CreateVirtualMFADevice`` is not judged: its record names only a device name the caller chooses
 and no user, so it cannot say whose MFA it is; the ``EnableMFADevice`` that binds it to a user does.
@@ -21,6 +22,7 @@ from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suff
 from chalicelib.rules.registry import register
 
 SOURCE = "iam.amazonaws.com"
+ROOT_USER = "AWS ROOT USER"  # requestParameters.userName of root's own MFA calls (AWS's example record)
 
 
 @register
@@ -71,8 +73,8 @@ class IamMfaDeviceEnrolled(Rule):
 def _own(ctx: Context) -> bool:
     """The caller's own device: root (its MFA has no IAM user), or an IAM user naming itself in its account."""
     actor, ev = ctx.actor, ctx.event
-    if actor.is_root:
-        return True  # root-api-use judges root's calls; its own MFA is the safe thing to do
     user = ev.param("userName")
+    if actor.is_root:  # AWS records root's own as this name, which no IAM user can have (no spaces)
+        return user is None or user == ROOT_USER
     return (actor.kind == "iam-user" and user is not None and actor.name is not None
             and fold(actor.name) == fold(user) and actor.account == ev.account)

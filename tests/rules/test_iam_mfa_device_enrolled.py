@@ -90,3 +90,8 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys
     with_memo, without = replay_twice([own, record(FIXTURE)] * 2, tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
+
+
+def test_root_enrolling_a_device_on_an_iam_user_is_judged():
+    f = finding(record(FIXTURE, userIdentity=identity_of("root-cli-call.json")), RULE)
+    assert f is not None and f.severity is Severity.HIGH

@@ -93,3 +93,8 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys
 
 def test_a_declared_operators_refused_session_is_quiet():
     assert finding(record(SESSION, errorCode="AccessDenied"), RULE, model_from(OPERATOR)) is None
+
+
+def test_root_running_commands_is_high_and_never_the_declared_operator():
+    f = finding(record(SEND, userIdentity=identity_of("root-cli-call.json")), RULE, model_from(OPERATOR))
+    assert f is not None and f.severity is Severity.HIGH and "root is never" in f.reason
