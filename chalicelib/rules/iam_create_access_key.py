@@ -11,7 +11,6 @@ from chalicelib.provenance import rotation_evidence
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
 from chalicelib.rules.registry import register
 
-
 REACTIVATE = "UpdateAccessKey"
 
 
@@ -62,8 +61,9 @@ class IamCreateAccessKey(Rule):
             reason = (f"{who} {made} {label} (declared '{target.id}'), but not in the declared way of "
                       f"rotating: {evidence.explain()}.")
         elif for_root:
-            severity, reason = Severity.HIGH, (f"{who} reactivated a deactivated access key of the root user." if reactivated
-                                         else f"{who} created an access key for the root user.")
+            severity = Severity.HIGH
+            reason = (f"{who} reactivated a deactivated access key of the root user." if reactivated
+                      else f"{who} created an access key for the root user.")
         elif target is None:
             severity, reason = Severity.HIGH, f"{who} {made} {label}, which the model does not declare."
         elif target.auth != "access-key":
