@@ -69,8 +69,8 @@ def report_expiring(entries: list, now: datetime) -> None:
 def run_check(args: argparse.Namespace) -> int:
     model = load_model(args.model)  # ModelError → exit 2 with every problem listed
     spec = model.spec
-    print(f"{model.source}: valid ({len(spec.accounts)} accounts, {len(spec.principals)} principals, "
-          f"{len(spec.secrets)} secrets)", file=sys.stderr)
+    print(f"{model.source}: valid ({plural(len(spec.accounts), 'account')}, "
+          f"{plural(len(spec.principals), 'principal')}, {plural(len(spec.secrets), 'secret')})", file=sys.stderr)
     monitors = [p.id for p in spec.principals if p.manages_monitoring]
     if monitors:  # the only principals whose changes to logging and to Trailwarden itself are low
         print(f"may manage monitoring (trails, detectors, Trailwarden): {', '.join(monitors)}", file=sys.stderr)

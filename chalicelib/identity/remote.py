@@ -33,7 +33,8 @@ RUNBOOK = ("A new identity model version failed validation and was not loaded; t
 def parse_url(url: str, where: str = "TRAILWARDEN_MODEL") -> tuple[str, str]:
     match = S3_URL.match(url or "")
     if not match:
-        raise ConfigError(f"{url!r} is not an s3://BUCKET/KEY URL", where)
+        raise ConfigError(f"{url!r} is not an s3://BUCKET/KEY URL (a bucket name is 3-63 lowercase letters, "
+                          "digits, dots and hyphens; the key names the file)", where)
     return match.group(1), match.group(2)
 
 

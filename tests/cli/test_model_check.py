@@ -107,7 +107,7 @@ def test_offline_check_of_the_bundled_model_exits_0_and_says_it_is_valid(
         capsys: pytest.CaptureFixture[str], no_aws: None) -> None:
     code, out, err = check(capsys, "--offline")
     assert code == 0 and out == ""
-    assert f"{DEFAULT_MODEL}: valid (1 accounts, 6 principals, 1 secrets)" in err
+    assert f"{DEFAULT_MODEL}: valid (1 account, 6 principals, 1 secret)" in err
 
 
 def test_offline_check_never_calls_aws(

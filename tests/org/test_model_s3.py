@@ -148,6 +148,11 @@ def test_a_model_url_that_is_not_s3_bucket_key_is_refused() -> None:
         S3Model("s3://bucket")
 
 
+def test_a_model_url_with_an_uppercase_bucket_says_what_a_bucket_name_may_hold() -> None:
+    with pytest.raises(ConfigError, match="is not an s3://BUCKET/KEY URL \\(a bucket name is 3-63 lowercase"):
+        S3Model("s3://BUCKET/identity_model.yaml")
+
+
 def test_model_publish_command_refuses_an_invalid_file_with_exit_two(tmp_path: Path, capsys: Any) -> None:
     assert main(["model", "publish", "--model", str(write(tmp_path, INVALID)), "--to", URL]) == 2
     assert "accounts[0].id" in capsys.readouterr().err
