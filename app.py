@@ -24,6 +24,7 @@ from chalice.app import CloudWatchEvent, Request
 from chalicelib import deadline, runtime
 from chalicelib.errors import ConfigError
 from chalicelib.event_names import (  # noqa: F401 - re-exported: the routing tests read them as app.X
+    EXPOSURE_WRITES,
     HOME_UNSET,
     IAM_WRITES,
     IDENTITY_STORE_WRITES,
@@ -62,7 +63,9 @@ PATTERNS: dict[str, dict[str, Any]] = {
     # CloudFormation, Glue, SageMaker, CodeBuild, ECS) and Lambda's resource policy and function
     # URLs (LAMBDA_EXPOSURE_WRITES), Identity Center's directory (IDENTITY_STORE_WRITES), and the
     # calls that run code on an instance as its role (INSTANCE_ACCESS_WRITES: user data, SSM commands
-    # and sessions, EC2 Instance Connect keys). Always on, whatever TRAILWARDEN_WATCH_WRITES says.
+    # and sessions, EC2 Instance Connect keys), and grants outside the model (EXPOSURE_WRITES: snapshot,
+    # AMI and RDS snapshot sharing, bucket, secret and repository policies, KMS grants). Always on,
+    # whatever TRAILWARDEN_WATCH_WRITES says.
     # No detail-type pin: it delivers these names whole, so the writes family can leave them out.
     "iam": {
         # Any AWS source (each branch names its eventSource): a list of them would not fit the quota.
@@ -75,6 +78,10 @@ PATTERNS: dict[str, dict[str, Any]] = {
                 # another (SageMaker's CreateProject) is delivered too, and left out of writes alike.
                 {"eventSource": list(SERVICE_IDENTITY_WRITES),
                  "eventName": sorted({n for names in SERVICE_IDENTITY_WRITES.values() for n in names})},
+                # Data and identities shared outside the model (EXPOSURE_WRITES): its own branch, so the
+                # one above stays within the quota by itself.
+                {"eventSource": list(EXPOSURE_WRITES),
+                 "eventName": sorted({n for names in EXPOSURE_WRITES.values() for n in names})},
             ],
         },
     },

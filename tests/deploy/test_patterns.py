@@ -26,6 +26,7 @@ from chalicelib.rules import load_rules
 from . import blinding_events as blinding
 from .cloudtrail import ESCALATION, SAMPLE_EXPECTATIONS, api_call, assumed_role, cases, envelope, iam_user, root
 from .conftest import ALL_EVENTS, ROOT, Packaged, family_of
+from .test_exposure_routing import CASES as EXPOSURE
 
 REGION = "us-east-1"
 FAMILIES = {"root", "iam", "sts", "ssm", "signin", "reads", "writes", "blinding", "pipeline", "home"}
@@ -196,6 +197,9 @@ RULE_EVENTS.update({
 # declares TRAILWARDEN_TRAIL_BUCKETS (tests/rules/test_monitor_trail_archive.py); undeclared, prod's writes.
 RULE_EVENTS.update({name: ("s3.amazonaws.com", False, {"bucketName": "acme-cloudtrail-logs-630287363158"}, CI_KEY)
                     for name in ("PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "DeleteBucket")})
+# Grants outside the model (snapshot-shared-outside, resource-policy-outside): the iam family, in every stage.
+RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, request in EXPOSURE
+                    if name not in RULE_EVENTS})
 
 
 def test_every_event_name_a_detection_reads_is_in_the_delivery_table() -> None:

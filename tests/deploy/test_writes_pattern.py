@@ -56,7 +56,7 @@ def _envelopes() -> list[tuple[str, dict[str, Any]]]:
 def test_the_iam_pattern_delivers_its_names_whole_per_source() -> None:
     whole = delivered_whole(app.PATTERNS["iam"])
     assert set(whole) == {"iam.amazonaws.com", "sso.amazonaws.com", "rolesanywhere.amazonaws.com",
-                          *app.SERVICE_IDENTITY_WRITES}
+                          *app.SERVICE_IDENTITY_WRITES, *app.EXPOSURE_WRITES}
     assert {"CreateAccessKey", "DeleteUser"} <= whole["iam.amazonaws.com"]
     assert {"RunInstances", "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation"} \
         <= whole["ec2.amazonaws.com"]

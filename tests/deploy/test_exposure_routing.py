@@ -1,0 +1,117 @@
+"""Grants outside the model (snapshot-shared-outside, resource-policy-outside) reach a handler in every
+stage, once: the always-on ``iam`` family delivers them whole (KMS PutKeyPolicy comes through ``pipeline``,
+which already delivers it whole), so the dev stage, which has no ``writes`` family, still sees them and
+prod's ``writes`` family leaves them out.
+
+Each call is put on moto's default bus as a real-shaped EventBridge envelope, against the rules of the
+packaged dev template.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import app
+from chalicelib.rules.resource_policy_outside import ResourcePolicyOutside
+from chalicelib.rules.snapshot_shared_outside import SnapshotSharedOutside
+from chalicelib.writes_pattern import delivered_whole
+
+from .cloudtrail import api_call, envelope, iam_user
+from .conftest import Packaged
+
+REGION = "us-east-1"
+OUTSIDE = "193672423079"
+# (eventSource, eventName, requestParameters) as CloudTrail records each grant.
+CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("ec2.amazonaws.com", "ModifySnapshotAttribute",
+     {"snapshotId": "snap-0123", "attributeType": "CREATE_VOLUME_PERMISSION",
+      "createVolumePermission": {"add": {"items": [{"userId": OUTSIDE}]}}}),
+    ("ec2.amazonaws.com", "ModifyImageAttribute",
+     {"imageId": "ami-0123", "attributeType": "launchPermission",
+      "launchPermission": {"add": {"items": [{"group": "all"}]}}}),
+    ("rds.amazonaws.com", "ModifyDBSnapshotAttribute",
+     {"dBSnapshotIdentifier": "orders", "attributeName": "restore", "valuesToAdd": [OUTSIDE]}),
+    ("rds.amazonaws.com", "ModifyDBClusterSnapshotAttribute",
+     {"dBClusterSnapshotIdentifier": "orders", "attributeName": "restore", "valuesToAdd": ["all"]}),
+    ("s3.amazonaws.com", "PutBucketPolicy",
+     {"bucketName": "exports", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*",
+                                                              "Action": "s3:GetObject"}]}}),
+    ("kms.amazonaws.com", "CreateGrant", {"keyId": "k", "granteePrincipal": f"arn:aws:iam::{OUTSIDE}:root"}),
+    ("kms.amazonaws.com", "PutKeyPolicy", {"keyId": "k", "policyName": "default", "policy": "{}"}),
+    ("secretsmanager.amazonaws.com", "PutResourcePolicy", {"secretId": "prod/db", "resourcePolicy": "{}"}),
+    ("ecr.amazonaws.com", "SetRepositoryPolicy", {"repositoryName": "community", "policyText": "{}"}),
+]
+
+
+def _judged() -> set[tuple[str, str]]:
+    from chalicelib.rules.resource_policy_outside import POLICY_CALLS
+    from chalicelib.rules.snapshot_shared_outside import EC2, EC2_CALLS, RDS, RDS_CALLS
+
+    return ({(EC2, n) for n in EC2_CALLS} | {(RDS, n) for n in RDS_CALLS} | set(POLICY_CALLS)
+            | {("kms.amazonaws.com", "CreateGrant")})
+
+
+def test_every_call_the_rules_judge_is_a_routing_case() -> None:
+    assert SnapshotSharedOutside.event_names | ResourcePolicyOutside.event_names == {n for _, n in _judged()}
+    assert _judged() == {(source, name) for source, name, _ in CASES}
+
+
+def test_every_call_is_delivered_whole_by_the_iam_family_or_pipeline() -> None:
+    # pipeline pins the detail-type, so writes does not count on it; the branch itself takes the names whole.
+    pipeline = {k: v for k, v in app.PATTERNS["pipeline"].items() if k != "detail-type"}
+    whole = {(s, n) for pattern in (app.PATTERNS["iam"], pipeline) for s, names in delivered_whole(pattern).items()
+             for n in names}
+    assert _judged() <= whole
+
+
+def test_the_iam_familys_share_calls_are_left_out_of_writes() -> None:
+    exposure = {(s, n) for s, names in app.EXPOSURE_WRITES.items() for n in names}
+    assert exposure == _judged() - {("kms.amazonaws.com", "PutKeyPolicy")}
+    assert exposure <= {(s, n) for s, names in delivered_whole(app.PATTERNS["iam"]).items() for n in names}
+
+
+def _rules_of(stage: Packaged, families: tuple[str, ...]) -> list[dict[str, Any]]:
+    import re
+
+    wanted = re.compile(rf"-(?:{'|'.join(families)})(?:-\d+)?$")
+    return [event["Properties"] for _, event in stage.rules().values()
+            if wanted.search(event["Properties"].get("RuleName", ""))]
+
+
+@pytest.fixture(scope="module")
+def dev_queue(dev: Packaged) -> Iterator[tuple[Any, Any, str]]:
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with mock_aws():
+            events, sqs = boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION)
+            url = sqs.create_queue(QueueName="tw-dev-exposure")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            rules = _rules_of(dev, ("iam", "pipeline"))
+            assert rules
+            for props in rules:
+                events.put_rule(Name=props["RuleName"], EventPattern=json.dumps(props["Pattern"]), State=props["State"])
+                events.put_targets(Rule=props["RuleName"], Targets=[{"Id": "t", "Arn": arn}])
+            yield events, sqs, url
+
+
+@pytest.mark.parametrize(("source", "name", "request_"), CASES, ids=[c[1] for c in CASES])
+def test_every_grant_reaches_a_handler_once_in_the_dev_stage(dev_queue: tuple[Any, Any, str], source: str,
+                                                             name: str, request_: dict[str, Any]) -> None:
+    events, sqs, url = dev_queue
+    env = envelope(api_call(source, name, iam_user("github-actions-aws-deployer"), read_only=False,
+                            request=request_))
+    entry = {"Source": env["source"], "DetailType": env["detail-type"], "Detail": json.dumps(env["detail"])}
+    assert "EventId" in events.put_events(Entries=[entry])["Entries"][0]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert [json.loads(m["Body"])["detail"]["eventName"] for m in messages] == [name]
