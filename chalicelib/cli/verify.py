@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from chalicelib.cli.output import plural
 from chalicelib.incidents.anchor import Anchor, AnchorCheck, S3Anchors, check_store
 from chalicelib.incidents.store import VerifyReport
 
@@ -57,7 +58,8 @@ def as_dict(report: VerifyReport, check: AnchorCheck | None, ok: bool) -> dict[s
 def chain_line(report: VerifyReport) -> str:
     if report.ok:
         pruned = f"; {report.pruned} expired by retention" if report.pruned else ""
-        return (f"ok: checked {report.checked} chain entries covering {report.incidents} incidents; "
+        return (f"ok: checked {plural(report.checked, 'chain entry', 'chain entries')} covering "
+                f"{plural(report.incidents, 'incident')}; "
                 f"head seq {report.head_seq} hash {report.head_hash}{pruned}")
     culprit = f"first bad incident {report.first_bad_incident_id}: " if report.first_bad_incident_id else ""
     return f"TAMPERED: {culprit}{report.problem} (checked {report.checked} entries before stopping)"
@@ -68,4 +70,4 @@ def anchor_line(check: AnchorCheck) -> str:
         return f"TAMPERED: {check.problem}"
     older = f" ({check.before_checkpoint} older than the retention checkpoint)" if check.before_checkpoint else ""
     newest = f"; newest anchored seq {check.newest.seq} at {check.newest.time}" if check.newest else ""
-    return f"ok: the log extends {check.checked} published heads{older}{newest}"
+    return f"ok: the log extends {plural(check.checked, 'published head')}{older}{newest}"

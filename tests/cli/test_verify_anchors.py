@@ -111,6 +111,12 @@ def test_expect_head_passes_for_an_earlier_published_head(db: Path, capsys: pyte
     assert verify(capsys, db, "--expect-head", published)[0] == 0
 
 
+def test_one_expected_head_reads_as_english(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    published = json.loads(verify(capsys, db, "--format", "json")[1])["head_hash"]
+    code, out, _ = verify(capsys, db, "--expect-head", published)
+    assert code == 0 and out.splitlines()[-1] == "ok: the log extends 1 published head"
+
+
 def test_expect_head_fails_after_the_log_was_rewritten(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     published = json.loads(verify(capsys, db, "--format", "json")[1])["head_hash"]
     rewrite_whole_log(db, capsys)
