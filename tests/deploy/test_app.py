@@ -24,8 +24,8 @@ from chalicelib import runtime
 from chalicelib.notify.slack import CapturingSlackSender
 from chalicelib.settings import Settings
 
-from .cloudtrail import cases
 from .conftest import ROOT
+from .routing_cases import cases
 
 # The local gateway says so on every request; the deployed authorizer is tested on the template.
 pytestmark = pytest.mark.filterwarnings("ignore:IAMAuthorizer is not a supported in local mode")

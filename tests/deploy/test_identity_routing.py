@@ -18,8 +18,9 @@ from moto import mock_aws
 
 import app
 
-from .cloudtrail import ESCALATION, api_call, envelope, iam_user
+from .cloudtrail import api_call, envelope, iam_user
 from .conftest import Packaged
+from .routing_cases import ESCALATION
 
 REGION = "us-east-1"
 MAX_PATTERN = 2048  # EventBridge's default event-pattern size quota, in characters

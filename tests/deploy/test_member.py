@@ -25,8 +25,8 @@ from moto import mock_aws
 from chalicelib.org.names import handler_of
 
 from . import blinding_events as blinding
-from .cloudtrail import cases
 from .conftest import ALL_EVENTS, Packaged
+from .routing_cases import cases
 
 CENTRAL_REGION = "us-east-1"
 MEMBER = "222233334444"

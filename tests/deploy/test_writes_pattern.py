@@ -17,8 +17,9 @@ from chalicelib.sources import batches_of
 from chalicelib.writes_pattern import delivered_whole, writes_pattern
 
 from .blinding_events import blinding_cases
-from .cloudtrail import api_call, assumed_role, cases, envelope
+from .cloudtrail import api_call, assumed_role, envelope
 from .conftest import ROOT
+from .routing_cases import cases
 
 SHARED = ROOT.parent / "shared" / "cloudtrail-samples"
 EVERY_WRITE = {"source": [{"prefix": "aws."}], "detail": {"readOnly": [False]}}  # the writes pattern before
