@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from chalicelib.events import as_bool
+from chalicelib.events import as_bool, as_dict, as_str
 from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.rules.registry import register
@@ -22,7 +22,9 @@ class DetectorDisabled(Rule):
     title = "Security detector switched off"
     event_names = frozenset(DETECTOR_CALLS)
     memo_fields = (("eventSource",),)  # every listed call is a finding from its service, except below
-    memo_fields_by_name = MappingProxyType({"UpdateDetector": (("requestParameters", "enable"),)})
+    # An UpdateDetector is quiet unless it switches the detector or one of its protection plans off.
+    memo_fields_by_name = MappingProxyType({"UpdateDetector": tuple(("requestParameters", k) for k in (
+        "enable", "features", "dataSources"))})
     reference = "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_suspend-disable.html"
     runbook = (
         "A detector that watches this account was switched off. Switch it back on (GuardDuty: `aws guardduty "
@@ -38,7 +40,7 @@ class DetectorDisabled(Rule):
         if ev.event_source not in (source, "?"):
             return None
         if ev.event_name == "UpdateDetector" and as_bool(ev.request_parameters.get("enable")) is not False:
-            return None  # an update that leaves the detector enabled
+            return _plans_off(ctx)  # the detector stays on: judged only if protection plans go off
         target = next((str(ev.request_parameters[k]) for k in TARGET_KEYS
                        if isinstance(ev.request_parameters.get(k), (str, int))), None)
         region = ev.region or "an unknown region"
@@ -46,3 +48,47 @@ class DetectorDisabled(Rule):
                                 action=f"{action}{f' ({target})' if target else ''} in {region}",
                                 blind_to=f"{lost} in account {ev.account or 'unknown'}, {region}",
                                 detector=detector, target=target)
+
+
+def _plans_off(ctx: Context) -> Verdict | None:
+    """An UpdateDetector that leaves GuardDuty on but switches protection plans off: ``features`` with
+    status DISABLED (and their ``additionalConfiguration``), or the older ``dataSources`` with enable false.
+    The detector still answers, so this is quieter than switching it off, and as blinding for what the plan saw."""
+    params = ctx.event.request_parameters
+    off: list[str] = []
+    for feature in map(as_dict, _list(params.get("features"))):
+        name = as_str(feature.get("name")) or "?"
+        if _disabled(feature):
+            off.append(name)
+        off += [f"{name}/{as_str(extra.get('name')) or '?'}"
+                for extra in map(as_dict, _list(feature.get("additionalConfiguration"))) if _disabled(extra)]
+    off += _sources_off(as_dict(params.get("dataSources")), ())
+    if not off:
+        return None
+    ev = ctx.event
+    region = ev.region or "an unknown region"
+    plans = ", ".join(off)
+    return blinding_verdict(ctx, base=Severity.MEDIUM, control="GuardDuty protection plans",
+                            action=f"switched off GuardDuty protection plans {plans} "
+                                   f"({as_str(params.get('detectorId')) or '?'}) in {region}",
+                            blind_to=f"GuardDuty findings from {plans} in account {ev.account or 'unknown'}, {region}",
+                            detector="GuardDuty", target=as_str(params.get("detectorId")), plans_off=off)
+
+
+def _sources_off(node: dict[str, object], path: tuple[str, ...]) -> list[str]:
+    """The ``dataSources`` leaves set to ``enable: false`` (``s3Logs``, ``kubernetes/auditLogs``…)."""
+    found: list[str] = []
+    if path and as_bool(node.get("enable")) is False:
+        found.append("/".join(path))
+    for key, value in node.items():
+        if isinstance(value, dict):
+            found += _sources_off(value, (*path, str(key)))
+    return found
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def _disabled(entry: dict[str, object]) -> bool:
+    return (as_str(entry.get("status")) or "").upper() == "DISABLED"

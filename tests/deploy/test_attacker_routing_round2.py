@@ -47,6 +47,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "credential-used-outside-home", "home", ("prod", "dev")),
     ("deactivated-ci-key-made-active-again", "update-access-key-reactivate-ci-key.json", "iam-create-access-key",
      "iam", ("prod", "dev")),
+    ("guardduty-left-on-with-its-plans-off", "guardduty-update-detector-plans-disabled.json", "detector-disabled",
+     "blinding", ("prod", "dev")),
 ]
 
 

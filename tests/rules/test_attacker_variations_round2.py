@@ -116,3 +116,38 @@ def test_an_undeclared_users_key_reactivated_by_a_non_manager_is_high():
 
 def test_deactivating_a_key_is_not_a_reactivation():
     assert finding(record(REACTIVATION, requestParameters={"status": "Inactive"}), KEY_RULE) is None
+
+
+# GuardDuty left on with its protection plans off: UpdateDetector without enable=false.
+
+DETECTOR = "detector-disabled"
+PLANS_OFF = "guardduty-update-detector-plans-disabled.json"
+
+
+def test_switching_guardduty_protection_plans_off_is_a_finding_naming_them():
+    f = finding(record(PLANS_OFF), DETECTOR)
+    assert f is not None and f.severity is Severity.MEDIUM
+    assert "S3_DATA_EVENTS" in f.reason and "RUNTIME_MONITORING/EC2_AGENT_MANAGEMENT" in f.reason
+
+
+def test_the_older_data_sources_spelling_of_a_plan_switched_off_is_the_same():
+    rec = record(PLANS_OFF, requestParameters=Replace({"detectorId": "12abc34d567e8fa901bc2d34e56789f0",
+                                                       "dataSources": {"s3Logs": {"enable": False},
+                                                                       "kubernetes": {"auditLogs": {"enable": True}}}}))
+    f = finding(rec, DETECTOR)
+    assert f is not None and "s3Logs" in f.reason and "kubernetes" not in f.reason
+
+
+def test_switching_protection_plans_on_is_quiet():
+    rec = record(PLANS_OFF, requestParameters=Replace({"detectorId": "12abc34d567e8fa901bc2d34e56789f0",
+                                                       "features": [{"name": "S3_DATA_EVENTS", "status": "ENABLED"}]}))
+    assert finding(rec, DETECTOR) is None
+
+
+def test_replay_judges_protection_plans_the_same_with_and_without_the_memo(tmp_path, capsys):
+    agent = identity_of("get-parameter.json")  # a declared role: its quiet calls teach the memo
+    on = record(PLANS_OFF, userIdentity=agent, requestParameters=Replace(
+        {"detectorId": "12abc34d567e8fa901bc2d34e56789f0", "findingPublishingFrequency": "SIX_HOURS"}))
+    lines = [{**on, "eventID": f"on-{i}"} for i in range(40)] + [record(PLANS_OFF, userIdentity=agent)]
+    with_memo, without = replay_twice(lines, tmp_path, capsys)
+    assert with_memo == without and "S3_DATA_EVENTS" in with_memo
