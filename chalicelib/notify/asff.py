@@ -62,6 +62,8 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "ec2-user-data-modified": "TTPs/Execution",
     "credential-revoked": "Effects/Data Exposure",
     "credential-quarantined": "Effects/Data Exposure",
+    "snapshot-shared-outside": "Effects/Data Exfiltration",
+    "resource-policy-outside": "Effects/Data Exposure",
     "iam-delete-user": "Unusual Behaviors/User",
     "identity-auth-mismatch": "Unusual Behaviors/User",
     "identity-undeclared-principal": "Unusual Behaviors/User",

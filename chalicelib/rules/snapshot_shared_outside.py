@@ -33,6 +33,7 @@ RDS_CALLS = {
 }
 # The keys an EC2 permission entry names its grantee under (``groups`` as Stratus Red Team's docs spell it).
 ENTRY_KEYS = ("userId", "group", "groups", "organizationArn", "organizationalUnitArn")
+GROUP_KEYS = frozenset({"group", "groups"})
 # Severity by the loudest kind of grantee: everyone is public; an outside account, high.
 SEVERITY = {grants.EVERYONE: Severity.CRITICAL, grants.ACCOUNT_KIND: Severity.HIGH, grants.CONDITIONAL: Severity.HIGH,
             grants.UNPLACED: Severity.MEDIUM, grants.ORG: Severity.LOW}
@@ -58,10 +59,15 @@ def _ec2_added(ev: CloudTrailEvent, attribute: str) -> list[Any]:
     values: list[Any] = []
     for entry in entries:
         if isinstance(entry, dict):
-            values += [entry[k] for k in ENTRY_KEYS if k in entry]
+            values += [entry[k] for k in ENTRY_KEYS if k in entry and (k not in GROUP_KEYS or _public(entry[k]))]
         else:
             values.append(entry)
     return values
+
+
+def _public(group: Any) -> bool:
+    """EC2's only launch/volume group is ``all``; another value grants no one (the call fails)."""
+    return isinstance(group, str) and group.strip().lower() == "all"
 
 
 def _rds_added(ev: CloudTrailEvent) -> list[Any]:

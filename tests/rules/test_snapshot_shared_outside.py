@@ -118,6 +118,10 @@ def test_the_stratus_docs_groups_spelling_still_counts_as_public():
     assert f is not None and f.severity is Severity.CRITICAL
 
 
+def test_a_group_other_than_all_grants_no_one_as_in_panthers_negative_sample():
+    assert finding(_ec2(SNAPSHOT, "createVolumePermission", {"add": {"items": [{"group": "none"}]}}), RULE) is None
+
+
 def test_an_image_description_change_is_not_a_share():
     rec = record(IMAGE, requestParameters=Replace({"imageId": "ami-1", "attributeType": "description",
                                                    "description": {"value": "golden image"}}))
