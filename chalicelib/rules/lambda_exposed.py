@@ -4,7 +4,8 @@ a resource policy statement letting in ``*`` or another account, or a function U
 
 The function runs with its own role, so whoever may now invoke it acts with that role, without
 any credential of this account. Judged against the model: an account the model declares, an AWS
-service (S3, SNS, EventBridge triggers) and an organization-wide grant are routine and quiet.
+service (S3, SNS, EventBridge triggers) is routine and quiet. An organization-wide grant names an
+organization id the caller picks (its own organization, or anyone's): medium, low by an IAM manager.
 An IAM manager opening a function (a webhook's public URL, a partner's account) is medium.
 """
 
@@ -39,8 +40,11 @@ def judge_permission(ctx: Context) -> tuple[Severity, str] | None:
         return (Severity.CRITICAL, f"account {account}, which the model does not declare") \
             if _outsider(ctx, account) else None
     if principal == "*":
-        if ev.param("principalOrgID"):
-            return None  # the organization's accounts only
+        org = ev.param("principalOrgID")
+        if org:  # the caller names the organization: its own, or any other (the model declares no org id)
+            return (Severity.LOW if ctx.actor.manages_iam else Severity.MEDIUM,
+                    f"any principal of organization {org} (principalOrgID), which the model cannot confirm is "
+                    "yours (it declares accounts, not an organization id)")
         source = ev.param("sourceAccount") or account_of(ev.param("sourceArn"))
         if source and not _outsider(ctx, source):
             return None

@@ -49,6 +49,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "iam", ("prod", "dev")),
     ("guardduty-left-on-with-its-plans-off", "guardduty-update-detector-plans-disabled.json", "detector-disabled",
      "blinding", ("prod", "dev")),
+    ("function-opened-to-an-organization-the-caller-names", "lambda-add-permission-any-organization.json",
+     "lambda-exposed", "iam", ("prod", "dev")),
 ]
 
 

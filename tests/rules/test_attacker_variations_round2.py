@@ -151,3 +151,11 @@ def test_replay_judges_protection_plans_the_same_with_and_without_the_memo(tmp_p
     lines = [{**on, "eventID": f"on-{i}"} for i in range(40)] + [record(PLANS_OFF, userIdentity=agent)]
     with_memo, without = replay_twice(lines, tmp_path, capsys)
     assert with_memo == without and "S3_DATA_EVENTS" in with_memo
+
+
+# principalOrgID is the caller's string: the thief's own organization is as good as ours to Lambda.
+
+def test_a_function_opened_to_an_organization_the_caller_names_is_not_quiet():
+    f = finding(record("lambda-add-permission-any-organization.json"), "lambda-exposed")
+    assert f is not None and f.severity is Severity.MEDIUM
+    assert "o-7x3kq9w2mzab" in f.reason and "cannot confirm" in f.reason

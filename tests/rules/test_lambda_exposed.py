@@ -1,5 +1,6 @@
 """lambda-exposed: a Lambda function opened to anyone, an outside account or the internet; routine
-grants (a declared account, an AWS service of this account, the organization) stay quiet."""
+grants (a declared account, an AWS service of this account) stay quiet; an organization-wide grant is
+medium (the caller names the organization id)."""
 
 from __future__ import annotations
 
@@ -44,9 +45,17 @@ def test_a_service_acting_for_an_outside_account_is_high():
     assert f is not None and f.severity is Severity.HIGH
 
 
-def test_anyone_within_the_organization_is_quiet():
+def test_anyone_within_an_organization_the_caller_names_is_medium():
     rec = record("lambda-add-permission.json", requestParameters={"principalOrgID": "o-a1b2c3d4e5"})
-    assert finding(rec, RULE) is None
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.MEDIUM and "o-a1b2c3d4e5" in f.reason
+
+
+def test_an_iam_manager_granting_the_organization_is_low():
+    rec = record("lambda-add-permission.json", requestParameters={"principalOrgID": "o-a1b2c3d4e5"},
+                 userIdentity=identity_of("delete-user.json"))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.LOW
 
 
 def test_an_iam_manager_opening_a_function_is_medium():
