@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.awserrors import aws_error
 from chalicelib.findings import Finding, Severity
 from chalicelib.org.accounts import place
 from chalicelib.org.names import FORWARD_RULE_PREFIX, GLOBAL_REGION, MEMBER_ROLE, forward_rule
@@ -203,7 +204,14 @@ def central_expectation(session: Any, bus: str, region: str, rule_prefix: str, *
     expected from every member as soon as the central stack has it.
     """
     events = session.client("events", region_name=region)
-    arn = events.describe_event_bus(Name=bus)["Arn"]
+    try:
+        arn = events.describe_event_bus(Name=bus)["Arn"]
+    except Exception as err:  # name the bus: "the resource DescribeEventBus asked for" says nothing to fix
+        known = aws_error(err, action="events:DescribeEventBus", resource=f"the central event bus {bus!r}",
+                          region=region)
+        if known is None:
+            raise
+        raise known from None
     states = {r["Name"].removeprefix(rule_prefix): r["State"]
               for page in events.get_paginator("list_rules").paginate(EventBusName=bus, NamePrefix=rule_prefix)
               for r in page.get("Rules", []) if r.get("EventPattern")}

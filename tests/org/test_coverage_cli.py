@@ -51,3 +51,10 @@ def test_bad_input_is_refused_in_one_line_with_exit_two(argv: list[str], message
     assert main(["coverage", "--accounts", PROD, *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_a_central_bus_that_does_not_exist_is_named_in_one_error_line(aws: None, capsys: Any) -> None:
+    assert main(["coverage", "--accounts", PROD, "--bus", "trailwarden-org", "--stage", "org"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the central event bus 'trailwarden-org' does not exist in us-east-1 "
+                          "(ResourceNotFoundException)") and err.count("\n") == 1
