@@ -81,9 +81,9 @@ SERVICE_IDENTITY_WRITES = {**{source: [*names, *(LAMBDA_EXPOSURE_WRITES if sourc
 for _source, _names in INSTANCE_ACCESS_WRITES.items():
     SERVICE_IDENTITY_WRITES[_source] = [*SERVICE_IDENTITY_WRITES.get(_source, []), *_names]
 # Grants to identities outside the model: a snapshot, AMI or RDS snapshot shared
-# (snapshot-shared-outside), a bucket, secret or repository policy or a KMS grant
+# (snapshot-shared-outside), a bucket, secret or repository policy, a bucket ACL or a KMS grant
 # (resource-policy-outside). KMS PutKeyPolicy is not here: the pipeline family delivers it whole.
 EXPOSURE_WRITES = {"ec2.amazonaws.com": ["ModifySnapshotAttribute", "ModifyImageAttribute"],
                    "rds.amazonaws.com": ["ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"],
-                   "s3.amazonaws.com": ["PutBucketPolicy"], "kms.amazonaws.com": ["CreateGrant"],
+                   "s3.amazonaws.com": ["PutBucketPolicy", "PutBucketAcl"], "kms.amazonaws.com": ["CreateGrant"],
                    "secretsmanager.amazonaws.com": ["PutResourcePolicy"], "ecr.amazonaws.com": ["SetRepositoryPolicy"]}

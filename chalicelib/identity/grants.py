@@ -39,6 +39,7 @@ ACCOUNT_KIND = "account"
 CONDITIONAL = "anyone-under-condition"  # "*" narrowed by a Condition the model cannot place (source IP, VPC)
 UNPLACED = "unplaced"  # a principal that names no account (a unique id, a canonical user, a typo)
 ORG = "organization"
+UNCONFIRMED = "unconfirmed"  # a grantee that may well be the owner, the record cannot tell (an ACL header id)
 ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner", "kms:calleraccount"})
 ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
 ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths", "aws:sourceorgid", "aws:sourceorgpaths"})
@@ -199,6 +200,6 @@ def items_of(value: Any) -> list[Any]:
 
 
 def loudest(grantees: Iterable[Grantee]) -> str | None:
-    """The loudest kind among ``grantees`` (EVERYONE > ACCOUNT_KIND > CONDITIONAL > UNPLACED > ORG)."""
+    """The loudest kind among ``grantees`` (EVERYONE > ACCOUNT_KIND > CONDITIONAL > UNPLACED > ORG > UNCONFIRMED)."""
     kinds = {g.kind for g in grantees}
-    return next((k for k in (EVERYONE, ACCOUNT_KIND, CONDITIONAL, UNPLACED, ORG) if k in kinds), None)
+    return next((k for k in (EVERYONE, ACCOUNT_KIND, CONDITIONAL, UNPLACED, ORG, UNCONFIRMED) if k in kinds), None)

@@ -20,6 +20,7 @@ from chalicelib.events import CloudTrailEvent
 from chalicelib.findings import Severity
 from chalicelib.identity import grants
 from chalicelib.identity.grants import Grantee
+from chalicelib.identity.s3_acl import acl_grantees
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix, service_invoked
 from chalicelib.rules.registry import register
 from chalicelib.rules.snapshot_shared_outside import grade
@@ -27,14 +28,16 @@ from chalicelib.watch.archive import archived
 from chalicelib.watch.own import OwnResources
 
 KMS = "kms.amazonaws.com"
+S3 = "s3.amazonaws.com"
 # (source, name) → (where the new policy is, where the resource is named, what it is)
 POLICY_CALLS: dict[tuple[str, str], tuple[str, str, str]] = {
-    ("s3.amazonaws.com", "PutBucketPolicy"): ("bucketPolicy", "bucketName", "S3 bucket"),
+    (S3, "PutBucketPolicy"): ("bucketPolicy", "bucketName", "S3 bucket"),
     (KMS, "PutKeyPolicy"): ("policy", "keyId", "KMS key"),
     ("secretsmanager.amazonaws.com", "PutResourcePolicy"): ("resourcePolicy", "secretId", "secret"),
     ("ecr.amazonaws.com", "SetRepositoryPolicy"): ("policyText", "repositoryName", "ECR repository"),
 }
 GRANT = "CreateGrant"
+ACL = "PutBucketAcl"  # S3's older grant: a bucket ACL (chalicelib/identity/s3_acl.py)
 # EBS's grantee for a volume attached to an instance: ``123456789012:aws:ec2-infrastructure:i-…``.
 INFRASTRUCTURE = re.compile(r"^(\d{12}):aws:[a-z0-9-]+:")
 # What CloudTrail writes instead of a document it withholds.
@@ -46,7 +49,7 @@ class ResourcePolicyOutside(Rule):
     id = "resource-policy-outside"
     severity = Severity.HIGH
     title = "Resource policy lets in principals outside the model"
-    event_names = frozenset(name for _source, name in POLICY_CALLS) | {GRANT}
+    event_names = frozenset(name for _source, name in POLICY_CALLS) | {GRANT, ACL}
     # A document is an object (S3) or a string (the others): an object makes the record judged in full.
     memo_fields = (("eventSource",), ("errorCode",),
                    *dict.fromkeys(("requestParameters", key) for doc, resource, _ in POLICY_CALLS.values()
@@ -61,6 +64,12 @@ class ResourcePolicyOutside(Rule):
         "KMS Decrypt and GetSecretValue by an AWSAccount caller, ECR BatchGetImage). If it was planned, declare "
         "the account in the model."
     )
+
+    @staticmethod
+    def volatile(ctx: Context) -> bool:
+        """A bucket ACL's grantees sit under hyphenated keys (``x-amz-acl``) no memo key can hold: a quiet
+        PutBucketAcl is never remembered, so replay judges each one in full (they are rare)."""
+        return ctx.event.event_name == ACL
 
     def __init__(self, own: OwnResources | None = None) -> None:
         self._own = own  # None: from the environment on first use (TRAILWARDEN_TRAIL_BUCKETS / _KEYS)
@@ -77,6 +86,8 @@ class ResourcePolicyOutside(Rule):
             return None  # EBS, RDS, Backup making grants and policies for a caller: that call is judged
         if ev.event_name == GRANT:
             return self._grant(ctx) if ev.event_source in (KMS, "?") else None
+        if ev.event_name == ACL:
+            return self._acl(ctx) if ev.event_source in (S3, "?") else None
         call = POLICY_CALLS.get((ev.event_source, ev.event_name))
         if call is None:
             return None
@@ -112,6 +123,14 @@ class ResourcePolicyOutside(Rule):
         operations = _strings(ev.request_parameters.get("operations"))
         return self._verdict(ctx, [found], "KMS key", key, f"granted {', '.join(operations) or 'use'} of KMS key "
                              f"'{key}' (CreateGrant) to", "", operations=operations)
+
+    def _acl(self, ctx: Context) -> Verdict | None:
+        found = acl_grantees(ctx.event.request_parameters)
+        if not found:
+            return None  # private, the owner, AWS's log delivery
+        bucket = ctx.event.param("bucketName") or "(not named in the record)"
+        did = f"set an ACL on S3 bucket '{bucket}' ({ACL}) that lets in"
+        return self._verdict(ctx, found, "S3 bucket", bucket, did, "")
 
     def _verdict(self, ctx: Context, outside: list[Grantee], kind: str, resource: str, did: str, note: str,
                  **details: Any) -> Verdict:

@@ -36,7 +36,7 @@ ENTRY_KEYS = ("userId", "group", "groups", "organizationArn", "organizationalUni
 GROUP_KEYS = frozenset({"group", "groups"})
 # Severity by the loudest kind of grantee: everyone is public; an outside account, high.
 SEVERITY = {grants.EVERYONE: Severity.CRITICAL, grants.ACCOUNT_KIND: Severity.HIGH, grants.CONDITIONAL: Severity.HIGH,
-            grants.UNPLACED: Severity.MEDIUM, grants.ORG: Severity.LOW}
+            grants.UNPLACED: Severity.MEDIUM, grants.ORG: Severity.LOW, grants.UNCONFIRMED: Severity.LOW}
 
 
 def grade(ctx: Context, outside: list[Grantee]) -> Severity:

@@ -42,6 +42,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("s3.amazonaws.com", "PutBucketPolicy",
      {"bucketName": "exports", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*",
                                                               "Action": "s3:GetObject"}]}}),
+    ("s3.amazonaws.com", "PutBucketAcl", {"bucketName": "exports", "x-amz-acl": ["public-read"]}),
     ("kms.amazonaws.com", "CreateGrant", {"keyId": "k", "granteePrincipal": f"arn:aws:iam::{OUTSIDE}:root"}),
     ("kms.amazonaws.com", "PutKeyPolicy", {"keyId": "k", "policyName": "default", "policy": "{}"}),
     ("secretsmanager.amazonaws.com", "PutResourcePolicy", {"secretId": "prod/db", "resourcePolicy": "{}"}),
@@ -54,7 +55,7 @@ def _judged() -> set[tuple[str, str]]:
     from chalicelib.rules.snapshot_shared_outside import EC2, EC2_CALLS, RDS, RDS_CALLS
 
     return ({(EC2, n) for n in EC2_CALLS} | {(RDS, n) for n in RDS_CALLS} | set(POLICY_CALLS)
-            | {("kms.amazonaws.com", "CreateGrant")})
+            | {("kms.amazonaws.com", "CreateGrant"), ("s3.amazonaws.com", "PutBucketAcl")})
 
 
 def test_every_call_the_rules_judge_is_a_routing_case() -> None:

@@ -238,3 +238,83 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path: Path, 
     with_memo, without = replay_twice(trail, tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 4
+
+
+# --- bucket ACLs (PutBucketAcl): the XML body, canned ACLs and grant headers ---------------------------
+
+ACL = "s3-put-bucket-acl.json"
+OWNER = "8a7c3f9e2b1d4c6e0f5a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e"
+
+
+def acl_of(*grants: tuple[dict[str, Any], str]) -> dict[str, Any]:
+    body = {"AccessControlList": {"Grant": [{"Grantee": g, "Permission": p} for g, p in grants]},
+            "Owner": {"ID": OWNER}}
+    return record(ACL, requestParameters={"AccessControlPolicy": Replace(body)})
+
+
+def test_a_bucket_acl_granting_all_users_read_is_critical():
+    f = finding(record(ACL), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and "AllUsers" in f.reason
+
+
+@pytest.mark.parametrize("canned", ["public-read", "public-read-write", "authenticated-read"])
+def test_a_public_canned_acl_is_critical(canned):
+    rec = record(ACL, requestParameters=Replace({"bucketName": BUCKET, "acl": [""], "x-amz-acl": [canned]}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+@pytest.mark.parametrize("canned", ["private", "bucket-owner-full-control", "log-delivery-write"])
+def test_a_private_canned_acl_is_quiet(canned):
+    rec = record(ACL, requestParameters=Replace({"bucketName": BUCKET, "acl": [""], "x-amz-acl": [canned]}))
+    assert finding(rec, RULE) is None
+
+
+def test_a_grant_header_to_all_users_is_critical():
+    rec = record(ACL, requestParameters=Replace({
+        "bucketName": BUCKET, "x-amz-grant-read": ['uri="http://acs.amazonaws.com/groups/global/AllUsers"']}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_the_owner_and_aws_log_delivery_are_quiet():
+    rec = acl_of(({"xsi:type": "CanonicalUser", "ID": OWNER}, "FULL_CONTROL"),
+                 ({"xsi:type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"}, "WRITE"))
+    assert finding(rec, RULE) is None
+
+
+def test_another_canonical_user_is_medium():
+    f = finding(acl_of(({"xsi:type": "CanonicalUser", "ID": "f" * 64}, "READ")), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+
+
+def test_a_grant_header_naming_a_canonical_id_is_low_as_it_may_be_the_owner():
+    rec = record(ACL, requestParameters=Replace({"bucketName": BUCKET, "x-amz-grant-full-control": [f'id="{OWNER}"']}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_authenticated_users_reading_only_the_acl_is_medium():
+    f = finding(acl_of(({"xsi:type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"},
+                        "READ_ACP")), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+
+
+@pytest.mark.parametrize("params", [
+    {"AccessControlPolicy": None}, {"AccessControlPolicy": {"AccessControlList": "x"}},
+    {"AccessControlPolicy": {"AccessControlList": {"Grant": {"Grantee": None}}}},
+    {"AccessControlPolicy": {"AccessControlList": {"Grant": [{"Grantee": {"URI": 5}, "Permission": None}]}}},
+    {"x-amz-acl": 5}, {"x-amz-grant-read": [None, "uri", 'id=""']},
+])
+def test_hostile_acl_shapes_never_crash(params):
+    finding(record(ACL, requestParameters=Replace(params)), RULE)
+
+
+def test_replay_judges_every_bucket_acl_with_and_without_the_memo(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    private = record(ACL, requestParameters=Replace({"bucketName": BUCKET, "acl": [""], "x-amz-acl": ["private"]}))
+    public = record(ACL, requestParameters=Replace({"bucketName": BUCKET, "acl": [""], "x-amz-acl": ["public-read"]}))
+    header = record(ACL, requestParameters=Replace({
+        "bucketName": BUCKET, "acl": [""], "x-amz-grant-read": ['uri="http://acs.amazonaws.com/groups/global/AllUsers"']}))
+    with_memo, without = replay_twice([private] * 33 + [public, header], tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
