@@ -66,7 +66,7 @@ def _deployed_monitor(store: str | None) -> Any:
 
 
 def emit(rows: list[dict[str, Any]], fmt: str) -> None:
-    from chalicelib.cli.output import json_line
+    from chalicelib.cli.output import json_line, plural
 
     out = sys.stdout
     if fmt == "json":
@@ -88,7 +88,7 @@ def emit(rows: list[dict[str, Any]], fmt: str) -> None:
         for row in rows:
             counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "the queue is empty"
-        out.write(f"{len(rows)} dead letters: {summary}\n")
+        out.write(f"{plural(len(rows), 'dead letter')}: {summary}\n")
     out.flush()
 
 

@@ -147,6 +147,13 @@ def test_list_masks_access_key_ids_and_shows_no_request_data(sqs: Any, queue: st
     assert {r["access_key_id"] for r in rows(lines)} == {"…TKEY"}
 
 
+def test_the_table_summary_counts_one_dead_letter_in_the_singular(sqs: Any, queue: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    put_rule_dead_letter(sqs, queue)
+    code, table, _ = run(capsys, "list", "--queue", queue)
+    assert code == 0 and table.splitlines()[-1] == "1 dead letter: 1 listed"
+
+
 def test_list_leaves_every_message_in_the_queue(sqs: Any, queue: str, capsys: pytest.CaptureFixture[str]) -> None:
     put_rule_dead_letter(sqs, queue)
     put_lambda_dead_letter(sqs, queue)
