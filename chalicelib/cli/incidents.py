@@ -203,8 +203,12 @@ def run_report(args: argparse.Namespace) -> int:
     summary = (f"Hash chain verified: {check.checked} entries, {check.incidents} incidents intact." if check.ok
                else f"Hash chain FAILED verification at incident {check.first_bad_incident_id}: {check.problem}")
     if args.html:
-        Path(args.html).write_text(render_html(incidents, since=since, until=until, generated_at=now,
-                                               verify_summary=summary, chain=chain), encoding="utf-8")
+        page = render_html(incidents, since=since, until=until, generated_at=now, verify_summary=summary, chain=chain)
+        try:
+            Path(args.html).write_text(page, encoding="utf-8")
+        except OSError as err:  # a missing folder, no permission, a directory: one line, not a traceback
+            raise ConfigError(f"cannot write the report: {err.strerror or err}",
+                              location=f"--html {args.html}") from None
         print(f"wrote {args.html}: {plural(len(incidents), 'incident')}", file=sys.stderr)
     if args.format == "md":
         sys.stdout.write(render_markdown(incidents, since=since, until=until, generated_at=now,

@@ -324,6 +324,14 @@ def test_report_html_writes_a_page_with_the_incident_table(
     assert CI_ARN in cells
 
 
+def test_report_html_into_a_missing_folder_is_one_error_line_naming_it(
+        store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "no-such-folder" / "report.html"
+    code, _, err = incidents(capsys, store, "report", "--html", str(page))
+    assert code == 2
+    assert err == f"error: --html {page}: cannot write the report: No such file or directory\n"
+
+
 def test_report_markdown_prints_the_summary_with_the_verification(
         store: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = incidents(capsys, store, "report", "--format", "md")
