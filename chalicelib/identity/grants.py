@@ -71,9 +71,11 @@ def account_of(arn: object) -> str | None:
 
 def place(model: IdentityModel, value: object, home: str | None) -> Grantee | None:
     """One sharing value (an account id, ``all``, an organization or OU ARN): None when inside the model."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return Grantee(UNPLACED, repr(value), f"a grantee the record spells {value!r}") if value is not None else None
     text = value.strip()
+    if not text:
+        return None  # names no one
     if text.lower() == "all":
         return Grantee(EVERYONE, "all", "everyone (the \"all\" group: public)")
     m = ACCOUNT.match(text)

@@ -1,0 +1,83 @@
+"""identity/grants.py: grantees of a sharing attribute or resource policy, placed against the model's accounts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.identity import grants, load_model
+
+MODEL = load_model(None)
+HOME = "630287363158"  # the bundled model's account
+OUTSIDE = "193672423079"
+
+
+def kinds(document: object) -> list[str]:
+    return [g.kind for g in grants.policy_grants(MODEL, document, HOME).outside]
+
+
+def star(condition: dict[str, object]) -> dict[str, object]:
+    return {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": condition}]}
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("all", grants.EVERYONE), ("ALL", grants.EVERYONE), (OUTSIDE, grants.ACCOUNT_KIND),
+    (f"arn:aws:iam::{OUTSIDE}:root", grants.ACCOUNT_KIND),
+    (f"arn:aws:organizations::{OUTSIDE}:organization/o-abcdefghij", grants.ACCOUNT_KIND),
+    ("aws-marketplace", grants.UNPLACED), (7, grants.UNPLACED),
+])
+def test_a_sharing_value_outside_the_model_is_placed_by_kind(value, kind):
+    found = grants.place(MODEL, value, HOME)
+    assert found is not None and found.kind == kind
+
+
+@pytest.mark.parametrize("value", [HOME, f"arn:aws:organizations::{HOME}:ou/o-abcdefghij/ou-ab12-cd34ef56", None, ""])
+def test_a_declared_account_its_organization_or_nothing_is_inside(value):
+    assert grants.place(MODEL, value, HOME) is None
+
+
+def test_a_principal_that_names_no_account_is_unplaced():
+    assert kinds({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "AROAEXAMPLEID"}}]}) == [grants.UNPLACED]
+
+
+def test_for_all_values_fails_open_so_it_pins_nothing():
+    assert kinds(star({"ForAllValues:StringEquals": {"aws:PrincipalAccount": [HOME]}})) == [grants.CONDITIONAL]
+
+
+def test_for_any_value_pins():
+    assert kinds(star({"ForAnyValue:StringEquals": {"aws:PrincipalAccount": [HOME]}})) == []
+
+
+def test_an_account_pin_decides_over_an_organization_pin():
+    condition = {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij", "aws:PrincipalAccount": OUTSIDE}}
+    found = grants.policy_grants(MODEL, star(condition), HOME).outside
+    assert [(g.kind, g.value) for g in found] == [(grants.ACCOUNT_KIND, OUTSIDE)]
+
+
+def test_a_wildcard_account_is_no_pin():
+    assert kinds(star({"StringLike": {"aws:SourceAccount": "6302873631*"}})) == [grants.CONDITIONAL]
+
+
+def test_a_json_string_and_an_object_read_alike():
+    doc = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": [HOME, OUTSIDE]}, "Action": "*"}]}
+    assert kinds(doc) == kinds(json.dumps(doc)) == [grants.ACCOUNT_KIND]
+
+
+@pytest.mark.parametrize("document", ["{", "[]", "null", 5, {"Statement": 3}, ""])
+def test_an_unreadable_document_reports_a_problem(document):
+    found = grants.policy_grants(MODEL, document, HOME)
+    assert found.problem and not found.outside
+
+
+def test_a_bad_statement_beside_good_ones_is_reported_and_the_rest_judged():
+    doc = {"Statement": [7, {"Effect": "Allow", "Principal": "*"}]}
+    found = grants.policy_grants(MODEL, doc, HOME)
+    assert found.problem and [g.kind for g in found.outside] == [grants.EVERYONE]
+
+
+def test_items_of_reads_ec2_lists_in_every_spelling():
+    assert grants.items_of({"items": [1, 2]}) == [1, 2]
+    assert grants.items_of([3]) == [3]
+    assert grants.items_of({"userId": "x"}) == [{"userId": "x"}]
+    assert grants.items_of(None) == [] and grants.items_of({}) == []
