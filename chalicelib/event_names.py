@@ -53,12 +53,14 @@ ROLES_ANYWHERE_WRITES = ["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfil
 PASSROLE_WRITES = {
     "lambda.amazonaws.com": ["CreateFunction20150331", "UpdateFunctionConfiguration20150331v2",
                              "UpdateFunctionCode20150331v2"],
-    "ec2.amazonaws.com": ["RunInstances", "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation"],
+    "ec2.amazonaws.com": ["RunInstances", "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation",
+                          "CreateLaunchTemplate", "CreateLaunchTemplateVersion", "RequestSpotInstances"],
     "cloudformation.amazonaws.com": ["CreateStack", "UpdateStack", "CreateChangeSet"],
-    "glue.amazonaws.com": ["CreateDevEndpoint", "CreateJob"],
-    "sagemaker.amazonaws.com": ["CreateNotebookInstance", "CreateTrainingJob", "CreateProcessingJob"],
-    "codebuild.amazonaws.com": ["CreateProject", "UpdateProject"],
-    "ecs.amazonaws.com": ["RegisterTaskDefinition"],
+    "glue.amazonaws.com": ["CreateDevEndpoint", "CreateJob", "UpdateJob"],
+    "sagemaker.amazonaws.com": ["CreateNotebookInstance", "UpdateNotebookInstance", "CreateTrainingJob",
+                                "CreateProcessingJob"],
+    "codebuild.amazonaws.com": ["CreateProject", "UpdateProject", "StartBuild", "StartBuildBatch"],
+    "ecs.amazonaws.com": ["RegisterTaskDefinition", "RunTask", "StartTask"],
 }
 # Lambda resource-policy statements and function URLs, which can open a function to callers
 # outside the model (lambda-exposed).

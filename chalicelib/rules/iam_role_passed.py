@@ -30,7 +30,14 @@ _EC2_PROFILE = {"RunInstances": ("iamInstanceProfile", "arn", "name"),
                 "AssociateIamInstanceProfile": ("AssociateIamInstanceProfileRequest", "IamInstanceProfile",
                                                 "Arn", "Name"),
                 "ReplaceIamInstanceProfileAssociation": ("ReplaceIamInstanceProfileAssociationRequest",
-                                                         "IamInstanceProfile", "Arn", "Name")}
+                                                         "IamInstanceProfile", "Arn", "Name"),
+                # The profile named in a launch template (RunInstances from it names only the template)
+                # or a Spot request: the same hand-over, made before the instance exists.
+                "CreateLaunchTemplate": ("CreateLaunchTemplateRequest", "LaunchTemplateData", "IamInstanceProfile",
+                                         "Arn", "Name"),
+                "CreateLaunchTemplateVersion": ("CreateLaunchTemplateVersionRequest", "LaunchTemplateData",
+                                                "IamInstanceProfile", "Arn", "Name"),
+                "RequestSpotInstances": ("launchSpecification", "iamInstanceProfile", "arn", "name")}
 # (eventSource, eventName) → where the call names the role it hands over (a role ARN or name).
 ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("lambda.amazonaws.com", "CreateFunction20150331"): ((_RP, "role"),),
@@ -44,12 +51,20 @@ ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("cloudformation.amazonaws.com", "CreateChangeSet"): ((_RP, "roleARN"),),
     ("glue.amazonaws.com", "CreateDevEndpoint"): ((_RP, "roleArn"),),
     ("glue.amazonaws.com", "CreateJob"): ((_RP, "role"),),
+    ("glue.amazonaws.com", "UpdateJob"): ((_RP, "jobUpdate", "role"),),
     ("sagemaker.amazonaws.com", "CreateNotebookInstance"): ((_RP, "roleArn"),),
+    ("sagemaker.amazonaws.com", "UpdateNotebookInstance"): ((_RP, "roleArn"),),
     ("sagemaker.amazonaws.com", "CreateTrainingJob"): ((_RP, "roleArn"),),
     ("sagemaker.amazonaws.com", "CreateProcessingJob"): ((_RP, "roleArn"),),
     ("codebuild.amazonaws.com", "CreateProject"): ((_RP, "serviceRole"),),
     ("codebuild.amazonaws.com", "UpdateProject"): ((_RP, "serviceRole"),),
+    # A build or task started with another role than its project's or task definition's: the same hand-over
+    # without touching the project or definition (a call without an override names no role and is quiet).
+    ("codebuild.amazonaws.com", "StartBuild"): ((_RP, "serviceRoleOverride"),),
+    ("codebuild.amazonaws.com", "StartBuildBatch"): ((_RP, "serviceRoleOverride"),),
     ("ecs.amazonaws.com", "RegisterTaskDefinition"): ((_RP, "taskRoleArn"), (_RP, "executionRoleArn")),
+    ("ecs.amazonaws.com", "RunTask"): ((_RP, "overrides", "taskRoleArn"), (_RP, "overrides", "executionRoleArn")),
+    ("ecs.amazonaws.com", "StartTask"): ((_RP, "overrides", "taskRoleArn"), (_RP, "overrides", "executionRoleArn")),
 }
 # EC2 names an instance profile, not a role: the record does not say which role it holds, so
 # the profile is matched to a declared role by name (the usual convention, and the CLI's).

@@ -111,6 +111,21 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     ("codebuild.amazonaws.com", "CreateProject", {"name": "b", "serviceRole": PASSED_ROLE}),
     ("codebuild.amazonaws.com", "UpdateProject", {"name": "b", "serviceRole": PASSED_ROLE}),
     ("ecs.amazonaws.com", "RegisterTaskDefinition", {"family": "t", "taskRoleArn": PASSED_ROLE}),
+    # The same hand-overs through a sibling call (a template, a Spot request, an update, a run's override)
+    ("ec2.amazonaws.com", "CreateLaunchTemplate", {"CreateLaunchTemplateRequest": {
+        "LaunchTemplateName": "t", "LaunchTemplateData": {"IamInstanceProfile": {"Name": "terraform-deploy"}}}}),
+    ("ec2.amazonaws.com", "CreateLaunchTemplateVersion", {"CreateLaunchTemplateVersionRequest": {
+        "LaunchTemplateId": "lt-0abc", "LaunchTemplateData": {"IamInstanceProfile": {"Name": "terraform-deploy"}}}}),
+    ("ec2.amazonaws.com", "RequestSpotInstances", {"instanceCount": 1, "launchSpecification": {
+        "imageId": "ami-0abc", "iamInstanceProfile": {"name": "terraform-deploy"}}}),
+    ("glue.amazonaws.com", "UpdateJob", {"jobName": "j", "jobUpdate": {"role": PASSED_ROLE}}),
+    ("sagemaker.amazonaws.com", "UpdateNotebookInstance", {"notebookInstanceName": "n", "roleArn": PASSED_ROLE}),
+    ("codebuild.amazonaws.com", "StartBuild", {"projectName": "b", "serviceRoleOverride": PASSED_ROLE}),
+    ("codebuild.amazonaws.com", "StartBuildBatch", {"projectName": "b", "serviceRoleOverride": PASSED_ROLE}),
+    ("ecs.amazonaws.com", "RunTask", {"cluster": "c", "taskDefinition": "t:1",
+                                      "overrides": {"taskRoleArn": PASSED_ROLE}}),
+    ("ecs.amazonaws.com", "StartTask", {"cluster": "c", "taskDefinition": "t:1", "containerInstances": ["ci"],
+                                        "overrides": {"taskRoleArn": PASSED_ROLE}}),
     # IAM Identity Center's directory: a new user, a member added to a group
     ("identitystore.amazonaws.com", "CreateUser", {"identityStoreId": "d-9067642ac7", "userName": "x"}),
     ("identitystore.amazonaws.com", "CreateGroupMembership", {"identityStoreId": "d-9067642ac7", "groupId": "g",

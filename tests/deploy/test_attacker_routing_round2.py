@@ -51,6 +51,11 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "blinding", ("prod", "dev")),
     ("function-opened-to-an-organization-the-caller-names", "lambda-add-permission-any-organization.json",
      "lambda-exposed", "iam", ("prod", "dev")),
+    ("task-run-with-a-role-override", "ecs-run-task-role-override.json", "iam-role-passed", "iam", ("prod", "dev")),
+    ("build-started-with-a-role-override", "codebuild-start-build-role-override.json", "iam-role-passed", "iam",
+     ("prod", "dev")),
+    ("launch-template-naming-a-profile", "ec2-create-launch-template-profile.json", "iam-role-passed", "iam",
+     ("prod", "dev")),
 ]
 
 

@@ -159,3 +159,28 @@ def test_a_function_opened_to_an_organization_the_caller_names_is_not_quiet():
     f = finding(record("lambda-add-permission-any-organization.json"), "lambda-exposed")
     assert f is not None and f.severity is Severity.MEDIUM
     assert "o-7x3kq9w2mzab" in f.reason and "cannot confirm" in f.reason
+
+
+# PassRole through a sibling call: a run's override, a build's override, a launch template.
+
+PASSED = "iam-role-passed"
+
+
+def test_a_task_run_with_the_deploy_role_as_its_override_is_a_pass():
+    f = finding(record("ecs-run-task-role-override.json"), PASSED)
+    assert f is not None and f.severity is Severity.CRITICAL and "terraform-deploy" in f.reason
+
+
+def test_a_task_run_without_an_override_names_no_role_and_is_quiet():
+    rec = record("ecs-run-task-role-override.json", requestParameters={"overrides": Replace({})})
+    assert finding(rec, PASSED) is None
+
+
+def test_a_build_started_with_the_deploy_role_as_its_service_role_override_is_a_pass():
+    f = finding(record("codebuild-start-build-role-override.json"), PASSED)
+    assert f is not None and f.severity is Severity.CRITICAL and "StartBuild" in f.reason
+
+
+def test_a_launch_template_naming_the_deploy_roles_profile_is_a_pass():
+    f = finding(record("ec2-create-launch-template-profile.json"), PASSED)
+    assert f is not None and f.severity is Severity.CRITICAL and "instance profile 'terraform-deploy'" in f.reason
