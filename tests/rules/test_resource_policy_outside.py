@@ -19,7 +19,17 @@ from chalicelib.rules.monitor_trail_tampered import MonitorTrailTampered
 from chalicelib.rules.resource_policy_outside import ResourcePolicyOutside
 from chalicelib.watch.own import OwnResources
 
-from .conftest import DECLARED_ACCOUNT, UNDECLARED_ACCOUNT, Replace, finding, record, replay_twice, to_event
+from .conftest import (
+    DECLARED_ACCOUNT,
+    UNDECLARED_ACCOUNT,
+    Replace,
+    finding,
+    identity_of,
+    model_from,
+    record,
+    replay_twice,
+    to_event,
+)
 
 RULE = "resource-policy-outside"
 S3 = "s3-put-bucket-policy.json"
@@ -202,9 +212,9 @@ TRAIL_BUCKET = f"acme-cloudtrail-logs-{DECLARED_ACCOUNT}"
 OWN = {"TRAILWARDEN_STAGE": "prod", "TRAILWARDEN_TRAIL_BUCKETS": TRAIL_BUCKET}
 
 
-def both_rules(doc: dict[str, Any]) -> list[Any]:
+def both_rules(doc: dict[str, Any], model: Any = None) -> list[Any]:
     own = OwnResources.from_env(OWN)
-    engine = Engine(load_model(None), rules=[MonitorTrailTampered(own=own), ResourcePolicyOutside(own=own)])
+    engine = Engine(model or load_model(None), rules=[MonitorTrailTampered(own=own), ResourcePolicyOutside(own=own)])
     return engine.judge(to_event(doc))
 
 
@@ -213,6 +223,21 @@ def test_opening_the_trails_bucket_to_an_outside_account_is_one_critical_finding
     (f,) = both_rules(doc)
     assert f.rule == "monitor-trail-tampered" and f.severity is Severity.CRITICAL
     assert "193672423079" in f.reason and f.details["opened_to"]
+
+
+def test_a_principal_allowed_to_manage_monitoring_opening_the_trails_bucket_stays_critical():
+    monitoring = model_from(f"""
+        version: 1
+        accounts: [{{id: "{DECLARED_ACCOUNT}", name: management}}]
+        principals:
+          - {{id: ops, kind: workload, auth: role, roles: [ops-automation], manages_monitoring: true}}
+        """)
+    opened = record(S3, userIdentity=identity_of("s3-put-bucket-policy-trail-bucket.json"),
+                    requestParameters={"bucketName": TRAIL_BUCKET})
+    (f,) = both_rules(opened, monitoring)
+    assert f.severity is Severity.CRITICAL and f.details["actor_manages_monitoring"] is True
+    (g,) = both_rules(record("s3-put-bucket-policy-trail-bucket.json"), monitoring)
+    assert g.severity is Severity.LOW  # the same principal's policy that lets no one in: its declared work
 
 
 def test_a_trail_bucket_policy_letting_no_one_in_stays_monitor_trail_tampereds_high():
