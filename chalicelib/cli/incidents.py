@@ -113,7 +113,7 @@ def run_list(args: argparse.Namespace) -> int:
         "principal": args.principal, "rule": args.rule, "account": args.account,
         "severity_at_least": args.severity_at_least, "since": args.since, "until": args.until,
         "limit": str(args.limit), "next_token": args.next_token,
-    })
+    }, flags=True)
     statuses = parse_statuses(args.status)
     store = _store(args)
     out = sys.stdout
@@ -194,8 +194,8 @@ def run_report(args: argparse.Namespace) -> int:
         print("error: give --html FILE and/or --format md", file=sys.stderr)
         return 2
     now = datetime.now(UTC)
-    since = parse_time(args.since, "since", now) if args.since else None
-    until = parse_time(args.until, "until", now) if args.until else None
+    since = parse_time(args.since, "--since", now) if args.since else None
+    until = parse_time(args.until, "--until", now) if args.until else None
     store = _store(args)
     incidents = _with_triage(store, store.iter_all(IncidentQuery(since=since, until=until, limit=1000)))
     check = store.verify()
@@ -239,7 +239,7 @@ def _model_version() -> str | None:
 def run_purge(args: argparse.Namespace) -> int:
     from chalicelib.incidents.filters import parse_time
 
-    cutoff = parse_time(args.older_than, "older-than")
+    cutoff = parse_time(args.older_than, "--older-than")
     removed = _store(args).purge(cutoff)
     note = "; checkpoint recorded in the chain" if removed else ""
     print(f"purged {plural(removed, 'incident')} last seen before {cutoff:%Y-%m-%dT%H:%M:%SZ}{note}")

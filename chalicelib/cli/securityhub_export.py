@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from chalicelib.notify.securityhub import SecurityHubPublisher
 
     now = datetime.now(UTC)
-    since = parse_time(args.since, "since", now) if args.since else None
+    since = parse_time(args.since, "--since", now) if args.since else None
     store = open_cli_store(args)
     region = args.region or boto3.session.Session().region_name or "us-east-1"
     publisher = SecurityHubPublisher(region)

@@ -32,8 +32,13 @@ def parse_time(text: str, name: str, now: datetime | None = None) -> datetime:
     return parsed
 
 
-def parse_query(params: Mapping[str, str | None], now: datetime | None = None) -> IncidentQuery:
-    """Build a query; unknown parameters and bad values raise ``ConfigError`` naming them."""
+def parse_query(params: Mapping[str, str | None], now: datetime | None = None, *, flags: bool = False) -> IncidentQuery:
+    """Build a query; unknown parameters and bad values raise ``ConfigError`` naming them, as the
+    caller spells them: the API's ``severity_at_least``, or with ``flags`` the CLI's ``--severity-at-least``."""
+
+    def name(key: str) -> str:
+        return f"--{key.replace('_', '-')}" if flags else key
+
     unknown = sorted(k for k in params if k not in FILTERS and k.replace("-", "_") not in FILTERS)
     if unknown:
         raise ConfigError(f"unknown filter {', '.join(unknown)} (known: {', '.join(FILTERS)})")
@@ -43,17 +48,17 @@ def parse_query(params: Mapping[str, str | None], now: datetime | None = None) -
         try:
             severity = Severity.parse(p["severity_at_least"])  # type: ignore[arg-type]
         except ConfigError as err:
-            raise ConfigError(f"severity_at_least: {err}") from None
+            raise ConfigError(f"{name('severity_at_least')}: {err}") from None
     try:
         limit = int(p.get("limit") or 50)
     except ValueError:
-        raise ConfigError(f"limit: {p['limit']!r} is not a number") from None
+        raise ConfigError(f"{name('limit')}: {p['limit']!r} is not a number") from None
     if not 1 <= limit <= MAX_LIMIT:
-        raise ConfigError(f"limit: must be between 1 and {MAX_LIMIT}, got {limit}")
-    since = parse_time(p["since"], "since", now) if "since" in p else None  # type: ignore[arg-type]
-    until = parse_time(p["until"], "until", now) if "until" in p else None  # type: ignore[arg-type]
+        raise ConfigError(f"{name('limit')}: must be between 1 and {MAX_LIMIT}, got {limit}")
+    since = parse_time(p["since"], name("since"), now) if "since" in p else None  # type: ignore[arg-type]
+    until = parse_time(p["until"], name("until"), now) if "until" in p else None  # type: ignore[arg-type]
     if since and until and since >= until:
-        raise ConfigError("since must be earlier than until")
+        raise ConfigError(f"{name('since')} must be earlier than {name('until')}")
     return IncidentQuery(
         principal_arn=p.get("principal"), rule=p.get("rule"), account=p.get("account"), min_severity=severity,
         since=since, until=until, limit=limit, next_token=p.get("next_token"),

@@ -29,7 +29,8 @@ def parse_statuses(text: str | None) -> frozenset[str]:
     wanted = frozenset(s.strip() for s in text.split(",") if s.strip())
     unknown = sorted(wanted - set(STATUSES))
     if unknown:
-        raise ConfigError(f"status: unknown {', '.join(unknown)} (expected one of: {', '.join(STATUSES)})")
+        raise ConfigError(f"--status: unknown status {', '.join(map(repr, unknown))} "
+                          f"(expected one of: {', '.join(STATUSES)})")
     return wanted
 
 

@@ -174,15 +174,20 @@ def test_an_empty_result_says_so(store: str, capsys: pytest.CaptureFixture[str])
     assert code == 0 and out.strip() == "no incidents"
 
 
-def test_a_bad_severity_filter_exits_2_naming_the_filter(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_severity_filter_exits_2_naming_the_flag(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = incidents(capsys, store, "list", "--severity-at-least", "urgent")
     assert code == 2 and out == ""
-    assert "severity_at_least" in err and "'urgent'" in err and "Traceback" not in err
+    assert err.startswith("error: --severity-at-least: ") and "'urgent'" in err and "Traceback" not in err
 
 
-def test_a_bad_time_filter_exits_2_naming_the_filter(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_time_filter_exits_2_naming_the_flag(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = incidents(capsys, store, "list", "--since", "last tuesday")
-    assert code == 2 and err.startswith("error: since:")
+    assert code == 2 and err.startswith("error: --since: 'last tuesday' is neither")
+
+
+def test_a_limit_out_of_range_exits_2_naming_the_flag(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = incidents(capsys, store, "list", "--limit", "0")
+    assert code == 2 and err == "error: --limit: must be between 1 and 1000, got 0\n"
 
 
 @pytest.mark.parametrize("action", [["verify"], ["list"], ["report", "--format", "md"]])
