@@ -1,12 +1,15 @@
 """iam-privilege-granted: an admin-equivalent policy given to a user, role or group; critical when
 the receiver is a static-key principal (a leaked key becomes an admin key) or one the model does
-not declare. Grants that are not admin-equivalent are quiet; documents that cannot be read are not."""
+not declare. Grants that are not admin-equivalent are quiet; documents that cannot be read are not.
+
+A customer managed policy is judged when it is created (``CreatePolicy``): its attachment names only
+its ARN, so an admin-equivalent document created first and attached later would otherwise pass unseen."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.events import as_bool
+from chalicelib.events import as_bool, as_str
 from chalicelib.findings import Severity
 from chalicelib.identity import policy
 from chalicelib.identity.schema import PrincipalSpec
@@ -16,6 +19,7 @@ from chalicelib.rules.registry import register
 ATTACH = frozenset({"AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"})
 INLINE = frozenset({"PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"})
 VERSIONS = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion"})
+CREATE = "CreatePolicy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +47,7 @@ class IamPrivilegeGranted(Rule):
     id = "iam-privilege-granted"
     severity = Severity.HIGH
     title = "Admin-equivalent permissions granted"
-    event_names = ATTACH | INLINE | VERSIONS | {"AddUserToGroup"}
+    event_names = ATTACH | INLINE | VERSIONS | {"AddUserToGroup", CREATE}
     # Quiet only for a grant that is readable and not admin-equivalent: that is the policy ARN,
     # the document and (for a new version) whether it becomes the default.
     memo_fields = (("requestParameters", "policyArn"), ("requestParameters", "policyDocument"),
@@ -110,6 +114,10 @@ def _target(ctx: Context) -> Target:
     if ev.event_name in VERSIONS:
         arn = ev.param("policyArn")
         return Target("policy", arn.rsplit("/", 1)[-1] if arn else None, arn, None)
+    if ev.event_name == CREATE:
+        created = ev.response_elements.get("policy")
+        arn = as_str(created.get("arn")) if isinstance(created, dict) else None
+        return Target("new managed policy", ev.param("policyName"), arn, None)
     for kind, param in (("user", "userName"), ("role", "roleName"), ("group", "groupName")):
         name = ev.param(param)
         if name:  # AddUserToGroup names a user first: the member is the target
@@ -137,5 +145,10 @@ def _grade(ctx: Context, grant: Grant, target: Target) -> tuple[Severity, str]:
         return Severity.CRITICAL, "It is a static-key principal: whoever holds its key is now an admin."
     if target.kind == "group":
         return Severity.HIGH, "Every member of the group gets it (groups are not in the model)."
+    if ctx.event.event_name == CREATE:
+        attach = ("whoever it is attached to gets it, and the attachment's record names only the policy's ARN, "
+                  "not what it grants")
+        return (Severity.MEDIUM, f"Not attached yet, but {attach}; the actor may manage IAM.") if manager else (
+            Severity.HIGH, f"Not attached yet, but {attach}; the actor is not declared as allowed to manage IAM.")
     return Severity.HIGH, ("The actor may manage IAM; confirm it was asked for." if manager
                            else "The actor is not declared as allowed to manage IAM.")

@@ -49,6 +49,7 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     ("iam.amazonaws.com", "PutUserPolicy", {"userName": CI_USER, "policyName": "p", "policyDocument": "%7B%7D"}),
     ("iam.amazonaws.com", "PutRolePolicy", {"roleName": "x", "policyName": "p", "policyDocument": "%7B%7D"}),
     ("iam.amazonaws.com", "PutGroupPolicy", {"groupName": "ops", "policyName": "p", "policyDocument": "%7B%7D"}),
+    ("iam.amazonaws.com", "CreatePolicy", {"policyName": "p", "policyDocument": "%7B%7D"}),
     ("iam.amazonaws.com", "CreatePolicyVersion", {"policyArn": "arn:aws:iam::630287363158:policy/p",
                                                   "policyDocument": "%7B%7D", "setAsDefault": True}),
     ("iam.amazonaws.com", "SetDefaultPolicyVersion", {"policyArn": "arn:aws:iam::630287363158:policy/p",

@@ -56,6 +56,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      ("prod", "dev")),
     ("launch-template-naming-a-profile", "ec2-create-launch-template-profile.json", "iam-role-passed", "iam",
      ("prod", "dev")),
+    ("admin-equivalent-managed-policy-created", "iam-create-policy-admin-equivalent.json", "iam-privilege-granted",
+     "iam", ("prod", "dev")),
 ]
 
 

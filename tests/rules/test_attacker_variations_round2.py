@@ -184,3 +184,32 @@ def test_a_build_started_with_the_deploy_role_as_its_service_role_override_is_a_
 def test_a_launch_template_naming_the_deploy_roles_profile_is_a_pass():
     f = finding(record("ec2-create-launch-template-profile.json"), PASSED)
     assert f is not None and f.severity is Severity.CRITICAL and "instance profile 'terraform-deploy'" in f.reason
+
+
+# A customer managed policy: created with an admin document, attached later by ARN alone.
+
+GRANTED = "iam-privilege-granted"
+CREATE_POLICY = "iam-create-policy-admin-equivalent.json"
+
+
+def test_the_ci_key_creating_an_admin_equivalent_managed_policy_is_high():
+    f = finding(record(CREATE_POLICY), GRANTED)
+    assert f is not None and f.severity is Severity.HIGH
+    assert "ReadOnlyHelper" in f.reason and "NotAction" in f.reason
+    assert f.target_arn == "arn:aws:iam::630287363158:policy/ReadOnlyHelper"
+
+
+def test_attaching_that_customer_policy_later_names_only_its_arn_so_the_creation_is_where_it_is_seen():
+    attach = record("attach-user-policy.json",
+                    requestParameters={"policyArn": "arn:aws:iam::630287363158:policy/ReadOnlyHelper"})
+    assert finding(attach, GRANTED) is None  # why CreatePolicy is judged
+
+
+def test_an_iam_manager_creating_one_is_medium():
+    f = finding(record(CREATE_POLICY, userIdentity=identity_of("delete-user.json")), GRANTED)
+    assert f is not None and f.severity is Severity.MEDIUM
+
+
+def test_a_managed_policy_that_grants_less_than_admin_is_quiet():
+    doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'
+    assert finding(record(CREATE_POLICY, requestParameters={"policyDocument": doc}), GRANTED) is None
