@@ -36,7 +36,7 @@ ROUTINE_READS = ["GetCallerIdentity", "ListInstanceAssociations", "DescribeInsta
 IAM_WRITES = ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteLoginProfile",
               "CreateUser", "CreateLoginProfile", "UpdateLoginProfile", "CreateRole", "UpdateAssumeRolePolicy",
               "AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy", "PutUserPolicy", "PutRolePolicy",
-              "PutGroupPolicy", "CreatePolicyVersion", "SetDefaultPolicyVersion", "AddUserToGroup",
+              "PutGroupPolicy", "CreatePolicy", "CreatePolicyVersion", "SetDefaultPolicyVersion", "AddUserToGroup",
               "DeactivateMFADevice", "DeleteVirtualMFADevice", "CreateSAMLProvider", "UpdateSAMLProvider",
               "DeleteSAMLProvider", "CreateOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
               "UpdateOpenIDConnectProviderThumbprint", "UploadSSHPublicKey", "CreateServiceSpecificCredential",
