@@ -7,7 +7,9 @@ account outside the model is high, to ``"*"`` critical (high when a Condition th
 such as a source address, narrows it); ``"*"`` or a service pinned by ``aws:SourceAccount`` /
 ``aws:PrincipalAccount`` to declared accounts is quiet, pinned by ``aws:PrincipalOrgID`` low (the
 model declares no organization id). The trail's own bucket and key are left to monitor-trail-tampered,
-which names the outsiders too: one finding per call.
+which names the outsiders too, and Trailwarden's own key and topic to monitor-pipeline-tampered: one
+finding per call. Also S3 bucket ACLs (chalicelib/identity/s3_acl.py), SNS topic, SQS queue and Glacier
+vault policies, and a new KMS key's policy (chalicelib/rules/_policy_calls.py).
 """
 
 from __future__ import annotations
@@ -21,21 +23,22 @@ from chalicelib.findings import Severity
 from chalicelib.identity import grants
 from chalicelib.identity.grants import Grantee
 from chalicelib.identity.s3_acl import acl_grantees
-from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix, service_invoked
+from chalicelib.rules._policy_calls import (
+    KMS,
+    MEMO_FIELDS,
+    POLICY_CALLS,
+    S3,
+    document_of,
+    resource_of,
+    sets_policy,
+)
+from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
 from chalicelib.rules.registry import register
-from chalicelib.rules.snapshot_shared_outside import grade
+from chalicelib.rules.snapshot_shared_outside import grade, service_acting
 from chalicelib.watch.archive import archived
 from chalicelib.watch.own import OwnResources
+from chalicelib.watch.pipeline import call_of, named, own_resource
 
-KMS = "kms.amazonaws.com"
-S3 = "s3.amazonaws.com"
-# (source, name) → (where the new policy is, where the resource is named, what it is)
-POLICY_CALLS: dict[tuple[str, str], tuple[str, str, str]] = {
-    (S3, "PutBucketPolicy"): ("bucketPolicy", "bucketName", "S3 bucket"),
-    (KMS, "PutKeyPolicy"): ("policy", "keyId", "KMS key"),
-    ("secretsmanager.amazonaws.com", "PutResourcePolicy"): ("resourcePolicy", "secretId", "secret"),
-    ("ecr.amazonaws.com", "SetRepositoryPolicy"): ("policyText", "repositoryName", "ECR repository"),
-}
 GRANT = "CreateGrant"
 ACL = "PutBucketAcl"  # S3's older grant: a bucket ACL (chalicelib/identity/s3_acl.py)
 # EBS's grantee for a volume attached to an instance: ``123456789012:aws:ec2-infrastructure:i-…``.
@@ -50,11 +53,8 @@ class ResourcePolicyOutside(Rule):
     severity = Severity.HIGH
     title = "Resource policy lets in principals outside the model"
     event_names = frozenset(name for _source, name in POLICY_CALLS) | {GRANT, ACL}
-    # A document is an object (S3) or a string (the others): an object makes the record judged in full.
-    memo_fields = (("eventSource",), ("errorCode",),
-                   *dict.fromkeys(("requestParameters", key) for doc, resource, _ in POLICY_CALLS.values()
-                                  for key in (doc, resource)),
-                   ("requestParameters", "granteePrincipal"))
+    # A document is an object (S3, SNS/SQS attributes) or a string: an object makes the record judged in full.
+    memo_fields = (("eventSource",), ("errorCode",), *MEMO_FIELDS, ("requestParameters", "granteePrincipal"))
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_identity-vs-resource.html"
     runbook = (
         "Read the new policy (`aws s3api get-bucket-policy`, `aws kms get-key-policy --policy-name default`, "
@@ -82,7 +82,7 @@ class ResourcePolicyOutside(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
-        if service_invoked(ev) or ctx.actor.is_service:
+        if service_acting(ctx):
             return None  # EBS, RDS, Backup making grants and policies for a caller: that call is judged
         if ev.event_name == GRANT:
             return self._grant(ctx) if ev.event_source in (KMS, "?") else None
@@ -91,11 +91,13 @@ class ResourcePolicyOutside(Rule):
         call = POLICY_CALLS.get((ev.event_source, ev.event_name))
         if call is None:
             return None
-        if archived(ev, self.own) is not None:
-            return None  # the trail's own bucket or key: monitor-trail-tampered judges it, outsiders included
-        doc_key, resource_key, kind = call
-        document = ev.request_parameters.get(doc_key)
-        resource = ev.param(resource_key) or "(not named in the record)"
+        if self._monitors(ev):
+            return None  # the trail's archive or Trailwarden's own key or topic: the monitor-* rules judge it
+        if not sets_policy(ev, call):
+            return None  # another attribute (an SNS topic's display name)
+        document, resource, kind = document_of(ev, call), resource_of(ev, call), call.kind
+        if document is None and call.optional:
+            return None  # the default policy (the owner only), or no policy change at all
         if document is None or document == HIDDEN:
             return self._unread(ctx, kind, resource, "the record does not show the new policy", Severity.LOW)
         found = grants.policy_grants(ctx.model, document, ev.account)
@@ -107,6 +109,14 @@ class ResourcePolicyOutside(Rule):
         note = f" Part of the policy could not be read ({found.problem})." if found.problem else ""
         return self._verdict(ctx, list(found.outside), kind, resource, f"set a policy on {kind} '{resource}' "
                              f"({ev.event_name}) that lets in", note)
+
+    def _monitors(self, event: CloudTrailEvent) -> bool:
+        """The trail's declared bucket or key (monitor-trail-tampered, which names the outsiders), or a key or
+        topic of Trailwarden's own (monitor-pipeline-tampered, critical): one finding per call."""
+        if archived(event, self.own) is not None:
+            return True
+        call = call_of(event)
+        return call is not None and own_resource(self.own, call, named(event, call)) is not None
 
     def _grant(self, ctx: Context) -> Verdict | None:
         ev = ctx.event

@@ -39,6 +39,19 @@ SEVERITY = {grants.EVERYONE: Severity.CRITICAL, grants.ACCOUNT_KIND: Severity.HI
             grants.UNPLACED: Severity.MEDIUM, grants.ORG: Severity.LOW, grants.UNCONFIRMED: Severity.LOW}
 
 
+# AWS services that apply the caller's own content (a template) rather than act for themselves: what
+# they share is the caller's choice, and no other rule reads it, so their calls are judged.
+APPLIES_CALLERS_CONTENT = frozenset({"cloudformation.amazonaws.com"})
+
+
+def service_acting(ctx: Context) -> bool:
+    """An AWS service acting (AWS Backup, DLM, EBS, RDS making shares and grants for themselves): quiet,
+    the call that asked it is judged. CloudFormation applying a template is the caller acting."""
+    if ctx.actor.is_service:
+        return True
+    return service_invoked(ctx.event) and ctx.event.invoked_by not in APPLIES_CALLERS_CONTENT
+
+
 def grade(ctx: Context, outside: list[Grantee]) -> Severity:
     """The severity of letting ``outside`` in; at most medium for a refused call (an attempt)."""
     severity = SEVERITY[grants.loudest(outside) or grants.ORG]
@@ -103,7 +116,7 @@ class SnapshotSharedOutside(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
-        if service_invoked(ev) or ctx.actor.is_service:
+        if service_acting(ctx):
             return None  # AWS Backup, DLM or another service copying for a plan: the call that asked is judged
         name = ev.event_name
         if name in EC2_CALLS and ev.event_source in (EC2, "?"):

@@ -21,6 +21,7 @@ from chalicelib.watch.own import OwnResources
 
 from .conftest import (
     DECLARED_ACCOUNT,
+    DROP,
     UNDECLARED_ACCOUNT,
     Replace,
     finding,
@@ -343,3 +344,72 @@ def test_replay_judges_every_bucket_acl_with_and_without_the_memo(tmp_path: Path
     with_memo, without = replay_twice([private] * 33 + [public, header], tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
+
+
+# --- SNS, SQS, Glacier, a new KMS key; CloudFormation applying a template ------------------------------
+
+TOPIC = "sns-set-topic-attributes-policy.json"
+QUEUE = "sqs-set-queue-attributes-policy.json"
+
+
+def test_a_topic_policy_letting_in_an_outside_account_is_high_and_its_default_statement_is_not_counted():
+    f = finding(record(TOPIC), RULE)
+    assert f is not None and f.severity is Severity.HIGH and f.details["outside_model"] == ["193672423079"]
+
+
+def test_a_topic_attribute_other_than_the_policy_is_not_judged():
+    rec = record(TOPIC, requestParameters={"attributeName": "DisplayName", "attributeValue": "orders"})
+    assert finding(rec, RULE) is None
+
+
+def test_a_queue_anyone_may_send_to_is_critical():
+    f = finding(record(QUEUE), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_a_queue_open_only_to_a_topic_of_this_account_is_quiet():
+    own_topic = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+                                "Action": "sqs:SendMessage", "Condition": {"ArnEquals": {
+                                    "aws:SourceArn": f"arn:aws:sns:us-east-1:{DECLARED_ACCOUNT}:order-events"}}}]}
+    assert finding(record(QUEUE, requestParameters={"attributes": {"Policy": json.dumps(own_topic)}}), RULE) is None
+
+
+def test_queue_attributes_without_a_policy_change_nothing():
+    rec = record(QUEUE, requestParameters={"attributes": Replace({"VisibilityTimeout": "60"})})
+    assert finding(rec, RULE) is None
+
+
+def test_a_glacier_vault_policy_for_everyone_is_critical():
+    policy = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "glacier:InitiateJob"}]})
+    rec = record(QUEUE, eventSource="glacier.amazonaws.com", eventName="SetVaultAccessPolicy",
+                 requestParameters=Replace({"accountId": "-", "vaultName": "backups", "policy": {"policy": policy}}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and "backups" in f.reason
+
+
+def test_a_new_key_whose_policy_lets_in_an_outside_account_is_high():
+    rec = record(KEY_POLICY, eventName="CreateKey", requestParameters={"keyId": DROP, "policyName": DROP},
+                 responseElements={"keyMetadata": {"arn": f"arn:aws:kms:us-east-1:{DECLARED_ACCOUNT}:key/abc"}})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert f.target_arn == f"arn:aws:kms:us-east-1:{DECLARED_ACCOUNT}:key/abc"
+
+
+def test_a_new_key_with_the_default_policy_is_quiet():
+    rec = record(KEY_POLICY, eventName="CreateKey", requestParameters=Replace({"keyUsage": "ENCRYPT_DECRYPT"}))
+    assert finding(rec, RULE) is None
+
+
+def test_cloudformation_applying_a_template_is_the_caller_acting_as_in_panthers_public_ecr_sample():
+    f = finding(record(ECR, userIdentity={"invokedBy": "cloudformation.amazonaws.com"}), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_trailwardens_own_topic_is_left_to_monitor_pipeline_tampered():
+    from chalicelib.rules.monitor_pipeline_tampered import MonitorPipelineTampered
+
+    own = OwnResources.from_env({"TRAILWARDEN_STAGE": "prod"})
+    engine = Engine(load_model(None), rules=[MonitorPipelineTampered(own=own), ResourcePolicyOutside(own=own)])
+    ours = f"arn:aws:sns:us-east-1:{DECLARED_ACCOUNT}:trailwarden-prod-alerts"
+    (f,) = engine.judge(to_event(record(TOPIC, requestParameters={"topicArn": ours})))
+    assert f.rule == "monitor-pipeline-tampered" and f.severity is Severity.CRITICAL
