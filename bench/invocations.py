@@ -258,6 +258,14 @@ def generator() -> ModuleType:
     return gen
 
 
+def samples(folder: Path | None = None) -> str:
+    """Whether the generated trail mixes in ``../shared/cloudtrail-samples/``: a fresh clone has no such
+    folder beside it, so its trail (and every figure here) differs from the README's, which were taken with it."""
+    present = (folder or generator().SAMPLES).is_dir()
+    return "with ../shared/cloudtrail-samples" if present else \
+        "WITHOUT ../shared/cloudtrail-samples (absent: figures differ from the README's)"
+
+
 def trail_records(n: int, seed: int, path: Path | None) -> Iterator[dict[str, Any]]:
     """``n`` records of a JSON-lines trail, or of the generator's trail for ``seed``."""
     if path is None:
@@ -295,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     t1 = time.perf_counter()
     tally = count(rules, trail_records(args.records, args.seed, args.trail))
     t2 = time.perf_counter()
-    trail = str(args.trail) if args.trail else f"bench/gen.py v{generator().VERSION}, seed {args.seed}"
+    trail = str(args.trail) if args.trail else f"bench/gen.py v{generator().VERSION}, seed {args.seed}, {samples()}"
     label = family_names(rules)
     if args.json:
         print(json.dumps({

@@ -280,3 +280,9 @@ def test_the_generator_is_deterministic_per_seed() -> None:
                            timeout=120).stdout for seed in ("7", "7", "8")]
     assert runs[0] == runs[1] != runs[2]
 
+
+
+def test_the_trail_label_says_when_the_shared_samples_are_absent_as_in_a_fresh_clone(tmp_path: Path) -> None:
+    assert inv.samples(tmp_path / "cloudtrail-samples").startswith("WITHOUT ../shared/cloudtrail-samples")
+    (tmp_path / "cloudtrail-samples").mkdir()
+    assert inv.samples(tmp_path / "cloudtrail-samples") == "with ../shared/cloudtrail-samples"
