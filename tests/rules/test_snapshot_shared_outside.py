@@ -86,6 +86,11 @@ def test_a_share_an_aws_service_made_for_the_caller_is_quiet():
     assert finding(rec, RULE) is None
 
 
+def test_cloudformation_applying_a_template_that_shares_is_the_caller_acting():
+    f = finding(record(RDS, userIdentity={"invokedBy": "cloudformation.amazonaws.com"}), RULE)
+    assert f is not None and f.severity is Severity.HIGH
+
+
 def test_a_refused_share_is_at_most_medium():
     rec = record(SNAPSHOT, errorCode="Client.OperationNotPermitted", responseElements=None,
                  errorMessage="block public access for snapshots is enabled",
