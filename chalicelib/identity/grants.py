@@ -34,6 +34,13 @@ SERVICE = re.compile(r"^[a-z0-9.-]+\.(?:amazonaws\.com(?:\.cn)?|amazon\.com)$")
 ORGANIZATION = re.compile(r"^arn:aws[a-z-]*:organizations::(\d{12}):(?:organization|ou)/(o-[a-z0-9]+)")
 # CloudFront's origin access identities, a principal AWS itself holds (older S3 origins).
 CLOUDFRONT_OAI = re.compile(r"^arn:aws[a-z-]*:iam::cloudfront:user/", re.IGNORECASE)
+# Accounts AWS owns that bucket policies name for a service: Elastic Load Balancing's access-log writers
+# in the Regions opened before August 2022 (newer ones use logdelivery.elasticloadbalancing.amazonaws.com).
+ELB_LOG_ACCOUNTS = frozenset({
+    "127311923021", "033677994240", "027434742980", "797873946194", "098369216593", "754344448648",
+    "589379963580", "718504428378", "383597477331", "600734575887", "114774131450", "783225319266",
+    "582318560864", "985666609251", "054676820928", "156460612806", "652711504416", "635631232127",
+    "009996457667", "897822967062", "076674570225", "507241528517", "048591011584", "190560391635"})
 EVERYONE = "everyone"  # Grantee kinds, loudest first
 ACCOUNT_KIND = "account"
 CONDITIONAL = "anyone-under-condition"  # "*" narrowed by a Condition the model cannot place (source IP, VPC)
@@ -145,6 +152,8 @@ def _statement_outside(model: IdentityModel, s: policy.Statement, condition: Any
         if ref.kind == "AWS" and CLOUDFRONT_OAI.match(ref.value):
             continue
         account = policy.principal_account(ref) if ref.kind == "AWS" else None
+        if account in ELB_LOG_ACCOUNTS:
+            continue  # Elastic Load Balancing writing access logs: AWS's account, not an outsider
         if account is not None:
             if outsider(model, account, home):
                 out.append(Grantee(ACCOUNT_KIND, account, f"account {account} ({ref.value}), which the model does "

@@ -85,7 +85,8 @@ def test_not_principal_in_an_allow_lets_in_everyone_else():
 @pytest.mark.parametrize("principal", [{"AWS": f"arn:aws:iam::{DECLARED_ACCOUNT}:root"}, {"AWS": DECLARED_ACCOUNT},
                                        {"AWS": [f"arn:aws:iam::{DECLARED_ACCOUNT}:role/app"]},
                                        {"Service": "cloudtrail.amazonaws.com"},
-                                       {"AWS": "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2Q"}])
+                                       {"AWS": "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2Q"},
+                                       {"AWS": "arn:aws:iam::127311923021:root"}])  # ELB's log writer, us-east-1
 def test_the_models_accounts_and_aws_services_are_quiet(principal):
     assert finding(bucket_policy(allow(principal)), RULE) is None
 
