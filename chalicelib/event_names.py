@@ -40,7 +40,8 @@ IAM_WRITES = ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessK
               "DeactivateMFADevice", "DeleteVirtualMFADevice", "CreateSAMLProvider", "UpdateSAMLProvider",
               "DeleteSAMLProvider", "CreateOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
               "UpdateOpenIDConnectProviderThumbprint", "UploadSSHPublicKey", "CreateServiceSpecificCredential",
-              "ResetServiceSpecificCredential", "UploadSigningCertificate", "DeleteUserPermissionsBoundary",
+              "ResetServiceSpecificCredential", "UploadSigningCertificate", "UpdateSSHPublicKey",
+              "UpdateServiceSpecificCredential", "UpdateSigningCertificate", "DeleteUserPermissionsBoundary",
               "DeleteRolePermissionsBoundary", "AddRoleToInstanceProfile",
               # MFA enrolled on a user (iam-mfa-device-enrolled), password policy (iam-password-policy-weakened).
               "EnableMFADevice", "ResyncMFADevice", "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"]

@@ -6,9 +6,12 @@ MFA and most inventories never look at, so persistence kits plant them beside a 
 The model declares no principal that works this way, so every one is a finding, graded by whose
 user it is: a declared non-human principal (the CI user) is critical, anyone else high, and an
 IAM manager issuing one for a declared human or a user the model does not declare is medium.
+One made active again (``Update…`` with status Active) is judged as a new one: deactivating it kept it.
 """
 
 from __future__ import annotations
+
+from types import MappingProxyType
 
 from chalicelib.events import as_dict, as_str
 from chalicelib.findings import Severity
@@ -24,6 +27,12 @@ KINDS = {
                                        ("serviceSpecificCredential", "serviceSpecificCredentialId")),
     "UploadSigningCertificate": ("an X.509 signing certificate", ("certificate", "certificateId")),
 }
+# eventName → the credential it can make active again (status Active); status Inactive is quiet.
+REACTIVATIONS = {
+    "UpdateSSHPublicKey": KINDS["UploadSSHPublicKey"],
+    "UpdateServiceSpecificCredential": KINDS["CreateServiceSpecificCredential"],
+    "UpdateSigningCertificate": KINDS["UploadSigningCertificate"],
+}
 
 
 @register
@@ -31,8 +40,9 @@ class IamAlternateCredentialCreated(Rule):
     id = "iam-alternate-credential-created"
     severity = Severity.HIGH
     title = "Non-key credential created for an IAM user"
-    event_names = frozenset(KINDS)
-    memo_fields = (("eventSource",),)  # every such IAM call is a finding
+    event_names = frozenset(KINDS) | frozenset(REACTIVATIONS)
+    memo_fields = (("eventSource",),)  # every such IAM call is a finding, but a reactivation only to Active
+    memo_fields_by_name = MappingProxyType({name: (("requestParameters", "status"),) for name in REACTIVATIONS})
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_ssh-keys.html"
     runbook = (
         "Unless someone asked for it, delete the credential now (`aws iam delete-ssh-public-key`, "
@@ -45,7 +55,10 @@ class IamAlternateCredentialCreated(Rule):
         ev, actor = ctx.event, ctx.actor
         if ev.event_source != "iam.amazonaws.com":
             return None
-        what, (holder, id_key) = KINDS[ev.event_name]
+        reactivated = ev.event_name in REACTIVATIONS
+        if reactivated and (ev.param("status") or "").lower() != "active":
+            return None  # a deactivation
+        what, (holder, id_key) = REACTIVATIONS[ev.event_name] if reactivated else KINDS[ev.event_name]
         name = ev.param("userName") or (actor.name if actor.kind == "iam-user" else None)
         target = ctx.model.iam_user(name, ev.account)
         service = ev.param("serviceName")
@@ -66,7 +79,8 @@ class IamAlternateCredentialCreated(Rule):
         credential_id = as_str(as_dict(ev.response_elements.get(holder)).get(id_key)) or ev.param(id_key)
         for_service = f" for {service}" if service else ""
         return Verdict(
-            reason=f"{actor.describe()} created {what}{for_service} for IAM user '{name or '?'}': {why}"
+            reason=f"{actor.describe()} {'made active again' if reactivated else 'created'} {what}{for_service} "
+                   f"for IAM user '{name or '?'}': {why}"
                    f"{failed_suffix(ctx)}",
             severity=severity,
             target_arn=f"arn:aws:iam::{ev.account}:user/{name}" if name and ev.account else None,

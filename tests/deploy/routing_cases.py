@@ -87,6 +87,12 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
     ("iam.amazonaws.com", "ResetServiceSpecificCredential", {"userName": CI_USER,
                                                              "serviceSpecificCredentialId": "ACCAZ7TW0CODECOMMIT1"}),
     ("iam.amazonaws.com", "UploadSigningCertificate", {"userName": CI_USER, "certificateBody": "-----BEGIN"}),
+    ("iam.amazonaws.com", "UpdateSSHPublicKey", {"userName": CI_USER, "sSHPublicKeyId": "APKAZ7TW0SSHKEY00001",
+                                                 "status": "Active"}),
+    ("iam.amazonaws.com", "UpdateServiceSpecificCredential", {"userName": CI_USER, "status": "Active",
+                                                              "serviceSpecificCredentialId": "ACCAZ7TW0CRED0000001"}),
+    ("iam.amazonaws.com", "UpdateSigningCertificate", {"userName": CI_USER, "certificateId": "3BXGNFWXLT2VWVD4LIBMDQ",
+                                                       "status": "Active"}),
     # PassRole: the role handed to a service is a parameter of these calls (iam-role-passed)
     ("lambda.amazonaws.com", "CreateFunction20150331", {"functionName": "f", "role": PASSED_ROLE, "code": {}}),
     ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", {"functionName": "f", "role": PASSED_ROLE}),

@@ -58,6 +58,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      ("prod", "dev")),
     ("admin-equivalent-managed-policy-created", "iam-create-policy-admin-equivalent.json", "iam-privilege-granted",
      "iam", ("prod", "dev")),
+    ("dormant-service-credential-made-active", "iam-update-service-specific-credential-active.json",
+     "iam-alternate-credential-created", "iam", ("prod", "dev")),
 ]
 
 

@@ -213,3 +213,26 @@ def test_an_iam_manager_creating_one_is_medium():
 def test_a_managed_policy_that_grants_less_than_admin_is_quiet():
     doc = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'
     assert finding(record(CREATE_POLICY, requestParameters={"policyDocument": doc}), GRANTED) is None
+
+
+# A dormant CodeCommit/Keyspaces/Bedrock credential made active again: the same way back in as a new one.
+
+ALTERNATE = "iam-alternate-credential-created"
+ALTERNATE_ACTIVE = "iam-update-service-specific-credential-active.json"
+
+
+def test_the_ci_users_service_credential_made_active_again_is_critical():
+    f = finding(record(ALTERNATE_ACTIVE), ALTERNATE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "made active again a service-specific credential" in f.reason
+    assert f.details["credential_id"] == "ACCAZ7TW0CRED0000001"
+
+
+def test_a_credential_made_inactive_is_quiet():
+    assert finding(record(ALTERNATE_ACTIVE, requestParameters={"status": "Inactive"}), ALTERNATE) is None
+
+
+def test_replay_judges_credential_reactivations_the_same_with_and_without_the_memo(tmp_path, capsys):
+    off = [record(ALTERNATE_ACTIVE, requestParameters={"status": "Inactive"}, eventID=f"off-{i}") for i in range(40)]
+    with_memo, without = replay_twice([*off, record(ALTERNATE_ACTIVE)], tmp_path, capsys)
+    assert with_memo == without and "ACCAZ7TW0CRED0000001" in with_memo
