@@ -9,11 +9,14 @@ entered with the wrong token subject is ``identity-auth-mismatch``.)
 
 from __future__ import annotations
 
+from chalicelib.events import as_dict, as_str
 from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
 from chalicelib.rules.identity_undeclared_principal import is_service_role
 from chalicelib.rules.registry import register
 from chalicelib.rules.sts_assume_role_failed import ASSUME_EVENTS, role_arn_of
+
+SERVICE_LINKED_PREFIX = "AWSServiceRoleFor"  # every service-linked role's name
 
 
 @register
@@ -42,7 +45,7 @@ class StsAssumeRoleUnexpected(Rule):
             return None  # refusals are sts-assume-role-failed; root use is root-api-use
         role_arn = role_arn_of(ctx)
         role = role_arn.rsplit("/", 1)[-1] if role_arn else None
-        if is_service_role(role_arn):
+        if is_service_role(role_arn) and _service_linked_session(ctx):
             return None
         role_account = role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else ev.account
         target = ctx.model.role(role, role_account)
@@ -86,3 +89,13 @@ class StsAssumeRoleUnexpected(Rule):
             details={"role_arn": role_arn, "caller": ctx.actor.arn,
                      "assumed_by": ctx.assumer.principal_id if ctx.assumer else None},
         )
+
+
+def _service_linked_session(ctx: Context) -> bool:
+    """The requested ARN's path is the caller's text; the session AWS issued names the role it really is.
+    A service-linked role's name starts with ``AWSServiceRoleFor``: a session of another role is judged
+    whatever path the request gave (a record without the issued session keeps the path's word)."""
+    issued = as_str(as_dict(ctx.event.response_elements.get("assumedRoleUser")).get("arn"))
+    if issued is None or ":assumed-role/" not in issued:
+        return True
+    return issued.split(":assumed-role/", 1)[1].startswith(SERVICE_LINKED_PREFIX)

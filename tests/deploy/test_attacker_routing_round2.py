@@ -60,6 +60,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "iam", ("prod", "dev")),
     ("dormant-service-credential-made-active", "iam-update-service-specific-credential-active.json",
      "iam-alternate-credential-created", "iam", ("prod", "dev")),
+    ("declared-role-requested-under-a-service-linked-path", "assume-role-service-role-path-declared-role.json",
+     "sts-assume-role-unexpected", "sts", ("prod", "dev")),
 ]
 
 

@@ -236,3 +236,32 @@ def test_replay_judges_credential_reactivations_the_same_with_and_without_the_me
     off = [record(ALTERNATE_ACTIVE, requestParameters={"status": "Inactive"}, eventID=f"off-{i}") for i in range(40)]
     with_memo, without = replay_twice([*off, record(ALTERNATE_ACTIVE)], tmp_path, capsys)
     assert with_memo == without and "ACCAZ7TW0CRED0000001" in with_memo
+
+
+# The path in a requested role ARN is the caller's text: the issued session says which role it is.
+
+UNEXPECTED = "sts-assume-role-unexpected"
+SERVICE_PATH = "assume-role-service-role-path-declared-role.json"
+
+
+def test_a_declared_role_requested_under_a_service_linked_path_is_judged_as_that_role():
+    f = finding(record(SERVICE_PATH), UNEXPECTED)
+    assert f is not None and f.severity is Severity.HIGH and "paperclip-agent" in f.reason
+
+
+def test_a_real_service_linked_roles_session_is_still_not_judged():
+    slr = "AWSServiceRoleForSupport"
+    rec = record(SERVICE_PATH, requestParameters={
+        "roleArn": f"arn:aws:iam::630287363158:role/aws-service-role/support.amazonaws.com/{slr}"},
+        responseElements={"assumedRoleUser": {"arn": f"arn:aws:sts::630287363158:assumed-role/{slr}/maint"}})
+    assert finding(rec, UNEXPECTED) is None
+
+
+def test_replay_judges_a_service_linked_path_the_same_with_and_without_the_memo(tmp_path, capsys):
+    slr = "AWSServiceRoleForSupport"
+    real = [record(SERVICE_PATH, eventID=f"slr-{i}", requestParameters={
+        "roleArn": f"arn:aws:iam::630287363158:role/aws-service-role/support.amazonaws.com/{slr}"},
+        responseElements={"assumedRoleUser": {"arn": f"arn:aws:sts::630287363158:assumed-role/{slr}/maint"}})
+        for i in range(40)]
+    with_memo, without = replay_twice([*real, record(SERVICE_PATH)], tmp_path, capsys)
+    assert with_memo == without and "paperclip-agent" in with_memo
