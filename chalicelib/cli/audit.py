@@ -19,6 +19,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.cli.output import plural
 from chalicelib.errors import ConfigError
 from chalicelib.findings import Finding, Severity
 
@@ -68,7 +69,7 @@ def _summary(findings: list[Finding], account: str | None, as_of: datetime) -> s
         return f"no drift: {where} matches the identity model as of {when}"
     counts = Counter(f.severity for f in findings)
     parts = ", ".join(f"{counts[s]} {s.label}" for s in sorted(Severity, reverse=True) if counts[s])
-    return f"{len(findings)} finding(s) as of {when}: {parts}"
+    return f"{plural(len(findings), 'finding')} as of {when}: {parts}"
 
 
 def run(args: argparse.Namespace) -> int:

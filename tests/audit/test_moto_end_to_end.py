@@ -165,7 +165,7 @@ def test_fail_on_high_exits_1_and_the_table_names_the_arns(capsys, drifted_accou
     code, table, _ = run_audit(capsys, "--model", str(model_file), "--fail-on", "high")
     assert code == 1
     assert ORPHAN_ARN in table and MISSING_ROLE_ARN in table and "breaks: the application servers" in table
-    assert table.rstrip().splitlines()[-1].startswith("3 finding(s) as of ")
+    assert table.rstrip().splitlines()[-1].startswith("3 findings as of ")
     assert run_audit(capsys, "--model", str(model_file), "--fail-on", "critical")[0] == 0
 
 
