@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chalicelib.cli.output import json_line, plural, table_header, table_row, write_csv
+from chalicelib.cli.output import json_line, plural, table_header, table_row, terminal_width, write_csv
 from chalicelib.errors import ConfigError
 from chalicelib.findings import FINDING_FIELDS
 
@@ -138,7 +139,9 @@ def run_list(args: argparse.Namespace) -> int:
         else:
             if shown == 0:
                 out.write(table_header() + "\n")
-            out.write(table_row(row) + f"\n      id {incident.incident_id}  {_status_text(state)}\n")
+            status = textwrap.fill(f"id {incident.incident_id}  {_status_text(state)}", width=terminal_width(),
+                                   initial_indent="      ", subsequent_indent="      ", break_on_hyphens=False)
+            out.write(f"{table_row(row)}\n{status}\n")
         shown += 1
     if args.format == "csv":
         write_csv(rows, INCIDENT_FIELDS, out)

@@ -104,3 +104,13 @@ def test_a_suppressed_finding_is_listed_only_with_suppressed(
     [row] = listed(capsys, url, "--suppressed")
     assert (row["rule"], row["details"]["suppressed"]["owner"]) == ("root-signin", "jared")
     assert "root-signin" not in {r["rule"] for r in listed(capsys, url)}
+
+
+def test_a_resolved_incident_table_fits_an_80_column_terminal(
+        store: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    target = incident_id(capsys, store, "iam-delete-user")
+    incidents(capsys, store, "resolve", target, "--as", "maria", "--resolution", "false-positive")
+    monkeypatch.setenv("COLUMNS", "80")
+    code, table, _ = incidents(capsys, store, "list", "--status", "resolved")
+    assert code == 0 and f"id {target}  resolved (false-positive) by maria" in table
+    assert max(len(line) for line in table.splitlines()) <= 80
