@@ -47,22 +47,6 @@ POLICY_CALLS: dict[tuple[str, str], PolicyCall] = {
 }
 
 
-def _memo_fields() -> tuple[tuple[str, ...], ...]:
-    """The top-level request fields these calls read, each whole (a path held whole by one rule and in part
-    by another would turn the replay memo off)."""
-    fields: list[str] = []
-    for call in POLICY_CALLS.values():
-        fields.append(call.document[0])
-        if call.resource[0] != "responseElements":
-            fields.append(call.resource[0])
-        if call.when is not None:
-            fields.append(call.when[0])
-    return tuple(("requestParameters", f) for f in dict.fromkeys(fields))
-
-
-MEMO_FIELDS = _memo_fields()
-
-
 def _at(root: Any, path: tuple[str, ...]) -> Any:
     for step in path:
         root = root.get(step) if isinstance(root, dict) else None

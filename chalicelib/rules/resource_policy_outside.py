@@ -25,7 +25,6 @@ from chalicelib.identity.grants import Grantee
 from chalicelib.identity.s3_acl import acl_grantees
 from chalicelib.rules._policy_calls import (
     KMS,
-    MEMO_FIELDS,
     POLICY_CALLS,
     S3,
     document_of,
@@ -41,6 +40,8 @@ from chalicelib.watch.pipeline import call_of, named, own_resource
 
 GRANT = "CreateGrant"
 ACL = "PutBucketAcl"  # S3's older grant: a bucket ACL (chalicelib/identity/s3_acl.py)
+# Calls whose quiet verdict reads fields outside the memo key (see memo_fields).
+VOLATILE = frozenset({ACL, "SetVaultAccessPolicy", "CreateKey", "PutBucketPolicy", "PutKeyPolicy"})
 # EBS's grantee for a volume attached to an instance: ``123456789012:aws:ec2-infrastructure:i-…``.
 INFRASTRUCTURE = re.compile(r"^(\d{12}):aws:[a-z0-9-]+:")
 # What CloudTrail writes instead of a document it withholds.
@@ -53,8 +54,14 @@ class ResourcePolicyOutside(Rule):
     severity = Severity.HIGH
     title = "Resource policy lets in principals outside the model"
     event_names = frozenset(name for _source, name in POLICY_CALLS) | {GRANT, ACL}
-    # A document is an object (S3, SNS/SQS attributes) or a string: an object makes the record judged in full.
-    memo_fields = (("eventSource",), ("errorCode",), *MEMO_FIELDS, ("requestParameters", "granteePrincipal"))
+    # Scalar paths only: the memo decodes every declared path on every line, so an object-valued one
+    # (requestParameters.attributes whole) would cost unrelated calls their memo. SQS's queue attributes
+    # are keyed on their Policy alone, so a routine SetQueueAttributes stays memoized; the calls whose
+    # verdict reads more (VOLATILE) are never remembered quiet: replay judges each one in full.
+    # (A refusal changes the severity, never whether there is a finding: errorCode is not an input.)
+    memo_fields = (("eventSource",), *(("requestParameters", f) for f in (
+        "attributeName", "attributeValue", "topicArn", "resourcePolicy", "policyText", "granteePrincipal")),
+                   ("requestParameters", "attributes", "Policy"))
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_identity-vs-resource.html"
     runbook = (
         "Read the new policy (`aws s3api get-bucket-policy`, `aws kms get-key-policy --policy-name default`, "
@@ -67,9 +74,9 @@ class ResourcePolicyOutside(Rule):
 
     @staticmethod
     def volatile(ctx: Context) -> bool:
-        """A bucket ACL's grantees sit under hyphenated keys (``x-amz-acl``) no memo key can hold: a quiet
-        PutBucketAcl is never remembered, so replay judges each one in full (they are rare)."""
-        return ctx.event.event_name == ACL
+        """A bucket ACL (hyphenated keys), a Glacier vault or new key policy (``policy``, an object for Glacier,
+        a field other calls use) and S3 bucket and KMS key policies: read beyond the memo key."""
+        return ctx.event.event_name in VOLATILE
 
     def __init__(self, own: OwnResources | None = None) -> None:
         self._own = own  # None: from the environment on first use (TRAILWARDEN_TRAIL_BUCKETS / _KEYS)

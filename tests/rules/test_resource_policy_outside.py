@@ -260,11 +260,15 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path: Path, 
     quiet_secret = record(SECRET, requestParameters={"resourcePolicy": own_policy})
     loud_secret = record(SECRET, requestParameters={"resourcePolicy": open_policy})
     other_service = record(SECRET, eventSource="logs.amazonaws.com", requestParameters={"resourcePolicy": open_policy})
+    declared = identity_of("role-session-call.json")  # a declared role: its routine calls are quiet
+    quiet_queue = record(QUEUE, userIdentity=declared, requestParameters={
+        "attributes": Replace({"VisibilityTimeout": "120"})})
     # The memo learns between batches of 32 lines: the quiet ones first, then their look-alikes.
-    trail = [quiet_grant, quiet_secret, other_service] * 11 + [loud_grant, loud_secret, record(S3), record(ECR)]
+    trail = [quiet_grant, quiet_secret, other_service, quiet_queue] * 9 + [
+        loud_grant, loud_secret, record(S3), record(ECR), record(QUEUE, userIdentity=declared)]
     with_memo, without = replay_twice(trail, tmp_path, capsys)
     assert with_memo == without
-    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 4
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 5
 
 
 # --- bucket ACLs (PutBucketAcl): the XML body, canned ACLs and grant headers ---------------------------
