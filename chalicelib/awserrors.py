@@ -35,6 +35,9 @@ THROTTLED = frozenset({
 })
 _ACCESS_KEY_RE = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}")  # as in notify.message, without importing slack_sdk
 _USERINFO_RE = re.compile(r"//[^/@\s]+@")
+_HTML_RE = re.compile(r"^\s*<(!doctype html|html)[\s>]", re.IGNORECASE)
+_HTML_SAID = ("an HTML error page, not an AWS answer: AWS_ENDPOINT_URL or a proxy points at a server that does "
+              "not implement this call (moto does not implement every API)")
 _REGION_FIX = "set AWS_DEFAULT_REGION (boto3 does not read AWS_REGION), or `region = ...` in your AWS profile"
 _CREDENTIALS_FIX = ("set AWS_PROFILE (and run `aws sso login` for an SSO profile), "
                     "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
@@ -65,6 +68,8 @@ def _client_error(err: Any, action: str | None, resource: str | None, region: st
     error = err.response.get("Error") or {}
     code = str(error.get("Code") or "")
     aws_said = _clean(error.get("Message") or "")
+    if _HTML_RE.match(aws_said):  # a web server's 500 page (moto's NotImplementedError): its markup helps nobody
+        aws_said = _HTML_SAID
     api = action or getattr(err, "operation_name", None) or "the AWS call"
     said = f" (AWS said: {aws_said})" if aws_said else ""
     where = f" in {region}" if region else ""

@@ -57,6 +57,14 @@ def test_an_unknown_aws_error_keeps_its_code_and_message_on_one_line() -> None:
                                "(AWS said: One or more parameter values were invalid)")
 
 
+def test_an_html_error_page_is_named_as_such_not_quoted() -> None:
+    page = ("<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+            "<h1>Internal Server Error</h1>")  # moto's answer to a call it does not implement
+    message = str(aws_error(client_error("500", page, "LookupEvents"), action="cloudtrail:LookupEvents"))
+    assert message.startswith("cloudtrail:LookupEvents failed (500) (AWS said: an HTML error page, not an AWS answer")
+    assert "<" not in message
+
+
 def test_access_key_ids_in_aws_messages_are_masked() -> None:
     translated = aws_error(client_error("AccessDeniedException", "key AKIAIOSFODNN7EXAMPLE may not call GetItem"))
     assert translated is not None and "AKIAIOSFODNN7EXAMPLE" not in str(translated) and "…MPLE" in str(translated)
