@@ -26,7 +26,7 @@ def register(isub: argparse._SubParsersAction) -> None:
 def run_triage(args: argparse.Namespace) -> int:
     """Exit 0 when recorded; 1 with one line saying why when the incident or its status forbids it."""
     from chalicelib.cli.incidents import open_cli_store
-    from chalicelib.incidents.triage import TriageError
+    from chalicelib.incidents.triage import IncidentNotFound, TriageError
 
     store = open_cli_store(args)
     from chalicelib.settings import Settings
@@ -40,7 +40,8 @@ def run_triage(args: argparse.Namespace) -> int:
         record = store.triage(args.incident_id, args.action, args.actor, resolution=args.resolution,
                               note=args.note, via="cli")  # fmt: skip
     except TriageError as err:
-        print(f"error: {err.message}", file=sys.stderr)
+        where = f" in {args.store}" if isinstance(err, IncidentNotFound) else ""  # as `show` says it
+        print(f"error: {err.message}{where}", file=sys.stderr)
         return 1
     what = f"resolved as {record.resolution}" if record.action == "resolve" else "acknowledged"
     print(f"{record.incident_id} {what} by {record.actor} at {record.to_dict()['at']} (chain seq {record.seq})")

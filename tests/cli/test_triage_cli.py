@@ -114,3 +114,9 @@ def test_a_resolved_incident_table_fits_an_80_column_terminal(
     code, table, _ = incidents(capsys, store, "list", "--status", "resolved")
     assert code == 0 and f"id {target}  resolved (false-positive) by maria" in table
     assert max(len(line) for line in table.splitlines()) <= 80
+
+
+def test_acknowledging_an_unknown_incident_names_the_log_it_looked_in(
+        store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = incidents(capsys, store, "ack", "inc-nope", "--as", "jared")
+    assert code == 1 and err == f"error: no incident 'inc-nope' in {store}\n"
