@@ -58,6 +58,8 @@ CALLS: dict[tuple[str, str], Call] = {
     (DDB, "UpdateTable"): Call("table", ("tableName",), "changed", False),
     (DDB, "UpdateContinuousBackups"): Call("table", ("tableName",), "turned off point-in-time recovery of", True),
     (DDB, "UpdateTimeToLive"): Call("table", ("tableName",), "changed the time-to-live of", False),
+    # A resource-based policy denying the handlers' roles stops every read and write as surely as DeleteTable.
+    (DDB, "PutResourcePolicy"): Call("table", ("resourceArn",), "replaced the resource policy of", False),
     (KMS, "DisableKey"): Call("key", ("keyId",), "disabled", True),
     (KMS, "ScheduleKeyDeletion"): Call("key", ("keyId",), "scheduled the deletion of", True),
     (KMS, "PutKeyPolicy"): Call("key", ("keyId",), "replaced the key policy of", False),

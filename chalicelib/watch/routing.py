@@ -8,8 +8,8 @@ that page without any Lambda), the KMS and CloudFormation calls
 one when its record names the resource (a record without parameters cannot show the resource is
 Trailwarden's, so the rule could not judge it). The patterns only route: the rules decide by exact names
 (``own.py``), so a look-alike name costs an invocation, never a finding. Every blinding call
-is a write, so both rules are in state ENABLED. Each pattern stays under EventBridge's default
-size quota of 2,048 characters (tests/watch/test_own.py).
+is a write, so both rules are in state ENABLED. A pattern over EventBridge's default size quota of
+2,048 characters is spread over numbered rules by the builder (deploy/pattern_quota.py).
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def pipeline_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:
         _by_any(EVENTS, ("name", "rule", "eventBusName"), events),
         _by(LAMBDA, "functionName", [*NAME, {"wildcard": "*:function:trailwarden*"}], _names(LAMBDA)),
         _by_any(SNS, ("topicArn", "subscriptionArn"), topics),
-        _by(DDB, "tableName", tables),
+        _by_any(DDB, ("tableName", "resourceArn"), tables),  # resourceArn: PutResourcePolicy names the table's ARN
         _by_any(SSM, ("name", "names"), params, ["DeleteParameter", "DeleteParameters", "PutParameter"]),
         _by(IAM, "roleName", NAME_ANY_CASE),  # IAM finds a role by any case of its name (own.role)
         _by(SCHEDULER, "name", NAME),  # the heartbeat schedule

@@ -71,6 +71,10 @@ CALLS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "UpdateTimeToLive": ("dynamodb.amazonaws.com", {"tableName": "trailwarden-prod-incidents",
                                                     "timeToLiveSpecification": {"enabled": False,
                                                                                 "attributeName": "expires_at"}}),
+    "PutResourcePolicy": ("dynamodb.amazonaws.com", {
+        "resourceArn": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/trailwarden-prod-incidents",
+        "policy": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
+                  "\"Action\":\"dynamodb:*\",\"Resource\":\"*\"}]}"}),
     "DisableKey": ("kms.amazonaws.com", {"keyId": KEY}),
     "ScheduleKeyDeletion": ("kms.amazonaws.com", {"keyId": KEY, "pendingWindowInDays": 7}),
     "PutKeyPolicy": ("kms.amazonaws.com", {"keyId": KEY, "policyName": "default"}),

@@ -62,6 +62,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "iam-alternate-credential-created", "iam", ("prod", "dev")),
     ("declared-role-requested-under-a-service-linked-path", "assume-role-service-role-path-declared-role.json",
      "sts-assume-role-unexpected", "sts", ("prod", "dev")),
+    ("incident-table-denied-by-a-resource-policy", "dynamodb-put-resource-policy-incidents-table.json",
+     "monitor-pipeline-tampered", "pipeline", ("prod", "dev")),
 ]
 
 

@@ -24,7 +24,7 @@ from chalicelib.watch.own import OwnResources
 
 from . import blinding_events as blinding
 from .cloudtrail import envelope
-from .conftest import ALL_EVENTS, Packaged
+from .conftest import ALL_EVENTS, Packaged, family_of
 
 REGION = "us-east-1"
 RULE_OF = {"cloudtrail.amazonaws.com": "monitor-trail-tampered", "organizations.amazonaws.com": "organization-left"}
@@ -40,7 +40,7 @@ class Bus:
             props = event["Properties"]
             if "Pattern" not in props:
                 continue
-            family = props["RuleName"].removeprefix(prefix)
+            family = family_of(props["RuleName"], prefix)  # a family over the pattern quota has numbered rules
             url = self.sqs.create_queue(QueueName=f"tw-{pkg.stage}-{family}")["QueueUrl"]
             arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             self.events.put_rule(Name=props["RuleName"], EventPattern=json.dumps(props["Pattern"]),

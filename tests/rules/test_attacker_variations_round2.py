@@ -265,3 +265,17 @@ def test_replay_judges_a_service_linked_path_the_same_with_and_without_the_memo(
         for i in range(40)]
     with_memo, without = replay_twice([*real, record(SERVICE_PATH)], tmp_path, capsys)
     assert with_memo == without and "paperclip-agent" in with_memo
+
+
+# The incident table switched off without touching it: a resource policy denying everyone.
+
+def test_a_deny_resource_policy_on_the_incident_table_is_critical_pipeline_tampering():
+    f = finding(record("dynamodb-put-resource-policy-incidents-table.json"), PIPELINE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "resource policy" in f.reason and "trailwarden-prod-incidents" in f.reason
+
+
+def test_a_resource_policy_on_another_teams_table_is_not_trailwardens():
+    rec = record("dynamodb-put-resource-policy-incidents-table.json",
+                 requestParameters={"resourceArn": "arn:aws:dynamodb:us-east-1:630287363158:table/orders"})
+    assert finding(rec, PIPELINE) is None
