@@ -35,23 +35,28 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
             "CreateOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
             "UpdateOpenIDConnectProviderThumbprint", "UploadSSHPublicKey", "CreateServiceSpecificCredential",
             "ResetServiceSpecificCredential", "UploadSigningCertificate", "DeleteUserPermissionsBoundary",
-            "DeleteRolePermissionsBoundary", "AddRoleToInstanceProfile"]},
+            "DeleteRolePermissionsBoundary", "AddRoleToInstanceProfile", "EnableMFADevice", "ResyncMFADevice",
+            "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"]},
         {"eventSource": ["sso.amazonaws.com"], "eventName": [
             "CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
             "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]},
         # PassRole and new Lambda code, Lambda resource policies and URLs, Identity Center's directory,
-        # Roles Anywhere: one branch (the quota), every name delivered from every one of these sources
+        # Roles Anywhere, code run on instances (user data, SSM, Instance Connect): one branch (the quota),
+        # every name delivered from every one of these sources
         {"eventSource": ["lambda.amazonaws.com", "ec2.amazonaws.com", "cloudformation.amazonaws.com",
                          "glue.amazonaws.com", "sagemaker.amazonaws.com", "codebuild.amazonaws.com",
                          "ecs.amazonaws.com", "identitystore.amazonaws.com", "sso-directory.amazonaws.com",
-                         "rolesanywhere.amazonaws.com"], "eventName": [
+                         "rolesanywhere.amazonaws.com", "ssm.amazonaws.com", "ec2-instance-connect.amazonaws.com"],
+         "eventName": [
             "AddMemberToGroup", "AddPermission20150331", "AddPermission20150331v2",
             "AssociateIamInstanceProfile", "CreateChangeSet", "CreateDevEndpoint", "CreateFunction20150331",
             "CreateFunctionUrlConfig20211031", "CreateGroupMembership", "CreateJob", "CreateNotebookInstance",
             "CreateProcessingJob", "CreateProfile", "CreateProject", "CreateStack", "CreateTrainingJob",
-            "CreateTrustAnchor", "CreateUser", "RegisterTaskDefinition", "ReplaceIamInstanceProfileAssociation",
-            "RunInstances", "UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2",
-            "UpdateFunctionUrlConfig20211031", "UpdateProject", "UpdateStack", "UpdateTrustAnchor"]}]}},
+            "CreateTrustAnchor", "CreateUser", "ModifyInstanceAttribute", "RegisterTaskDefinition",
+            "ReplaceIamInstanceProfileAssociation", "RunInstances", "SendCommand", "SendSSHPublicKey",
+            "SendSerialConsoleSSHPublicKey", "StartSession", "UpdateFunctionCode20150331v2",
+            "UpdateFunctionConfiguration20150331v2", "UpdateFunctionUrlConfig20211031", "UpdateProject", "UpdateStack",
+            "UpdateTrustAnchor"]}]}},
         "ENABLED"),
     "ssm": ({"source": ["aws.ssm", "aws.secretsmanager"], "detail-type": [API_CALL], "detail": {"$or": [
         {"eventSource": ["ssm.amazonaws.com"],
