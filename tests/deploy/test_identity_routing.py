@@ -20,7 +20,7 @@ import app
 
 from .cloudtrail import api_call, envelope, iam_user
 from .conftest import Packaged
-from .routing_cases import ESCALATION
+from .escalation_calls import ESCALATION
 
 REGION = "us-east-1"
 MAX_PATTERN = 2048  # EventBridge's default event-pattern size quota, in characters

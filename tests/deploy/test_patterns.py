@@ -26,7 +26,8 @@ from chalicelib.rules import load_rules
 from . import blinding_events as blinding
 from .cloudtrail import api_call, assumed_role, envelope, iam_user, root
 from .conftest import ALL_EVENTS, ROOT, Packaged, family_of
-from .routing_cases import ESCALATION, SAMPLE_EXPECTATIONS, cases
+from .escalation_calls import ESCALATION
+from .routing_cases import SAMPLE_EXPECTATIONS, cases
 from .test_exposure_routing import CASES as EXPOSURE
 
 REGION = "us-east-1"
