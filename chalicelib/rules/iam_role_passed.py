@@ -158,9 +158,13 @@ class IamRolePassed(Rule):
         ev, actor = ctx.event, ctx.actor
         if ev.event_name not in SOURCES.get(ev.event_source or "", ()):
             return None
-        if actor.is_service or service_invoked(ev) or SERVICE_ROLE.match(actor.role_arn or "") \
-                or SERVICE_SOURCE.match(as_str(ev.raw.get("sourceIPAddress")) or ""):
-            return None  # an AWS service (Auto Scaling, CloudFormation) acting: the call that asked it is judged
+        if actor.is_service or SERVICE_ROLE.match(actor.role_arn or ""):
+            return None  # an AWS service acting as itself (Auto Scaling's service-linked role)
+        # A service relaying the call (a stack made without a stack role creates its functions with the caller's
+        # own credentials) is left to the call that asked it, which names the role only when it is the service's
+        # own (CreateStack's roleARN): a template's roles are visible here alone, so a privileged one is judged.
+        source = as_str(ev.raw.get("sourceIPAddress")) or ""
+        relayed = ev.invoked_by if service_invoked(ev) else source if SERVICE_SOURCE.match(source) else None
         worst: tuple[Severity, str, str, str | None, PrincipalSpec | None] | None = None
         for name, account, kind, how in passed(ev):
             if account is not None and account != ev.account and ev.account is not None:
@@ -184,9 +188,12 @@ class IamRolePassed(Rule):
                 arn = (f"arn:aws:iam::{account or ev.account}:{'instance-profile' if kind != 'role' else 'role'}/{name}"
                        if (account or ev.account) else None)
                 worst = (severity, what, why, arn, target)
-        if worst is None:
+        if worst is None or (relayed and worst[0] < Severity.CRITICAL):
             return None
         severity, what, why, arn, target = worst
+        if relayed:
+            why += (f" It came through {relayed} (the call that asked it, a stack or template, does not name this "
+                    "role; the caller needed iam:PassRole on it all the same).")
         if ev.failed:
             severity = min(severity, Severity.MEDIUM)
         service = (ev.event_source or "?").split(".")[0]

@@ -64,6 +64,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "sts-assume-role-unexpected", "sts", ("prod", "dev")),
     ("incident-table-denied-by-a-resource-policy", "dynamodb-put-resource-policy-incidents-table.json",
      "monitor-pipeline-tampered", "pipeline", ("prod", "dev")),
+    ("privileged-role-handed-over-through-a-stack", "lambda-create-function-through-cloudformation.json",
+     "iam-role-passed", "iam", ("prod", "dev")),
 ]
 
 

@@ -279,3 +279,17 @@ def test_a_resource_policy_on_another_teams_table_is_not_trailwardens():
     rec = record("dynamodb-put-resource-policy-incidents-table.json",
                  requestParameters={"resourceArn": "arn:aws:dynamodb:us-east-1:630287363158:table/orders"})
     assert finding(rec, PIPELINE) is None
+
+
+# A template hands the role over: CloudFormation relays the caller's own CreateFunction (the stack names no role).
+
+def test_a_privileged_role_handed_over_through_a_stack_with_the_callers_credentials_is_critical():
+    f = finding(record("lambda-create-function-through-cloudformation.json"), PASSED)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "terraform-deploy" in f.reason and "came through cloudformation.amazonaws.com" in f.reason
+
+
+def test_an_undeclared_role_handed_over_through_a_stack_is_left_to_the_stack_call():
+    rec = record("lambda-create-function-through-cloudformation.json",
+                 requestParameters={"role": "arn:aws:iam::630287363158:role/ops-stack-SyncRole-1X2Y3Z"})
+    assert finding(rec, PASSED) is None

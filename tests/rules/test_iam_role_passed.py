@@ -146,8 +146,15 @@ def test_an_aws_service_launching_for_someone_is_not_judged():
 
 
 def test_a_function_created_by_a_cloudformation_stack_is_left_to_the_stack_call():
-    rec = record("lambda-create-function.json", userIdentity={"invokedBy": "cloudformation.amazonaws.com"})
+    rec = record("lambda-create-function.json", userIdentity={"invokedBy": "cloudformation.amazonaws.com"},
+                 requestParameters={"role": f"{ROLE}paperclip-agent"})
     assert finding(rec, RULE) is None
+
+
+def test_a_stack_handing_over_a_privileged_role_with_the_callers_credentials_is_still_critical():
+    rec = record("lambda-create-function.json", userIdentity={"invokedBy": "cloudformation.amazonaws.com"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and "came through cloudformation" in f.reason
 
 
 def test_a_console_session_marked_invoked_by_signin_is_still_judged():
