@@ -67,6 +67,26 @@ def _line_index(node: yaml.Node | None, prefix: Path_ = (), index: dict[Path_, i
     return index
 
 
+def _duplicate_keys(node: yaml.Node | None, prefix: Path_ = ()) -> list[tuple[Path_, str]]:
+    """A key written twice in one mapping: YAML keeps the last value and drops the first without a
+    word (a second ``principals:`` block appended at the end loses every principal above it)."""
+    found: list[tuple[Path_, str]] = []
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key, line = str(key_node.value), key_node.start_mark.line + 1
+            if key in first:
+                found.append(((*prefix, key), f"duplicate key (first at line {first[key]}); YAML keeps only "
+                                              "this one, so the first is silently lost: merge them"))
+            else:
+                first[key] = line
+            found += _duplicate_keys(value_node, (*prefix, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found += _duplicate_keys(item, (*prefix, i))
+    return found
+
+
 def _line_for(loc: Path_, lines: dict[Path_, int]) -> int | None:
     while loc:
         if loc in lines:
@@ -221,6 +241,7 @@ def parse_model(text: str, source: str = "<model>") -> IdentityModel:
         problems += _checks_beside(data, err)  # one pass: the references too, not after a second run
     if spec is not None:
         problems = _cross_checks(spec)
+    problems = _duplicate_keys(node) + problems  # the cause first: what the lost block held is then "unknown"
     if problems:
         errors = []
         for loc, msg in problems:

@@ -138,6 +138,20 @@ def test_missing_model_file_is_a_model_error(tmp_path: Path) -> None:
     assert "absent.yaml" in str(caught.value)
 
 
+def test_a_key_written_twice_is_an_error_naming_both_lines() -> None:
+    text = ('version: 1\naccounts: [{id: "630287363158", name: management, root: never}]\n'
+            "principals:\n  - {id: jared, kind: human, auth: sso, sso_users: [jared@example.com]}\n"
+            "principals:\n  - {id: maria, kind: human, auth: sso, sso_users: [maria@example.com]}\n")
+    assert errors_of(text) == ["model.yaml:5: principals: duplicate key (first at line 3); YAML keeps only this one, "
+                               "so the first is silently lost: merge them"]
+
+
+def test_a_key_written_twice_inside_a_principal_is_an_error_too() -> None:
+    text = ('version: 1\naccounts: [{id: "630287363158", name: management, root: never}]\n'
+            "principals:\n  - id: ci\n    kind: ci\n    auth: role\n    roles: [deploy]\n    roles: [build]\n")
+    assert [e.split(": duplicate key")[0] for e in errors_of(text)] == ["model.yaml:8: principals[0].roles"]
+
+
 def test_model_file_that_is_not_utf8_is_a_model_error_naming_the_file(tmp_path: Path) -> None:
     utf16 = tmp_path / "model.yaml"
     utf16.write_bytes("version: 1\n".encode("utf-16"))  # what a Windows editor may save
