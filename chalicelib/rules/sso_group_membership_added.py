@@ -6,7 +6,8 @@ every permission set the group is assigned, in every account, without any assign
 
 Groups are not in the model, so what the group grants is unknown: only an IAM manager adding a
 member, or Identity Center itself syncing its connected directory (an AWS service), is routine
-(low); anyone else is acting outside the model (high).
+(low); anyone else is acting outside the model (high), also through another service that relays its
+call (a CloudFormation stack adding the membership with the caller's credentials).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix, service
 from chalicelib.rules.registry import register
 
 SOURCES = {"CreateGroupMembership": "identitystore.amazonaws.com", "AddMemberToGroup": "sso-directory.amazonaws.com"}
+# Identity Center's own services: a membership they relay is its directory sync. Any other service relaying
+# a principal's call (CloudFormation's AWS::IdentityStore::GroupMembership) acts with that principal's credentials.
+IDENTITY_CENTER = frozenset({"sso.amazonaws.com", "identitystore.amazonaws.com", "sso-directory.amazonaws.com"})
 
 
 @register
@@ -41,7 +45,7 @@ class SsoGroupMembershipAdded(Rule):
         req = ev.request_parameters
         group = ev.param("groupId")
         member = as_str(as_dict(req.get("memberId")).get("userId")) or ev.param("memberId") or ev.param("userId")
-        if actor.is_service or service_invoked(ev):
+        if actor.is_service or ev.invoked_by in IDENTITY_CENTER:
             severity, why = Severity.LOW, ("an AWS service made it (Identity Center syncing its connected "
                                            "directory): the change was made in the directory.")
         elif actor.manages_iam:
@@ -49,6 +53,8 @@ class SsoGroupMembershipAdded(Rule):
         else:
             severity, why = Severity.HIGH, ("the actor is not declared as allowed to manage identities: the member "
                                             "now holds every permission set the group is assigned.")
+        if service_invoked(ev) and ev.invoked_by not in IDENTITY_CENTER:  # e.g. a stack's GroupMembership
+            why += f" It came through {ev.invoked_by}, with the actor's own credentials."
         if ev.failed:
             severity = min(severity, Severity.MEDIUM)
         return Verdict(

@@ -66,6 +66,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "monitor-pipeline-tampered", "pipeline", ("prod", "dev")),
     ("privileged-role-handed-over-through-a-stack", "lambda-create-function-through-cloudformation.json",
      "iam-role-passed", "iam", ("prod", "dev")),
+    ("group-membership-added-through-a-stack", "identitystore-create-group-membership-through-cloudformation.json",
+     "sso-group-membership-added", "iam", ("prod", "dev")),
 ]
 
 

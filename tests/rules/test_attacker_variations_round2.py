@@ -293,3 +293,11 @@ def test_an_undeclared_role_handed_over_through_a_stack_is_left_to_the_stack_cal
     rec = record("lambda-create-function-through-cloudformation.json",
                  requestParameters={"role": "arn:aws:iam::630287363158:role/ops-stack-SyncRole-1X2Y3Z"})
     assert finding(rec, PASSED) is None
+
+
+# A service relaying the caller's call is not Identity Center syncing its directory.
+
+def test_a_group_membership_added_through_a_stack_with_the_callers_credentials_is_high():
+    f = finding(record("identitystore-create-group-membership-through-cloudformation.json"),
+                "sso-group-membership-added")
+    assert f is not None and f.severity is Severity.HIGH and "came through cloudformation" in f.reason
