@@ -39,12 +39,11 @@ def is_remote(args: argparse.Namespace) -> bool:
     urls = [p for p in args.paths if p.startswith("s3://")]
     if args.event_history or urls:
         if len(urls) != len(args.paths) and not (args.event_history and args.paths == ["-"]):
-            raise ConfigError("replay reads s3:// URLs, local paths or --event-history, one kind at a time",
-                              "replay")
+            raise ConfigError("reads s3:// URLs, local paths or --event-history, one kind at a time", "replay")
         return True
     if any(getattr(args, k) for k in ("since", "until", "accounts", "regions")):
-        raise ConfigError("--since, --until, --accounts and --regions apply to s3:// URLs and --event-history",
-                          "replay")
+        raise ConfigError("--since, --until, --accounts and --regions apply to s3:// URLs and --event-history, "
+                          "not to local files", "replay")
     return False
 
 

@@ -132,6 +132,13 @@ def test_filters_on_local_paths_are_refused(tmp_path: Path, capsys: pytest.Captu
     assert code == 2 and "apply to s3:// URLs" in err
 
 
+def test_mixing_local_paths_and_s3_urls_is_one_error_line_naming_replay_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = replay(capsys, str(tmp_path), URL)
+    assert code == 2
+    assert err == "error: replay: reads s3:// URLs, local paths or --event-history, one kind at a time\n"
+
+
 def refuse(monkeypatch: pytest.MonkeyPatch, operation: str, when: Any) -> None:
     """Make every S3 client refuse ``operation`` (AccessDenied, as S3 answers) when ``when(params)``.
 
