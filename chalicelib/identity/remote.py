@@ -90,7 +90,9 @@ class S3Model:
         return self.current.model
 
     def _poll(self) -> None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from chalicelib.awserrors import aws_error
 
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key}
         if self.current is not None and self.current.etag:
@@ -106,7 +108,11 @@ class S3Model:
             if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):  # nothing published yet
                 self.current = _bundled()
                 return
-            raise
+            raise aws_error(err, action="s3:GetObject", resource=f"the model {self.url}") or err from None
+        except BotoCoreError as err:  # no credentials or region, unreachable: say which model was being read
+            if self.current is not None:
+                return
+            raise aws_error(err, action=f"s3:GetObject of the model {self.url}") or err from None
         etag = str(obj.get("ETag", "")).strip('"')
         version = str(obj.get("VersionId") or etag)
         if self.current is not None and etag == self.current.etag:

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import runtime
 from chalicelib.cli import main
-from chalicelib.errors import ConfigError, ModelError
+from chalicelib.errors import AwsError, ConfigError, ModelError
 from chalicelib.identity.loader import DEFAULT_MODEL
 from chalicelib.identity.remote import S3Model, publish
 from chalicelib.settings import Settings
@@ -146,6 +146,12 @@ def test_a_new_valid_version_replaces_the_model(s3: Any, tmp_path: Path) -> None
 def test_a_model_url_that_is_not_s3_bucket_key_is_refused() -> None:
     with pytest.raises(ConfigError, match="TRAILWARDEN_MODEL: 's3://bucket' is not an s3://BUCKET/KEY URL"):
         S3Model("s3://bucket")
+
+
+def test_a_model_bucket_that_does_not_exist_is_named_when_nothing_was_ever_loaded(s3: Any) -> None:
+    with pytest.raises(AwsError, match=r"^the model s3://no-such-bucket/identity_model.yaml does not exist "
+                                       r"\(NoSuchBucket\)"):
+        S3Model("s3://no-such-bucket/identity_model.yaml", client=s3).model()
 
 
 def test_a_model_url_with_an_uppercase_bucket_says_what_a_bucket_name_may_hold() -> None:
