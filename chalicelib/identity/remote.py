@@ -159,5 +159,10 @@ def publish(model_file: str, url: str, client: Any = None) -> str:
         import boto3
 
         client = boto3.client("s3")
-    result = client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/yaml")
+    try:
+        result = client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/yaml")
+    except Exception as err:  # noqa: BLE001 - botocore errors, named with the URL; others re-raised as they were
+        from chalicelib.awserrors import aws_error
+
+        raise aws_error(err, action="s3:PutObject", resource=f"the bucket of {url}") or err from None
     return str(result.get("VersionId") or str(result.get("ETag", "")).strip('"'))

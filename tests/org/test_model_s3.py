@@ -60,6 +60,11 @@ def test_publish_refuses_an_invalid_model_and_uploads_nothing(s3: Any, tmp_path:
     assert s3.list_objects_v2(Bucket="trailwarden-models").get("KeyCount") == 0
 
 
+def test_publish_to_a_bucket_that_does_not_exist_names_the_url(s3: Any) -> None:
+    with pytest.raises(AwsError, match=r"^the bucket of s3://no-such-bucket/m.yaml does not exist \(NoSuchBucket\)"):
+        publish(str(DEFAULT_MODEL), "s3://no-such-bucket/m.yaml", s3)
+
+
 def test_a_published_model_is_loaded_with_its_version(s3: Any) -> None:
     version = publish(str(DEFAULT_MODEL), URL, s3)
     source = S3Model(URL, s3)
