@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from chalicelib.errors import ConfigError
 from chalicelib.findings import Severity
 from chalicelib.incidents.keys import parse_ts
+from chalicelib.incidents.paging import decode_token
 from chalicelib.incidents.store import MAX_LIMIT, IncidentQuery
 
 RELATIVE = re.compile(r"^(\d+)\s*([smhdw])$")
@@ -57,6 +58,12 @@ def parse_query(params: Mapping[str, str | None], now: datetime | None = None, *
         raise ConfigError(f"{name('limit')}: must be between 1 and {MAX_LIMIT}, got {limit}")
     since = parse_time(p["since"], name("since"), now) if "since" in p else None  # type: ignore[arg-type]
     until = parse_time(p["until"], name("until"), now) if "until" in p else None  # type: ignore[arg-type]
+    if "next_token" in p:  # checked here so the error names the flag (--next-token) or the query parameter
+        try:
+            decode_token(p["next_token"])
+        except ConfigError:
+            raise ConfigError(f"{name('next_token')}: {p['next_token']!r} is not a token this log gave out "
+                              "(copy it whole from the 'more incidents' line)") from None
     if since and until and since >= until:
         raise ConfigError(f"{name('since')} must be earlier than {name('until')}")
     return IncidentQuery(

@@ -185,6 +185,12 @@ def test_a_bad_time_filter_exits_2_naming_the_flag(store: str, capsys: pytest.Ca
     assert code == 2 and err.startswith("error: --since: 'last tuesday' is neither")
 
 
+def test_a_next_token_that_was_not_given_out_exits_2_naming_the_flag(
+        store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = incidents(capsys, store, "list", "--next-token", "garbage")
+    assert code == 2 and err.startswith("error: --next-token: 'garbage' is not a token this log gave out")
+
+
 def test_a_limit_out_of_range_exits_2_naming_the_flag(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = incidents(capsys, store, "list", "--limit", "0")
     assert code == 2 and err == "error: --limit: must be between 1 and 1000, got 0\n"
