@@ -180,8 +180,10 @@ PATTERNS: dict[str, dict[str, Any]] = {
                 {"eventSource": ["ec2.amazonaws.com"], "eventName": ["GetPasswordData"],
                  "userIdentity": {"type": [{"prefix": "AssumedRole"}], "sessionContext": {"sessionIssuer": {
                      "arn": [{"anything-but": {"wildcard": SSO_ISSUER_ARNS}}]}}}},
-                {"eventSource": ["kms.amazonaws.com"], "eventName": ["Decrypt"],
-                 "requestParameters": {"encryptionContext": {"PARAMETER_ARN": [{"exists": True}]}},
+                # ReEncrypt re-wraps that ciphertext under a key the caller names: the same read, taken elsewhere.
+                {"eventSource": ["kms.amazonaws.com"], "eventName": ["Decrypt", "ReEncrypt"],
+                 "requestParameters": {"$or": [{"encryptionContext": {"PARAMETER_ARN": [{"exists": True}]}},
+                                               {"sourceEncryptionContext": {"PARAMETER_ARN": [{"exists": True}]}}]},
                  "userIdentity": {"type": [{"anything-but": ["AWSService", "Root"]}],
                                   "invokedBy": [{"exists": False}]}},
             ],

@@ -16,8 +16,8 @@ def requested_secrets(ev: CloudTrailEvent, model: IdentityModel) -> list[SecretS
     params = ev.request_parameters
     if ev.event_name in SECRETSMANAGER_READS:
         return secretsmanager_secrets(ev, model)
-    if ev.event_name == "Decrypt":
-        arn = as_dict(params.get("encryptionContext")).get("PARAMETER_ARN")
+    if ev.event_name in KMS_READS:
+        arn = as_dict(params.get(KMS_READS[ev.event_name])).get("PARAMETER_ARN")
         found = _secret(model, arn) if isinstance(arn, str) else None
         return [found] if found is not None else []
     if ev.event_name == "GetParametersByPath":
@@ -59,6 +59,9 @@ def _secret(model: IdentityModel, name: str) -> SecretSpec | None:
 
 
 SECRETSMANAGER_READS = frozenset({"GetSecretValue", "BatchGetSecretValue"})
+# KMS calls that take a parameter's ciphertext, with where SSM's encryption context is: Decrypt returns the
+# plaintext; ReEncrypt re-wraps it under a key the caller names (its own, or another account's), to read there.
+KMS_READS = {"Decrypt": "encryptionContext", "ReEncrypt": "sourceEncryptionContext"}
 
 
 def _decrypting(event: CloudTrailEvent) -> bool:
@@ -66,7 +69,7 @@ def _decrypting(event: CloudTrailEvent) -> bool:
     decryption; a Decrypt only when made directly (not by SSM for a GetParameter, judged itself)."""
     if event.event_name in SECRETSMANAGER_READS:
         return True
-    if event.event_name == "Decrypt":
+    if event.event_name in KMS_READS:
         return not event.invoked_by
     return as_bool(event.request_parameters.get("withDecryption")) is True
 
@@ -87,11 +90,12 @@ class SecretReadUndeclared(Rule):
     # GetParameterHistory with decryption returns current and past plaintext values too; a direct
     # kms:Decrypt of a parameter's ciphertext is the same read without SSM's own decryption step.
     event_names = frozenset({"GetParameter", "GetParameters", "GetParametersByPath", "GetParameterHistory",
-                             "Decrypt", *SECRETSMANAGER_READS})
+                             *KMS_READS, *SECRETSMANAGER_READS})
     # What requested_secrets reads (a list of names has no memo key, so such a line is judged in
     # full) and the actor, whose userIdentity says whether a service made a Decrypt for the caller.
     memo_fields = (*(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive")),
-                   ("requestParameters", "encryptionContext", "PARAMETER_ARN"), ("requestParameters", "secretId"))
+                   ("requestParameters", "encryptionContext", "PARAMETER_ARN"),
+                   ("requestParameters", "sourceEncryptionContext", "PARAMETER_ARN"), ("requestParameters", "secretId"))
     reads_assumer = True  # a role session reads for whoever obtained it
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"
     runbook = (
@@ -126,7 +130,11 @@ class SecretReadUndeclared(Rule):
         readers = "; ".join(f"{s.name}: {', '.join(s.readers) or 'nobody'}" for s in unlisted)
         outcome = f" The read was refused ({ev.error_code})." if ev.error_code else " The read succeeded."
         how = " with kms:Decrypt of its ciphertext" if ev.event_name == "Decrypt" else ""
-        verb = "read" if ev.event_name in SECRETSMANAGER_READS else "decrypted"
+        if ev.event_name == "ReEncrypt":
+            how = (f" with kms:ReEncrypt of its ciphertext to key {ev.param('destinationKeyId') or '?'} (whoever may "
+                   "use that key can now decrypt it)")
+        verb = "read" if ev.event_name in SECRETSMANAGER_READS else "exported" if ev.event_name == "ReEncrypt" \
+            else "decrypted"
         if ev.event_name == "BatchGetSecretValue" and not isinstance(ev.request_parameters.get("secretIdList"), list):
             how = " with a filtered batch read that can return them"
         elif ev.event_source == "ssm.amazonaws.com" and any(s.store == "secretsmanager" for s in unlisted):

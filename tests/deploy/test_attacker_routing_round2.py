@@ -68,6 +68,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "iam-role-passed", "iam", ("prod", "dev")),
     ("group-membership-added-through-a-stack", "identitystore-create-group-membership-through-cloudformation.json",
      "sso-group-membership-added", "iam", ("prod", "dev")),
+    ("parameter-ciphertext-reencrypted-to-an-outside-key", "kms-reencrypt-parameter-to-outside-key.json",
+     "secret-read-undeclared", "reads", ("prod", "dev")),
 ]
 
 

@@ -163,6 +163,9 @@ RULE_EVENTS: dict[str, tuple[str, bool | None, dict[str, Any] | None, dict[str, 
     "GetParameterHistory": ("ssm.amazonaws.com", True, {"name": PARAMETER, "withDecryption": True}, AGENT),
     "Decrypt": ("kms.amazonaws.com", True, {"encryptionContext": {
         "PARAMETER_ARN": f"arn:aws:ssm:us-east-1:630287363158:parameter{PARAMETER}"}}, AGENT),
+    "ReEncrypt": ("kms.amazonaws.com", True, {"sourceEncryptionContext": {
+        "PARAMETER_ARN": f"arn:aws:ssm:us-east-1:630287363158:parameter{PARAMETER}"},
+        "destinationKeyId": "arn:aws:kms:us-east-1:402918375610:key/0d4f6a8c-0e2b-4d6f-8a1c-3e5b7d9f1a2c"}, AGENT),
     "AssumeRole": ("sts.amazonaws.com", True, {"roleArn": "arn:aws:iam::630287363158:role/paperclip-agent",
                                                "roleSessionName": "x"}, CI_KEY),
     "AssumeRoleWithWebIdentity": ("sts.amazonaws.com", True, {

@@ -301,3 +301,17 @@ def test_a_group_membership_added_through_a_stack_with_the_callers_credentials_i
     f = finding(record("identitystore-create-group-membership-through-cloudformation.json"),
                 "sso-group-membership-added")
     assert f is not None and f.severity is Severity.HIGH and "came through cloudformation" in f.reason
+
+
+# A parameter's ciphertext re-wrapped under a key the caller names (kms:ReEncrypt), to decrypt elsewhere.
+
+def test_reencrypting_a_declared_parameters_ciphertext_to_an_outside_key_is_a_read():
+    f = finding(record("kms-reencrypt-parameter-to-outside-key.json"), SECRET)
+    assert f is not None and f.severity is Severity.HIGH
+    assert "kms:ReEncrypt" in f.reason and "402918375610" in f.reason and "/paperclip-app/api-key" in f.reason
+
+
+def test_reencrypting_other_data_is_not_a_secret_read():
+    rec = record("kms-reencrypt-parameter-to-outside-key.json",
+                 requestParameters={"sourceEncryptionContext": Replace({"app": "reporting"})})
+    assert finding(rec, SECRET) is None
