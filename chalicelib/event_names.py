@@ -42,7 +42,8 @@ IAM_WRITES = ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessK
               "UpdateOpenIDConnectProviderThumbprint", "UploadSSHPublicKey", "CreateServiceSpecificCredential",
               "ResetServiceSpecificCredential", "UploadSigningCertificate", "UpdateSSHPublicKey",
               "UpdateServiceSpecificCredential", "UpdateSigningCertificate", "DeleteUserPermissionsBoundary",
-              "DeleteRolePermissionsBoundary", "AddRoleToInstanceProfile",
+              "DeleteRolePermissionsBoundary", "PutUserPermissionsBoundary", "PutRolePermissionsBoundary",
+              "AddRoleToInstanceProfile",
               # MFA enrolled on a user (iam-mfa-device-enrolled), password policy (iam-password-policy-weakened).
               "EnableMFADevice", "ResyncMFADevice", "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"]
 SSO_WRITES = ["CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",

@@ -3,26 +3,35 @@ its policies apply in full (Rhino Security Labs' iam:Delete*PermissionsBoundary 
 principal allowed to remove its own boundary lifts its own ceiling).
 
 Judged against the model: removing one's own boundary is critical; anyone else but an IAM manager
-is high; an IAM manager is low.
+is high; an IAM manager is low. Replacing a boundary lifts it as surely: setting one's own boundary
+(``Put…PermissionsBoundary``) is critical, and an admin-equivalent AWS managed policy as anyone's boundary
+is graded as a removal; another replacement (a narrower boundary, a customer policy) is quiet.
 """
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from chalicelib.findings import Severity
+from chalicelib.identity import policy
 from chalicelib.identity.model import fold
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
 from chalicelib.rules.registry import register
 
-TARGETS = {"DeleteUserPermissionsBoundary": ("user", "userName"), "DeleteRolePermissionsBoundary": ("role", "roleName")}
+TARGETS = {"DeleteUserPermissionsBoundary": ("user", "userName"), "DeleteRolePermissionsBoundary": ("role", "roleName"),
+           "PutUserPermissionsBoundary": ("user", "userName"), "PutRolePermissionsBoundary": ("role", "roleName")}
+REPLACE = frozenset({"PutUserPermissionsBoundary", "PutRolePermissionsBoundary"})
 
 
 @register
 class IamPermissionsBoundaryRemoved(Rule):
     id = "iam-permissions-boundary-removed"
     severity = Severity.HIGH
-    title = "Permissions boundary removed"
+    title = "Permissions boundary removed or lifted"
     event_names = frozenset(TARGETS)
-    memo_fields = (("eventSource",),)  # every such IAM call is a finding
+    memo_fields = (("eventSource",),)  # every removal is a finding; a replacement reads its target and policy
+    memo_fields_by_name = MappingProxyType({name: tuple(("requestParameters", k) for k in (
+        "userName", "roleName", "permissionsBoundary")) for name in REPLACE})
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"
     runbook = (
         "Put the boundary back (`aws iam put-user-permissions-boundary` / `put-role-permissions-boundary`), "
@@ -39,8 +48,13 @@ class IamPermissionsBoundaryRemoved(Rule):
         target = ctx.model.iam_user(name, ev.account) if kind == "user" else ctx.model.role(name, ev.account)
         own = bool(name and actor.name and fold(name) == fold(actor.name)
                    and actor.kind == ("iam-user" if kind == "user" else "assumed-role"))
+        replaced = ev.event_name in REPLACE
+        boundary = ev.param("permissionsBoundary")
+        if replaced and not own and not policy.admin_managed_policy(boundary):
+            return None  # a narrower boundary, or a customer policy whose text the record does not show
+        lifted = f"set its own boundary to {boundary or '?'}" if replaced else "removed its own boundary"
         if own:
-            severity, why = Severity.CRITICAL, "the actor removed its own boundary: it lifted its own ceiling."
+            severity, why = Severity.CRITICAL, f"the actor {lifted}: it lifted its own ceiling."
         elif actor.manages_iam:
             severity, why = Severity.LOW, "the actor may manage IAM."
         else:
@@ -48,7 +62,8 @@ class IamPermissionsBoundaryRemoved(Rule):
         if ev.failed:
             severity = min(severity, Severity.MEDIUM)
         return Verdict(
-            reason=f"{actor.describe()} removed the permissions boundary of {kind} '{name or '?'}': {why}"
+            reason=f"{actor.describe()} {'replaced' if replaced else 'removed'} the permissions boundary of {kind} "
+                   f"'{name or '?'}'{f' with {boundary}' if replaced else ''}: {why}"
                    f"{failed_suffix(ctx)}",
             severity=severity,
             target_arn=f"arn:aws:iam::{ev.account}:{kind}/{name}" if name and ev.account else None,

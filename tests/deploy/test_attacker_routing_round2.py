@@ -70,6 +70,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "sso-group-membership-added", "iam", ("prod", "dev")),
     ("parameter-ciphertext-reencrypted-to-an-outside-key", "kms-reencrypt-parameter-to-outside-key.json",
      "secret-read-undeclared", "reads", ("prod", "dev")),
+    ("own-boundary-replaced-with-administrator-access", "iam-put-user-permissions-boundary-own-admin.json",
+     "iam-permissions-boundary-removed", "iam", ("prod", "dev")),
 ]
 
 

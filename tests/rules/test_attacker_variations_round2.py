@@ -315,3 +315,36 @@ def test_reencrypting_other_data_is_not_a_secret_read():
     rec = record("kms-reencrypt-parameter-to-outside-key.json",
                  requestParameters={"sourceEncryptionContext": Replace({"app": "reporting"})})
     assert finding(rec, SECRET) is None
+
+
+# A boundary replaced, not deleted: the same ceiling lifted.
+
+BOUNDARY = "iam-permissions-boundary-removed"
+OWN_BOUNDARY = "iam-put-user-permissions-boundary-own-admin.json"
+
+
+def test_the_ci_key_setting_its_own_boundary_to_administrator_access_is_critical():
+    f = finding(record(OWN_BOUNDARY), BOUNDARY)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "set its own boundary to arn:aws:iam::aws:policy/AdministratorAccess" in f.reason
+
+
+def test_a_non_manager_giving_another_role_an_admin_boundary_is_high():
+    rec = record(OWN_BOUNDARY, eventName="PutRolePermissionsBoundary", requestParameters=Replace(
+        {"roleName": "paperclip-agent", "permissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+    f = finding(rec, BOUNDARY)
+    assert f is not None and f.severity is Severity.HIGH
+
+
+def test_another_principal_given_a_narrower_boundary_is_quiet():
+    rec = record(OWN_BOUNDARY, eventName="PutRolePermissionsBoundary", requestParameters=Replace(
+        {"roleName": "paperclip-agent", "permissionsBoundary": "arn:aws:iam::630287363158:policy/agents-ceiling"}))
+    assert finding(rec, BOUNDARY) is None
+
+
+def test_replay_judges_boundary_replacements_the_same_with_and_without_the_memo(tmp_path, capsys):
+    narrower = [record(OWN_BOUNDARY, eventID=f"n-{i}", requestParameters=Replace(
+        {"userName": "backup-bot", "permissionsBoundary": "arn:aws:iam::630287363158:policy/ceiling"}))
+        for i in range(40)]
+    with_memo, without = replay_twice([*narrower, record(OWN_BOUNDARY)], tmp_path, capsys)
+    assert with_memo == without and "set its own boundary" in with_memo
