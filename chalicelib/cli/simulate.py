@@ -155,7 +155,30 @@ def run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
         return _run(args, slack=slack, sns=sns)
 
 
+def _webhook(args: argparse.Namespace) -> str | None:
+    """The webhook to post to for real ('-' prompts, else $TRAILWARDEN_SLACK_WEBHOOK), refused before moto
+    starts rather than once per alert when it is not https; a secret, so never quoted."""
+    url = args.slack_webhook
+    if url == "-":
+        import getpass
+
+        url = getpass.getpass("Slack webhook URL: ").strip() or None
+    elif url is None:
+        url = os.environ.get("TRAILWARDEN_SLACK_WEBHOOK") or None
+    if url:
+        from chalicelib.errors import DeliveryError
+        from chalicelib.notify.slack import check_url
+
+        try:
+            check_url(url)
+        except DeliveryError:
+            raise TrailwardenError("--slack-webhook: not an https:// Slack webhook URL (plain http only for "
+                                   "localhost)") from None
+    return url
+
+
 def _run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int:
+    args.slack_webhook = _webhook(args)  # simulate --org posts to it too
     if args.org:
         from chalicelib.cli import simulate_org
 
@@ -165,12 +188,6 @@ def _run(args: argparse.Namespace, *, slack: Any = None, sns: Any = None) -> int
     from chalicelib.identity import load_model
 
     load_model(args.model)  # a model error stops here, before moto starts
-    if args.slack_webhook == "-":
-        import getpass
-
-        args.slack_webhook = getpass.getpass("Slack webhook URL: ").strip() or None
-    elif args.slack_webhook is None:
-        args.slack_webhook = os.environ.get("TRAILWARDEN_SLACK_WEBHOOK") or None
     items = list(read_all(args.paths))
     bad = [i for i in items if isinstance(i, InputError)]
     for problem in bad:

@@ -117,7 +117,8 @@ def _quiet_logger() -> logging.Logger:
     return quiet
 
 
-def _check_url(url: str) -> None:
+def check_url(url: str) -> None:
+    """An https webhook (plain http only for a local test server); else DeliveryError, never quoting the URL."""
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.netloc:
         return
@@ -171,7 +172,7 @@ class WebhookSlackSender:
         if not isinstance(url, str) or not url.strip():
             raise ChannelNotConfigured("the Slack webhook URL is empty")
         url = url.strip()
-        _check_url(url)
+        check_url(url)
         if self._client is None or self._client_url != url:
             self._client = WebhookClient(
                 url, timeout=self._timeout, retry_handlers=self._retry_handlers, logger=_quiet_logger()

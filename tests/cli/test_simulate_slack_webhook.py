@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from chalicelib.cli import build_parser
+from chalicelib.cli import build_parser, main
 from chalicelib.cli import simulate as simulate_cli
 
 ROOT_SIGNIN = Path(__file__).resolve().parents[2] / "examples" / "story" / "01-root-console-signin.eventbridge.json"
@@ -77,3 +77,22 @@ def test_simulate_table_says_slack_messages_went_to_the_webhook_rather_than_coun
     assert code == 0 and len(received) == 1
     assert "Slack messages: posted to the --slack-webhook URL" in out
     assert "Slack messages (0)" not in out
+
+
+@pytest.mark.parametrize("url", ["http://hooks.slack.com/services/T0/B0/SeCrEtWeBhOoKtOkEn",
+                                 "hooks.slack.com/services/T0/B0/SeCrEtWeBhOoKtOkEn"])
+def test_a_webhook_that_is_not_https_is_refused_before_anything_runs_without_quoting_it(
+        url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRAILWARDEN_SLACK_WEBHOOK", raising=False)
+    code = main(["simulate", str(ROOT_SIGNIN), "--slack-webhook", url])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == "error: --slack-webhook: not an https:// Slack webhook URL (plain http only for localhost)\n"
+
+
+def test_the_webhook_from_the_environment_is_checked_the_same_way(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAILWARDEN_SLACK_WEBHOOK", "ftp://hooks.slack.com/services/T0/B0/SeCrEtWeBhOoKtOkEn")
+    assert main(["simulate", "--org", str(ROOT_SIGNIN)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --slack-webhook: not an https://") and "SeCrEtWeBhOoKtOkEn" not in err
