@@ -58,12 +58,15 @@ def template_families(template: dict[str, Any]) -> dict[str, tuple[dict[str, Any
 
 
 def check_parameters(template: dict[str, Any], values: dict[str, str]) -> None:
-    """Refuse, in one line, a parameter left empty or not matching its AllowedPattern."""
+    """Refuse, in one line, a parameter left empty or not matching its AllowedPattern. A parameter whose
+    declared Default is empty is optional (``AuditorRoleArns``: no roles beyond Trailwarden's own)."""
     import re
 
     for key, spec in template.get("Parameters", {}).items():
         value = values.get(key, spec.get("Default"))
         if value in (None, ""):
+            if spec.get("Default") == "":
+                continue
             raise ConfigError(f"member template parameter {key} is empty")
         pattern = spec.get("AllowedPattern")
         if pattern and not re.match(pattern, str(value)):

@@ -81,5 +81,15 @@ def test_an_empty_member_template_parameter_is_refused_in_one_line() -> None:
     assert str(err.value) == "member template parameter CentralEventBusArn is empty"
 
 
+def test_a_member_template_parameter_declared_with_an_empty_default_may_stay_empty() -> None:
+    from chalicelib.org.sandbox import check_parameters
+    from chalicelib.org.template import AUDITOR_ROLES, member_template
+
+    template = member_template({"root": ({"source": ["aws.iam"]}, "ENABLED")}, "t")
+    assert template["Parameters"][AUDITOR_ROLES]["Default"] == ""
+    bus = "arn:aws:events:us-east-1:111111111111:event-bus/trailwarden-org"
+    check_parameters(template, {"CentralEventBusArn": bus})  # AuditorRoleArns left out: no error
+
+
 def test_a_split_rule_serves_its_family_handler() -> None:
     assert names.handler_of("reads-2") == "reads" and names.handler_of("reads") == "reads"
