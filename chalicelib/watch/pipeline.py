@@ -54,6 +54,9 @@ CALLS: dict[tuple[str, str], Call] = {
     (SNS, "RemovePermission"): Call("topic", ("topicArn",), "removed a permission from", True),
     # A filter policy that matches nothing, or a redirected delivery, silences one subscriber.
     (SNS, "SetSubscriptionAttributes"): Call("topic", ("subscriptionArn",), "changed a subscription of", False),
+    # A data protection policy can deny publishing whatever its (custom, regex) identifiers match: every alert.
+    (SNS, "PutDataProtectionPolicy"): Call("topic", ("resourceArn",), "replaced the data protection policy of",
+                                           False),
     (DDB, "DeleteTable"): Call("table", ("tableName",), "deleted", True),
     (DDB, "UpdateTable"): Call("table", ("tableName",), "changed", False),
     (DDB, "UpdateContinuousBackups"): Call("table", ("tableName",), "turned off point-in-time recovery of", True),

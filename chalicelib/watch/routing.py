@@ -103,23 +103,28 @@ def pipeline_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:
     """``env``: the stage's variables at package time (an exact table or parameter outside the prefixes)."""
     env = dict(os.environ if env is None else env)
     tables = [*NAME, {"wildcard": "arn:aws*:dynamodb:*:table/trailwarden*"}]
+    table_arns = tables[1:]  # PutResourcePolicy names the table by its ARN (resourceArn) only
     if env.get("TRAILWARDEN_TABLE") and not env["TRAILWARDEN_TABLE"].startswith("trailwarden"):
         tables.append(env["TRAILWARDEN_TABLE"])
+        table_arns.append({"wildcard": f"arn:aws*:dynamodb:*:table/{env['TRAILWARDEN_TABLE']}"})
     params: list[Any] = [{"prefix": "/trailwarden/"}, {"wildcard": "arn:aws*:ssm:*:parameter/trailwarden/*"}]
     webhook = env.get("TRAILWARDEN_SLACK_WEBHOOK_PARAM")
     if webhook and not webhook.startswith("/trailwarden/"):
         params.append(webhook)
-    # Rules and, in organization mode, the central bus: a name, or ``…:rule/[BUS/]NAME``, ``…:event-bus/NAME``.
-    events = [*NAME, {"wildcard": "arn:aws*:events:*trailwarden*"}]
+    # Rules and, in organization mode, the central bus: by name (a rule's ``name`` and ``rule`` take names
+    # only), a bus also as ``…:event-bus/NAME``.
+    names = list(NAME)
     bus = (env.get("TRAILWARDEN_EVENT_BUS") or "").strip()
     if bus and bus != "default" and not bus.startswith("trailwarden"):
-        events.append(bus)
+        names.append(bus)
+    events = [*names, {"wildcard": "arn:aws*:events:*trailwarden*"}]
     topics = [{"wildcard": "arn:aws*:sns:*:trailwarden*"}]
     return {"source": [{"prefix": "aws."}], "detail-type": [API_CALL], "detail": {"$or": [
-        _by_any(EVENTS, ("name", "rule", "eventBusName"), events),
+        {"eventSource": [EVENTS], "requestParameters": {"$or": [{"name": names}, {"rule": NAME},
+                                                                 {"eventBusName": events}]}},
         _by(LAMBDA, "functionName", [*NAME, {"wildcard": "*:function:trailwarden*"}], _names(LAMBDA)),
-        _by_any(SNS, ("topicArn", "subscriptionArn"), topics),
-        _by_any(DDB, ("tableName", "resourceArn"), tables),  # resourceArn: PutResourcePolicy names the table's ARN
+        _by_any(SNS, ("topicArn", "subscriptionArn", "resourceArn"), topics),  # resourceArn: PutDataProtectionPolicy
+        {"eventSource": [DDB], "requestParameters": {"$or": [{"tableName": tables}, {"resourceArn": table_arns}]}},
         _by_any(SSM, ("name", "names"), params, ["DeleteParameter", "DeleteParameters", "PutParameter"]),
         _by(IAM, "roleName", NAME_ANY_CASE),  # IAM finds a role by any case of its name (own.role)
         _by(SCHEDULER, "name", NAME),  # the heartbeat schedule

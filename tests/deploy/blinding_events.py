@@ -62,6 +62,7 @@ CALLS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "DeleteTopic": ("sns.amazonaws.com", {"topicArn": TOPIC}),
     "Unsubscribe": ("sns.amazonaws.com", {"subscriptionArn": f"{TOPIC}:0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e"}),
     "SetTopicAttributes": ("sns.amazonaws.com", {"topicArn": TOPIC, "attributeName": "Policy"}),
+    "PutDataProtectionPolicy": ("sns.amazonaws.com", {"resourceArn": TOPIC, "dataProtectionPolicy": "{}"}),
     "DeleteTable": ("dynamodb.amazonaws.com", {"tableName": "trailwarden-prod-incidents"}),
     "UpdateTable": ("dynamodb.amazonaws.com", {"tableName": "trailwarden-prod-incidents",
                                                "deletionProtectionEnabled": False}),

@@ -348,3 +348,16 @@ def test_replay_judges_boundary_replacements_the_same_with_and_without_the_memo(
         for i in range(40)]
     with_memo, without = replay_twice([*narrower, record(OWN_BOUNDARY)], tmp_path, capsys)
     assert with_memo == without and "set its own boundary" in with_memo
+
+
+# The alerts topic silenced without touching its policy: a data protection policy that denies every message.
+
+def test_a_data_protection_policy_on_the_alerts_topic_is_critical_pipeline_tampering():
+    f = finding(record("sns-put-data-protection-policy-alerts-topic.json"), PIPELINE)
+    assert f is not None and f.severity is Severity.CRITICAL and "data protection policy" in f.reason
+
+
+def test_a_data_protection_policy_on_another_topic_is_not_trailwardens():
+    rec = record("sns-put-data-protection-policy-alerts-topic.json",
+                 requestParameters={"resourceArn": "arn:aws:sns:us-east-1:630287363158:orders"})
+    assert finding(rec, PIPELINE) is None
