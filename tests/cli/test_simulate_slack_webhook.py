@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
 from chalicelib.cli import build_parser, main
 from chalicelib.cli import simulate as simulate_cli
@@ -30,7 +30,9 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[dict[st
     """A local webhook answering 200 ``ok``; yields its URL and the payloads it received."""
     for name in (*PROXIES, "TRAILWARDEN_MODEL", "TRAILWARDEN_SLACK_WEBHOOK"):
         monkeypatch.delenv(name, raising=False)
-    parameters.clear_caches()  # Powertools caches the webhook parameter per process; each test has its own server
+    # Powertools keeps one SSM provider per process, with its cache and a client bound to this test's moto
+    # server: start without one, and leave none behind for the next test (restored at teardown).
+    monkeypatch.delitem(DEFAULT_PROVIDERS, "ssm", raising=False)
     received: list[dict[str, Any]] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -50,6 +52,7 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[dict[st
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}{TOKEN_PATH}", received
     finally:
+        DEFAULT_PROVIDERS.pop("ssm", None)  # made during the test; monkeypatch then restores one from before
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
