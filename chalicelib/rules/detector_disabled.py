@@ -11,6 +11,10 @@ from chalicelib.rules.registry import register
 from chalicelib.watch.detectors import DETECTOR_CALLS
 from chalicelib.watch.verdicts import blinding_verdict
 
+# Calls that switch a detector off only with one parameter set so (GuardDuty left on but looking away):
+# name → (request key, the value that does it); any other value is quiet.
+LOOK_AWAY = {"CreateFilter": ("action", "ARCHIVE"), "UpdateFilter": ("action", "ARCHIVE"),
+             "CreateIPSet": ("activate", True), "UpdateIPSet": ("activate", True)}
 TARGET_KEYS = ("detectorId", "configurationRecorderName", "deliveryChannelName", "analyzerName",
                "resolverQueryLogConfigId", "resourceId")
 
@@ -24,7 +28,7 @@ class DetectorDisabled(Rule):
     memo_fields = (("eventSource",),)  # every listed call is a finding from its service, except below
     # An UpdateDetector is quiet unless it switches the detector or one of its protection plans off.
     memo_fields_by_name = MappingProxyType({"UpdateDetector": tuple(("requestParameters", k) for k in (
-        "enable", "features", "dataSources"))})
+        "enable", "features", "dataSources")), **{n: (("requestParameters", k),) for n, (k, _) in LOOK_AWAY.items()}})
     reference = "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_suspend-disable.html"
     runbook = (
         "A detector that watches this account was switched off. Switch it back on (GuardDuty: `aws guardduty "
@@ -41,11 +45,21 @@ class DetectorDisabled(Rule):
             return None
         if ev.event_name == "UpdateDetector" and as_bool(ev.request_parameters.get("enable")) is not False:
             return _plans_off(ctx)  # the detector stays on: judged only if protection plans go off
+        base = Severity.HIGH
+        if ev.event_name in LOOK_AWAY:
+            key, value = LOOK_AWAY[ev.event_name]
+            given = ev.request_parameters.get(key)
+            if not (as_bool(given) is True if value is True else (as_str(given) or "").upper() == value):
+                return None  # a filter that only labels, an inactive list
+            base = Severity.MEDIUM  # suppression rules have honest uses; who added it decides
         target = next((str(ev.request_parameters[k]) for k in TARGET_KEYS
                        if isinstance(ev.request_parameters.get(k), (str, int))), None)
         region = ev.region or "an unknown region"
-        return blinding_verdict(ctx, base=Severity.HIGH, control=detector,
-                                action=f"{action}{f' ({target})' if target else ''} in {region}",
+        name = (as_str(ev.request_parameters.get("name")) or as_str(ev.request_parameters.get("filterName"))
+                if ev.event_name in LOOK_AWAY else None)
+        return blinding_verdict(ctx, base=base, control=detector,
+                                action=f"{action}{f' {name!r}' if name else ''}{f' ({target})' if target else ''} "
+                                       f"in {region}",
                                 blind_to=f"{lost} in account {ev.account or 'unknown'}, {region}",
                                 detector=detector, target=target)
 

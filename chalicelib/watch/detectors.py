@@ -16,6 +16,16 @@ DETECTOR_CALLS: dict[str, tuple[str, str, str, str]] = {
     "UpdateDetector": (*_GUARDDUTY, "disabled the GuardDuty detector"),
     "DisassociateFromMasterAccount": (*_GUARDDUTY, "left the GuardDuty administrator account"),
     "DisassociateFromAdministratorAccount": (*_GUARDDUTY, "left the GuardDuty administrator account"),
+    # GuardDuty left on but told to look away: a suppression filter that archives what it matches as it
+    # arrives, or a trusted IP list (no finding for those addresses). Judged only when they do that.
+    "CreateFilter": ("guardduty.amazonaws.com", "GuardDuty", "the GuardDuty findings the filter matches (archived "
+                     "as they arrive)", "added a GuardDuty suppression filter"),
+    "UpdateFilter": ("guardduty.amazonaws.com", "GuardDuty", "the GuardDuty findings the filter matches (archived "
+                     "as they arrive)", "made a GuardDuty filter suppress"),
+    "CreateIPSet": ("guardduty.amazonaws.com", "GuardDuty", "GuardDuty findings for calls from the listed addresses",
+                    "activated a GuardDuty trusted IP list"),
+    "UpdateIPSet": ("guardduty.amazonaws.com", "GuardDuty", "GuardDuty findings for calls from the listed addresses",
+                    "activated a GuardDuty trusted IP list"),
     "StopConfigurationRecorder": (*_CONFIG, "stopped the Config recorder"),
     "DeleteConfigurationRecorder": (*_CONFIG, "deleted the Config recorder"),
     "DeleteDeliveryChannel": (*_CONFIG, "deleted the Config delivery channel"),

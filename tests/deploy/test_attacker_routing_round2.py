@@ -72,6 +72,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "secret-read-undeclared", "reads", ("prod", "dev")),
     ("own-boundary-replaced-with-administrator-access", "iam-put-user-permissions-boundary-own-admin.json",
      "iam-permissions-boundary-removed", "iam", ("prod", "dev")),
+    ("guardduty-filter-archiving-every-finding", "guardduty-create-filter-archive-everything.json",
+     "detector-disabled", "blinding", ("prod", "dev")),
     ("alerts-topic-denied-by-a-data-protection-policy", "sns-put-data-protection-policy-alerts-topic.json",
      "monitor-pipeline-tampered", "pipeline", ("prod", "dev")),
 ]

@@ -361,3 +361,35 @@ def test_a_data_protection_policy_on_another_topic_is_not_trailwardens():
     rec = record("sns-put-data-protection-policy-alerts-topic.json",
                  requestParameters={"resourceArn": "arn:aws:sns:us-east-1:630287363158:orders"})
     assert finding(rec, PIPELINE) is None
+
+
+# GuardDuty left on but told to look away: a suppression filter that archives everything it matches.
+
+SUPPRESS = "guardduty-create-filter-archive-everything.json"
+
+
+def test_a_guardduty_filter_archiving_every_finding_is_a_finding():
+    f = finding(record(SUPPRESS), DETECTOR)
+    assert f is not None and f.severity is Severity.MEDIUM
+    assert "suppression filter 'suppress-noise'" in f.reason
+
+
+def test_a_saved_filter_that_only_labels_findings_is_quiet():
+    assert finding(record(SUPPRESS, requestParameters={"action": "NOOP"}), DETECTOR) is None
+
+
+def test_a_trusted_ip_list_activated_is_a_finding_and_an_inactive_one_is_quiet():
+    params = {"detectorId": "12abc34d567e8fa901bc2d34e56789f0", "name": "office", "format": "TXT",
+              "location": "https://s3.amazonaws.com/ops-lists/ips.txt", "activate": True}
+    on = record(SUPPRESS, eventName="CreateIPSet", requestParameters=Replace(params))
+    assert finding(on, DETECTOR) is not None
+    off = record(SUPPRESS, eventName="CreateIPSet", requestParameters=Replace({**params, "activate": False}))
+    assert finding(off, DETECTOR) is None
+
+
+def test_replay_judges_guardduty_filters_the_same_with_and_without_the_memo(tmp_path, capsys):
+    agent = identity_of("get-parameter.json")
+    saved = [record(SUPPRESS, userIdentity=agent, eventID=f"noop-{i}", requestParameters={"action": "NOOP"})
+             for i in range(40)]
+    with_memo, without = replay_twice([*saved, record(SUPPRESS, userIdentity=agent)], tmp_path, capsys)
+    assert with_memo == without and "suppress-noise" in with_memo
