@@ -20,7 +20,7 @@ from chalicelib.events import as_dict, as_str
 from chalicelib.findings import Severity
 from chalicelib.identity.network import ABSENT, SERVICE_KIND, agent_matches, classify, inside
 from chalicelib.identity.resolve import INSTANCE_PROFILE
-from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
+from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix, service_invoked
 from chalicelib.rules.registry import register
 
 # Published (scrubbed) records spell instance ids in mixed case; AWS writes lower case.
@@ -73,8 +73,8 @@ class CredentialUsedOutsideHome(Rule):
         if p is None or not p.declares_home or actor.is_service:
             return None
         ev = ctx.event
-        if ev.invoked_by:  # a service acted for the principal: the address is the service's
-            return None
+        if service_invoked(ev):  # a service acted for the principal: the address is the service's
+            return None  # (a console session's signin.amazonaws.com is the person, from the person's address)
         source = classify(ev.source_ip)
         if source.kind == SERVICE_KIND:
             return None

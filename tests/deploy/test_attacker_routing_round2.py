@@ -104,3 +104,21 @@ def test_a_secrets_manager_secret_read_through_parameter_store_reaches_the_ssm_f
     _, bus = staged_bus
     record = fixture("get-parameter-secretsmanager-reference.json")
     assert "ssm" in bus.deliver(envelope(copy.deepcopy(record)))
+
+
+def test_a_home_principals_console_call_reaches_the_home_family_of_a_model_that_declares_its_office(
+        tmp_path: Path) -> None:
+    """The bundled model declares no SSO user's office, so the home family is built here from one that
+    does (as the builder does at package time); invokedBy signin.amazonaws.com does not keep it out."""
+    import app
+    from moto.events.models import EventPattern
+
+    from .test_builder import load_builder
+
+    model = tmp_path / "model.yaml"
+    model.write_text('version: 1\naccounts: [{id: "630287363158", name: main}]\nprincipals:\n'
+                     '  - {id: jared, kind: human, auth: sso, sso_users: [jared@example.com],\n'
+                     '     network: {cidrs: ["198.51.100.0/24"]}}\n')
+    home = load_builder().narrowed_pattern("home", app.PATTERNS["home"], {"TRAILWARDEN_MODEL": str(model)})
+    record = fixture("sso-console-call-invoked-by-signin.json")
+    assert EventPattern.load(json.dumps(home)).matches_event(envelope(record))

@@ -393,3 +393,27 @@ def test_replay_judges_guardduty_filters_the_same_with_and_without_the_memo(tmp_
              for i in range(40)]
     with_memo, without = replay_twice([*saved, record(SUPPRESS, userIdentity=agent)], tmp_path, capsys)
     assert with_memo == without and "suppress-noise" in with_memo
+
+
+# A console session's invokedBy signin.amazonaws.com is the person acting from the person's address.
+
+OFFICE_MODEL = model_from("""
+    version: 1
+    accounts: [{id: "630287363158", name: main}]
+    principals:
+      - id: jared
+        kind: human
+        auth: sso
+        sso_users: [jared@example.com]
+        network: {cidrs: ["198.51.100.0/24"]}
+""")
+
+
+def test_a_console_call_from_outside_the_declared_office_is_outside_home():
+    f = finding(record("sso-console-call-invoked-by-signin.json"), HOME, OFFICE_MODEL)
+    assert f is not None and f.severity is Severity.HIGH and "91.219.236.18" in f.reason
+
+
+def test_a_call_an_aws_service_made_for_the_principal_is_still_not_judged_on_its_address():
+    rec = record("sso-console-call-invoked-by-signin.json", userIdentity={"invokedBy": "cloudformation.amazonaws.com"})
+    assert finding(rec, HOME, OFFICE_MODEL) is None
