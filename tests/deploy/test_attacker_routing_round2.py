@@ -110,8 +110,9 @@ def test_a_home_principals_console_call_reaches_the_home_family_of_a_model_that_
         tmp_path: Path) -> None:
     """The bundled model declares no SSO user's office, so the home family is built here from one that
     does (as the builder does at package time); invokedBy signin.amazonaws.com does not keep it out."""
-    import app
     from moto.events.models import EventPattern
+
+    import app
 
     from .test_builder import load_builder
 
