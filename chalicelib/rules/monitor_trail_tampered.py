@@ -99,13 +99,18 @@ class MonitorTrailTampered(Rule):
         if bucket:
             lost.append(f"the log files now go to bucket '{bucket}' (replay from the old bucket misses them; "
                         "logging stops if that bucket refuses CloudTrail)")
+        if "s3KeyPrefix" in params and not bucket:
+            prefix = as_str(params.get("s3KeyPrefix")) or ""
+            lost.append(f"the log files now go under prefix '{prefix}' of the bucket (replay and backfill reading "
+                        "the old prefix miss them)")
         if "kmsKeyId" in params:
             lost.append(_key_change(params.get("kmsKeyId"), ev.account))
         if not lost:
             return None
         return blinding_verdict(ctx, base=Severity.CRITICAL, control=f"the coverage of {where}",
                                 action=f"updated {where}", target_arn=arn, trail=trail, blind_to="; ".join(lost),
-                                changed={k: params.get(k) for k in (*WEAKENING, "s3BucketName", "kmsKeyId")
+                                changed={k: params.get(k) for k in (*WEAKENING, "s3BucketName", "s3KeyPrefix",
+                                                                    "kmsKeyId")
                                          if k in params})
 
     def _selectors(self, ctx: Context, where: str, trail: str, arn: str | None) -> Verdict | None:

@@ -80,7 +80,8 @@ def blinding_pattern(env: dict[str, str] | None = None) -> dict[str, Any]:
     # record that does not say): renaming an SNS topic or turning on validation costs no invocation.
     update = [{"requestParameters": {field: [False, "false"]}}
               for field in ("isMultiRegionTrail", "includeGlobalServiceEvents", "isOrganizationTrail")]
-    update += [{"requestParameters": {field: [{"exists": True}]}} for field in ("s3BucketName", "kmsKeyId")]
+    update += [{"requestParameters": {field: [{"exists": True}]}} for field in ("s3BucketName", "s3KeyPrefix",
+                                                                                 "kmsKeyId")]
     update += [{"requestParameters": [None]}]
     # No detail-type pin: its unconditional branches deliver those names whole, so the writes
     # family leaves them out (chalicelib/writes_pattern.py).

@@ -160,6 +160,8 @@ def blinding_cases() -> list[tuple[str, dict[str, Any], set[str]]]:
          {"blinding", "writes"}),
         ("blinding-update-trail-moving-the-bucket", envelope(record("UpdateTrail", request={
             **TRAIL, "s3BucketName": "exfil-4411"})), {"blinding", "writes"}),
+        ("blinding-update-trail-moving-the-prefix", envelope(record("UpdateTrail", request={
+            **TRAIL, "s3KeyPrefix": "archive-2019"})), {"blinding", "writes"}),
         ("blinding-update-trail-turning-on-validation-is-not-blinding", envelope(record("UpdateTrail", request={
             **TRAIL, "enableLogFileValidation": True, "isMultiRegionTrail": True})), {"writes"}),
         ("blinding-starting-a-trail-is-not-blinding", envelope(api_call(

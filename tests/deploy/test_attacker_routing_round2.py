@@ -74,6 +74,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "iam-permissions-boundary-removed", "iam", ("prod", "dev")),
     ("guardduty-filter-archiving-every-finding", "guardduty-create-filter-archive-everything.json",
      "detector-disabled", "blinding", ("prod", "dev")),
+    ("trail-log-files-moved-to-another-prefix", "cloudtrail-update-trail-key-prefix.json", "monitor-trail-tampered",
+     "blinding", ("prod", "dev")),
     ("alerts-topic-denied-by-a-data-protection-policy", "sns-put-data-protection-policy-alerts-topic.json",
      "monitor-pipeline-tampered", "pipeline", ("prod", "dev")),
 ]

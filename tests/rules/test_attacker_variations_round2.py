@@ -417,3 +417,10 @@ def test_a_console_call_from_outside_the_declared_office_is_outside_home():
 def test_a_call_an_aws_service_made_for_the_principal_is_still_not_judged_on_its_address():
     rec = record("sso-console-call-invoked-by-signin.json", userIdentity={"invokedBy": "cloudformation.amazonaws.com"})
     assert finding(rec, HOME, OFFICE_MODEL) is None
+
+
+# The trail's log files moved under another prefix of the same bucket: replay reads where they no longer are.
+
+def test_a_trail_update_moving_its_log_files_to_another_prefix_is_trail_tampering():
+    f = finding(record("cloudtrail-update-trail-key-prefix.json"), "monitor-trail-tampered")
+    assert f is not None and f.severity is Severity.CRITICAL and "prefix 'archive-2019'" in f.reason
