@@ -24,7 +24,7 @@ from chalice.app import CloudWatchEvent, Request
 from chalicelib import deadline, runtime
 from chalicelib.errors import ConfigError
 from chalicelib.event_names import (  # noqa: F401 - re-exported: the routing tests read them as app.X
-    EXPOSURE_WRITES,
+    EXPOSURE_WRITES,  # in SERVICE_IDENTITY_WRITES too
     HOME_UNSET,
     IAM_WRITES,
     IDENTITY_STORE_WRITES,
@@ -78,10 +78,6 @@ PATTERNS: dict[str, dict[str, Any]] = {
                 # another (SageMaker's CreateProject) is delivered too, and left out of writes alike.
                 {"eventSource": list(SERVICE_IDENTITY_WRITES),
                  "eventName": sorted({n for names in SERVICE_IDENTITY_WRITES.values() for n in names})},
-                # Data and identities shared outside the model (EXPOSURE_WRITES): its own branch, so the
-                # one above stays within the quota by itself.
-                {"eventSource": list(EXPOSURE_WRITES),
-                 "eventName": sorted({n for names in EXPOSURE_WRITES.values() for n in names})},
             ],
         },
     },

@@ -75,8 +75,9 @@ class ResourcePolicyOutside(Rule):
     @staticmethod
     def volatile(ctx: Context) -> bool:
         """A bucket ACL (hyphenated keys), a Glacier vault or new key policy (``policy``, an object for Glacier,
-        a field other calls use) and S3 bucket and KMS key policies: read beyond the memo key."""
-        return ctx.event.event_name in VOLATILE
+        a field other calls use) and S3 bucket and KMS key policies: read beyond the memo key, unless an AWS
+        service acted (quiet before anything but the caller was read)."""
+        return ctx.event.event_name in VOLATILE and not service_acting(ctx)
 
     def __init__(self, own: OwnResources | None = None) -> None:
         self._own = own  # None: from the environment on first use (TRAILWARDEN_TRAIL_BUCKETS / _KEYS)

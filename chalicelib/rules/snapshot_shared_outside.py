@@ -96,10 +96,11 @@ class SnapshotSharedOutside(Rule):
     severity = Severity.HIGH
     title = "Snapshot or image shared outside the model"
     event_names = frozenset(EC2_CALLS) | frozenset(RDS_CALLS)
-    # The verdict reads the added grantees, objects and lists under keys other calls use too (userIds,
-    # groupNames): the memo decodes every declared path on every line, so declaring them would cost
-    # unrelated calls their memo. These calls are rare: replay judges each in full (None).
-    memo_fields = None
+    # The verdict reads the added grantees: objects and lists, under keys other calls use too (userIds,
+    # groupNames), which a memo key cannot hold (and declaring them would cost unrelated calls their memo).
+    # So only a quiet verdict that never read them (an AWS service acting) is remembered: every other one
+    # is volatile, and replay judges it in full.
+    memo_fields = (("eventSource",),)
     reference = "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-modifying-snapshot-permissions.html"
     runbook = (
         "Remove the permission now (`aws ec2 modify-snapshot-attribute --snapshot-id ID --attribute "
@@ -110,6 +111,11 @@ class SnapshotSharedOutside(Rule):
         "database held, and treat the actor's credentials as compromised unless the share was planned "
         "(then declare the receiving account in the model). Turn on EBS snapshot and AMI block public access."
     )
+
+    @classmethod
+    def volatile(cls, ctx: Context) -> bool:
+        """Quiet for a reason outside the memo key: anything but an AWS service acting."""
+        return ctx.event.event_name in cls.event_names and not service_acting(ctx)
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event

@@ -1,8 +1,9 @@
 """Grants outside the model (snapshot-shared-outside, resource-policy-outside) reach a handler, once: the
-always-on ``iam`` family delivers the Stratus Red Team class whole (KMS PutKeyPolicy comes through
-``pipeline``, which already delivers it whole), so the dev stage, which has no ``writes`` family, still sees
-them and prod's ``writes`` family leaves them out. Topic, queue, vault and new-key policies reach prod
-through ``writes`` only (tests/deploy/test_patterns.py delivers every case against the prod stage).
+always-on ``iam`` family delivers Stratus Red Team's sharing calls and bucket policies and ACLs whole (KMS
+PutKeyPolicy comes through ``pipeline``, which already delivers it whole), so the dev stage, which has no
+``writes`` family, still sees them and prod's ``writes`` family leaves them out. KMS grants, secret,
+repository, topic, queue, vault and new-key policies reach prod through ``writes`` only
+(chalicelib/event_names.py says why; tests/deploy/test_patterns.py delivers every case to the prod stage).
 
 Each call is put on moto's default bus as a real-shaped EventBridge envelope, against the rules of the
 packaged dev template.
@@ -61,7 +62,9 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
 
 
 # Through prod's writes family only (each source in the iam family is one more branch of writes).
-WRITES_ONLY = {("kms.amazonaws.com", "CreateKey"), ("sns.amazonaws.com", "SetTopicAttributes"),
+WRITES_ONLY = {("kms.amazonaws.com", "CreateGrant"), ("secretsmanager.amazonaws.com", "PutResourcePolicy"),
+               ("ecr.amazonaws.com", "SetRepositoryPolicy"),
+               ("kms.amazonaws.com", "CreateKey"), ("sns.amazonaws.com", "SetTopicAttributes"),
                ("sns.amazonaws.com", "CreateTopic"), ("sqs.amazonaws.com", "SetQueueAttributes"),
                ("sqs.amazonaws.com", "CreateQueue"), ("glacier.amazonaws.com", "SetVaultAccessPolicy")}
 EVERY_STAGE = [case for case in CASES if case[:2] not in WRITES_ONLY]
