@@ -11,7 +11,9 @@ operator (``StringEquals``, ``StringLike``, ``ArnEquals``, ``ArnLike``, without 
 ``aws:PrincipalAccount`` / ``aws:SourceAccount`` / ``aws:SourceOwner`` to accounts, or
 ``aws:PrincipalArn`` / ``aws:SourceArn`` to ARNs of accounts: inside when every such account is
 declared. ``aws:PrincipalOrgID`` / ``aws:PrincipalOrgPaths`` / ``aws:SourceOrgID`` pin to an
-organization the model cannot confirm (it declares accounts, not an organization id).
+organization the model cannot confirm (it declares accounts, not an organization id). A wildcard under
+a wildcard operator (``StringLike aws:PrincipalAccount "*"``, ``ArnLike aws:PrincipalArn arn:aws:iam::*:root``)
+or a negated operator (``StringNotEquals``) pins no one: that key lets in every account it matches.
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths", "aws:source
 # ForAllValues (and IfExists) pass when the key is absent, so they pin nothing.
 PINNING = re.compile(r"^(?:foranyvalue:)?(?:stringequals|stringequalsignorecase|stringlike|arnequals|"
                      r"arnlike)$", re.IGNORECASE)
+# Operators whose values hold wildcards (ArnEquals matches like ArnLike); a wildcard elsewhere is a literal.
+WILD_OPERATOR = re.compile(r"^(?:foranyvalue:)?(?:stringlike|arnequals|arnlike)$", re.IGNORECASE)
+# A negated operator on an account key lets in every account but those it names: it pins no one in.
+NEGATED = re.compile(r"^(?:foranyvalue:)?(?:stringnotequals|stringnotequalsignorecase|stringnotlike|arnnotequals|"
+                     r"arnnotlike)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,8 @@ def account_of(arn: object) -> str | None:
 
 def place(model: IdentityModel, value: object, home: str | None) -> Grantee | None:
     """One sharing value (an account id, ``all``, an organization or OU ARN): None when inside the model."""
+    if isinstance(value, int) and not isinstance(value, bool) and 10**9 <= value < 10**12:
+        value = f"{value:012d}"  # an account id recorded as a number (leading zeros lost)
     if not isinstance(value, str):
         return Grantee(UNPLACED, repr(value), f"a grantee the record spells {value!r}") if value is not None else None
     text = value.strip()
@@ -141,6 +150,8 @@ def _statement_outside(model: IdentityModel, s: policy.Statement, condition: Any
     for ref in refs:
         if ref.kind == "*" or ref.kind == "Service":
             pin = _pinned(model, condition, home)
+            if pin is not None and ref.kind == "Service":  # an unpinned service is the service's own (below)
+                pin = [g for g in pin if g.kind != EVERYONE] or None
             if pin is not None:
                 out += pin
             elif ref.kind == "*" and s.conditional:
@@ -151,7 +162,7 @@ def _statement_outside(model: IdentityModel, s: policy.Statement, condition: Any
             continue  # a service, for this account or one it cannot pin: the service's own
         if ref.kind == "AWS" and CLOUDFRONT_OAI.match(ref.value):
             continue
-        account = policy.principal_account(ref) if ref.kind == "AWS" else None
+        account = policy.principal_account(ref) if ref.kind in ("AWS", "Federated") else None
         if account in ELB_LOG_ACCOUNTS:
             continue  # Elastic Load Balancing writing access logs: AWS's account, not an outsider
         if account is not None:
@@ -166,31 +177,91 @@ def _statement_outside(model: IdentityModel, s: policy.Statement, condition: Any
 
 def _pinned(model: IdentityModel, condition: Any, home: str | None) -> list[Grantee] | None:
     """For an Allow to anyone or a service: None when no Condition pins the caller; [] when it is pinned
-    to declared accounts only; else who it is pinned to outside the model."""
+    to declared accounts only; else who it is pinned to outside the model. Condition keys are ANDed, so
+    one key pinned to declared accounts pins the statement; a key's values are ORed, so one wildcard value
+    (``StringLike aws:PrincipalAccount "*"``) or a negated operator (``StringNotEquals``) widens that key."""
     if not isinstance(condition, dict):
         return None
-    accounts: list[str] = []
-    orgs: list[str] = []
+    pins: list[list[Grantee]] = []  # one per account or ARN key: who that key lets in from outside
+    org_pins: list[list[Grantee]] = []
     for operator, block in condition.items():
-        if not isinstance(operator, str) or not PINNING.match(operator) or not isinstance(block, dict):
+        if not isinstance(operator, str) or not isinstance(block, dict):
+            continue
+        negated, wild = bool(NEGATED.match(operator)), bool(WILD_OPERATOR.match(operator))
+        if not negated and not PINNING.match(operator):
             continue
         for key, values in block.items():
             name = key.lower() if isinstance(key, str) else ""
-            for value in _values(values):
-                if name in ACCOUNT_KEYS and re.fullmatch(r"\d{12}", value):
-                    accounts.append(value)
-                elif name in ARN_KEYS and account_of(value):  # the account field literal, wildcards elsewhere
-                    accounts.append(account_of(value) or "")
-                elif name in ORG_KEYS and "*" not in value and "?" not in value:
-                    orgs.append(value)
-    if not accounts and not orgs:
+            if name not in ACCOUNT_KEYS | ARN_KEYS | ORG_KEYS:
+                continue
+            found = _key_pin(model, name, _values(values), wild, home) if not negated else [Grantee(
+                EVERYONE, "*", f"everyone but those a {operator} {key} Condition names (a negated operator pins "
+                               "no one in)")]
+            if found is not None:
+                (org_pins if name in ORG_KEYS and not negated else pins).append(found)
+    for group in (pins, org_pins):  # an account pin is the narrower one: it decides
+        if any(not found for found in group):
+            return []  # one key (ANDed with the rest) admits declared accounts only
+        narrow = [found for found in group if all(g.kind != EVERYONE for g in found)]
+        if group:
+            return list(dict.fromkeys(g for found in (narrow or group) for g in found))
+    return None
+
+
+def _key_pin(model: IdentityModel, name: str, values: list[str], wild: bool, home: str | None) -> list[Grantee] | None:
+    """Who one positive Condition key lets in from outside the model (values ORed); None when it names nothing
+    placeable (an S3 bucket ARN, which has no account field: no pin)."""
+    out: list[Grantee] = []
+    pinned = False
+    for value in values:
+        if name in ORG_KEYS:
+            org = value.split("/", 1)[0]  # aws:PrincipalOrgPaths: o-id/r-root/ou-…/*, the org id first
+            if wild and _wildcard(org):
+                out.append(_anyone(name, value) if not org.removeprefix("o-").strip("*?") else Grantee(
+                    ACCOUNT_KIND, value, f"any organization whose id matches {value!r} (through a Condition)"))
+            elif org:
+                out.append(Grantee(ORG, org, f"any principal of organization {org} (aws:PrincipalOrgID or its like):"
+                                             " the model declares accounts, not an organization id, so it cannot "
+                                             "confirm this one is yours"))
+            pinned = pinned or bool(org)
+            continue
+        if "${" in value:  # a policy variable: only the resource's own account is known to pin
+            if name in ACCOUNT_KEYS and value.strip().lower() == "${aws:resourceaccount}":
+                pinned = True
+            continue
+        field = value if name in ACCOUNT_KEYS else _account_field(value)
+        if field is None:
+            continue
+        pinned = True
+        if re.fullmatch(r"\d{12}", field):
+            if outsider(model, field, home):
+                out.append(Grantee(ACCOUNT_KIND, field, f"account {field} (through a Condition), which the model "
+                                                        "does not declare"))
+        elif wild and _wildcard(field):
+            out.append(_anyone(name, value) if not field.strip("*?") else Grantee(
+                ACCOUNT_KIND, value, f"any account matching {value!r} (a wildcard in a Condition): not only the "
+                                     "model's accounts"))
+        # else a literal that no account id equals: it lets no one in
+    return list(dict.fromkeys(out)) if pinned else None
+
+
+def _account_field(value: str) -> str | None:
+    """The account field of an ARN a Condition names (wildcards kept); None for an ARN without one (S3)."""
+    if value.strip("*?") == "":
+        return value  # "*": any ARN, so any account
+    parts = value.split(":")
+    if not value.startswith("arn:") or len(parts) < 5 or parts[4] == "":
         return None
-    if accounts:  # an account pin is the narrower one: it decides
-        return [Grantee(ACCOUNT_KIND, a, f"account {a} (through a Condition), which the model does not declare")
-                for a in dict.fromkeys(accounts) if outsider(model, a, home)]
-    return [Grantee(ORG, o, f"any principal of organization {o} (aws:PrincipalOrgID or its like): the model "
-                            "declares accounts, not an organization id, so it cannot confirm this one is yours")
-            for o in dict.fromkeys(orgs)]
+    return parts[4] if len(parts) > 5 or _wildcard(parts[4]) else None
+
+
+def _wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def _anyone(name: str, value: str) -> Grantee:
+    return Grantee(EVERYONE, "*", f"everyone (Principal \"*\" under a Condition {name} {value!r}, which matches "
+                                  "every account: no pin)")
 
 
 def _values(values: Any) -> list[str]:

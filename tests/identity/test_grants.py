@@ -55,8 +55,56 @@ def test_an_account_pin_decides_over_an_organization_pin():
     assert [(g.kind, g.value) for g in found] == [(grants.ACCOUNT_KIND, OUTSIDE)]
 
 
-def test_a_wildcard_account_is_no_pin():
-    assert kinds(star({"StringLike": {"aws:SourceAccount": "6302873631*"}})) == [grants.CONDITIONAL]
+def test_a_wildcard_account_lets_in_every_account_it_matches():
+    found = grants.policy_grants(MODEL, star({"StringLike": {"aws:SourceAccount": "6302873631*"}}), HOME).outside
+    assert [(g.kind, g.value) for g in found] == [(grants.ACCOUNT_KIND, "6302873631*")]
+
+
+@pytest.mark.parametrize("condition", [
+    {"StringLike": {"aws:PrincipalAccount": "*"}},
+    {"StringLike": {"aws:PrincipalAccount": [HOME, "*"]}},  # values are ORed: the wildcard wins
+    {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}},
+    {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::????????????:role/x"}},  # ArnEquals takes wildcards too
+    {"StringNotEquals": {"aws:PrincipalAccount": HOME}},  # everyone but the home account
+    {"StringLike": {"aws:PrincipalOrgID": "o-*"}},
+])
+def test_a_condition_that_matches_every_account_pins_no_one(condition):
+    assert kinds(star(condition)) == [grants.EVERYONE]
+
+
+@pytest.mark.parametrize("condition", [
+    {"StringEquals": {"aws:PrincipalAccount": HOME}},
+    {"StringEquals": {"aws:PrincipalAccount": HOME}, "StringLike": {"aws:SourceArn": "*"}},  # keys are ANDed
+    {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{HOME}:role/*"}},
+    {"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}},
+])
+def test_a_condition_pinned_to_declared_accounts_lets_no_one_in(condition):
+    assert kinds(star(condition)) == []
+
+
+def test_an_org_path_under_one_organization_pins_to_it():
+    found = grants.policy_grants(MODEL, star({"ForAnyValue:StringLike": {
+        "aws:PrincipalOrgPaths": "o-abcdefghij/r-ab12/ou-ab12-11111111/*"}}), HOME).outside
+    assert [(g.kind, g.value) for g in found] == [(grants.ORG, "o-abcdefghij")]
+
+
+def test_a_service_under_a_wildcard_source_is_still_the_services_own():
+    doc = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:*",
+                          "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::*:distribution/*"}}}]}
+    assert kinds(doc) == []
+
+
+def test_a_federated_provider_of_another_account_is_that_account():
+    doc = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                          "Principal": {"Federated": f"arn:aws:iam::{OUTSIDE}:saml-provider/Okta"}}]}
+    found = grants.policy_grants(MODEL, doc, HOME).outside
+    assert [(g.kind, g.value) for g in found] == [(grants.ACCOUNT_KIND, OUTSIDE)]
+
+
+@pytest.mark.parametrize(("value", "inside"), [(int(HOME), True), (int(OUTSIDE), False)])
+def test_an_account_id_recorded_as_a_number_is_placed_as_that_account(value, inside):
+    found = grants.place(MODEL, value, HOME)
+    assert (found is None) if inside else (found is not None and found.kind == grants.ACCOUNT_KIND)
 
 
 def test_a_json_string_and_an_object_read_alike():

@@ -111,6 +111,23 @@ def test_anyone_pinned_to_an_outside_account_is_high():
     assert f is not None and f.severity is Severity.HIGH and UNDECLARED_ACCOUNT in f.reason
 
 
+def test_anyone_under_a_wildcard_account_condition_is_public():
+    lax = allow({"AWS": "*"}, {"StringLike": {"aws:PrincipalAccount": "*"}})
+    f = finding(bucket_policy(lax), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and f.details["public"] is True
+
+
+def test_a_bucket_policy_for_another_accounts_saml_provider_is_high():
+    f = finding(bucket_policy(allow({"Federated": f"arn:aws:iam::{UNDECLARED_ACCOUNT}:saml-provider/Okta"})), RULE)
+    assert f is not None and f.severity is Severity.HIGH and UNDECLARED_ACCOUNT in f.reason
+
+
+def test_a_cloudfront_origin_access_control_policy_of_a_declared_distribution_is_quiet():
+    oac = allow({"Service": "cloudfront.amazonaws.com"},
+                {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{DECLARED_ACCOUNT}:distribution/E2QWRUHAPOM"}})
+    assert finding(bucket_policy(oac), RULE) is None
+
+
 def test_a_service_acting_for_an_outside_account_is_high():
     statement = allow({"Service": "cloudtrail.amazonaws.com"},
                       {"StringEquals": {"aws:SourceAccount": UNDECLARED_ACCOUNT}})
