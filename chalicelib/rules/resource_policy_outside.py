@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.events import CloudTrailEvent
@@ -60,7 +61,8 @@ class ResourcePolicyOutside(Rule):
     # verdict reads more (VOLATILE) are never remembered quiet: replay judges each one in full.
     # (A refusal changes the severity, never whether there is a finding: errorCode is not an input.)
     memo_fields = (("eventSource",), *(("requestParameters", f) for f in (
-        "attributeName", "attributeValue", "topicArn", "resourcePolicy", "policyText", "granteePrincipal")),
+        "attributeName", "attributeValue", "topicArn", "resourcePolicy", "policyText", "granteePrincipal",
+        "retiringPrincipal")),
                    ("requestParameters", "attributes", "Policy"))
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_identity-vs-resource.html"
     runbook = (
@@ -128,16 +130,16 @@ class ResourcePolicyOutside(Rule):
 
     def _grant(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
-        grantee = ev.request_parameters.get("granteePrincipal")
-        if not isinstance(grantee, str) or grants.SERVICE.match(grantee) or grantee == "AWS Internal":
-            return None  # no grantee in the record, or AWS's own (a service principal, its internal grantee)
-        account = (grants.ACCOUNT.match(grantee) or grants.ACCOUNT_IN_ARN.match(grantee)
-                   or INFRASTRUCTURE.match(grantee))
-        found = grants.place(ctx.model, account.group(1), ev.account) if account else Grantee(
-            grants.UNPLACED, grantee, f"{grantee!r}, which names no account the model declares")
-        if found is None:
-            return None
         key = ev.param("keyId") or "(not named in the record)"
+        found = _grantee(ctx, ev.request_parameters.get("granteePrincipal"))
+        if found is None:  # the grantee is ours or AWS's: an outside retiring principal can still end the grant
+            retiring = _grantee(ctx, ev.request_parameters.get("retiringPrincipal"))
+            if retiring is None:
+                return None
+            verdict = self._verdict(ctx, [retiring], "KMS key", key, f"named, as the principal that may retire a "
+                                    f"grant on KMS key '{key}' (CreateGrant),", "", reach="they can end the grant "
+                                    "(RetireGrant), breaking whoever relies on it, but not use the key")
+            return replace(verdict, severity=Severity.LOW)
         operations = _strings(ev.request_parameters.get("operations"))
         return self._verdict(ctx, [found], "KMS key", key, f"granted {', '.join(operations) or 'use'} of KMS key "
                              f"'{key}' (CreateGrant) to", "", operations=operations)
@@ -151,12 +153,12 @@ class ResourcePolicyOutside(Rule):
         return self._verdict(ctx, found, "S3 bucket", bucket, did, "")
 
     def _verdict(self, ctx: Context, outside: list[Grantee], kind: str, resource: str, did: str, note: str,
-                 **details: Any) -> Verdict:
+                 reach: str | None = None, **details: Any) -> Verdict:
         ev = ctx.event
         whom = "; ".join(g.what for g in dict.fromkeys(outside))
+        reach = reach or f"they can reach the {kind}'s data without any credential of this account"
         return Verdict(
-            reason=f"{ctx.actor.describe()} {did} {whom}: they can reach the {kind}'s data without any credential "
-                   f"of this account.{note}{failed_suffix(ctx)}",
+            reason=f"{ctx.actor.describe()} {did} {whom}: {reach}.{note}{failed_suffix(ctx)}",
             severity=grade(ctx, outside),
             target_arn=_arn(ev, kind, resource),
             group_key=f"policy-outside:{ev.account}:{resource}",
@@ -175,6 +177,17 @@ class ResourcePolicyOutside(Rule):
             group_key=f"policy-outside:{ev.account}:{resource}",
             details={"resource": resource, "resource_kind": kind, "document_problem": why},
         )
+
+
+def _grantee(ctx: Context, principal: object) -> Grantee | None:
+    """A grant's grantee or retiring principal outside the model; None for none, ours, or AWS's own (a service
+    principal, its internal grantee)."""
+    if not isinstance(principal, str) or grants.SERVICE.match(principal) or principal == "AWS Internal":
+        return None
+    account = (grants.ACCOUNT.match(principal) or grants.ACCOUNT_IN_ARN.match(principal)
+               or INFRASTRUCTURE.match(principal))
+    return grants.place(ctx.model, account.group(1), ctx.event.account) if account else Grantee(
+        grants.UNPLACED, principal, f"{principal!r}, which names no account the model declares")
 
 
 def _strings(value: object) -> list[str]:

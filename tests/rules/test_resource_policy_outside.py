@@ -286,3 +286,31 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path: Path, 
     with_memo, without = replay_twice(trail, tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 5
+
+
+# --- a grant whose retiring principal is outside the model ---------------------------------------------
+
+DECLARED_GRANTEE = f"arn:aws:iam::{DECLARED_ACCOUNT}:role/ops-automation"
+
+
+def test_an_outside_retiring_principal_on_a_declared_grantee_is_low():
+    f = finding(record(GRANT, requestParameters={"granteePrincipal": DECLARED_GRANTEE,
+                                                 "retiringPrincipal": f"arn:aws:iam::{UNDECLARED_ACCOUNT}:root"}), RULE)
+    assert f is not None and f.severity is Severity.LOW and "RetireGrant" in f.reason and UNDECLARED_ACCOUNT in f.reason
+
+
+@pytest.mark.parametrize("retiring", ["ec2.us-east-1.amazonaws.com", f"arn:aws:iam::{DECLARED_ACCOUNT}:root", None])
+def test_a_retiring_principal_of_aws_or_the_model_is_quiet(retiring):
+    params = {"granteePrincipal": DECLARED_GRANTEE, "retiringPrincipal": retiring}
+    assert finding(record(GRANT, requestParameters=params), RULE) is None
+
+
+def test_replay_keys_a_quiet_grant_on_its_retiring_principal(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    declared = identity_of("role-session-call.json")
+    quiet = record(GRANT, userIdentity=declared, requestParameters={
+        "granteePrincipal": DECLARED_GRANTEE, "retiringPrincipal": f"arn:aws:iam::{DECLARED_ACCOUNT}:root"})
+    loud = record(GRANT, userIdentity=declared, requestParameters={
+        "granteePrincipal": DECLARED_GRANTEE, "retiringPrincipal": f"arn:aws:iam::{UNDECLARED_ACCOUNT}:root"})
+    with_memo, without = replay_twice([quiet] * 33 + [loud], tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 1
