@@ -47,7 +47,8 @@ IAM_WRITES = ["DeleteUser", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessK
               # MFA enrolled on a user (iam-mfa-device-enrolled), password policy (iam-password-policy-weakened).
               "EnableMFADevice", "ResyncMFADevice", "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"]
 SSO_WRITES = ["CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
-              "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]
+              "AttachManagedPolicyToPermissionSet", "AttachCustomerManagedPolicyReferenceToPermissionSet",
+              "CreatePermissionSet"]
 ROLES_ANYWHERE_WRITES = ["CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"]
 # Calls that hand a role to code the caller controls (iam:PassRole, never recorded itself): the
 # role is a parameter of these writes, or (new Lambda code) in their response (iam-role-passed).

@@ -11,6 +11,9 @@ from chalicelib.rules.registry import register
 
 ASSIGNMENTS = frozenset({"CreateAccountAssignment", "DeleteAccountAssignment"})
 POLICIES = frozenset({"PutInlinePolicyToPermissionSet", "AttachManagedPolicyToPermissionSet"})
+# A customer managed policy attached by name: its text lives in each account the set reaches, never in the
+# record (an admin document created there first is iam-privilege-granted's CreatePolicy).
+REFERENCE = "AttachCustomerManagedPolicyReferenceToPermissionSet"
 
 
 @register
@@ -18,7 +21,7 @@ class SsoAssignmentChanged(Rule):
     id = "sso-assignment-changed"
     severity = Severity.HIGH
     title = "IAM Identity Center access changed"
-    event_names = ASSIGNMENTS | POLICIES | {"CreatePermissionSet"}
+    event_names = ASSIGNMENTS | POLICIES | {"CreatePermissionSet", REFERENCE}
     memo_fields = ()  # every call is a finding
     reference = "https://docs.aws.amazon.com/singlesignon/latest/userguide/useraccess.html"
     runbook = (
@@ -61,6 +64,11 @@ class SsoAssignmentChanged(Rule):
             return routine, f"removed {label} from {who} in account {ev.param('targetId') or '?'}."
         if ev.event_name == "CreatePermissionSet":
             return routine, f"created {label}; declare it in the model before assigning it."
+        if ev.event_name == REFERENCE:
+            ref = as_dict(ev.request_parameters.get("customerManagedPolicyReference"))
+            name = f"{as_str(ref.get('path')) or '/'}{as_str(ref.get('name')) or '?'}"
+            return routine, (f"attached the customer managed policy {name} to {label}: what it grants is that "
+                             "policy's text in each account the set is assigned to, which the record does not show.")
         grants = _admin_policy(ctx)
         if grants:
             return Severity.HIGH, f"made {label} admin-equivalent: {'; '.join(grants)}."

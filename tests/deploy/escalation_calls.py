@@ -60,6 +60,9 @@ ESCALATION: list[tuple[str, str, dict[str, Any]]] = [
         "instanceArn": SSO_INSTANCE, "permissionSetArn": PERMISSION_SET, "inlinePolicy": "{}"}),
     ("sso.amazonaws.com", "AttachManagedPolicyToPermissionSet", {
         "instanceArn": SSO_INSTANCE, "permissionSetArn": PERMISSION_SET, "managedPolicyArn": ADMIN_POLICY}),
+    ("sso.amazonaws.com", "AttachCustomerManagedPolicyReferenceToPermissionSet", {
+        "instanceArn": SSO_INSTANCE, "permissionSetArn": PERMISSION_SET,
+        "customerManagedPolicyReference": {"name": "ReadOnlyHelper", "path": "/"}}),
     ("sso.amazonaws.com", "CreatePermissionSet", {"instanceArn": SSO_INSTANCE, "name": "Admin2"}),
     ("rolesanywhere.amazonaws.com", "CreateTrustAnchor", {"name": "ops-ca", "enabled": True}),
     ("rolesanywhere.amazonaws.com", "UpdateTrustAnchor", {"trustAnchorId": "3f1e2d4c", "name": "ops-ca"}),

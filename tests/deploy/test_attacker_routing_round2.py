@@ -76,6 +76,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "detector-disabled", "blinding", ("prod", "dev")),
     ("trail-log-files-moved-to-another-prefix", "cloudtrail-update-trail-key-prefix.json", "monitor-trail-tampered",
      "blinding", ("prod", "dev")),
+    ("customer-policy-attached-to-a-permission-set", "sso-attach-customer-managed-policy-reference.json",
+     "sso-assignment-changed", "iam", ("prod", "dev")),
     ("alerts-topic-denied-by-a-data-protection-policy", "sns-put-data-protection-policy-alerts-topic.json",
      "monitor-pipeline-tampered", "pipeline", ("prod", "dev")),
 ]

@@ -41,7 +41,8 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
             "UpdateAccountPasswordPolicy", "DeleteAccountPasswordPolicy"]},
         {"eventSource": ["sso.amazonaws.com"], "eventName": [
             "CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
-            "AttachManagedPolicyToPermissionSet", "CreatePermissionSet"]},
+            "AttachManagedPolicyToPermissionSet", "AttachCustomerManagedPolicyReferenceToPermissionSet",
+            "CreatePermissionSet"]},
         # PassRole and new Lambda code, Lambda resource policies and URLs, Identity Center's directory,
         # Roles Anywhere, code run on instances (user data, SSM, Instance Connect), snapshots, AMIs and RDS
         # snapshots shared and bucket policies and ACLs: one branch (the quota), every name delivered from

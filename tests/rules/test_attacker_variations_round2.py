@@ -424,3 +424,11 @@ def test_a_call_an_aws_service_made_for_the_principal_is_still_not_judged_on_its
 def test_a_trail_update_moving_its_log_files_to_another_prefix_is_trail_tampering():
     f = finding(record("cloudtrail-update-trail-key-prefix.json"), "monitor-trail-tampered")
     assert f is not None and f.severity is Severity.CRITICAL and "prefix 'archive-2019'" in f.reason
+
+
+# A permission set given a customer managed policy by name: what it grants is not in the record.
+
+def test_a_customer_managed_policy_attached_to_a_permission_set_is_not_quiet():
+    f = finding(record("sso-attach-customer-managed-policy-reference.json"), "sso-assignment-changed")
+    assert f is not None and f.severity is Severity.MEDIUM
+    assert "customer managed policy /ReadOnlyHelper" in f.reason and "does not show" in f.reason
