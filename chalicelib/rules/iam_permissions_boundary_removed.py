@@ -16,6 +16,7 @@ from chalicelib.findings import Severity
 from chalicelib.identity import policy
 from chalicelib.identity.model import fold
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
+from chalicelib.rules.iam_privilege_granted import AWS_APPLIED, aws_applied
 from chalicelib.rules.registry import register
 
 TARGETS = {"DeleteUserPermissionsBoundary": ("user", "userName"), "DeleteRolePermissionsBoundary": ("role", "roleName"),
@@ -53,7 +54,9 @@ class IamPermissionsBoundaryRemoved(Rule):
         if replaced and not own and not policy.admin_managed_policy(boundary):
             return None  # a narrower boundary, or a customer policy whose text the record does not show
         lifted = f"set its own boundary to {boundary or '?'}" if replaced else "removed its own boundary"
-        if own:
+        if aws_applied(ctx):
+            severity, why = Severity.LOW, AWS_APPLIED
+        elif own:
             severity, why = Severity.CRITICAL, f"the actor {lifted}: it lifted its own ceiling."
         elif actor.manages_iam:
             severity, why = Severity.LOW, "the actor may manage IAM."

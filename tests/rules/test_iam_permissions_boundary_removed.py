@@ -48,3 +48,19 @@ def test_a_refused_removal_is_at_most_medium():
 
 def test_attaching_a_policy_is_not_a_boundary_removal():
     assert finding(record("attach-user-policy.json"), RULE) is None
+
+
+def test_identity_center_removing_a_permission_sets_boundary_is_low():
+    doc = record("iam-put-role-permissions-boundary.json", eventName="DeleteRolePermissionsBoundary",
+                 userIdentity=identity_of("sso-provision-create-role.json"),
+                 requestParameters=Replace({"roleName": "AWSReservedSSO_Developer_0123456789abcdef"}))
+    f = finding(doc, RULE)
+    assert f is not None and f.severity is Severity.LOW and "service-linked role" in f.reason
+
+
+def test_a_boundary_removed_through_cloudformation_with_the_callers_credentials_stays_high():
+    doc = record("iam-put-role-permissions-boundary.json", eventName="DeleteRolePermissionsBoundary",
+                 userIdentity={"invokedBy": "cloudformation.amazonaws.com"},
+                 requestParameters=Replace({"roleName": "app-runtime"}))
+    f = finding(doc, RULE)
+    assert f is not None and f.severity is Severity.HIGH

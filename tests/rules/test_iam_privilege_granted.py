@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from chalicelib.findings import Severity
 
-from .conftest import DROP, finding, identity_of, record
+from .conftest import DROP, Replace, finding, identity_of, record
 
 RULE = "iam-privilege-granted"
 
@@ -94,3 +94,24 @@ def test_an_iam_manager_setting_a_default_version_is_low():
                                     "versionId": "v3"})
     f = finding(rec, RULE)
     assert f is not None and f.severity is Severity.LOW
+
+
+# --- IAM Identity Center provisioning: AWS applies a permission set through its service-linked role ----------
+
+SSO_SLR = identity_of("sso-provision-create-role.json")
+SSO_ROLE = "AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+
+
+def _attach_admin_to_sso_role(**overrides):
+    return record("attach-user-policy.json", eventName="AttachRolePolicy", requestParameters=Replace({
+        "roleName": SSO_ROLE, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}), **overrides)
+
+
+def test_identity_center_provisioning_an_admin_permission_set_is_low():
+    f = finding(_attach_admin_to_sso_role(userIdentity=SSO_SLR, sourceIPAddress="sso.amazonaws.com"), RULE)
+    assert f is not None and f.severity is Severity.LOW and "service-linked role" in f.reason
+
+
+def test_the_same_grant_relayed_by_cloudformation_with_the_callers_credentials_stays_critical():
+    f = finding(_attach_admin_to_sso_role(userIdentity={"invokedBy": "cloudformation.amazonaws.com"}), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
