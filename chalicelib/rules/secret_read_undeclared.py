@@ -7,6 +7,7 @@ from chalicelib.findings import Severity
 from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.schema import SecretSpec
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
+from chalicelib.rules.identity_undeclared_principal import is_service_role
 from chalicelib.rules.registry import register
 
 
@@ -114,8 +115,8 @@ class SecretReadUndeclared(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
-        if actor.is_service:
-            return None
+        if actor.is_service or is_service_role(actor.role_arn):
+            return None  # AWS under its own identity or service-linked role (RDS, Redshift managing a secret)
         if not _decrypting(ev):
             return None
         # A role session read the secret for whoever obtained it: both must be readers.

@@ -105,3 +105,26 @@ def test_a_path_read_covers_a_globbed_parameter_when_the_glob_can_be_under_it(pa
 
 def test_a_secrets_manager_id_never_matches_an_ssm_parameter():
     assert finding(get_secret("/credentials/ci/deploy-key"), RULE, MODEL) is None
+
+
+def _service_linked(role: str, service: str) -> Replace:
+    """A session of a service-linked role: AWS assumes it, no caller can."""
+    identity = identity_of("sso-provision-create-role.json").value
+    issuer = f"arn:aws:iam::630287363158:role/aws-service-role/{service}/{role}"
+    identity.update(arn=f"arn:aws:sts::630287363158:assumed-role/{role}/{service.split('.')[0]}",
+                    invokedBy=service)
+    identity["sessionContext"]["sessionIssuer"].update(arn=issuer, userName=role)
+    return Replace(identity)
+
+
+def test_a_service_linked_role_reading_a_declared_secret_is_quiet():
+    rec = get_secret(f"{ARN}prod/db-password-4Rzn83", userIdentity=_service_linked("AWSServiceRoleForRDS",
+                                                                                   "rds.amazonaws.com"))
+    assert finding(rec, RULE, MODEL) is None
+
+
+def test_a_customer_role_named_like_a_service_linked_one_is_still_judged():
+    identity = _service_linked("AWSServiceRoleForRDS", "rds.amazonaws.com").value
+    identity["sessionContext"]["sessionIssuer"]["arn"] = "arn:aws:iam::630287363158:role/AWSServiceRoleForRDS"
+    f = finding(get_secret(f"{ARN}prod/db-password-4Rzn83", userIdentity=Replace(identity)), RULE, MODEL)
+    assert f is not None and f.severity is Severity.HIGH
