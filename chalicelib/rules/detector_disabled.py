@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 
 from chalicelib.events import as_bool, as_dict, as_str
 from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Rule, Verdict
+from chalicelib.rules.iam_privilege_granted import aws_applied
 from chalicelib.rules.registry import register
 from chalicelib.watch.detectors import DETECTOR_CALLS
 from chalicelib.watch.verdicts import blinding_verdict
@@ -57,11 +59,19 @@ class DetectorDisabled(Rule):
         region = ev.region or "an unknown region"
         name = (as_str(ev.request_parameters.get("name")) or as_str(ev.request_parameters.get("filterName"))
                 if ev.event_name in LOOK_AWAY else None)
-        return blinding_verdict(ctx, base=base, control=detector,
-                                action=f"{action}{f' {name!r}' if name else ''}{f' ({target})' if target else ''} "
-                                       f"in {region}",
-                                blind_to=f"{lost} in account {ev.account or 'unknown'}, {region}",
-                                detector=detector, target=target)
+        return _aws_applied(ctx, blinding_verdict(
+            ctx, base=base, control=detector,
+            action=f"{action}{f' {name!r}' if name else ''}{f' ({target})' if target else ''} in {region}",
+            blind_to=f"{lost} in account {ev.account or 'unknown'}, {region}", detector=detector, target=target))
+
+
+def _aws_applied(ctx: Context, verdict: Verdict) -> Verdict:
+    """Low when AWS made the call under its own identity or a service-linked role (an organization-wide
+    setting applied to this account, a service tidying up): no caller can act so; the record is kept."""
+    if not aws_applied(ctx):
+        return verdict
+    return replace(verdict, severity=Severity.LOW, reason=f"{verdict.reason} AWS made this call itself (its own "
+                   "identity or a service-linked role): look for the organization-level change that asked for it.")
 
 
 def _plans_off(ctx: Context) -> Verdict | None:
@@ -82,11 +92,11 @@ def _plans_off(ctx: Context) -> Verdict | None:
     ev = ctx.event
     region = ev.region or "an unknown region"
     plans = ", ".join(off)
-    return blinding_verdict(ctx, base=Severity.MEDIUM, control="GuardDuty protection plans",
+    return _aws_applied(ctx, blinding_verdict(ctx, base=Severity.MEDIUM, control="GuardDuty protection plans",
                             action=f"switched off GuardDuty protection plans {plans} "
                                    f"({as_str(params.get('detectorId')) or '?'}) in {region}",
                             blind_to=f"GuardDuty findings from {plans} in account {ev.account or 'unknown'}, {region}",
-                            detector="GuardDuty", target=as_str(params.get("detectorId")), plans_off=off)
+                            detector="GuardDuty", target=as_str(params.get("detectorId")), plans_off=off))
 
 
 def _sources_off(node: dict[str, object], path: tuple[str, ...]) -> list[str]:

@@ -66,3 +66,16 @@ def test_the_same_name_from_another_service_is_not_a_detector():
 
 def test_null_request_parameters_on_update_detector_are_not_a_finding():
     assert finding(record("guardduty-update-detector.json", requestParameters=None), RULE) is None
+
+
+def test_aws_switching_a_detector_off_under_its_own_identity_is_low():
+    rec = record("guardduty-update-detector.json", userIdentity=Replace({"type": "AWSService",
+                                                                        "invokedBy": "guardduty.amazonaws.com"}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.LOW and "AWS made this call itself" in f.reason
+
+
+def test_a_caller_switching_a_detector_off_through_cloudformation_stays_high():
+    f = finding(record("guardduty-update-detector.json", userIdentity={"invokedBy": "cloudformation.amazonaws.com"}),
+                RULE)
+    assert f is not None and f.severity is Severity.HIGH
