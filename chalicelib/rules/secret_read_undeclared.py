@@ -94,7 +94,9 @@ class SecretReadUndeclared(Rule):
                              *KMS_READS, *SECRETSMANAGER_READS})
     # What requested_secrets reads (a list of names has no memo key, so such a line is judged in
     # full) and the actor, whose userIdentity says whether a service made a Decrypt for the caller.
-    memo_fields = (*(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive")),
+    # BatchGetSecretValue's secretIdList and filters are lists: declared, so such a line is judged in full too.
+    memo_fields = (*(("requestParameters", f) for f in ("withDecryption", "name", "names", "path", "recursive",
+                                                         "secretIdList", "filters")),
                    ("requestParameters", "encryptionContext", "PARAMETER_ARN"),
                    ("requestParameters", "sourceEncryptionContext", "PARAMETER_ARN"), ("requestParameters", "secretId"))
     reads_assumer = True  # a role session reads for whoever obtained it

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from chalicelib.findings import Severity
 
 from .conftest import Replace, finding, identity_of, model_from, record
+from .memo_replay import twice
 
 RULE = "secret-read-undeclared"
 MODEL = model_from("""
@@ -128,3 +131,11 @@ def test_a_customer_role_named_like_a_service_linked_one_is_still_judged():
     identity["sessionContext"]["sessionIssuer"]["arn"] = "arn:aws:iam::630287363158:role/AWSServiceRoleForRDS"
     f = finding(get_secret(f"{ARN}prod/db-password-4Rzn83", userIdentity=Replace(identity)), RULE, MODEL)
     assert f is not None and f.severity is Severity.HIGH
+
+
+@pytest.mark.parametrize("key", ["secretIdList", "filters"])
+def test_replay_never_skips_a_batch_read_because_an_unrelated_batch_was_quiet(tmp_path: Path, key: str):
+    quiet_ids, loud_ids = (["staging/db-password"], ["prod/db-password"]) if key == "secretIdList" else (
+        [{"key": "name", "values": ["staging/"]}], [{"key": "name", "values": ["prod/"]}])
+    assert finding(batch({key: quiet_ids}), RULE, MODEL) is None  # paperclip-agents reads no staging secret
+    assert twice(tmp_path, batch({key: quiet_ids}), batch({key: loud_ids}), MODEL) == ["none", "findings"]
