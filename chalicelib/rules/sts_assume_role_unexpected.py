@@ -29,6 +29,14 @@ class StsAssumeRoleUnexpected(Rule):
     # non-service AssumeRole* teaches who holds the new session (chalicelib/history.py), so the
     # engine never lets replay skip one of those as "already judged quiet".
     memo_fields = (("errorCode",), ("requestParameters", "roleArn"))
+    # A role requested under the service-linked path is quiet only when the issued session names one: such
+    # events are remembered with the issued session's ARN too (every other event's key stays narrow).
+    volatile_fields = (("responseElements", "assumedRoleUser", "arn"),)
+
+    @staticmethod
+    def volatile(ctx: Context) -> bool:
+        ev = ctx.event
+        return ev.event_name in ASSUME_EVENTS and is_service_role(ev.param("roleArn"))
     reads_assumer = True  # a chained assumption names the first assumer
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html"
     runbook = (
