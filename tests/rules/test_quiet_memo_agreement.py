@@ -67,7 +67,8 @@ def test_judging_with_the_memo_finds_exactly_what_judging_everything_finds(tmp_p
     path = write_lines(tmp_path / "fuzz.jsonl", lines)
     hits, events, skipped = findings_by_line(path, memo=True)
     assert (hits, events, 0) == findings_by_line(path, memo=False)
-    assert events == len(lines) and skipped > len(lines) // 10 and len(hits) > len(lines) // 10  # both paths ran
+    # Both paths ran (each rare call a rule judges in full, never skipped, lowers the memo's share a little).
+    assert events == len(lines) and skipped > len(lines) // 12 and len(hits) > len(lines) // 10
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared samples not found")
