@@ -26,7 +26,8 @@ class CredentialQuarantined(Rule):
     runbook = (
         "AWS saw this user's key in public (a repository, a paste) and limited it. The key is compromised: "
         "create a replacement, store it where the model says the key lives, deactivate and delete the old "
-        "one (`aws iam update-access-key --status Inactive`, then `delete-access-key`), answer the AWS "
+        "one (`aws iam update-access-key --user-name USER --access-key-id KEY --status Inactive`, then "
+        "`delete-access-key`), answer the AWS "
         "support case, and review everything the key did since it leaked. Detach the quarantine policy last."
     )
 

@@ -27,7 +27,8 @@ class CredentialRevoked(Rule):
     runbook = (
         "A credential the model depends on stopped working. If this is a planned rotation, make sure "
         "the replacement is stored where the model says it lives before the old one goes; otherwise "
-        "restore it (re-activate: `aws iam update-access-key --status Active`, or recreate the "
+        "restore it (re-activate: `aws iam update-access-key --user-name USER --access-key-id KEY --status "
+        "Active`, or recreate the "
         "parameter) and tell the owners of what breaks."
     )
 

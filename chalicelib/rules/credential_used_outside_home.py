@@ -57,7 +57,8 @@ class CredentialUsedOutsideHome(Rule):
         "Someone else holds this principal's credential. For a role or instance session: revoke its "
         "active sessions (IAM console 'Revoke active sessions', a deny on `aws:TokenIssueTime`), then look "
         "for how the credential left (SSRF to IMDS, a compromised host; require IMDSv2). For a static key: "
-        "deactivate it (`aws iam update-access-key --status Inactive`), issue a new one where the key lives, "
+        "deactivate it (`aws iam update-access-key --user-name USER --access-key-id KEY --status Inactive`), "
+        "issue a new one where the key lives, "
         "and review every call made from this source. If the source is legitimate, add it to the "
         "principal's `network.cidrs` or `user_agents` in the model."
     )

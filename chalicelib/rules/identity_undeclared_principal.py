@@ -34,7 +34,8 @@ class IdentityUndeclaredPrincipal(Rule):
     runbook = (
         "Something the identity model does not know acted in this account. If it is legitimate, declare "
         "it (a principal with its auth) and redeploy the model; if not, disable it: for an IAM user "
-        "`aws iam update-access-key --status Inactive`, for a role remove its trust or attach a deny, "
+        "`aws iam update-access-key --user-name USER --access-key-id KEY --status Inactive`, for a role remove "
+        "its trust or attach a deny, "
         "for an outside account remove it from every trust and resource policy."
     )
 

@@ -69,7 +69,8 @@ class LambdaExposed(Rule):
     reference = "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html"
     runbook = (
         "Read the function's policy (`aws lambda get-policy --function-name NAME`) and URL config. If nobody "
-        "expected the grant: remove the statement (`aws lambda remove-permission --statement-id ID`) or set "
+        "expected the grant: remove the statement (`aws lambda remove-permission --function-name NAME "
+        "--statement-id ID`) or set "
         "the URL's auth to AWS_IAM / delete it, then check what the function ran since (its logs) and what its "
         "role can do."
     )

@@ -66,10 +66,13 @@ class ResourcePolicyOutside(Rule):
                    ("requestParameters", "attributes", "Policy"))
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_identity-vs-resource.html"
     runbook = (
-        "Read the new policy (`aws s3api get-bucket-policy`, `aws kms get-key-policy --policy-name default`, "
-        "`aws secretsmanager get-resource-policy`, `aws ecr get-repository-policy`, `aws kms list-grants`). If "
-        "nobody expected the outside principal: restore the previous policy or revoke the grant "
-        "(`aws kms revoke-grant`), then look for reads from that account since the change (S3 data events, "
+        "Read the new policy (`aws s3api get-bucket-policy --bucket NAME`, `aws s3api get-bucket-acl --bucket "
+        "NAME`, `aws kms get-key-policy --key-id KEY --policy-name default`, `aws secretsmanager "
+        "get-resource-policy --secret-id ID`, `aws ecr get-repository-policy --repository-name NAME`, `aws sns "
+        "get-topic-attributes --topic-arn ARN`, `aws sqs get-queue-attributes --queue-url URL --attribute-names "
+        "Policy`, `aws kms list-grants --key-id KEY`). If nobody expected the outside principal: restore the "
+        "previous policy or revoke the grant (`aws kms revoke-grant --key-id KEY --grant-id ID`), then look for "
+        "reads from that account since the change (S3 data events, "
         "KMS Decrypt and GetSecretValue by an AWSAccount caller, ECR BatchGetImage). If it was planned, declare "
         "the account in the model."
     )

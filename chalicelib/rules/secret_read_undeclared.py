@@ -108,7 +108,7 @@ class SecretReadUndeclared(Rule):
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html"
     runbook = (
         "A secret's plaintext went to a principal the model does not list as a reader. If the read "
-        "succeeded, rotate the secret (`aws ssm put-parameter --name NAME --type SecureString "
+        "succeeded, rotate the secret (`aws ssm put-parameter --name NAME --type SecureString --value NEW "
         "--overwrite`) and update its readers; tighten the parameter's IAM/KMS access so only the "
         "declared readers can decrypt it. For a Secrets Manager secret, rotate it "
         "(`aws secretsmanager rotate-secret --secret-id NAME`, or put a new value) and tighten its "

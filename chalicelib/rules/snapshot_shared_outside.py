@@ -105,11 +105,14 @@ class SnapshotSharedOutside(Rule):
     runbook = (
         "Remove the permission now (`aws ec2 modify-snapshot-attribute --snapshot-id ID --attribute "
         "createVolumePermission --operation-type remove --user-ids ACCOUNT`, `aws ec2 modify-image-attribute "
-        "--image-id ID --launch-permission Remove=[{UserId=ACCOUNT}]`, `aws rds modify-db-snapshot-attribute "
-        "--attribute-name restore --values-to-remove ACCOUNT`). Then assume the data was copied: look for "
+        "--image-id ID --launch-permission 'Remove=[{UserId=ACCOUNT}]'`, `aws rds modify-db-snapshot-attribute "
+        "--db-snapshot-identifier ID --attribute-name restore --values-to-remove ACCOUNT`; `--group-names all`, "
+        "`Group=all` or `all` for a public one). Then assume the data was copied: look for "
         "SharedSnapshotCopyInitiated / SharedSnapshotVolumeCreated events, rotate any secret the disk or "
         "database held, and treat the actor's credentials as compromised unless the share was planned "
-        "(then declare the receiving account in the model). Turn on EBS snapshot and AMI block public access."
+        "(then declare the receiving account in the model). Turn on EBS snapshot and AMI block public access "
+        "(`aws ec2 enable-snapshot-block-public-access --state block-all-sharing`, `aws ec2 "
+        "enable-image-block-public-access --image-block-public-access-state block-new-sharing`)."
     )
 
     @classmethod

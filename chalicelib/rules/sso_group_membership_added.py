@@ -33,7 +33,8 @@ class SsoGroupMembershipAdded(Rule):
     reference = "https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_CreateGroupMembership.html"
     runbook = (
         "Find the group's account assignments (`aws sso-admin list-account-assignments-for-principal "
-        "--principal-type GROUP`) to see what the member now gets. If nobody asked for it, remove the membership "
+        "--instance-arn ARN --principal-type GROUP --principal-id GROUP_ID`) to see what the member now gets. "
+        "If nobody asked for it, remove the membership "
         "(`aws identitystore delete-group-membership`), review the member's SSO sign-ins and sessions since, "
         "and treat the actor's credentials as compromised."
     )
