@@ -15,6 +15,7 @@ from chalicelib.watch.verdicts import blinding_verdict
 
 # Calls that switch a detector off only with one parameter set so (GuardDuty left on but looking away):
 # name → (request key, the value that does it); any other value is quiet.
+NARROW_RECORDER = "PutConfigurationRecorder"
 LOOK_AWAY = {"CreateFilter": ("action", "ARCHIVE"), "UpdateFilter": ("action", "ARCHIVE"),
              "CreateIPSet": ("activate", True), "UpdateIPSet": ("activate", True)}
 TARGET_KEYS = ("detectorId", "configurationRecorderName", "deliveryChannelName", "analyzerName",
@@ -30,7 +31,8 @@ class DetectorDisabled(Rule):
     memo_fields = (("eventSource",),)  # every listed call is a finding from its service, except below
     # An UpdateDetector is quiet unless it switches the detector or one of its protection plans off.
     memo_fields_by_name = MappingProxyType({"UpdateDetector": tuple(("requestParameters", k) for k in (
-        "enable", "features", "dataSources")), **{n: (("requestParameters", k),) for n, (k, _) in LOOK_AWAY.items()}})
+        "enable", "features", "dataSources")), **{n: (("requestParameters", k),) for n, (k, _) in LOOK_AWAY.items()},
+        NARROW_RECORDER: (("requestParameters", "configurationRecorder"),)})  # an object: judged in full
     reference = "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_suspend-disable.html"
     runbook = (
         "A detector that watches this account was switched off. Switch it back on (GuardDuty: `aws guardduty "
@@ -47,7 +49,12 @@ class DetectorDisabled(Rule):
             return None
         if ev.event_name == "UpdateDetector" and as_bool(ev.request_parameters.get("enable")) is not False:
             return _plans_off(ctx)  # the detector stays on: judged only if protection plans go off
-        base = Severity.HIGH
+        base, narrowed = Severity.HIGH, ""
+        if ev.event_name == NARROW_RECORDER:
+            narrowed = _recorder_narrowed(ev.request_parameters)
+            if not narrowed:
+                return None  # a recorder that records every supported type (AWS's default)
+            base = Severity.MEDIUM  # a recorder scoped to some types has honest (cost) reasons; who did it decides
         if ev.event_name in LOOK_AWAY:
             key, value = LOOK_AWAY[ev.event_name]
             given = ev.request_parameters.get(key)
@@ -61,8 +68,21 @@ class DetectorDisabled(Rule):
                 if ev.event_name in LOOK_AWAY else None)
         return _aws_applied(ctx, blinding_verdict(
             ctx, base=base, control=detector,
-            action=f"{action}{f' {name!r}' if name else ''}{f' ({target})' if target else ''} in {region}",
+            action=f"{action}{f' {name!r}' if name else ''}{f' ({target})' if target else ''}{narrowed} in {region}",
             blind_to=f"{lost} in account {ev.account or 'unknown'}, {region}", detector=detector, target=target))
+
+
+def _recorder_narrowed(params: dict[str, object]) -> str:
+    """What a PutConfigurationRecorder leaves unrecorded, in words; empty when it records every type."""
+    group = as_dict(as_dict(params.get("configurationRecorder")).get("recordingGroup"))
+    excluded = _list(as_dict(group.get("exclusionByResourceTypes")).get("resourceTypes"))
+    if excluded:
+        return f" to every resource type except {', '.join(map(str, excluded[:5]))}{'…' if len(excluded) > 5 else ''}"
+    if as_bool(group.get("allSupported")) is False:
+        kept = _list(group.get("resourceTypes"))
+        listed = ", ".join(map(str, kept[:5])) or "none"
+        return f" to {len(kept)} resource type{'s' if len(kept) != 1 else ''} ({listed})"
+    return ""
 
 
 def _aws_applied(ctx: Context, verdict: Verdict) -> Verdict:

@@ -29,6 +29,8 @@ DETECTOR_CALLS: dict[str, tuple[str, str, str, str]] = {
     "StopConfigurationRecorder": (*_CONFIG, "stopped the Config recorder"),
     "DeleteConfigurationRecorder": (*_CONFIG, "deleted the Config recorder"),
     "DeleteDeliveryChannel": (*_CONFIG, "deleted the Config delivery channel"),
+    # The recorder left running but told to record fewer resource types (judged only when it narrows).
+    "PutConfigurationRecorder": (*_CONFIG, "narrowed the Config recorder"),
     "DisableSecurityHub": ("securityhub.amazonaws.com", "Security Hub", "Security Hub's aggregated findings and "
                            "standards checks", "disabled Security Hub"),
     "DeleteAnalyzer": ("access-analyzer.amazonaws.com", "IAM Access Analyzer", "external and unused access "

@@ -47,6 +47,8 @@ CALLS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "StopConfigurationRecorder": ("config.amazonaws.com", {"configurationRecorderName": "default"}),
     "DeleteConfigurationRecorder": ("config.amazonaws.com", {"configurationRecorderName": "default"}),
     "DeleteDeliveryChannel": ("config.amazonaws.com", {"deliveryChannelName": "default"}),
+    "PutConfigurationRecorder": ("config.amazonaws.com", {"configurationRecorder": {
+        "name": "default", "recordingGroup": {"allSupported": False, "resourceTypes": ["AWS::S3::Bucket"]}}}),
     "DisableSecurityHub": ("securityhub.amazonaws.com", None),
     "DeleteAnalyzer": ("access-analyzer.amazonaws.com", {"analyzerName": "org-analyzer"}),
     "DeleteFlowLogs": ("ec2.amazonaws.com", {"DeleteFlowLogsRequest": {"FlowLogId": {"content": "fl-0abc"}}}),

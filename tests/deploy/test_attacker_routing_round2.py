@@ -78,6 +78,8 @@ CAUGHT: list[tuple[str, str, str, str, tuple[str, ...]]] = [
      "blinding", ("prod", "dev")),
     ("customer-policy-attached-to-a-permission-set", "sso-attach-customer-managed-policy-reference.json",
      "sso-assignment-changed", "iam", ("prod", "dev")),
+    ("config-recorder-narrowed-to-one-type", "config-put-configuration-recorder-narrowed.json", "detector-disabled",
+     "blinding", ("prod", "dev")),
     ("alerts-topic-denied-by-a-data-protection-policy", "sns-put-data-protection-policy-alerts-topic.json",
      "monitor-pipeline-tampered", "pipeline", ("prod", "dev")),
 ]

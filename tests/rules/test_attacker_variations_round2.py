@@ -429,3 +429,27 @@ def test_a_customer_managed_policy_attached_to_a_permission_set_is_not_quiet():
     f = finding(record("sso-attach-customer-managed-policy-reference.json"), "sso-assignment-changed")
     assert f is not None and f.severity is Severity.MEDIUM
     assert "customer managed policy /ReadOnlyHelper" in f.reason and "does not show" in f.reason
+
+
+# AWS Config left running but told to record one resource type: the recorder narrowed, not stopped.
+
+RECORDER = "config-put-configuration-recorder-narrowed.json"
+
+
+def test_a_config_recorder_narrowed_to_one_resource_type_is_a_finding():
+    f = finding(record(RECORDER), DETECTOR)
+    assert f is not None and f.severity is Severity.MEDIUM and "1 resource type (AWS::S3::Bucket)" in f.reason
+
+
+def test_a_recorder_excluding_resource_types_is_a_finding_naming_them():
+    group = {"allSupported": False, "exclusionByResourceTypes": {"resourceTypes": ["AWS::IAM::Role"]},
+             "recordingStrategy": {"useOnly": "EXCLUSION_BY_RESOURCE_TYPES"}}
+    rec = record(RECORDER, requestParameters={"configurationRecorder": {"recordingGroup": Replace(group)}})
+    f = finding(rec, DETECTOR)
+    assert f is not None and "every resource type except AWS::IAM::Role" in f.reason
+
+
+def test_a_recorder_recording_every_supported_type_is_quiet():
+    rec = record(RECORDER, requestParameters={"configurationRecorder": {"recordingGroup": Replace(
+        {"allSupported": True, "includeGlobalResourceTypes": True})}})
+    assert finding(rec, DETECTOR) is None
