@@ -21,6 +21,7 @@ ATTACH = frozenset({"AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"}
 INLINE = frozenset({"PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"})
 VERSIONS = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion"})
 CREATE = "CreatePolicy"
+IAM = "iam.amazonaws.com"
 AWS_APPLIED = ("AWS made the call itself, through a service-linked role only its service can assume (IAM Identity "
                "Center provisioning a permission set, say): the change that asked for it is judged where it was made "
                "(sso-assignment-changed for a permission set).")
@@ -59,9 +60,10 @@ class IamPrivilegeGranted(Rule):
     severity = Severity.HIGH
     title = "Admin-equivalent permissions granted"
     event_names = ATTACH | INLINE | VERSIONS | {"AddUserToGroup", CREATE}
-    # Quiet only for a grant that is readable and not admin-equivalent: that is the policy ARN,
-    # the document and (for a new version) whether it becomes the default.
-    memo_fields = (("requestParameters", "policyArn"), ("requestParameters", "policyDocument"),
+    # Quiet only for another service's call of the same name, or a grant that is readable and not
+    # admin-equivalent: that is the source, the policy ARN, the document and (for a new version) whether
+    # it becomes the default.
+    memo_fields = (("eventSource",), ("requestParameters", "policyArn"), ("requestParameters", "policyDocument"),
                    ("requestParameters", "setAsDefault"))
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html"
     runbook = (
@@ -72,6 +74,8 @@ class IamPrivilegeGranted(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
+        if ev.event_source not in (IAM, "?"):
+            return None  # Organizations' CreatePolicy (an SCP), IoT's CreatePolicy(Version): not IAM permissions
         if ev.event_name == "CreatePolicyVersion" and as_bool(ev.request_parameters.get("setAsDefault")) is not True:
             return None  # a non-default version grants nothing until made default
         grant = _grant(ctx)

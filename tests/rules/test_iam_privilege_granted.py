@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import quote
+
+import pytest
 
 from chalicelib.findings import Severity
 
-from .conftest import DROP, Replace, finding, identity_of, record
+from .conftest import DROP, Replace, finding, identity_of, record, replay_twice
 
 RULE = "iam-privilege-granted"
 
@@ -115,3 +118,34 @@ def test_identity_center_provisioning_an_admin_permission_set_is_low():
 def test_the_same_grant_relayed_by_cloudformation_with_the_callers_credentials_stays_critical():
     f = finding(_attach_admin_to_sso_role(userIdentity={"invokedBy": "cloudformation.amazonaws.com"}), RULE)
     assert f is not None and f.severity is Severity.CRITICAL
+
+
+# --- the same names in other services: Organizations' SCPs, IoT policies -------------------------------------
+
+SCP = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
+IOT_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+
+
+def test_an_organizations_service_control_policy_created_is_not_an_iam_grant():
+    scp = record("iam-create-policy-admin-equivalent.json", eventSource="organizations.amazonaws.com",
+                 requestParameters=Replace({"content": SCP, "name": "deny-leave", "type": "SERVICE_CONTROL_POLICY"}))
+    assert finding(scp, RULE) is None
+
+
+def test_an_iot_policy_is_not_an_iam_grant_but_the_same_document_in_iam_is():
+    iot = record("iam-create-policy-admin-equivalent.json", eventSource="iot.amazonaws.com",
+                 requestParameters={"policyDocument": IOT_ALL})
+    assert finding(iot, RULE) is None
+    f = finding(record("iam-create-policy-admin-equivalent.json", requestParameters={"policyDocument": IOT_ALL}), RULE)
+    assert f is not None and f.severity is Severity.HIGH
+
+
+def test_replay_keys_a_quiet_create_policy_on_its_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    declared = identity_of("role-session-call.json")
+    iot = record("iam-create-policy-admin-equivalent.json", eventSource="iot.amazonaws.com", userIdentity=declared,
+                 requestParameters={"policyDocument": IOT_ALL})
+    iam = record("iam-create-policy-admin-equivalent.json", userIdentity=declared,
+                 requestParameters={"policyDocument": IOT_ALL})
+    with_memo, without = replay_twice([iot] * 33 + [iam], tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 1
