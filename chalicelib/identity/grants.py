@@ -265,8 +265,10 @@ def _anyone(name: str, value: str) -> Grantee:
 
 
 def _values(values: Any) -> list[str]:
+    """A Condition key's values as text; a number (an account id written unquoted) as its 12 digits."""
     items = values if isinstance(values, list) else [values]
-    return [v for v in items if isinstance(v, str)]
+    return [v if isinstance(v, str) else f"{v:012d}" for v in items
+            if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 10**12)]
 
 
 def items_of(value: Any) -> list[Any]:

@@ -129,3 +129,8 @@ def test_items_of_reads_ec2_lists_in_every_spelling():
     assert grants.items_of([3]) == [3]
     assert grants.items_of({"userId": "x"}) == [{"userId": "x"}]
     assert grants.items_of(None) == [] and grants.items_of({}) == []
+
+
+@pytest.mark.parametrize(("value", "kinds_found"), [(int(HOME), []), (int(OUTSIDE), [grants.ACCOUNT_KIND])])
+def test_an_account_id_written_as_a_number_in_a_condition_pins_like_its_text(value, kinds_found):
+    assert kinds(star({"StringEquals": {"aws:PrincipalAccount": value}})) == kinds_found
