@@ -43,6 +43,9 @@ ELB_LOG_ACCOUNTS = frozenset({
     "589379963580", "718504428378", "383597477331", "600734575887", "114774131450", "783225319266",
     "582318560864", "985666609251", "054676820928", "156460612806", "652711504416", "635631232127",
     "009996457667", "897822967062", "076674570225", "507241528517", "048591011584", "190560391635"})
+# Services that read a resource for whichever account's resource asks (a CloudFront distribution fetching from
+# its origin): a grant to one that no Condition pins to declared accounts lets any AWS customer read through it.
+SERVES_ANY_ACCOUNT = frozenset({"cloudfront.amazonaws.com"})
 EVERYONE = "everyone"  # Grantee kinds, loudest first
 ACCOUNT_KIND = "account"
 CONDITIONAL = "anyone-under-condition"  # "*" narrowed by a Condition the model cannot place (source IP, VPC)
@@ -150,7 +153,7 @@ def _statement_outside(model: IdentityModel, s: policy.Statement, condition: Any
     for ref in refs:
         if ref.kind == "*" or ref.kind == "Service":
             pin = _pinned(model, condition, home)
-            if pin is not None and ref.kind == "Service":  # an unpinned service is the service's own (below)
+            if pin and ref.kind == "Service":  # a wildcard pin pins a service no more than none (below)
                 pin = [g for g in pin if g.kind != EVERYONE] or None
             if pin is not None:
                 out += pin
@@ -159,6 +162,9 @@ def _statement_outside(model: IdentityModel, s: policy.Statement, condition: Any
                                                      "account (a source address or network, say): check it"))
             elif ref.kind == "*":
                 out.append(Grantee(EVERYONE, "*", "everyone (Principal \"*\")"))
+            elif ref.value.lower() in SERVES_ANY_ACCOUNT:
+                out.append(Grantee(EVERYONE, ref.value, f"any AWS account's distribution (Service {ref.value} with no "
+                                                        "aws:SourceArn or aws:SourceAccount pin): as good as public"))
             continue  # a service, for this account or one it cannot pin: the service's own
         if ref.kind == "AWS" and CLOUDFRONT_OAI.match(ref.value):
             continue

@@ -88,10 +88,23 @@ def test_an_org_path_under_one_organization_pins_to_it():
     assert [(g.kind, g.value) for g in found] == [(grants.ORG, "o-abcdefghij")]
 
 
-def test_a_service_under_a_wildcard_source_is_still_the_services_own():
-    doc = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:*",
-                          "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::*:distribution/*"}}}]}
-    assert kinds(doc) == []
+def service(name: str, condition: dict[str, object] | None = None) -> dict[str, object]:
+    statement = {"Effect": "Allow", "Principal": {"Service": name}, "Action": "s3:*", "Resource": "*"}
+    return {"Statement": [{**statement, "Condition": condition} if condition else statement]}
+
+
+def test_a_log_delivery_service_under_a_wildcard_source_is_still_the_services_own():
+    assert kinds(service("delivery.logs.amazonaws.com", {"ArnLike": {"aws:SourceArn": "arn:aws:logs:*:*:*"}})) == []
+
+
+@pytest.mark.parametrize("condition", [None, {"ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::*:distribution/*"}}])
+def test_cloudfront_unpinned_lets_any_accounts_distribution_read(condition):
+    assert kinds(service("cloudfront.amazonaws.com", condition)) == [grants.EVERYONE]
+
+
+def test_cloudfront_pinned_to_a_declared_distribution_lets_no_one_in():
+    pin = {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{HOME}:distribution/E2QWRUHAPOMQZL"}}
+    assert kinds(service("cloudfront.amazonaws.com", pin)) == []
 
 
 def test_a_federated_provider_of_another_account_is_that_account():

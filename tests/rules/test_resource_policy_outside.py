@@ -128,6 +128,11 @@ def test_a_cloudfront_origin_access_control_policy_of_a_declared_distribution_is
     assert finding(bucket_policy(oac), RULE) is None
 
 
+def test_cloudfront_allowed_without_a_source_pin_is_public():
+    f = finding(bucket_policy(allow({"Service": "cloudfront.amazonaws.com"})), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and "any AWS account's distribution" in f.reason
+
+
 def test_a_service_acting_for_an_outside_account_is_high():
     statement = allow({"Service": "cloudtrail.amazonaws.com"},
                       {"StringEquals": {"aws:SourceAccount": UNDECLARED_ACCOUNT}})
