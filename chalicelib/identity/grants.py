@@ -293,3 +293,14 @@ def loudest(grantees: Iterable[Grantee]) -> str | None:
     """The loudest kind among ``grantees`` (EVERYONE > ACCOUNT_KIND > CONDITIONAL > UNPLACED > ORG > UNCONFIRMED)."""
     kinds = {g.kind for g in grantees}
     return next((k for k in (EVERYONE, ACCOUNT_KIND, CONDITIONAL, UNPLACED, ORG, UNCONFIRMED) if k in kinds), None)
+
+
+SHOWN = 5  # grantees a reason names; a finding's details list them all
+
+
+def described(grantees: Iterable[Grantee]) -> str:
+    """The grantees in words, loudest first, the first ``SHOWN`` only (a 20 kB policy can name 1,500 accounts)."""
+    order = (EVERYONE, ACCOUNT_KIND, CONDITIONAL, UNPLACED, ORG, UNCONFIRMED)
+    unique = sorted(dict.fromkeys(grantees), key=lambda g: order.index(g.kind) if g.kind in order else len(order))
+    more = f"; and {len(unique) - SHOWN} more (the finding's details list them)" if len(unique) > SHOWN else ""
+    return "; ".join(g.what for g in unique[:SHOWN]) + more

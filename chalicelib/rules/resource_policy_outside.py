@@ -158,7 +158,7 @@ class ResourcePolicyOutside(Rule):
     def _verdict(self, ctx: Context, outside: list[Grantee], kind: str, resource: str, did: str, note: str,
                  reach: str | None = None, **details: Any) -> Verdict:
         ev = ctx.event
-        whom = "; ".join(g.what for g in dict.fromkeys(outside))
+        whom = grants.described(outside)
         reach = reach or f"they can reach the {kind}'s data without any credential of this account"
         return Verdict(
             reason=f"{ctx.actor.describe()} {did} {whom}: {reach}.{note}{failed_suffix(ctx)}",

@@ -139,7 +139,7 @@ class SnapshotSharedOutside(Rule):
         outside = list(dict.fromkeys(outside))
         resource = ev.param(id_key) or "(not named in the record)"
         severity = grade(ctx, outside)
-        whom = "; ".join(g.what for g in outside)
+        whom = grants.described(outside)
         return Verdict(
             reason=f"{ctx.actor.describe()} shared {kind} '{resource}' with {whom} ({name}): they can copy it into "
                    f"an account this trail never sees.{failed_suffix(ctx)}",

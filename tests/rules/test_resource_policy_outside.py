@@ -319,3 +319,17 @@ def test_replay_keys_a_quiet_grant_on_its_retiring_principal(tmp_path: Path, cap
     with_memo, without = replay_twice([quiet] * 33 + [loud], tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 1
+
+
+def test_a_policy_naming_many_outside_accounts_names_five_in_the_reason_and_all_in_the_details():
+    accounts = [f"{400000000000 + i:012d}" for i in range(40)]
+    f = finding(bucket_policy(allow({"AWS": accounts}), allow("*")), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert f.reason.index("everyone") < f.reason.index(accounts[0])  # loudest first
+    assert "and 36 more" in f.reason and accounts[5] not in f.reason and len(f.reason) < 1500
+    assert len(f.details["outside_model"]) == 41
+
+
+def test_a_policy_naming_one_outside_account_names_it_without_a_tally():
+    f = finding(bucket_policy(allow({"AWS": UNDECLARED_ACCOUNT})), RULE)
+    assert f is not None and "more (the finding" not in f.reason and UNDECLARED_ACCOUNT in f.reason
