@@ -200,7 +200,7 @@ def _pinned(model: IdentityModel, condition: Any, home: str | None) -> list[Gran
             name = key.lower() if isinstance(key, str) else ""
             if name not in ACCOUNT_KEYS | ARN_KEYS | ORG_KEYS:
                 continue
-            found = _key_pin(model, name, _values(values), wild, home) if not negated else [Grantee(
+            found = _key_pin(model, str(key), _values(values), wild, home) if not negated else [Grantee(
                 EVERYONE, "*", f"everyone but those a {operator} {key} Condition names (a negated operator pins "
                                "no one in)")]
             if found is not None:
@@ -214,16 +214,17 @@ def _pinned(model: IdentityModel, condition: Any, home: str | None) -> list[Gran
     return None
 
 
-def _key_pin(model: IdentityModel, name: str, values: list[str], wild: bool, home: str | None) -> list[Grantee] | None:
+def _key_pin(model: IdentityModel, key: str, values: list[str], wild: bool, home: str | None) -> list[Grantee] | None:
     """Who one positive Condition key lets in from outside the model (values ORed); None when it names nothing
     placeable (an S3 bucket ARN, which has no account field: no pin)."""
+    name = key.lower()
     out: list[Grantee] = []
     pinned = False
     for value in values:
         if name in ORG_KEYS:
             org = value.split("/", 1)[0]  # aws:PrincipalOrgPaths: o-id/r-root/ou-…/*, the org id first
             if wild and _wildcard(org):
-                out.append(_anyone(name, value) if not org.removeprefix("o-").strip("*?") else Grantee(
+                out.append(_anyone(key, value) if not org.removeprefix("o-").strip("*?") else Grantee(
                     ACCOUNT_KIND, value, f"any organization whose id matches {value!r} (through a Condition)"))
             elif org:
                 out.append(Grantee(ORG, org, f"any principal of organization {org} (aws:PrincipalOrgID or its like):"
@@ -244,7 +245,7 @@ def _key_pin(model: IdentityModel, name: str, values: list[str], wild: bool, hom
                 out.append(Grantee(ACCOUNT_KIND, field, f"account {field} (through a Condition), which the model "
                                                         "does not declare"))
         elif wild and _wildcard(field):
-            out.append(_anyone(name, value) if not field.strip("*?") else Grantee(
+            out.append(_anyone(key, value) if not field.strip("*?") else Grantee(
                 ACCOUNT_KIND, value, f"any account matching {value!r} (a wildcard in a Condition): not only the "
                                      "model's accounts"))
         # else a literal that no account id equals: it lets no one in
