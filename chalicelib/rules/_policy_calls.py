@@ -33,6 +33,9 @@ POLICY_CALLS: dict[tuple[str, str], PolicyCall] = {
     (S3, "PutBucketPolicy"): PolicyCall(("bucketPolicy",), ("bucketName",), "S3 bucket"),
     (KMS, "PutKeyPolicy"): PolicyCall(("policy",), ("keyId",), "KMS key"),
     (KMS, "CreateKey"): PolicyCall(("policy",), ("responseElements", "keyMetadata", "arn"), "KMS key", optional=True),
+    # A multi-Region key's replica takes its own policy: the same backdoor, in another Region.
+    (KMS, "ReplicateKey"): PolicyCall(("policy",), ("responseElements", "replicaKeyMetadata", "arn"), "KMS key",
+                                      optional=True),
     ("secretsmanager.amazonaws.com", "PutResourcePolicy"): PolicyCall(("resourcePolicy",), ("secretId",), "secret"),
     ("ecr.amazonaws.com", "SetRepositoryPolicy"): PolicyCall(("policyText",), ("repositoryName",), "ECR repository"),
     ("sns.amazonaws.com", "SetTopicAttributes"): PolicyCall(("attributeValue",), ("topicArn",), "SNS topic",

@@ -42,7 +42,7 @@ from chalicelib.watch.pipeline import call_of, named, own_resource
 GRANT = "CreateGrant"
 ACL = "PutBucketAcl"  # S3's older grant: a bucket ACL (chalicelib/identity/s3_acl.py)
 # Calls whose quiet verdict reads fields outside the memo key (see memo_fields).
-VOLATILE = frozenset({ACL, "SetVaultAccessPolicy", "CreateKey", "PutBucketPolicy", "PutKeyPolicy"})
+VOLATILE = frozenset({ACL, "SetVaultAccessPolicy", "CreateKey", "ReplicateKey", "PutBucketPolicy", "PutKeyPolicy"})
 # EBS's grantee for a volume attached to an instance: ``123456789012:aws:ec2-infrastructure:i-…``.
 INFRASTRUCTURE = re.compile(r"^(\d{12}):aws:[a-z0-9-]+:")
 # What CloudTrail writes instead of a document it withholds.

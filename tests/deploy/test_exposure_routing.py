@@ -2,7 +2,7 @@
 always-on ``iam`` family delivers Stratus Red Team's sharing calls and bucket policies and ACLs whole (KMS
 PutKeyPolicy comes through ``pipeline``, which already delivers it whole), so the dev stage, which has no
 ``writes`` family, still sees them and prod's ``writes`` family leaves them out. KMS grants, secret,
-repository, topic, queue, vault and new-key policies reach prod through ``writes`` only
+repository, topic, queue, vault, new-key and replica-key policies reach prod through ``writes`` only
 (chalicelib/event_names.py says why; tests/deploy/test_patterns.py delivers every case to the prod stage).
 
 Each call is put on moto's default bus as a real-shaped EventBridge envelope, against the rules of the
@@ -48,6 +48,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("kms.amazonaws.com", "CreateGrant", {"keyId": "k", "granteePrincipal": f"arn:aws:iam::{OUTSIDE}:root"}),
     ("kms.amazonaws.com", "PutKeyPolicy", {"keyId": "k", "policyName": "default", "policy": "{}"}),
     ("kms.amazonaws.com", "CreateKey", {"policy": "{}", "keyUsage": "ENCRYPT_DECRYPT"}),
+    ("kms.amazonaws.com", "ReplicateKey", {"keyId": "mrk-0123", "replicaRegion": "eu-west-1", "policy": "{}"}),
     ("sns.amazonaws.com", "SetTopicAttributes", {"topicArn": "arn:aws:sns:us-east-1:630287363158:orders",
                                                  "attributeName": "Policy", "attributeValue": "{}"}),
     ("sns.amazonaws.com", "CreateTopic", {"name": "orders", "attributes": {"Policy": "{}"}}),
@@ -64,7 +65,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
 # Through prod's writes family only (each source in the iam family is one more branch of writes).
 WRITES_ONLY = {("kms.amazonaws.com", "CreateGrant"), ("secretsmanager.amazonaws.com", "PutResourcePolicy"),
                ("ecr.amazonaws.com", "SetRepositoryPolicy"),
-               ("kms.amazonaws.com", "CreateKey"), ("sns.amazonaws.com", "SetTopicAttributes"),
+               ("kms.amazonaws.com", "CreateKey"), ("kms.amazonaws.com", "ReplicateKey"),
+               ("sns.amazonaws.com", "SetTopicAttributes"),
                ("sns.amazonaws.com", "CreateTopic"), ("sqs.amazonaws.com", "SetQueueAttributes"),
                ("sqs.amazonaws.com", "CreateQueue"), ("glacier.amazonaws.com", "SetVaultAccessPolicy")}
 EVERY_STAGE = [case for case in CASES if case[:2] not in WRITES_ONLY]

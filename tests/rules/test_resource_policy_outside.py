@@ -333,3 +333,23 @@ def test_a_policy_naming_many_outside_accounts_names_five_in_the_reason_and_all_
 def test_a_policy_naming_one_outside_account_names_it_without_a_tally():
     f = finding(bucket_policy(allow({"AWS": UNDECLARED_ACCOUNT})), RULE)
     assert f is not None and "more (the finding" not in f.reason and UNDECLARED_ACCOUNT in f.reason
+
+
+# --- a multi-Region key's replica, created with its own policy ----------------------------------------------
+
+REPLICA = "kms-replicate-key.json"
+
+
+def test_a_replica_key_whose_policy_lets_in_an_outside_account_is_high():
+    f = finding(record(REPLICA), RULE)
+    assert f is not None and f.severity is Severity.HIGH and "193672423079" in f.reason
+    assert f.target_arn == "arn:aws:kms:eu-west-1:630287363158:key/mrk-4c1f3a529d4e4b8aa6c02e5d8f1b3a94"
+
+
+OWN_KEY_POLICY = json.dumps({"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                                             "Principal": {"AWS": DECLARED_ACCOUNT}}]})
+
+
+@pytest.mark.parametrize("policy", [None, OWN_KEY_POLICY])
+def test_a_replica_key_with_the_default_or_an_own_account_policy_is_quiet(policy):
+    assert finding(record(REPLICA, requestParameters={"policy": policy}), RULE) is None
