@@ -97,6 +97,8 @@ def place(model: IdentityModel, value: object, home: str | None) -> Grantee | No
         return None  # names no one
     if text.lower() == "all":
         return Grantee(EVERYONE, "all", "everyone (the \"all\" group: public)")
+    if text == "*":
+        return Grantee(EVERYONE, "*", "everyone (\"*\": public)")
     m = ACCOUNT.match(text)
     if m:
         account = m.group(1)

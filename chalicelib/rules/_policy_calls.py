@@ -71,3 +71,12 @@ def document_of(event: CloudTrailEvent, call: PolicyCall) -> Any:
 def resource_of(event: CloudTrailEvent, call: PolicyCall) -> str:
     root = event.raw if call.resource[0] == "responseElements" else event.request_parameters
     return as_str(_at(root, call.resource)) or "(not named in the record)"
+
+
+# SNS's and SQS's AddPermission: a statement added for named accounts. (The request keys that may hold the accounts,
+# as CloudTrail lower-cases the API's AWSAccountId(s) and as it is spelt elsewhere; the resource's key; what it is.)
+PERMISSION_CALLS: dict[tuple[str, str], tuple[tuple[str, ...], str, str]] = {
+    ("sns.amazonaws.com", "AddPermission"): (("aWSAccountId", "AWSAccountId", "awsAccountId"), "topicArn", "SNS topic"),
+    ("sqs.amazonaws.com", "AddPermission"): (("aWSAccountIds", "AWSAccountIds", "awsAccountIds"), "queueUrl",
+                                             "SQS queue"),
+}

@@ -26,6 +26,7 @@ from chalicelib.identity.grants import Grantee
 from chalicelib.identity.s3_acl import acl_grantees
 from chalicelib.rules._policy_calls import (
     KMS,
+    PERMISSION_CALLS,
     POLICY_CALLS,
     S3,
     document_of,
@@ -42,7 +43,9 @@ from chalicelib.watch.pipeline import call_of, named, own_resource
 GRANT = "CreateGrant"
 ACL = "PutBucketAcl"  # S3's older grant: a bucket ACL (chalicelib/identity/s3_acl.py)
 # Calls whose quiet verdict reads fields outside the memo key (see memo_fields).
-VOLATILE = frozenset({ACL, "SetVaultAccessPolicy", "CreateKey", "ReplicateKey", "PutBucketPolicy", "PutKeyPolicy"})
+# (SNS and SQS AddPermission name their accounts in a list: no memo key holds it.)
+VOLATILE = frozenset({ACL, "SetVaultAccessPolicy", "CreateKey", "ReplicateKey", "PutBucketPolicy", "PutKeyPolicy",
+                      "AddPermission"})
 # EBS's grantee for a volume attached to an instance: ``123456789012:aws:ec2-infrastructure:i-…``.
 INFRASTRUCTURE = re.compile(r"^(\d{12}):aws:[a-z0-9-]+:")
 # What CloudTrail writes instead of a document it withholds.
@@ -54,7 +57,7 @@ class ResourcePolicyOutside(Rule):
     id = "resource-policy-outside"
     severity = Severity.HIGH
     title = "Resource policy lets in principals outside the model"
-    event_names = frozenset(name for _source, name in POLICY_CALLS) | {GRANT, ACL}
+    event_names = frozenset(name for _source, name in (*POLICY_CALLS, *PERMISSION_CALLS)) | {GRANT, ACL}
     # Scalar paths only: the memo decodes every declared path on every line, so an object-valued one
     # (requestParameters.attributes whole) would cost unrelated calls their memo. SQS's queue attributes
     # are keyed on their Policy alone, so a routine SetQueueAttributes stays memoized; the calls whose
@@ -71,7 +74,9 @@ class ResourcePolicyOutside(Rule):
         "get-resource-policy --secret-id ID`, `aws ecr get-repository-policy --repository-name NAME`, `aws sns "
         "get-topic-attributes --topic-arn ARN`, `aws sqs get-queue-attributes --queue-url URL --attribute-names "
         "Policy`, `aws kms list-grants --key-id KEY`). If nobody expected the outside principal: restore the "
-        "previous policy or revoke the grant (`aws kms revoke-grant --key-id KEY --grant-id ID`), then look for "
+        "previous policy, revoke the grant (`aws kms revoke-grant --key-id KEY --grant-id ID`) or remove the added "
+        "permission (`aws sqs remove-permission --queue-url URL --label LABEL`, `aws sns remove-permission "
+        "--topic-arn ARN --label LABEL`), then look for "
         "reads from that account since the change (S3 data events, "
         "KMS Decrypt and GetSecretValue by an AWSAccount caller, ECR BatchGetImage). If it was planned, declare "
         "the account in the model."
@@ -101,6 +106,8 @@ class ResourcePolicyOutside(Rule):
             return self._grant(ctx) if ev.event_source in (KMS, "?") else None
         if ev.event_name == ACL:
             return self._acl(ctx) if ev.event_source in (S3, "?") else None
+        if (ev.event_source, ev.event_name) in PERMISSION_CALLS:
+            return self._permission(ctx)
         call = POLICY_CALLS.get((ev.event_source, ev.event_name))
         if call is None:
             return None
@@ -146,6 +153,21 @@ class ResourcePolicyOutside(Rule):
         operations = _strings(ev.request_parameters.get("operations"))
         return self._verdict(ctx, [found], "KMS key", key, f"granted {', '.join(operations) or 'use'} of KMS key "
                              f"'{key}' (CreateGrant) to", "", operations=operations)
+
+    def _permission(self, ctx: Context) -> Verdict | None:
+        """SNS/SQS AddPermission: a statement for the named accounts (``*``: everyone), the actions they get."""
+        ev = ctx.event
+        account_keys, resource_key, kind = PERMISSION_CALLS[(ev.event_source, ev.event_name)]
+        params = ev.request_parameters
+        named = next((params[k] for k in account_keys if k in params), None)
+        found = [g for v in grants.items_of(named) if (g := grants.place(ctx.model, v, ev.account)) is not None]
+        if not found:
+            return None  # only the model's accounts
+        resource = ev.param(resource_key) or "(not named in the record)"
+        actions = _strings(params.get("actionName" if kind == "SNS topic" else "actions"))
+        did = (f"added a permission ({', '.join(actions) or 'actions not recorded'}) to {kind} '{resource}' "
+               "(AddPermission) for")
+        return self._verdict(ctx, found, kind, resource, did, "", actions=actions)
 
     def _acl(self, ctx: Context) -> Verdict | None:
         found = acl_grantees(ctx.event.request_parameters)

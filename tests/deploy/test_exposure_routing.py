@@ -2,8 +2,9 @@
 always-on ``iam`` family delivers Stratus Red Team's sharing calls and bucket policies and ACLs whole (KMS
 PutKeyPolicy comes through ``pipeline``, which already delivers it whole), so the dev stage, which has no
 ``writes`` family, still sees them and prod's ``writes`` family leaves them out. KMS grants, secret,
-repository, topic, queue, vault, new-key and replica-key policies reach prod through ``writes`` only
-(chalicelib/event_names.py says why; tests/deploy/test_patterns.py delivers every case to the prod stage).
+repository, topic, queue, vault, new-key and replica-key policies and SNS/SQS AddPermission reach prod through
+``writes`` only (chalicelib/event_names.py says why; tests/deploy/test_patterns.py delivers every case to the prod
+stage).
 
 Each call is put on moto's default bus as a real-shaped EventBridge envelope, against the rules of the
 packaged dev template.
@@ -59,6 +60,10 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                                                        "policy": {"policy": "{}"}}),
     ("secretsmanager.amazonaws.com", "PutResourcePolicy", {"secretId": "prod/db", "resourcePolicy": "{}"}),
     ("ecr.amazonaws.com", "SetRepositoryPolicy", {"repositoryName": "community", "policyText": "{}"}),
+    ("sns.amazonaws.com", "AddPermission", {"topicArn": "arn:aws:sns:us-east-1:630287363158:orders", "label": "x",
+                                            "aWSAccountId": [OUTSIDE], "actionName": ["Subscribe"]}),
+    ("sqs.amazonaws.com", "AddPermission", {"queueUrl": "https://sqs.us-east-1.amazonaws.com/630287363158/q",
+                                            "label": "x", "aWSAccountIds": [OUTSIDE], "actions": ["ReceiveMessage"]}),
 ]
 
 
@@ -68,16 +73,17 @@ WRITES_ONLY = {("kms.amazonaws.com", "CreateGrant"), ("secretsmanager.amazonaws.
                ("kms.amazonaws.com", "CreateKey"), ("kms.amazonaws.com", "ReplicateKey"),
                ("sns.amazonaws.com", "SetTopicAttributes"),
                ("sns.amazonaws.com", "CreateTopic"), ("sqs.amazonaws.com", "SetQueueAttributes"),
-               ("sqs.amazonaws.com", "CreateQueue"), ("glacier.amazonaws.com", "SetVaultAccessPolicy")}
+               ("sqs.amazonaws.com", "CreateQueue"), ("glacier.amazonaws.com", "SetVaultAccessPolicy"),
+               ("sns.amazonaws.com", "AddPermission"), ("sqs.amazonaws.com", "AddPermission")}
 EVERY_STAGE = [case for case in CASES if case[:2] not in WRITES_ONLY]
 
 
 def _judged() -> set[tuple[str, str]]:
-    from chalicelib.rules._policy_calls import POLICY_CALLS
+    from chalicelib.rules._policy_calls import PERMISSION_CALLS, POLICY_CALLS
     from chalicelib.rules.snapshot_shared_outside import EC2, EC2_CALLS, RDS, RDS_CALLS
 
     return ({(EC2, n) for n in EC2_CALLS} | {(RDS, n) for n in RDS_CALLS} | set(POLICY_CALLS)
-            | {("kms.amazonaws.com", "CreateGrant"), ("s3.amazonaws.com", "PutBucketAcl")})
+            | set(PERMISSION_CALLS) | {("kms.amazonaws.com", "CreateGrant"), ("s3.amazonaws.com", "PutBucketAcl")})
 
 
 def test_every_call_the_rules_judge_is_a_routing_case() -> None:

@@ -353,3 +353,37 @@ OWN_KEY_POLICY = json.dumps({"Statement": [{"Effect": "Allow", "Action": "kms:*"
 @pytest.mark.parametrize("policy", [None, OWN_KEY_POLICY])
 def test_a_replica_key_with_the_default_or_an_own_account_policy_is_quiet(policy):
     assert finding(record(REPLICA, requestParameters={"policy": policy}), RULE) is None
+
+
+# --- SNS and SQS AddPermission: a statement for named accounts, without writing a policy ----------------------
+
+@pytest.mark.parametrize("name", ["sqs-add-permission.json", "sns-add-permission.json"])
+def test_a_permission_added_for_an_outside_account_is_high(name):
+    f = finding(record(name), RULE)
+    assert f is not None and f.severity is Severity.HIGH and "193672423079" in f.reason and "AddPermission" in f.reason
+
+
+@pytest.mark.parametrize(("name", "key"), [("sqs-add-permission.json", "aWSAccountIds"),
+                                           ("sns-add-permission.json", "aWSAccountId")])
+def test_a_permission_added_for_a_declared_account_is_quiet(name, key):
+    assert finding(record(name, requestParameters={key: [DECLARED_ACCOUNT]}), RULE) is None
+
+
+def test_a_permission_added_for_everyone_is_critical():
+    f = finding(record("sqs-add-permission.json", requestParameters={"aWSAccountIds": ["*"]}), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+@pytest.mark.parametrize("accounts", [None, 5, "garbage", [None, {}], {"items": [UNDECLARED_ACCOUNT]}])
+def test_hostile_add_permission_shapes_never_crash(accounts):
+    finding(record("sqs-add-permission.json", requestParameters={"aWSAccountIds": accounts}), RULE)
+
+
+def test_replay_never_skips_an_add_permission_for_an_outsider(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    declared = identity_of("role-session-call.json")
+    quiet = record("sqs-add-permission.json", userIdentity=declared, requestParameters={
+        "aWSAccountIds": [DECLARED_ACCOUNT]})
+    loud = record("sqs-add-permission.json", userIdentity=declared)
+    with_memo, without = replay_twice([quiet] * 33 + [loud], tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 1
