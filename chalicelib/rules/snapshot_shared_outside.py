@@ -1,5 +1,5 @@
-"""snapshot-shared-outside: an EBS snapshot, an AMI or an RDS snapshot shared with an account the
-model does not declare, or made public (Stratus Red Team's aws.exfiltration.ec2-share-ebs-snapshot,
+"""snapshot-shared-outside: an EBS snapshot, an AMI, an RDS or a Redshift snapshot shared with an account
+the model does not declare, or made public (Stratus Red Team's aws.exfiltration.ec2-share-ebs-snapshot,
 ec2-share-ami and rds-share-snapshot).
 
 Whoever it is shared with copies the disk or database into their own account, where this one's
@@ -31,6 +31,10 @@ RDS_CALLS = {
     "ModifyDBSnapshotAttribute": ("dBSnapshotIdentifier", "RDS snapshot"),
     "ModifyDBClusterSnapshotAttribute": ("dBClusterSnapshotIdentifier", "RDS cluster snapshot"),
 }
+# Redshift shares a snapshot with one account per call (it has no public sharing); AWS Support is AWS's own.
+REDSHIFT = "redshift.amazonaws.com"
+REDSHIFT_CALL = "AuthorizeSnapshotAccess"
+REDSHIFT_SUPPORT = "amazon-redshift-support"
 # The keys an EC2 permission entry names its grantee under (``groups`` as Stratus Red Team's docs spell it).
 ENTRY_KEYS = ("userId", "group", "groups", "organizationArn", "organizationalUnitArn")
 GROUP_KEYS = frozenset({"group", "groups"})
@@ -95,7 +99,7 @@ class SnapshotSharedOutside(Rule):
     id = "snapshot-shared-outside"
     severity = Severity.HIGH
     title = "Snapshot or image shared outside the model"
-    event_names = frozenset(EC2_CALLS) | frozenset(RDS_CALLS)
+    event_names = frozenset(EC2_CALLS) | frozenset(RDS_CALLS) | {REDSHIFT_CALL}
     # The verdict reads the added grantees: objects and lists, under keys other calls use too (userIds,
     # groupNames), which a memo key cannot hold (and declaring them would cost unrelated calls their memo).
     # So only a quiet verdict that never read them (an AWS service acting) is remembered: every other one
@@ -106,7 +110,8 @@ class SnapshotSharedOutside(Rule):
         "Remove the permission now (`aws ec2 modify-snapshot-attribute --snapshot-id ID --attribute "
         "createVolumePermission --operation-type remove --user-ids ACCOUNT`, `aws ec2 modify-image-attribute "
         "--image-id ID --launch-permission 'Remove=[{UserId=ACCOUNT}]'`, `aws rds modify-db-snapshot-attribute "
-        "--db-snapshot-identifier ID --attribute-name restore --values-to-remove ACCOUNT`; `--group-names all`, "
+        "--db-snapshot-identifier ID --attribute-name restore --values-to-remove ACCOUNT`, `aws redshift "
+        "revoke-snapshot-access --snapshot-identifier ID --account-with-restore-access ACCOUNT`; `--group-names all`, "
         "`Group=all` or `all` for a public one). Then assume the data was copied: look for "
         "SharedSnapshotCopyInitiated / SharedSnapshotVolumeCreated events, rotate any secret the disk or "
         "database held, and treat the actor's credentials as compromised unless the share was planned "
@@ -131,6 +136,11 @@ class SnapshotSharedOutside(Rule):
         elif name in RDS_CALLS and ev.event_source in (RDS, "?"):
             id_key, kind = RDS_CALLS[name]
             added = _rds_added(ev)
+        elif name == REDSHIFT_CALL and ev.event_source in (REDSHIFT, "?"):
+            id_key = "snapshotIdentifier" if ev.param("snapshotIdentifier") else "snapshotArn"
+            kind = "Redshift snapshot"
+            added = [a for a in grants.items_of(ev.request_parameters.get("accountWithRestoreAccess"))
+                     if a != REDSHIFT_SUPPORT]
         else:
             return None
         outside = [g for v in added if (g := grants.place(ctx.model, v, ev.account)) is not None]
@@ -155,6 +165,9 @@ class SnapshotSharedOutside(Rule):
 def _arn(ev: CloudTrailEvent, name: str, resource: str) -> str | None:
     if not ev.account or not ev.region or resource.startswith("(") or "/" in resource or ":" in resource:
         return resource if resource.startswith("arn:") else None
+    if name == REDSHIFT_CALL:
+        cluster = ev.param("snapshotClusterIdentifier")
+        return f"arn:aws:redshift:{ev.region}:{ev.account}:snapshot:{cluster}/{resource}" if cluster else None
     if name == "ModifySnapshotAttribute":
         return f"arn:aws:ec2:{ev.region}::snapshot/{resource}"
     if name == "ModifyImageAttribute":

@@ -42,6 +42,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
      {"dBSnapshotIdentifier": "orders", "attributeName": "restore", "valuesToAdd": [OUTSIDE]}),
     ("rds.amazonaws.com", "ModifyDBClusterSnapshotAttribute",
      {"dBClusterSnapshotIdentifier": "orders", "attributeName": "restore", "valuesToAdd": ["all"]}),
+    ("redshift.amazonaws.com", "AuthorizeSnapshotAccess",
+     {"snapshotIdentifier": "analytics-final", "accountWithRestoreAccess": OUTSIDE}),
     ("s3.amazonaws.com", "PutBucketPolicy",
      {"bucketName": "exports", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*",
                                                               "Action": "s3:GetObject"}]}}),
@@ -74,16 +76,18 @@ WRITES_ONLY = {("kms.amazonaws.com", "CreateGrant"), ("secretsmanager.amazonaws.
                ("sns.amazonaws.com", "SetTopicAttributes"),
                ("sns.amazonaws.com", "CreateTopic"), ("sqs.amazonaws.com", "SetQueueAttributes"),
                ("sqs.amazonaws.com", "CreateQueue"), ("glacier.amazonaws.com", "SetVaultAccessPolicy"),
-               ("sns.amazonaws.com", "AddPermission"), ("sqs.amazonaws.com", "AddPermission")}
+               ("sns.amazonaws.com", "AddPermission"), ("sqs.amazonaws.com", "AddPermission"),
+               ("redshift.amazonaws.com", "AuthorizeSnapshotAccess")}
 EVERY_STAGE = [case for case in CASES if case[:2] not in WRITES_ONLY]
 
 
 def _judged() -> set[tuple[str, str]]:
     from chalicelib.rules._policy_calls import PERMISSION_CALLS, POLICY_CALLS
-    from chalicelib.rules.snapshot_shared_outside import EC2, EC2_CALLS, RDS, RDS_CALLS
+    from chalicelib.rules.snapshot_shared_outside import EC2, EC2_CALLS, RDS, RDS_CALLS, REDSHIFT, REDSHIFT_CALL
 
     return ({(EC2, n) for n in EC2_CALLS} | {(RDS, n) for n in RDS_CALLS} | set(POLICY_CALLS)
-            | set(PERMISSION_CALLS) | {("kms.amazonaws.com", "CreateGrant"), ("s3.amazonaws.com", "PutBucketAcl")})
+            | set(PERMISSION_CALLS) | {("kms.amazonaws.com", "CreateGrant"), ("s3.amazonaws.com", "PutBucketAcl"),
+                                       (REDSHIFT, REDSHIFT_CALL)})
 
 
 def test_every_call_the_rules_judge_is_a_routing_case() -> None:

@@ -181,3 +181,24 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path: Path, 
     assert with_memo == without
     rules = [json.loads(line)["rule"] for line in with_memo.splitlines()]
     assert rules.count(RULE) == 4
+
+
+# --- Redshift: AuthorizeSnapshotAccess, one account per call ---------------------------------------------------
+
+REDSHIFT = "redshift-authorize-snapshot-access.json"
+
+
+def test_a_redshift_snapshot_shared_with_an_outside_account_is_high():
+    f = finding(record(REDSHIFT), RULE)
+    assert f is not None and f.severity is Severity.HIGH and "analytics-final" in f.reason
+    assert f.target_arn == f"arn:aws:redshift:us-east-1:{DECLARED_ACCOUNT}:snapshot:analytics/analytics-final"
+
+
+@pytest.mark.parametrize("account", [DECLARED_ACCOUNT, "amazon-redshift-support"])
+def test_a_redshift_snapshot_shared_with_a_declared_account_or_aws_support_is_quiet(account):
+    assert finding(record(REDSHIFT, requestParameters={"accountWithRestoreAccess": account}), RULE) is None
+
+
+@pytest.mark.parametrize("account", [None, 5, [UNDECLARED_ACCOUNT], {"a": 1}])
+def test_hostile_redshift_shapes_never_crash(account):
+    finding(record(REDSHIFT, requestParameters={"accountWithRestoreAccess": account}), RULE)
