@@ -36,9 +36,12 @@ class DetectorDisabled(Rule):
     reference = "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_suspend-disable.html"
     runbook = (
         "A detector that watches this account was switched off. Switch it back on (GuardDuty: `aws guardduty "
-        "update-detector --detector-id ID --enable`; Config: `aws configservice start-configuration-recorder`; "
-        "Security Hub: `aws securityhub enable-security-hub`; recreate the analyzer, flow logs or query "
-        "logging), then find out who and why: switching detectors off is an attacker's first step. Declare "
+        "update-detector --detector-id ID --enable`, a suppression filter: `aws guardduty delete-filter "
+        "--detector-id ID --filter-name NAME`, a trusted IP list: `aws guardduty update-ip-set --detector-id ID "
+        "--ip-set-id SET --no-activate`; Config: `aws configservice start-configuration-recorder "
+        "--configuration-recorder-name NAME`; Security Hub: `aws securityhub enable-security-hub`; recreate the "
+        "analyzer, flow logs or query logging), then find out who and why: switching detectors off is an "
+        "attacker's first step. Declare "
         "the principals allowed to do it with `manages_monitoring: true`."
     )
 
