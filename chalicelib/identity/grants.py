@@ -192,6 +192,7 @@ def _pinned(model: IdentityModel, condition: Any, home: str | None) -> list[Gran
         return None
     pins: list[list[Grantee]] = []  # one per account or ARN key: who that key lets in from outside
     org_pins: list[list[Grantee]] = []
+    negations: list[Grantee] = []  # narrow nothing: they decide only when no key pins (ANDed, any pin is narrower)
     for operator, block in condition.items():
         if not isinstance(operator, str) or not isinstance(block, dict):
             continue
@@ -202,18 +203,20 @@ def _pinned(model: IdentityModel, condition: Any, home: str | None) -> list[Gran
             name = key.lower() if isinstance(key, str) else ""
             if name not in ACCOUNT_KEYS | ARN_KEYS | ORG_KEYS:
                 continue
-            found = _key_pin(model, str(key), _values(values), wild, home) if not negated else [Grantee(
-                EVERYONE, "*", f"everyone but those a {operator} {key} Condition names (a negated operator pins "
-                               "no one in)")]
+            if negated:
+                negations.append(Grantee(EVERYONE, "*", f"everyone but those a {operator} {key} Condition names (a "
+                                                        "negated operator pins no one in)"))
+                continue
+            found = _key_pin(model, str(key), _values(values), wild, home)
             if found is not None:
-                (org_pins if name in ORG_KEYS and not negated else pins).append(found)
+                (org_pins if name in ORG_KEYS else pins).append(found)
     for group in (pins, org_pins):  # an account pin is the narrower one: it decides
         if any(not found for found in group):
             return []  # one key (ANDed with the rest) admits declared accounts only
         narrow = [found for found in group if all(g.kind != EVERYONE for g in found)]
         if group:
             return list(dict.fromkeys(g for found in (narrow or group) for g in found))
-    return None
+    return negations[:1] or None
 
 
 def _key_pin(model: IdentityModel, key: str, values: list[str], wild: bool, home: str | None) -> list[Grantee] | None:

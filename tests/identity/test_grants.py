@@ -147,3 +147,9 @@ def test_items_of_reads_ec2_lists_in_every_spelling():
 @pytest.mark.parametrize(("value", "kinds_found"), [(int(HOME), []), (int(OUTSIDE), [grants.ACCOUNT_KIND])])
 def test_an_account_id_written_as_a_number_in_a_condition_pins_like_its_text(value, kinds_found):
     assert kinds(star({"StringEquals": {"aws:PrincipalAccount": value}})) == kinds_found
+
+
+def test_a_negated_account_key_beside_an_organization_pin_leaves_the_organization_pin():
+    condition = {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"},
+                 "StringNotEquals": {"aws:PrincipalAccount": HOME}}
+    assert kinds(star(condition)) == [grants.ORG]
