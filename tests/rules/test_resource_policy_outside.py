@@ -387,3 +387,11 @@ def test_replay_never_skips_an_add_permission_for_an_outsider(tmp_path: Path, ca
     with_memo, without = replay_twice([quiet] * 33 + [loud], tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 1
+
+
+def test_replay_never_skips_a_replica_key_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    declared = identity_of("role-session-call.json")
+    quiet = record(REPLICA, userIdentity=declared, requestParameters={"policy": OWN_KEY_POLICY})
+    with_memo, without = replay_twice([quiet] * 33 + [record(REPLICA, userIdentity=declared)], tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 1
