@@ -11,20 +11,15 @@ from __future__ import annotations
 
 from chalicelib.findings import Severity
 from chalicelib.identity.resolve import INSTANCE_PROFILE
-from chalicelib.rules.base import Context, fingerprint, service_invoked
-from chalicelib.rules.identity_undeclared_principal import is_service_role
-
-
-def aws_acting(ctx: Context) -> bool:
-    """An AWS service acting: its own identity, a call it made for someone (``invokedBy``), or a
-    service-linked role (only the service can assume one: Patch Manager, maintenance windows)."""
-    actor = ctx.actor
-    return actor.is_service or service_invoked(ctx.event) or is_service_role(actor.role_arn)
+from chalicelib.rules._aws_acting import aws_acting
+from chalicelib.rules.base import Context, fingerprint
 
 
 def grade(ctx: Context) -> tuple[Severity, str] | None:
     """The model's answer for a caller who reached into an instance, with the reason in words; None
-    for a declared operator's refused attempt (nothing happened, and it may try)."""
+    when AWS acted, or for a declared operator's refused attempt (nothing happened, and it may try)."""
+    if aws_acting(ctx):
+        return None  # Patch Manager, maintenance windows, Automation: the call that asked is judged
     actor = ctx.actor
     p = actor.principal
     if p is not None and p.operates_instances:
@@ -47,6 +42,12 @@ def grade(ctx: Context) -> tuple[Severity, str] | None:
     if ctx.event.failed:
         severity = min(severity, Severity.MEDIUM)
     return severity, why
+
+
+def operator_details(ctx: Context) -> dict[str, bool]:
+    """What the model says of the caller, for a finding's details."""
+    p = ctx.actor.principal
+    return {"actor_operates_instances": bool(p and p.operates_instances), "actor_manages_iam": ctx.actor.manages_iam}
 
 
 def caller_group(prefix: str, ctx: Context) -> str:

@@ -7,8 +7,8 @@ from types import MappingProxyType
 
 from chalicelib.events import as_bool, as_dict, as_str
 from chalicelib.findings import Severity
+from chalicelib.rules._aws_acting import aws_applied
 from chalicelib.rules.base import Context, Rule, Verdict
-from chalicelib.rules.iam_privilege_granted import aws_applied
 from chalicelib.rules.registry import register
 from chalicelib.watch.detectors import DETECTOR_CALLS
 from chalicelib.watch.verdicts import blinding_verdict

@@ -13,7 +13,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from chalicelib.findings import Severity
-from chalicelib.rules._instance_access import aws_acting, caller_group, grade, instance_arn
+from chalicelib.rules._instance_access import caller_group, grade, instance_arn, operator_details
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
 from chalicelib.rules.registry import register
 
@@ -40,7 +40,7 @@ class Ec2InstanceConnectKeySent(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
-        if ev.event_source != SOURCE or aws_acting(ctx):
+        if ev.event_source != SOURCE:
             return None
         graded = grade(ctx)
         if graded is None:
@@ -57,6 +57,5 @@ class Ec2InstanceConnectKeySent(Rule):
             target_arn=instance_arn(ctx, instance),
             group_key=caller_group("instance-connect", ctx),
             details={"instance_id": instance, "serial_console": serial, "os_user": os_user,
-                     "actor_operates_instances": bool(ctx.actor.principal and ctx.actor.principal.operates_instances),
-                     "actor_manages_iam": ctx.actor.manages_iam},
+                     **operator_details(ctx)},
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from chalicelib.events import as_str
 from chalicelib.findings import Severity
-from chalicelib.rules._instance_access import aws_acting, caller_group, grade, instance_arn
+from chalicelib.rules._instance_access import caller_group, grade, instance_arn, operator_details
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
 from chalicelib.rules.registry import register
 
@@ -39,7 +39,7 @@ class Ec2UserDataModified(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
-        if ev.event_source != SOURCE or not _sets_user_data(ev.request_parameters) or aws_acting(ctx):
+        if ev.event_source != SOURCE or not _sets_user_data(ev.request_parameters):
             return None
         graded = grade(ctx)
         if graded is None:
@@ -53,8 +53,7 @@ class Ec2UserDataModified(Rule):
             target_arn=instance_arn(ctx, instance),
             group_key=caller_group("user-data", ctx),
             details={"instance_id": instance,
-                     "actor_operates_instances": bool(ctx.actor.principal and ctx.actor.principal.operates_instances),
-                     "actor_manages_iam": ctx.actor.manages_iam},
+                     **operator_details(ctx)},
         )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from chalicelib.findings import Severity
 from chalicelib.identity.model import fold
-from chalicelib.rules._instance_access import aws_acting
+from chalicelib.rules._aws_acting import aws_acting
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix, fingerprint
 from chalicelib.rules.registry import register
 

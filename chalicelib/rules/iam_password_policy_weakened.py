@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.findings import Severity
-from chalicelib.rules._instance_access import aws_acting
+from chalicelib.rules._aws_acting import aws_acting
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix, fingerprint
 from chalicelib.rules.registry import register
 

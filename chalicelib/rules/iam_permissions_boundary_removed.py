@@ -15,8 +15,8 @@ from types import MappingProxyType
 from chalicelib.findings import Severity
 from chalicelib.identity import policy
 from chalicelib.identity.model import fold
+from chalicelib.rules._aws_acting import AWS_APPLIED, aws_applied
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
-from chalicelib.rules.iam_privilege_granted import AWS_APPLIED, aws_applied
 from chalicelib.rules.registry import register
 
 TARGETS = {"DeleteUserPermissionsBoundary": ("user", "userName"), "DeleteRolePermissionsBoundary": ("role", "roleName"),

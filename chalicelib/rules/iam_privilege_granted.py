@@ -13,8 +13,8 @@ from chalicelib.events import as_bool, as_str
 from chalicelib.findings import Severity
 from chalicelib.identity import policy
 from chalicelib.identity.schema import PrincipalSpec
+from chalicelib.rules._aws_acting import AWS_APPLIED, aws_applied
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
-from chalicelib.rules.identity_undeclared_principal import is_service_role
 from chalicelib.rules.registry import register
 
 ATTACH = frozenset({"AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy"})
@@ -22,16 +22,7 @@ INLINE = frozenset({"PutUserPolicy", "PutRolePolicy", "PutGroupPolicy"})
 VERSIONS = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion"})
 CREATE = "CreatePolicy"
 IAM = "iam.amazonaws.com"
-AWS_APPLIED = ("AWS made the call itself, through a service-linked role only its service can assume (IAM Identity "
-               "Center provisioning a permission set, say): the change that asked for it is judged where it was made "
-               "(sso-assignment-changed for a permission set).")
 
-
-def aws_applied(ctx: Context) -> bool:
-    """An AWS service acting under its own identity or service-linked role (AWS sets both; no caller can take
-    them on), as Identity Center does when it provisions a permission set's role in each account. A relaying
-    ``invokedBy`` (CloudFormation with the caller's credentials) is not this: the caller acted."""
-    return ctx.actor.is_service or is_service_role(ctx.actor.role_arn)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.rules.registry import register
-from chalicelib.watch.own import OwnResources
+from chalicelib.watch.own import ReadsOwnResources
 from chalicelib.watch.pipeline import (
     EVENT_NAMES,
     base_name,
@@ -22,7 +20,7 @@ from chalicelib.watch.verdicts import arn_in, blinding_verdict
 
 
 @register
-class MonitorPipelineTampered(Rule):
+class MonitorPipelineTampered(ReadsOwnResources, Rule):
     id = "monitor-pipeline-tampered"
     severity = Severity.CRITICAL
     title = "Trailwarden's own pipeline changed"
@@ -39,15 +37,6 @@ class MonitorPipelineTampered(Rule):
         "`manages_monitoring: true`), treat its credentials as compromised, and replay the trail's S3 files "
         "for the time the monitor was impaired."
     )
-
-    def __init__(self, own: OwnResources | None = None) -> None:
-        self._own = own  # None: from the environment on first use (the template exports the names)
-
-    @property
-    def own(self) -> OwnResources:
-        if self._own is None:
-            self._own = OwnResources.from_env(os.environ)
-        return self._own
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event

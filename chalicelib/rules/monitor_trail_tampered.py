@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from chalicelib.events import as_bool, as_str
 from chalicelib.findings import Severity
 from chalicelib.rules.base import Context, Rule, Verdict
@@ -11,7 +9,7 @@ from chalicelib.rules.registry import register
 from chalicelib.watch.archive import EVENT_NAMES as ARCHIVE_CALLS
 from chalicelib.watch.archive import archive_verdict
 from chalicelib.watch.detectors import TRAIL_CALLS, TRAIL_SOURCE
-from chalicelib.watch.own import OwnResources
+from chalicelib.watch.own import ReadsOwnResources
 from chalicelib.watch.selectors import coverage
 from chalicelib.watch.verdicts import arn_in, blinding_verdict
 
@@ -26,7 +24,7 @@ WEAKENING = {
 
 
 @register
-class MonitorTrailTampered(Rule):
+class MonitorTrailTampered(ReadsOwnResources, Rule):
     id = "monitor-trail-tampered"
     severity = Severity.CRITICAL
     title = "CloudTrail logging stopped or narrowed"
@@ -42,15 +40,6 @@ class MonitorTrailTampered(Rule):
         "compromised unless the change was planned: look at what it did while the trail was narrowed "
         "(the S3 log files of other trails, or CloudTrail's 90-day event history)."
     )
-
-    def __init__(self, own: OwnResources | None = None) -> None:
-        self._own = own  # None: from the environment on first use (TRAILWARDEN_TRAIL_BUCKETS / _KEYS)
-
-    @property
-    def own(self) -> OwnResources:
-        if self._own is None:
-            self._own = OwnResources.from_env(os.environ)
-        return self._own
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event

@@ -14,7 +14,6 @@ vault policies, and a new KMS key's policy (chalicelib/rules/_policy_calls.py).
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from typing import Any
@@ -24,6 +23,7 @@ from chalicelib.findings import Severity
 from chalicelib.identity import grants
 from chalicelib.identity.grants import Grantee
 from chalicelib.identity.s3_acl import acl_grantees
+from chalicelib.rules._aws_acting import service_acting
 from chalicelib.rules._policy_calls import (
     KMS,
     PERMISSION_CALLS,
@@ -35,9 +35,9 @@ from chalicelib.rules._policy_calls import (
 )
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
 from chalicelib.rules.registry import register
-from chalicelib.rules.snapshot_shared_outside import grade, service_acting
+from chalicelib.rules.snapshot_shared_outside import grade
 from chalicelib.watch.archive import archived
-from chalicelib.watch.own import OwnResources
+from chalicelib.watch.own import ReadsOwnResources
 from chalicelib.watch.pipeline import call_of, named, own_resource
 
 GRANT = "CreateGrant"
@@ -53,7 +53,7 @@ HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
 
 @register
-class ResourcePolicyOutside(Rule):
+class ResourcePolicyOutside(ReadsOwnResources, Rule):
     id = "resource-policy-outside"
     severity = Severity.HIGH
     title = "Resource policy lets in principals outside the model"
@@ -88,15 +88,6 @@ class ResourcePolicyOutside(Rule):
         a field other calls use) and S3 bucket and KMS key policies: read beyond the memo key, unless an AWS
         service acted (quiet before anything but the caller was read)."""
         return ctx.event.event_name in VOLATILE and not service_acting(ctx)
-
-    def __init__(self, own: OwnResources | None = None) -> None:
-        self._own = own  # None: from the environment on first use (TRAILWARDEN_TRAIL_BUCKETS / _KEYS)
-
-    @property
-    def own(self) -> OwnResources:
-        if self._own is None:
-            self._own = OwnResources.from_env(os.environ)
-        return self._own
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event

@@ -17,7 +17,8 @@ from chalicelib.events import CloudTrailEvent, as_str
 from chalicelib.findings import Severity
 from chalicelib.identity import grants
 from chalicelib.identity.grants import Grantee
-from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix, service_invoked
+from chalicelib.rules._aws_acting import service_acting
+from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
 from chalicelib.rules.registry import register
 
 EC2 = "ec2.amazonaws.com"
@@ -43,17 +44,7 @@ SEVERITY = {grants.EVERYONE: Severity.CRITICAL, grants.ACCOUNT_KIND: Severity.HI
             grants.UNPLACED: Severity.MEDIUM, grants.ORG: Severity.LOW, grants.UNCONFIRMED: Severity.LOW}
 
 
-# AWS services that apply the caller's own content (a template) rather than act for themselves: what
-# they share is the caller's choice, and no other rule reads it, so their calls are judged.
-APPLIES_CALLERS_CONTENT = frozenset({"cloudformation.amazonaws.com"})
 
-
-def service_acting(ctx: Context) -> bool:
-    """An AWS service acting (AWS Backup, DLM, EBS, RDS making shares and grants for themselves): quiet,
-    the call that asked it is judged. CloudFormation applying a template is the caller acting."""
-    if ctx.actor.is_service:
-        return True
-    return service_invoked(ctx.event) and ctx.event.invoked_by not in APPLIES_CALLERS_CONTENT
 
 
 def grade(ctx: Context, outside: list[Grantee]) -> Severity:

@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from chalicelib.events import as_dict, as_str
 from chalicelib.findings import Severity
-from chalicelib.rules._instance_access import aws_acting, caller_group, grade, instance_arn
+from chalicelib.rules._instance_access import caller_group, grade, instance_arn, operator_details
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
 from chalicelib.rules.registry import register
 
@@ -42,7 +42,7 @@ class SsmInstanceAccess(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
-        if ev.event_source != SOURCE or aws_acting(ctx):
+        if ev.event_source != SOURCE:
             return None
         graded = grade(ctx)
         if graded is None:
@@ -61,8 +61,7 @@ class SsmInstanceAccess(Rule):
             target_arn=instance_arn(ctx, targets[0]) if len(targets) == 1 else None,
             group_key=caller_group("ssm-access", ctx),
             details={"instance_ids": targets, "target_selectors": tagged, "document_name": document,
-                     "actor_operates_instances": bool(ctx.actor.principal and ctx.actor.principal.operates_instances),
-                     "actor_manages_iam": ctx.actor.manages_iam},
+                     **operator_details(ctx)},
         )
 
 

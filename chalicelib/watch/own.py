@@ -11,6 +11,7 @@ Trailwarden's only when its name (or ARN) is one of these, compared whole.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -264,3 +265,17 @@ def config_stages(config: Path = CONFIG) -> dict[str, dict[str, str]]:
     out = {name: dict((spec or {}).get("environment_variables") or {}) for name, spec in stages.items()
            if isinstance(name, str)}
     return out or {"prod": {}}
+
+
+class ReadsOwnResources:
+    """A rule that names Trailwarden's own resources: given them (tests), or reads them from the
+    environment the template exports on first use, so importing the rule reads nothing."""
+
+    def __init__(self, own: OwnResources | None = None) -> None:
+        self._own = own
+
+    @property
+    def own(self) -> OwnResources:
+        if self._own is None:
+            self._own = OwnResources.from_env(os.environ)
+        return self._own
