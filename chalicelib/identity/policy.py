@@ -32,8 +32,14 @@ ANY_IAM_ACTION = "iam:\x00"
 PASS_ROLE = "iam:passrole"
 ANY_RESOURCE = "arn:aws:\x00:\x00:\x00:\x00"
 ANY_ROLE = "arn:aws:iam::\x00:role/\x00"
-# AWS managed policies that are admin-equivalent by themselves (full access, or all of IAM).
-ADMIN_MANAGED = frozenset({"AdministratorAccess", "IAMFullAccess"})
+# AWS managed policies that are admin-equivalent by themselves: every attachable one whose current version
+# admin_grants() flags without a Condition (read over zoph-io/MAMIP's copy of every AWS managed policy, 2026-02):
+# every action, all of IAM, or iam:PassRole on every role beside ec2:RunInstances (an instance runs as any role).
+# PowerUserAccess is not: it allows everything but iam:*, so it can pass no role and grant itself nothing. The
+# deprecated ones (AWSLambdaFullAccess, AmazonEC2SpotFleetRole, AWSOpsWorksRole...) can no longer be attached.
+ADMIN_MANAGED = frozenset({"AdministratorAccess", "IAMFullAccess", "AmazonElasticMapReduceFullAccess",
+                           "AmazonElasticMapReduceRole", "AWSElasticBeanstalkService",
+                           "AmazonDynamoDBFullAccesswithDataPipeline"})
 AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?:[^/]+/)*([^/]+)$")
 
 

@@ -146,3 +146,20 @@ def test_only_aws_managed_admin_policies_are_admin_by_name():
     assert not policy.admin_managed_policy("arn:aws:iam::630287363158:policy/AdministratorAccess")
     assert not policy.admin_managed_policy("arn:aws:iam::aws:policy/AdministratorAccess-Amplify")
     assert not policy.admin_managed_policy(None)
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws:iam::aws:policy/AmazonElasticMapReduceFullAccess",  # iam:PassRole on * beside ec2:RunInstances
+    "arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceRole",
+    "arn:aws:iam::aws:policy/service-role/AWSElasticBeanstalkService",
+    "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccesswithDataPipeline",
+])
+def test_managed_policies_that_pass_any_role_to_an_instance_are_admin_by_name(arn):
+    assert policy.admin_managed_policy(arn)
+
+
+@pytest.mark.parametrize("name", ["PowerUserAccess", "AWSLambda_FullAccess", "AmazonSageMakerFullAccess",
+                                  "AdministratorAccess-AWSElasticBeanstalk"])
+def test_managed_policies_whose_passrole_is_bounded_or_absent_are_not_admin_by_name(name):
+    """PowerUserAccess allows no iam: action; the others pass roles only to one service (iam:PassedToService)."""
+    assert not policy.admin_managed_policy(f"arn:aws:iam::aws:policy/{name}")

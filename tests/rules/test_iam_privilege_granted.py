@@ -51,6 +51,21 @@ def test_iam_full_access_on_a_group_is_high():
     assert f.details["target_kind"] == "group"
 
 
+def test_an_emr_role_policy_passing_any_role_on_the_ci_user_is_critical():
+    rec = record("attach-user-policy.json", requestParameters={
+        "userName": "github-actions-aws-deployer",
+        "policyArn": "arn:aws:iam::aws:policy/service-role/AmazonElasticMapReduceRole"})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "AmazonElasticMapReduceRole" in f.details["can_now"][0]
+
+
+def test_power_user_access_is_not_admin_equivalent():
+    rec = record("attach-user-policy.json", requestParameters={
+        "userName": "github-actions-aws-deployer", "policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"})
+    assert finding(rec, RULE) is None
+
+
 def test_a_policy_that_grants_nothing_admin_equivalent_is_quiet():
     assert finding(record("put-role-policy.json"), RULE) is None
     rec = record("attach-user-policy.json", requestParameters={"policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"})
