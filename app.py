@@ -24,6 +24,7 @@ from chalice.app import CloudWatchEvent, Request
 from chalicelib import deadline, runtime
 from chalicelib.errors import ConfigError
 from chalicelib.event_names import (  # noqa: F401 - re-exported: the routing tests read them as app.X
+    DEVICE_CODE_GRANT,
     EXPOSURE_WRITES,  # in SERVICE_IDENTITY_WRITES too
     HOME_UNSET,
     IAM_WRITES,
@@ -31,6 +32,7 @@ from chalicelib.event_names import (  # noqa: F401 - re-exported: the routing te
     INSTANCE_ACCESS_WRITES,
     LAMBDA_EXPOSURE_WRITES,
     PASSROLE_WRITES,
+    POD_IDENTITY_INVOKER,
     ROLES_ANYWHERE_WRITES,
     ROUTED_ELSEWHERE,
     ROUTINE_READS,
@@ -39,6 +41,7 @@ from chalicelib.event_names import (  # noqa: F401 - re-exported: the routing te
     SERVICE_IDENTITY_WRITES,
     SESSION_TOKENS,
     SSO_ISSUER_ARNS,
+    SSO_TOKEN_SOURCES,
     SSO_WRITES,
 )
 from chalicelib.settings import is_on
@@ -74,6 +77,10 @@ PATTERNS: dict[str, dict[str, Any]] = {
             "$or": [
                 {"eventSource": ["iam.amazonaws.com"], "eventName": IAM_WRITES},
                 {"eventSource": ["sso.amazonaws.com"], "eventName": SSO_WRITES},
+                # A token issued through the device-code grant (sso-device-code-token); not the polls
+                # before approval, nor the refreshes every CLI makes (those reach writes, in prod).
+                {"eventSource": SSO_TOKEN_SOURCES, "eventName": ["CreateToken"],
+                 "requestParameters": {"grantType": [DEVICE_CODE_GRANT]}, "errorCode": [{"exists": False}]},
                 # One branch for all these services (the pattern quota): a name of one service from
                 # another (SageMaker's CreateProject) is delivered too, and left out of writes alike.
                 {"eventSource": list(SERVICE_IDENTITY_WRITES),
@@ -98,6 +105,9 @@ PATTERNS: dict[str, dict[str, Any]] = {
                 {"eventName": SESSION_TOKENS, "userIdentity": {"type": ["IAMUser"]}},
                 # A root session in a member account (sts-root-session-assumed), by anyone.
                 {"eventName": ["AssumeRoot"]},
+                # EKS Pod Identity taking a pod's role itself (eks-pod-identity-role-unexpected).
+                {"eventName": ["AssumeRole"], "errorCode": [{"exists": False}],
+                 "userIdentity": {"type": ["AWSService"], "invokedBy": [POD_IDENTITY_INVOKER]}},
                 {"errorCode": [{"exists": True}]},
                 {"userIdentity": {"type": [{"anything-but": ["AWSService", "IAMUser", "AssumedRole"]}]}},
                 {"userIdentity": {"type": ["IAMUser"]}},

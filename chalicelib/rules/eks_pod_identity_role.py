@@ -18,13 +18,14 @@ low. An undeclared role is left to the session's own calls (identity-undeclared-
 
 from __future__ import annotations
 
+from chalicelib.event_names import POD_IDENTITY_INVOKER
 from chalicelib.events import as_str
 from chalicelib.findings import Severity
 from chalicelib.identity.model import fold
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
 from chalicelib.rules.registry import register
 
-POD_IDENTITY = "pods.eks.amazonaws.com"
+POD_IDENTITY = POD_IDENTITY_INVOKER
 TAGS = {"eks-cluster-arn": "cluster_arn", "kubernetes-namespace": "namespace",
         "kubernetes-service-account": "service_account", "kubernetes-pod-name": "pod"}
 

@@ -5,8 +5,10 @@ user approves it in a browser: device-code phishing sends a user the approval li
 attacker's code, and the attacker's device gets a token that ``sso:GetRoleCredentials`` turns into
 role credentials in every account the user may enter. The AWS CLI used the grant for ``aws sso
 login`` until 2.22 (it now uses the authorization-code grant with PKCE; ``--use-device-code``
-brings the old flow back), so a declared user's device-code token is worth a question (medium);
-a user the model does not declare getting one is high.
+brings the old flow back), so the grant alone is routine for many teams: a declared user's token
+is stored low, and is high when the user declares where they work (``network``) and the device that
+polled (``sourceIPAddress`` is the poller's, not the approver's) is elsewhere. A user the model does
+not declare getting one is medium; an Identity Center in an account outside the model is low.
 
 What is read is set by AWS: the record of a successful ``CreateToken`` (``sso-oauth`` today,
 ``sso`` in older records), its grant type (the token AWS issued is the grant it accepted) and
@@ -16,13 +18,14 @@ approval fail (``AuthorizationPendingException``) and are not judged.
 
 from __future__ import annotations
 
+from chalicelib.event_names import DEVICE_CODE_GRANT, SSO_TOKEN_SOURCES
 from chalicelib.findings import Severity
 from chalicelib.identity.model import fold
+from chalicelib.identity.network import classify, inside
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
 from chalicelib.rules.registry import register
 
-SOURCES = frozenset({"sso-oauth.amazonaws.com", "sso.amazonaws.com"})
-DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+SOURCES = frozenset(SSO_TOKEN_SOURCES)
 
 
 @register
@@ -31,11 +34,13 @@ class SsoDeviceCodeToken(Rule):
     severity = Severity.HIGH
     title = "IAM Identity Center token issued through the device-code grant"
     event_names = frozenset({"CreateToken"})
-    # The source (other services have a CreateToken), the outcome, the grant and the approving user.
+    # The source (other services have a CreateToken), the outcome and the grant: every device-code
+    # token is a finding (its severity reads the user and the address), every other call is quiet.
     memo_fields = (("eventSource",), ("errorCode",), ("requestParameters", "grantType"), ("userIdentity", "userName"))
     reference = "https://docs.aws.amazon.com/singlesignon/latest/OIDCAPIReference/API_CreateToken.html"
     runbook = (
-        "Ask the user whether they ran `aws sso login --use-device-code` (or an old CLI) from the source IP "
+        "Ask the user whether they ran the CLI's SSO login with --use-device-code (or a CLI before 2.22) from the "
+        "source IP "
         "and at the time shown. If not, the code was phished: in the IAM Identity Center console, Users → the "
         "user → Active sessions, delete every session (this revokes the token and stops new role credentials), "
         "then review the user's GetRoleCredentials and the AWSReservedSSO_* sessions in the member accounts "
@@ -44,16 +49,24 @@ class SsoDeviceCodeToken(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
-        if ev.event_source not in SOURCES or ev.failed or ev.error_code or ev.param("grantType") != DEVICE_CODE:
+        if ev.event_source not in SOURCES or ev.failed or ev.error_code or ev.param("grantType") != DEVICE_CODE_GRANT:
             return None
         user = ctx.actor.name if ctx.actor.kind == "unknown" else None
         declared = ctx.model.by_sso_user.get(fold(user), ()) if user else ()
-        if declared:
-            severity = Severity.MEDIUM
-            why = (f"'{user}' is declared ({declared[0].id}); confirm they started this login: a device-code "
-                   "approval is what device-code phishing asks of its victim.")
-        else:
+        source = classify(ev.source_ip)
+        networks = [n for p in declared if (n := ctx.model.networks.get(p.id)) is not None]
+        if ctx.model.accounts and ev.account not in ctx.model.accounts:
+            severity, why = Severity.LOW, f"the Identity Center is in account {ev.account or '?'}, outside the model."
+        elif networks and not any(inside(source, n) for n in networks):
             severity = Severity.HIGH
+            why = (f"'{user}' is declared ({declared[0].id}) to work from its declared ranges, and the device that "
+                   f"polled for the token was at {source.describe()}: the signature of device-code phishing.")
+        elif declared:
+            severity = Severity.LOW
+            why = (f"'{user}' is declared ({declared[0].id}); the grant was the CLI's default before 2.22, and "
+                   "is what device-code phishing asks a victim to approve.")
+        else:
+            severity = Severity.MEDIUM
             why = (f"the user '{user}' is not declared in the model" if user else
                    "the record names no approving user") + ", so nothing vouches for the device that got it."
         return Verdict(

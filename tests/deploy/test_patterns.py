@@ -21,6 +21,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.event_names import DEVICE_CODE_GRANT
 from chalicelib.rules import load_rules
 
 from . import blinding_events as blinding
@@ -186,6 +187,10 @@ RULE_EVENTS: dict[str, tuple[str, bool | None, dict[str, Any] | None, dict[str, 
         "roleArn": "arn:aws:iam::630287363158:role/saml-admin", "roleSessionName": "alice",
         "principalArn": "arn:aws:iam::630287363158:saml-provider/corp"},
         {"type": "SAMLUser", "principalId": "corp:alice", "userName": "alice"}),
+    # An Identity Center token through the device-code grant (sso-device-code-token).
+    "CreateToken": ("sso-oauth.amazonaws.com", False, {"clientId": "c", "grantType": DEVICE_CODE_GRANT},
+                    {"type": "Unknown", "principalId": "9067642ac7-4b1c", "accountId": "630287363158",
+                     "userName": "contractor@example.net"}),
 }
 
 
@@ -198,6 +203,15 @@ RULE_EVENTS.update({
     "UpdateFunctionConfiguration20150331": ("lambda.amazonaws.com", False,
                                             {"functionName": "f", "role": "arn:aws:iam::630287363158:role/x"}, CI_KEY),
     "UpdateFunctionCode20150331": ("lambda.amazonaws.com", False, {"functionName": "f"}, CI_KEY)})
+# State Manager associations (ssm-instance-access: SendCommand on a schedule): prod's writes only, as the iam
+# family's SSM names would lengthen the writes pattern past its quota (chalicelib/event_names.py).
+SHELL_ASSOCIATION = {"name": "AWS-RunShellScript", "scheduleExpression": "rate(1 hour)",
+                     "targets": [{"key": "InstanceIds", "values": ["*"]}]}
+RULE_EVENTS.update({
+    "CreateAssociation": ("ssm.amazonaws.com", False, SHELL_ASSOCIATION, CI_KEY),
+    "CreateAssociationBatch": ("ssm.amazonaws.com", False, {"entries": [SHELL_ASSOCIATION]}, CI_KEY),
+    "UpdateAssociation": ("ssm.amazonaws.com", False, {"associationId": "8dfe3659-4309-493a-8755-9a1f4f1a0c4e"},
+                          CI_KEY)})
 # The trail's log bucket (monitor-trail-tampered): the always-on blinding family routes it once the stage
 # declares TRAILWARDEN_TRAIL_BUCKETS (tests/rules/test_monitor_trail_archive.py); undeclared, prod's writes.
 RULE_EVENTS.update({name: ("s3.amazonaws.com", False, {"bucketName": "acme-cloudtrail-logs-630287363158"}, CI_KEY)
