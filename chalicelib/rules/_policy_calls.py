@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.events import CloudTrailEvent, as_str
+from chalicelib.identity import grants
+from chalicelib.identity.grants import Grantee
 
 S3 = "s3.amazonaws.com"
 KMS = "kms.amazonaws.com"
+ES = "es.amazonaws.com"  # OpenSearch Service records under Elasticsearch's source
+# How far "*" reaches on a resource only a network path leads to (PolicyCall.reach).
+MOUNT_TARGET = "mount-target"  # EFS: no policy already lets in every client that reaches a mount target
+ENDPOINT = "endpoint"  # OpenSearch: "*" is public on a public endpoint, the VPC's on a VPC domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,8 @@ class PolicyCall:
     kind: str
     optional: bool = False  # a record without a policy changed no policy (quiet), not one we cannot see
     when: tuple[str, str] | None = None  # (parameter, value): only then does the call set the policy
+    also: tuple[tuple[str, ...], ...] = ()  # other places the document may be (S3 Control's XML bodies)
+    reach: str | None = None  # MOUNT_TARGET or ENDPOINT: "*" reaches only who reaches the resource's network
 
 
 POLICY_CALLS: dict[tuple[str, str], PolicyCall] = {
@@ -47,6 +55,24 @@ POLICY_CALLS: dict[tuple[str, str], PolicyCall] = {
                                                      optional=True),
     ("glacier.amazonaws.com", "SetVaultAccessPolicy"): PolicyCall(("policy", "policy"), ("vaultName",),
                                                                   "Glacier vault"),
+    # The same backdoor on other data stores (API request members, as CloudTrail lower-cases their first letter).
+    ("elasticfilesystem.amazonaws.com", "PutFileSystemPolicy"): PolicyCall(("policy",), ("fileSystemId",),
+                                                                           "EFS file system", reach=MOUNT_TARGET),
+    ("backup.amazonaws.com", "PutBackupVaultAccessPolicy"): PolicyCall(("policy",), ("backupVaultName",),
+                                                                       "Backup vault"),
+    ("glue.amazonaws.com", "PutResourcePolicy"): PolicyCall(("policyInJson",), ("resourceArn",), "Glue Data Catalog"),
+    **{(ES, name): PolicyCall(("accessPolicies",), ("domainName",), "OpenSearch domain", optional=True,
+                              reach=ENDPOINT)
+       for name in ("CreateDomain", "UpdateDomainConfig", "CreateElasticsearchDomain",
+                    "UpdateElasticsearchDomainConfig")},
+    # S3 Control's access points: the XML body under its request element, or flat.
+    **{(S3, name): PolicyCall((f"{name}Request", "Policy"), ("name",), kind, also=(("policy",), ("Policy",)))
+       for name, kind in (("PutAccessPointPolicy", "S3 access point"),
+                          ("PutAccessPointPolicyForObjectLambda", "S3 Object Lambda access point"))},
+    (S3, "PutMultiRegionAccessPointPolicy"): PolicyCall(
+        ("PutMultiRegionAccessPointPolicyRequest", "Details", "Policy"),
+        ("PutMultiRegionAccessPointPolicyRequest", "Details", "Name"), "S3 Multi-Region Access Point",
+        also=(("details", "policy"), ("Details", "Policy"))),
 }
 
 
@@ -65,7 +91,34 @@ def sets_policy(event: CloudTrailEvent, call: PolicyCall) -> bool:
 
 
 def document_of(event: CloudTrailEvent, call: PolicyCall) -> Any:
-    return _at(event.request_parameters, call.document)
+    for path in (call.document, *call.also):
+        found = _at(event.request_parameters, path)
+        if found is not None:
+            return found
+    return None
+
+
+def within_reach(event: CloudTrailEvent, call: PolicyCall, outside: tuple[Grantee, ...]) -> list[Grantee]:
+    """The grantees a network-bound resource really lets in. EFS: "*" is what no policy already allows (any
+    client that reaches a mount target, in the account's VPCs), so only named outside accounts count.
+    OpenSearch: "*" on a domain created in a VPC (``vPCOptions`` with subnets) reaches only that VPC; on
+    another domain it is public if the endpoint is, which an update's record does not say: anyone who can
+    reach the endpoint (high, not critical)."""
+    if call.reach is None:
+        return list(outside)
+    anyone = [g for g in outside if g.kind in (grants.EVERYONE, grants.CONDITIONAL) and g.value == "*"]
+    rest = [g for g in outside if g not in anyone]
+    if not anyone or call.reach == MOUNT_TARGET or _in_vpc(event):
+        return rest
+    return [Grantee(grants.CONDITIONAL, "*", "anyone who can reach the domain's endpoint (Principal \"*\"): the "
+                                             "internet if the domain has a public endpoint"), *rest]
+
+
+def _in_vpc(event: CloudTrailEvent) -> bool:
+    params = event.request_parameters
+    options = next((params[k] for k in ("vPCOptions", "vpcOptions", "VPCOptions") if k in params), None)
+    subnets = options.get("subnetIds", options.get("SubnetIds")) if isinstance(options, dict) else None
+    return isinstance(subnets, list) and any(isinstance(s, str) and s for s in subnets)
 
 
 def resource_of(event: CloudTrailEvent, call: PolicyCall) -> str:

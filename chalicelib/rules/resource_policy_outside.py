@@ -25,6 +25,7 @@ from chalicelib.identity.grants import Grantee
 from chalicelib.identity.s3_acl import acl_grantees
 from chalicelib.rules._aws_acting import service_acting
 from chalicelib.rules._policy_calls import (
+    ES,
     KMS,
     PERMISSION_CALLS,
     POLICY_CALLS,
@@ -32,6 +33,7 @@ from chalicelib.rules._policy_calls import (
     document_of,
     resource_of,
     sets_policy,
+    within_reach,
 )
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
 from chalicelib.rules.registry import register
@@ -46,6 +48,16 @@ ACL = "PutBucketAcl"  # S3's older grant: a bucket ACL (chalicelib/identity/s3_a
 # (SNS and SQS AddPermission name their accounts in a list: no memo key holds it.)
 VOLATILE = frozenset({ACL, "SetVaultAccessPolicy", "CreateKey", "ReplicateKey", "PutBucketPolicy", "PutKeyPolicy",
                       "AddPermission"})
+# The same by source and name, where a name is shared (Glue's PutResourcePolicy, not Secrets Manager's, keyed on
+# resourcePolicy): EFS, Backup, Glue, OpenSearch and S3 access point policies sit under no memo key.
+VOLATILE_CALLS = frozenset({
+    ("elasticfilesystem.amazonaws.com", "PutFileSystemPolicy"), ("backup.amazonaws.com", "PutBackupVaultAccessPolicy"),
+    ("glue.amazonaws.com", "PutResourcePolicy"), *((ES, n) for n in ("CreateDomain", "UpdateDomainConfig",
+                                                                       "CreateElasticsearchDomain",
+                                                                       "UpdateElasticsearchDomainConfig")),
+    *((S3, n) for n in ("PutAccessPointPolicy", "PutAccessPointPolicyForObjectLambda",
+                        "PutMultiRegionAccessPointPolicy")),
+})
 # EBS's grantee for a volume attached to an instance: ``123456789012:aws:ec2-infrastructure:i-…``.
 INFRASTRUCTURE = re.compile(r"^(\d{12}):aws:[a-z0-9-]+:")
 # What CloudTrail writes instead of a document it withholds.
@@ -87,7 +99,9 @@ class ResourcePolicyOutside(ReadsOwnResources, Rule):
         """A bucket ACL (hyphenated keys), a Glacier vault or new key policy (``policy``, an object for Glacier,
         a field other calls use) and S3 bucket and KMS key policies: read beyond the memo key, unless an AWS
         service acted (quiet before anything but the caller was read)."""
-        return ctx.event.event_name in VOLATILE and not service_acting(ctx)
+        ev = ctx.event
+        return (ev.event_name in VOLATILE or (ev.event_source, ev.event_name) in VOLATILE_CALLS) \
+            and not service_acting(ctx)
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
@@ -112,13 +126,14 @@ class ResourcePolicyOutside(ReadsOwnResources, Rule):
         if document is None or document == HIDDEN:
             return self._unread(ctx, kind, resource, "the record does not show the new policy", Severity.LOW)
         found = grants.policy_grants(ctx.model, document, ev.account)
-        if not found.outside:
+        outside = within_reach(ev, call, found.outside)
+        if not outside:
             if found.problem is None:
                 return None  # only the model's accounts and AWS services
             return self._unread(ctx, kind, resource, f"the new policy could not be read ({found.problem})",
                                 Severity.MEDIUM)
         note = f" Part of the policy could not be read ({found.problem})." if found.problem else ""
-        return self._verdict(ctx, list(found.outside), kind, resource, f"set a policy on {kind} '{resource}' "
+        return self._verdict(ctx, outside, kind, resource, f"set a policy on {kind} '{resource}' "
                              f"({ev.event_name}) that lets in", note)
 
     def _monitors(self, event: CloudTrailEvent) -> bool:

@@ -2,9 +2,9 @@
 always-on ``iam`` family delivers Stratus Red Team's sharing calls and bucket policies and ACLs whole (KMS
 PutKeyPolicy comes through ``pipeline``, which already delivers it whole), so the dev stage, which has no
 ``writes`` family, still sees them and prod's ``writes`` family leaves them out. KMS grants, secret,
-repository, topic, queue, vault, new-key and replica-key policies and SNS/SQS AddPermission reach prod through
-``writes`` only (chalicelib/event_names.py says why; tests/deploy/test_patterns.py delivers every case to the prod
-stage).
+repository, topic, queue, vault, new-key and replica-key policies, SNS/SQS AddPermission and EFS, Backup vault, Glue
+catalog, OpenSearch domain and S3 access point policies reach prod through ``writes`` only (chalicelib/event_names.py
+says why; tests/deploy/test_patterns.py delivers every case to the prod stage).
 
 Each call is put on moto's default bus as a real-shaped EventBridge envelope, against the rules of the
 packaged dev template.
@@ -66,6 +66,19 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                                             "aWSAccountId": [OUTSIDE], "actionName": ["Subscribe"]}),
     ("sqs.amazonaws.com", "AddPermission", {"queueUrl": "https://sqs.us-east-1.amazonaws.com/630287363158/q",
                                             "label": "x", "aWSAccountIds": [OUTSIDE], "actions": ["ReceiveMessage"]}),
+    ("elasticfilesystem.amazonaws.com", "PutFileSystemPolicy", {"fileSystemId": "fs-0a1b2c3d4e5f60718",
+                                                                "policy": "{}"}),
+    ("backup.amazonaws.com", "PutBackupVaultAccessPolicy", {"backupVaultName": "prod-vault", "policy": "{}"}),
+    ("glue.amazonaws.com", "PutResourcePolicy", {"policyInJson": "{}"}),
+    *(("es.amazonaws.com", name, {"domainName": "customer-search", "accessPolicies": "{}"})
+      for name in ("CreateDomain", "UpdateDomainConfig", "CreateElasticsearchDomain",
+                   "UpdateElasticsearchDomainConfig")),
+    ("s3.amazonaws.com", "PutAccessPointPolicy",
+     {"name": "exports-ap", "PutAccessPointPolicyRequest": {"Policy": "{}"}}),
+    ("s3.amazonaws.com", "PutAccessPointPolicyForObjectLambda",
+     {"name": "exports-olap", "PutAccessPointPolicyForObjectLambdaRequest": {"Policy": "{}"}}),
+    ("s3.amazonaws.com", "PutMultiRegionAccessPointPolicy",
+     {"PutMultiRegionAccessPointPolicyRequest": {"Details": {"Name": "global", "Policy": "{}"}}}),
 ]
 
 
@@ -77,7 +90,14 @@ WRITES_ONLY = {("kms.amazonaws.com", "CreateGrant"), ("secretsmanager.amazonaws.
                ("sns.amazonaws.com", "CreateTopic"), ("sqs.amazonaws.com", "SetQueueAttributes"),
                ("sqs.amazonaws.com", "CreateQueue"), ("glacier.amazonaws.com", "SetVaultAccessPolicy"),
                ("sns.amazonaws.com", "AddPermission"), ("sqs.amazonaws.com", "AddPermission"),
-               ("redshift.amazonaws.com", "AuthorizeSnapshotAccess")}
+               ("redshift.amazonaws.com", "AuthorizeSnapshotAccess"),
+               ("elasticfilesystem.amazonaws.com", "PutFileSystemPolicy"),
+               ("backup.amazonaws.com", "PutBackupVaultAccessPolicy"), ("glue.amazonaws.com", "PutResourcePolicy"),
+               *(("es.amazonaws.com", name) for name in ("CreateDomain", "UpdateDomainConfig",
+                                                         "CreateElasticsearchDomain",
+                                                         "UpdateElasticsearchDomainConfig")),
+               *(("s3.amazonaws.com", name) for name in ("PutAccessPointPolicy", "PutAccessPointPolicyForObjectLambda",
+                                                         "PutMultiRegionAccessPointPolicy"))}
 EVERY_STAGE = [case for case in CASES if case[:2] not in WRITES_ONLY]
 
 
