@@ -1,6 +1,11 @@
 """ssm-instance-access: Systems Manager ran commands on instances (``SendCommand``) or opened a
 shell on one (``StartSession``), so the caller acts as the instance's role from inside it:
-Stratus Red Team's aws.execution.ssm-send-command and aws.execution.ssm-start-session.
+Stratus Red Team's aws.execution.ssm-send-command and aws.execution.ssm-start-session. A State
+Manager association (``CreateAssociation``, ``CreateAssociationBatch``, ``UpdateAssociation``) is
+the same access, run again on a schedule and on every instance its targets later match: persistence.
+Associations of the AWS documents that run nothing the caller writes (Patch Manager, inventory, the
+agent's own update) are quiet; the ``AWS-`` prefix is AWS's alone, so no account can name its own
+document so.
 
 Judged by who acts (chalicelib/rules/_instance_access.py): low for a principal declared with
 ``operates_instances``, medium for an IAM manager not so declared, high for anyone else (an
@@ -20,6 +25,10 @@ from chalicelib.rules.registry import register
 
 SOURCE = "ssm.amazonaws.com"  # Athena has a StartSession too (a notebook), never judged here
 SHOWN = 10  # instance ids named in a reason; the details hold them all
+ASSOCIATIONS = frozenset({"CreateAssociation", "CreateAssociationBatch", "UpdateAssociation"})
+# AWS-owned documents that run no command the caller chooses (Patch Manager's scan/install, inventory, agent update).
+ROUTINE_DOCUMENTS = frozenset({"AWS-RunPatchBaseline", "AWS-RunPatchBaselineAssociation",
+                               "AWS-GatherSoftwareInventory", "AWS-UpdateSSMAgent"})
 
 
 @register
@@ -27,12 +36,18 @@ class SsmInstanceAccess(Rule):
     id = "ssm-instance-access"
     severity = Severity.HIGH
     title = "Commands or a shell on instances through Systems Manager"
-    event_names = frozenset({"SendCommand", "StartSession"})
+    event_names = frozenset({"SendCommand", "StartSession"}) | ASSOCIATIONS
     # Quiet for another service's names, AWS acting (userIdentity), and a declared operator's refusal
     # (its outcome: errorCode, or a "Failure" under responseElements.<eventName>, as failed reads it).
     memo_fields = (("eventSource",), ("errorCode",))
     memo_fields_by_name = MappingProxyType({n: (("responseElements", n),) for n in ("SendCommand", "StartSession")})
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-cloudtrail-logs.html"
+
+    @staticmethod
+    def volatile(ctx: Context) -> bool:
+        """An association's verdict reads its document names (``name``, or a batch's ``entries``): rare calls,
+        judged in full rather than widening every line's memo key."""
+        return ctx.event.event_name in ASSOCIATIONS
     runbook = (
         "Ask the caller what it ran and why. If nobody knows: read the command's output (`aws ssm "
         "list-command-invocations --command-id ID --details`) or the session log, treat the instances and "
@@ -44,6 +59,8 @@ class SsmInstanceAccess(Rule):
         ev = ctx.event
         if ev.event_source != SOURCE:
             return None
+        if ev.event_name in ASSOCIATIONS:
+            return self._association(ctx)
         graded = grade(ctx)
         if graded is None:
             return None
@@ -64,15 +81,57 @@ class SsmInstanceAccess(Rule):
                      **operator_details(ctx)},
         )
 
+    def _association(self, ctx: Context) -> Verdict | None:
+        """A State Manager association: its documents run on the targets now and on every schedule after."""
+        ev = ctx.event
+        entries = _association_entries(ev.request_parameters, ev.event_name)
+        documents = list(dict.fromkeys(d for e in entries if (d := as_str(e.get("name")))))
+        if entries and all(as_str(e.get("name")) in ROUTINE_DOCUMENTS for e in entries):
+            return None  # Patch Manager, inventory, the agent's update: no command of the caller's
+        graded = grade(ctx)
+        if graded is None:
+            return None
+        severity, why = graded
+        targets = list(dict.fromkeys(t for e in entries for t in _targets(e, ev.event_name)))
+        tagged = list(dict.fromkeys(t for e in entries for t in _tag_targets(e)))
+        schedules = list(dict.fromkeys(s for e in entries if (s := as_str(e.get("scheduleExpression")))))
+        shown = ", ".join(targets[:SHOWN]) + (f" and {len(targets) - SHOWN} more" if len(targets) > SHOWN else "")
+        where = shown or (f"the instances matching {', '.join(tagged)}" if tagged else "the association's targets")
+        verb = "changed a State Manager association" if ev.event_name == "UpdateAssociation" else \
+            "created a State Manager association"
+        running = f"running {', '.join(documents)}" if documents else \
+            f"(association {ev.param('associationId') or '?'}, document not named in the record)"
+        when = f" on schedule {', '.join(schedules)}" if schedules else ""
+        return Verdict(
+            reason=f"{ctx.actor.describe()} {verb} {running} on {where}{when}: it runs again on every schedule and "
+                   f"on instances the targets later match (persistence). {why}{failed_suffix(ctx)}",
+            severity=severity,
+            target_arn=instance_arn(ctx, targets[0]) if len(targets) == 1 else None,
+            group_key=caller_group("ssm-access", ctx),
+            details={"instance_ids": targets, "target_selectors": tagged, "document_names": documents,
+                     "schedules": schedules, "association_id": ev.param("associationId"), **operator_details(ctx)},
+        )
+
+
+def _association_entries(params: dict[str, object], name: str) -> list[dict[str, object]]:
+    """The associations a call makes: the request itself, or a batch's ``entries``."""
+    if name != "CreateAssociationBatch":
+        return [params]
+    entries = params.get("entries")
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
 
 def _targets(params: dict[str, object], name: str) -> list[str]:
-    """Instance ids the call names: StartSession's ``target``; SendCommand's ``instanceIds`` and any
-    ``targets`` selector on ``InstanceIds``."""
+    """Instance ids the call names: StartSession's ``target``; SendCommand's ``instanceIds``, an
+    association's ``instanceId``, and any ``targets`` selector on ``InstanceIds`` (``*``: every instance)."""
     if name == "StartSession":
         target = as_str(params.get("target"))
         return [target] if target else []
     ids = params.get("instanceIds")
     out = [i for i in ids if isinstance(i, str) and i] if isinstance(ids, list) else []
+    single = as_str(params.get("instanceId"))
+    if single:
+        out.append(single)
     for selector in params.get("targets") if isinstance(params.get("targets"), list) else []:
         sel = as_dict(selector)
         values = sel.get("values")
