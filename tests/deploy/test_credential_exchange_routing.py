@@ -1,5 +1,7 @@
 """Credentials obtained outside STS's own API reach their handler in every stage, and nothing else does.
 
+A federation token's console session (aws_consoler) is a ConsoleLogin the signin family takes whole.
+
 An IAM Identity Center token through the device-code grant (sso-device-code-token) is a write the
 always-on ``iam`` family takes (its refreshes and the polls before approval are left to ``writes``);
 EKS Pod Identity's own ``sts:AssumeRole`` for a pod (eks-pod-identity-role-unexpected) is a
@@ -17,7 +19,7 @@ import pytest
 
 import app
 
-from .cloudtrail import ACCOUNT, api_call, assumed_role, envelope
+from .cloudtrail import ACCOUNT, api_call, assumed_role, console_login, envelope
 from .conftest import ALL_EVENTS, Packaged
 from .test_patterns import Bus, packaged_bus
 
@@ -26,6 +28,11 @@ SSO_USER = {"type": "Unknown", "principalId": "9067642ac7-4b1c2d3e-5f60-4718-9a2
 DEVICE = {"clientId": "kq7Xz2Lm9PdR4sTuVw1yAbCd", "clientSecret": "HIDDEN_DUE_TO_SECURITY_REASONS",
           "grantType": app.DEVICE_CODE_GRANT, "deviceCode": "HIDDEN_DUE_TO_SECURITY_REASONS"}
 REFRESH = {**DEVICE, "grantType": "refresh_token", "deviceCode": None}
+FEDERATED = {"type": "FederatedUser", "principalId": f"{ACCOUNT}:backdoor",
+             "arn": f"arn:aws:sts::{ACCOUNT}:federated-user/backdoor", "accountId": ACCOUNT,
+             "sessionContext": {"sessionIssuer": {"type": "IAMUser", "principalId": "AIDAZ7TW0CIUSER00001",
+                                                  "arn": f"arn:aws:iam::{ACCOUNT}:user/leaked-user",
+                                                  "accountId": ACCOUNT, "userName": "leaked-user"}}}
 EKS = {"type": "AWSService", "invokedBy": app.POD_IDENTITY_INVOKER}
 POD_ROLE = {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/terraform-deploy", "roleSessionName": "eks-platform-web-1",
             "tags": [{"key": "kubernetes-namespace", "value": "web"}]}
@@ -52,6 +59,8 @@ CASES: list[tuple[str, dict[str, Any], set[str], set[str]]] = [
     ("device-code-grant-of-another-service-is-not-iam", token("kinesisvideo.amazonaws.com", DEVICE),
      {"writes"}, set()),
     ("pod-identity-assume-role", assume(EKS), {"sts"}, {"sts"}),
+    # A federation token's console session (sts-session-from-static-key): the signin family, in every stage.
+    ("federated-console-session", envelope(console_login(FEDERATED, success=True)), {"signin"}, {"signin"}),
     # Every refused AssumeRole reaches sts (sts-assume-role-failed), this one too.
     ("pod-identity-refused-assume-role", assume(EKS, ("AccessDenied", "not authorized")), {"sts"}, {"sts"}),
     ("another-services-assume-role-reaches-nobody", assume({**EKS, "invokedBy": "lambda.amazonaws.com"}),
