@@ -55,6 +55,8 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "credential-used-outside-home": "TTPs/Credential Access",
     "sts-session-from-static-key": "TTPs/Credential Access",
     "ec2-password-data-read": "TTPs/Credential Access",
+    "sso-device-code-token": "TTPs/Credential Access",
+    "eks-pod-identity-role-unexpected": "TTPs/Privilege Escalation",
     "iam-mfa-device-enrolled": "TTPs/Persistence",
     "iam-password-policy-weakened": "TTPs/Defense Evasion",
     "ssm-instance-access": "TTPs/Execution",
