@@ -24,6 +24,7 @@ from chalicelib.identity import grants
 from chalicelib.identity.grants import Grantee
 from chalicelib.identity.s3_acl import acl_grantees
 from chalicelib.rules._aws_acting import service_acting
+from chalicelib.rules._grant_calls import GRANT_CALLS
 from chalicelib.rules._policy_calls import (
     ES,
     KMS,
@@ -57,6 +58,7 @@ VOLATILE_CALLS = frozenset({
                                                                        "UpdateElasticsearchDomainConfig")),
     *((S3, n) for n in ("PutAccessPointPolicy", "PutAccessPointPolicyForObjectLambda",
                         "PutMultiRegionAccessPointPolicy")),
+    *GRANT_CALLS,  # bus and layer permissions, RAM shares, replication: lists and objects no memo key holds
 })
 # EBS's grantee for a volume attached to an instance: ``123456789012:aws:ec2-infrastructure:i-…``.
 INFRASTRUCTURE = re.compile(r"^(\d{12}):aws:[a-z0-9-]+:")
@@ -69,7 +71,7 @@ class ResourcePolicyOutside(ReadsOwnResources, Rule):
     id = "resource-policy-outside"
     severity = Severity.HIGH
     title = "Resource policy lets in principals outside the model"
-    event_names = frozenset(name for _source, name in (*POLICY_CALLS, *PERMISSION_CALLS)) | {GRANT, ACL}
+    event_names = frozenset(name for _source, name in (*POLICY_CALLS, *PERMISSION_CALLS, *GRANT_CALLS)) | {GRANT, ACL}
     # Scalar paths only: the memo decodes every declared path on every line, so an object-valued one
     # (requestParameters.attributes whole) would cost unrelated calls their memo. SQS's queue attributes
     # are keyed on their Policy alone, so a routine SetQueueAttributes stays memoized; the calls whose
@@ -88,7 +90,13 @@ class ResourcePolicyOutside(ReadsOwnResources, Rule):
         "Policy`, `aws kms list-grants --key-id KEY`). If nobody expected the outside principal: restore the "
         "previous policy, revoke the grant (`aws kms revoke-grant --key-id KEY --grant-id ID`) or remove the added "
         "permission (`aws sqs remove-permission --queue-url URL --label LABEL`, `aws sns remove-permission "
-        "--topic-arn ARN --label LABEL`), then look for "
+        "--topic-arn ARN --label LABEL`, `aws events remove-permission --event-bus-name NAME --statement-id ID`, "
+        "`aws lambda remove-layer-version-permission --layer-name NAME --version-number N --statement-id ID`, `aws ram "
+        "disassociate-resource-share --resource-share-arn ARN --principals ACCOUNT`, `aws s3api "
+        "delete-bucket-replication --bucket NAME`; EFS, Backup, Glue and OpenSearch policies: `aws efs "
+        "describe-file-system-policy --file-system-id ID`, `aws backup get-backup-vault-access-policy "
+        "--backup-vault-name NAME`, `aws glue get-resource-policy`, `aws opensearch describe-domain-config "
+        "--domain-name NAME`), then look for "
         "reads from that account since the change (S3 data events, "
         "KMS Decrypt and GetSecretValue by an AWSAccount caller, ECR BatchGetImage). If it was planned, declare "
         "the account in the model."
@@ -113,6 +121,15 @@ class ResourcePolicyOutside(ReadsOwnResources, Rule):
             return self._acl(ctx) if ev.event_source in (S3, "?") else None
         if (ev.event_source, ev.event_name) in PERMISSION_CALLS:
             return self._permission(ctx)
+        reader = GRANT_CALLS.get((ev.event_source, ev.event_name))
+        if reader is not None:
+            if self._monitors(ev):
+                return None  # Trailwarden's own bus: monitor-pipeline-tampered judges it
+            granted = reader(ctx.model, ev)
+            if granted is None:
+                return None
+            return self._verdict(ctx, granted.outside, granted.kind, granted.resource, granted.did, "",
+                                 reach=granted.reach, **granted.details)
         call = POLICY_CALLS.get((ev.event_source, ev.event_name))
         if call is None:
             return None

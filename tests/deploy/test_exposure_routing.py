@@ -3,7 +3,8 @@ always-on ``iam`` family delivers Stratus Red Team's sharing calls and bucket po
 PutKeyPolicy comes through ``pipeline``, which already delivers it whole), so the dev stage, which has no
 ``writes`` family, still sees them and prod's ``writes`` family leaves them out. KMS grants, secret,
 repository, topic, queue, vault, new-key and replica-key policies, SNS/SQS AddPermission and EFS, Backup vault, Glue
-catalog, OpenSearch domain and S3 access point policies reach prod through ``writes`` only (chalicelib/event_names.py
+catalog, OpenSearch domain and S3 access point policies, EventBridge bus and Lambda layer permissions, RAM shares and
+S3 replication reach prod through ``writes`` only (chalicelib/event_names.py
 says why; tests/deploy/test_patterns.py delivers every case to the prod stage).
 
 Each call is put on moto's default bus as a real-shaped EventBridge envelope, against the rules of the
@@ -21,6 +22,7 @@ import pytest
 from moto import mock_aws
 
 import app
+from chalicelib.rules._grant_calls import GRANT_CALLS
 from chalicelib.rules.resource_policy_outside import ResourcePolicyOutside
 from chalicelib.rules.snapshot_shared_outside import SnapshotSharedOutside
 from chalicelib.writes_pattern import delivered_whole
@@ -79,6 +81,16 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
      {"name": "exports-olap", "PutAccessPointPolicyForObjectLambdaRequest": {"Policy": "{}"}}),
     ("s3.amazonaws.com", "PutMultiRegionAccessPointPolicy",
      {"PutMultiRegionAccessPointPolicyRequest": {"Details": {"Name": "global", "Policy": "{}"}}}),
+    ("events.amazonaws.com", "PutPermission", {"eventBusName": "orders", "action": "events:PutEvents",
+                                               "principal": OUTSIDE, "statementId": "x"}),
+    *(("lambda.amazonaws.com", name, {"layerName": "shared", "versionNumber": 1, "principal": "*",
+                                      "action": "lambda:GetLayerVersion", "statementId": "x"})
+      for name in ("AddLayerVersionPermission20181031", "AddLayerVersionPermission")),
+    ("ram.amazonaws.com", "CreateResourceShare", {"name": "s", "principals": [OUTSIDE]}),
+    ("ram.amazonaws.com", "AssociateResourceShare", {"resourceShareArn": "arn:aws:ram:us-east-1:630287363158:"
+                                                     "resource-share/x", "principals": [OUTSIDE]}),
+    ("s3.amazonaws.com", "PutBucketReplication", {"bucketName": "b", "ReplicationConfiguration": {
+        "Rule": {"Destination": {"Bucket": "arn:aws:s3:::x", "Account": OUTSIDE}}}}),
 ]
 
 
@@ -97,7 +109,8 @@ WRITES_ONLY = {("kms.amazonaws.com", "CreateGrant"), ("secretsmanager.amazonaws.
                                                          "CreateElasticsearchDomain",
                                                          "UpdateElasticsearchDomainConfig")),
                *(("s3.amazonaws.com", name) for name in ("PutAccessPointPolicy", "PutAccessPointPolicyForObjectLambda",
-                                                         "PutMultiRegionAccessPointPolicy"))}
+                                                         "PutMultiRegionAccessPointPolicy")),
+               *GRANT_CALLS}
 EVERY_STAGE = [case for case in CASES if case[:2] not in WRITES_ONLY]
 
 
@@ -106,8 +119,8 @@ def _judged() -> set[tuple[str, str]]:
     from chalicelib.rules.snapshot_shared_outside import EC2, EC2_CALLS, RDS, RDS_CALLS, REDSHIFT, REDSHIFT_CALL
 
     return ({(EC2, n) for n in EC2_CALLS} | {(RDS, n) for n in RDS_CALLS} | set(POLICY_CALLS)
-            | set(PERMISSION_CALLS) | {("kms.amazonaws.com", "CreateGrant"), ("s3.amazonaws.com", "PutBucketAcl"),
-                                       (REDSHIFT, REDSHIFT_CALL)})
+            | set(PERMISSION_CALLS) | set(GRANT_CALLS)
+            | {("kms.amazonaws.com", "CreateGrant"), ("s3.amazonaws.com", "PutBucketAcl"), (REDSHIFT, REDSHIFT_CALL)})
 
 
 def test_every_call_the_rules_judge_is_a_routing_case() -> None:
