@@ -8,8 +8,10 @@ such as a source address, narrows it); ``"*"`` or a service pinned by ``aws:Sour
 ``aws:PrincipalAccount`` to declared accounts is quiet, pinned by ``aws:PrincipalOrgID`` low (the
 model declares no organization id). The trail's own bucket and key are left to monitor-trail-tampered,
 which names the outsiders too, and Trailwarden's own key and topic to monitor-pipeline-tampered: one
-finding per call. Also S3 bucket ACLs (chalicelib/identity/s3_acl.py), SNS topic, SQS queue and Glacier
-vault policies, and a new KMS key's policy (chalicelib/rules/_policy_calls.py).
+finding per call. Also S3 bucket ACLs (chalicelib/identity/s3_acl.py), SNS topic, SQS queue, Glacier vault,
+EFS, Backup vault, Glue catalog, OpenSearch domain and S3 access point policies, and a new KMS key's policy
+(chalicelib/rules/_policy_calls.py); EventBridge bus and Lambda layer permissions, RAM shares and S3 replication
+(chalicelib/rules/_grant_calls.py).
 """
 
 from __future__ import annotations

@@ -142,3 +142,18 @@ def test_replay_judges_every_grant_call_with_and_without_the_memo(
     with_memo, without = replay_twice([quiet] * 33 + [record(fixture, userIdentity=declared)], tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 1
+
+
+def test_trailwardens_own_central_bus_is_left_to_monitor_pipeline_tampered():
+    from chalicelib.engine import Engine
+    from chalicelib.identity import load_model
+    from chalicelib.rules.monitor_pipeline_tampered import MonitorPipelineTampered
+    from chalicelib.rules.resource_policy_outside import ResourcePolicyOutside
+    from chalicelib.watch.own import OwnResources
+
+    from .conftest import to_event
+
+    own = OwnResources.from_env({"TRAILWARDEN_STAGE": "prod", "TRAILWARDEN_EVENT_BUS": "trailwarden-org"})
+    engine = Engine(load_model(None), rules=[MonitorPipelineTampered(own=own), ResourcePolicyOutside(own=own)])
+    found = engine.judge(to_event(record(BUS, requestParameters={"eventBusName": "trailwarden-org"})))
+    assert [f.rule for f in found] == ["monitor-pipeline-tampered"]
