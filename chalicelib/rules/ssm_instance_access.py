@@ -95,7 +95,10 @@ class SsmInstanceAccess(Rule):
         targets = list(dict.fromkeys(t for e in entries for t in _targets(e, ev.event_name)))
         tagged = list(dict.fromkeys(t for e in entries for t in _tag_targets(e)))
         schedules = list(dict.fromkeys(s for e in entries if (s := as_str(e.get("scheduleExpression")))))
-        shown = ", ".join(targets[:SHOWN]) + (f" and {len(targets) - SHOWN} more" if len(targets) > SHOWN else "")
+        named = [t for t in targets if t != "*"]
+        shown = ", ".join(named[:SHOWN]) + (f" and {len(named) - SHOWN} more" if len(named) > SHOWN else "")
+        if "*" in targets:
+            shown = "every managed instance of the account and Region (InstanceIds *)"
         where = shown or (f"the instances matching {', '.join(tagged)}" if tagged else "the association's targets")
         verb = "changed a State Manager association" if ev.event_name == "UpdateAssociation" else \
             "created a State Manager association"

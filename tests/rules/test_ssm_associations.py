@@ -24,7 +24,7 @@ OPERATOR = """
 def test_a_stolen_ci_key_scheduling_a_shell_script_on_every_instance_is_high_persistence():
     f = finding(record(ASSOCIATION), RULE)
     assert f is not None and f.severity is Severity.HIGH
-    assert "persistence" in f.reason and "rate(30 minutes)" in f.reason
+    assert "persistence" in f.reason and "rate(30 minutes)" in f.reason and "every managed instance" in f.reason
     assert f.details["document_names"] == ["AWS-RunShellScript"] and f.details["instance_ids"] == ["*"]
 
 
