@@ -36,8 +36,9 @@ class EksPodIdentityRoleUnexpected(Rule):
     severity = Severity.HIGH
     title = "Declared role handed to a pod through EKS Pod Identity"
     event_names = frozenset({"AssumeRole"})
-    # Which service asked (only EKS Pod Identity's are judged), the outcome and the role.
-    memo_fields = (("eventSource",), ("errorCode",), ("userIdentity", "invokedBy"), ("requestParameters", "roleArn"))
+    # The source, the outcome and the role (userIdentity, whose invokedBy names the service, is always
+    # in the key).
+    memo_fields = (("eventSource",), ("errorCode",), ("requestParameters", "roleArn"))
     reference = "https://docs.aws.amazon.com/eks/latest/userguide/pod-id-how-it-works.html"
     runbook = (
         "List the cluster's associations for the role (`aws eks list-pod-identity-associations --cluster-name "

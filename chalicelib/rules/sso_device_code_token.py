@@ -34,9 +34,9 @@ class SsoDeviceCodeToken(Rule):
     severity = Severity.HIGH
     title = "IAM Identity Center token issued through the device-code grant"
     event_names = frozenset({"CreateToken"})
-    # The source (other services have a CreateToken), the outcome and the grant: every device-code
-    # token is a finding (its severity reads the user and the address), every other call is quiet.
-    memo_fields = (("eventSource",), ("errorCode",), ("requestParameters", "grantType"), ("userIdentity", "userName"))
+    # The source (other services have a CreateToken), the outcome and the grant (userIdentity is always
+    # in the key): every device-code token is a finding, every other call is quiet.
+    memo_fields = (("eventSource",), ("errorCode",), ("requestParameters", "grantType"))
     reference = "https://docs.aws.amazon.com/singlesignon/latest/OIDCAPIReference/API_CreateToken.html"
     runbook = (
         "Ask the user whether they ran the CLI's SSO login with --use-device-code (or a CLI before 2.22) from the "
