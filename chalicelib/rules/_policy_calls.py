@@ -101,15 +101,17 @@ def document_of(event: CloudTrailEvent, call: PolicyCall) -> Any:
 def within_reach(event: CloudTrailEvent, call: PolicyCall, outside: tuple[Grantee, ...]) -> list[Grantee]:
     """The grantees a network-bound resource really lets in. EFS: "*" is what no policy already allows (any
     client that reaches a mount target, in the account's VPCs), so only named outside accounts count.
-    OpenSearch: "*" on a domain created in a VPC (``vPCOptions`` with subnets) reaches only that VPC; on
-    another domain it is public if the endpoint is, which an update's record does not say: anyone who can
-    reach the endpoint (high, not critical)."""
+    OpenSearch: "*" on a domain in a VPC (the request's ``vPCOptions`` with subnets) reaches only that VPC; a
+    domain created without them has a public endpoint, so "*" is everyone; an update that names no VPC may be
+    of either, which its record does not say: anyone who can reach the endpoint (high, not critical)."""
     if call.reach is None:
         return list(outside)
     anyone = [g for g in outside if g.kind in (grants.EVERYONE, grants.CONDITIONAL) and g.value == "*"]
     rest = [g for g in outside if g not in anyone]
     if not anyone or call.reach == MOUNT_TARGET or _in_vpc(event):
         return rest
+    if event.event_name.startswith("Create"):
+        return list(outside)  # a public endpoint: "*" is everyone
     return [Grantee(grants.CONDITIONAL, "*", "anyone who can reach the domain's endpoint (Principal \"*\"): the "
                                              "internet if the domain has a public endpoint"), *rest]
 

@@ -73,6 +73,11 @@ def test_an_opensearch_domain_open_to_anyone_on_an_update_is_high_as_its_endpoin
     assert f is not None and f.severity is Severity.HIGH and "endpoint" in f.reason
 
 
+def test_an_opensearch_domain_created_without_a_vpc_and_open_to_anyone_is_critical_as_its_endpoint_is_public():
+    f = finding(record(DOMAIN, eventName="CreateDomain"), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
 def test_an_opensearch_domain_created_in_a_vpc_with_principal_star_is_quiet():
     rec = record(DOMAIN, eventName="CreateDomain", requestParameters={
         "vPCOptions": {"subnetIds": ["subnet-0f1e2d3c4b5a69788"], "securityGroupIds": ["sg-0a1b2c3d4e5f60718"]}})
