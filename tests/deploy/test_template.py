@@ -43,6 +43,10 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
             "CreateAccountAssignment", "DeleteAccountAssignment", "PutInlinePolicyToPermissionSet",
             "AttachManagedPolicyToPermissionSet", "AttachCustomerManagedPolicyReferenceToPermissionSet",
             "CreatePermissionSet"]},
+        # an Identity Center token through the device-code grant, issued (not a poll before approval)
+        {"eventSource": ["sso-oauth.amazonaws.com", "sso.amazonaws.com"], "eventName": ["CreateToken"],
+         "requestParameters": {"grantType": ["urn:ietf:params:oauth:grant-type:device_code"]},
+         "errorCode": [{"exists": False}]},
         # PassRole and new Lambda code, Lambda resource policies and URLs, Identity Center's directory,
         # Roles Anywhere, code run on instances (user data, SSM, Instance Connect), snapshots, AMIs and RDS
         # snapshots shared and bucket policies and ACLs: one branch (the quota), every name delivered from
