@@ -183,6 +183,12 @@ class CloudTrailEvent:
     def is_service_event(self) -> bool:
         return self.event_type == "AwsServiceEvent"
 
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the event's region (``awsRegion``, set by AWS), so an ARN a rule
+        builds for GovCloud or China names the partition its resource lives in."""
+        return partition_of(self.region)
+
     def param(self, name: str) -> str | None:
         return as_str(self.request_parameters.get(name))
 
@@ -194,6 +200,19 @@ class CloudTrailEvent:
 
 
 _EventBuilder = frozen_builder(CloudTrailEvent)
+
+# Region prefix → ARN partition (AWS's partitions.json); every other region is in "aws".
+_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-isof-", "aws-iso-f"),
+               ("eu-isoe-", "aws-iso-e"), ("us-iso-", "aws-iso"))
+
+
+def partition_of(region: str | None) -> str:
+    """The ARN partition a region belongs to ("aws" when unknown)."""
+    if region:
+        for prefix, partition in _PARTITIONS:
+            if region.startswith(prefix):
+                return partition
+    return "aws"
 
 
 def is_envelope(doc: dict[str, Any]) -> bool:

@@ -63,4 +63,4 @@ def instance_arn(ctx: Context, instance_id: str | None) -> str | None:
         return None
     kind = "instance" if instance_id.startswith("i-") else "managed-instance"
     service = "ec2" if kind == "instance" else "ssm"
-    return f"arn:aws:{service}:{ev.region}:{ev.account}:{kind}/{instance_id}"
+    return f"arn:{ev.partition}:{service}:{ev.region}:{ev.account}:{kind}/{instance_id}"

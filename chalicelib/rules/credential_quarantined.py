@@ -51,7 +51,7 @@ class CredentialQuarantined(Rule):
             reason=f"{policy_source(ctx)} attached {name} to {whose}: AWS found its access key exposed in "
                    f"public. {rotate}{failed}",
             severity=Severity.CRITICAL,
-            target_arn=f"arn:aws:iam::{ev.account}:user/{user}" if user and ev.account else None,
+            target_arn=f"arn:{ev.partition}:iam::{ev.account}:user/{user}" if user and ev.account else None,
             breaks=breaks_of(target) or "nothing declared (no 'breaks' in the model)",
             group_key=f"quarantine:{ev.account}:{(user or '?').casefold()}",
             details={"policy": name, "target_user": user, "target_principal": target.id if target else None,

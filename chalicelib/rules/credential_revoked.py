@@ -50,7 +50,7 @@ class CredentialRevoked(Rule):
             "UpdateAccessKey": f"deactivated access key {mask_key(key)}",
         }[ev.event_name]
         return self._verdict(ctx, target, f"of IAM user '{name}' (principal '{target.id}')", what,
-                             f"arn:aws:iam::{ev.account}:user/{name}", key)
+                             f"arn:{ev.partition}:iam::{ev.account}:user/{name}", key)
 
     def _password(self, ctx: Context, target: PrincipalSpec, name: str | None) -> Verdict:
         """Only a principal declared ``auth: console`` depends on its password; for any other,
@@ -60,7 +60,8 @@ class CredentialRevoked(Rule):
         someone touched its credentials.
         """
         verdict = self._verdict(ctx, target, f"of IAM user '{name}' (principal '{target.id}')",
-                                "deleted the console password", f"arn:aws:iam::{ctx.event.account}:user/{name}", None)
+                                "deleted the console password",
+                                f"arn:{ctx.event.partition}:iam::{ctx.event.account}:user/{name}", None)
         if target.auth == "console":
             return verdict
         return replace(verdict, severity=min(verdict.severity, Severity.MEDIUM),
@@ -76,7 +77,8 @@ class CredentialRevoked(Rule):
             return None
         listed = ", ".join(s.name for s in secrets)
         return self._verdict(ctx, secrets[0], f"declared secret {listed}", "deleted",
-                             f"arn:aws:ssm:{ev.region}:{ev.account}:parameter{secrets[0].name}", None, *secrets[1:])
+                             f"arn:{ev.partition}:ssm:{ev.region}:{ev.account}:parameter{secrets[0].name}", None,
+                             *secrets[1:])
 
     def _verdict(self, ctx: Context, spec: PrincipalSpec | SecretSpec, label: str, what: str,
                  target_arn: str, key: str | None, *more: SecretSpec) -> Verdict:

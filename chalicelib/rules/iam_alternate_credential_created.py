@@ -83,7 +83,7 @@ class IamAlternateCredentialCreated(Rule):
                    f"for IAM user '{name or '?'}': {why}"
                    f"{failed_suffix(ctx)}",
             severity=severity,
-            target_arn=f"arn:aws:iam::{ev.account}:user/{name}" if name and ev.account else None,
+            target_arn=f"arn:{ev.partition}:iam::{ev.account}:user/{name}" if name and ev.account else None,
             breaks=breaks_of(target),
             group_key=f"alternate-credential:{ev.account}:{(name or '?').casefold()}",
             details={"target_user": name, "target_principal": target.id if target else None,

@@ -44,9 +44,9 @@ class IamCreateAccessKey(Rule):
         target = None if for_root else ctx.model.iam_user(name, ev.account)
         self_made = target is not None and actor.principal is target
         if for_root:
-            target_arn, label = f"arn:aws:iam::{ev.account}:root", "the root user"
+            target_arn, label = f"arn:{ev.partition}:iam::{ev.account}:root", "the root user"
         else:
-            target_arn = f"arn:aws:iam::{ev.account}:user/{name}" if name and ev.account else None
+            target_arn = f"arn:{ev.partition}:iam::{ev.account}:user/{name}" if name and ev.account else None
             label = f"IAM user '{name}'"
         who = actor.describe()
         made = "reactivated a deactivated key of" if reactivated else "created a key for"

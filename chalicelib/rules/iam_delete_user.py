@@ -24,7 +24,7 @@ class IamDeleteUser(Rule):
         ev, actor = ctx.event, ctx.actor
         name = ev.param("userName")
         target = ctx.model.iam_user(name, ev.account)
-        target_arn = f"arn:aws:iam::{ev.account}:user/{name}" if name and ev.account else None
+        target_arn = f"arn:{ev.partition}:iam::{ev.account}:user/{name}" if name and ev.account else None
         admin = actor.manages_iam
         who = actor.describe()
         if target is not None:

@@ -38,7 +38,7 @@ class IamLoginProfileCreated(Rule):
         return Verdict(
             reason=f"{who} {verb} IAM user '{name or '?'}': {why}{failed_suffix(ctx)}",
             severity=severity,
-            target_arn=f"arn:aws:iam::{ev.account}:user/{name}" if name and ev.account else None,
+            target_arn=f"arn:{ev.partition}:iam::{ev.account}:user/{name}" if name and ev.account else None,
             breaks=breaks_of(target),
             group_key=f"login-profile:{ev.account}:{(name or '?').casefold()}",
             details={"target_user": name, "target_principal": target.id if target else None,

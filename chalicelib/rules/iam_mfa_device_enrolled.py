@@ -62,7 +62,7 @@ class IamMfaDeviceEnrolled(Rule):
         return Verdict(
             reason=f"{actor.describe()} {verb} {whose}: {why}{failed_suffix(ctx)}",
             severity=severity,
-            target_arn=f"arn:aws:iam::{ev.account}:user/{user}" if user and ev.account else None,
+            target_arn=f"arn:{ev.partition}:iam::{ev.account}:user/{user}" if user and ev.account else None,
             breaks=breaks_of(target),
             group_key=group,
             details={"target_user": user, "serial_number": serial, "target_principal": target.id if target else None,

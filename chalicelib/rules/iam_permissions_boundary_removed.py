@@ -69,7 +69,7 @@ class IamPermissionsBoundaryRemoved(Rule):
                    f"'{name or '?'}'{f' with {boundary}' if replaced else ''}: {why}"
                    f"{failed_suffix(ctx)}",
             severity=severity,
-            target_arn=f"arn:aws:iam::{ev.account}:{kind}/{name}" if name and ev.account else None,
+            target_arn=f"arn:{ev.partition}:iam::{ev.account}:{kind}/{name}" if name and ev.account else None,
             breaks=breaks_of(target),
             details={"target_kind": kind, "target_name": name, "target_principal": target.id if target else None,
                      "own_boundary": own, "actor_manages_iam": actor.manages_iam},

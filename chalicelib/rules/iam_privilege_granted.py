@@ -130,7 +130,7 @@ def _target(ctx: Context) -> Target:
         name = ev.param(param)
         if name:  # AddUserToGroup names a user first: the member is the target
             lookup = {"user": model.iam_user, "role": model.role}.get(kind)
-            arn = f"arn:aws:iam::{account}:{kind}/{name}" if account else None
+            arn = f"arn:{ev.partition}:iam::{account}:{kind}/{name}" if account else None
             return Target(kind, name, arn, lookup(name, account) if lookup else None)
     return Target("user", None, None, None)
 

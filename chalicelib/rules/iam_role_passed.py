@@ -185,7 +185,8 @@ class IamRolePassed(Rule):
             elif how == "layers":
                 what = f"new layers (code) in a function that runs as {what}"
             if worst is None or severity > worst[0]:
-                arn = (f"arn:aws:iam::{account or ev.account}:{'instance-profile' if kind != 'role' else 'role'}/{name}"
+                arn = (f"arn:{ev.partition}:iam::{account or ev.account}:"
+                       f"{'instance-profile' if kind != 'role' else 'role'}/{name}"
                        if (account or ev.account) else None)
                 worst = (severity, what, why, arn, target)
         if worst is None or (relayed and worst[0] < Severity.CRITICAL):

@@ -63,7 +63,7 @@ class IamTrustPolicyChanged(Rule):
             reason=f"{ctx.actor.describe()} {verb} '{role or '?'}', which now trusts {trusts}. {why}"
                    f"{failed_suffix(ctx)}",
             severity=severity,
-            target_arn=f"arn:aws:iam::{ev.account}:role/{role}" if role and ev.account else None,
+            target_arn=f"arn:{ev.partition}:iam::{ev.account}:role/{role}" if role and ev.account else None,
             breaks=breaks_of(target),
             group_key=f"trust:{ev.account}:{(role or '?').casefold()}",
             details={"role": role, "role_principal": target.id if target else None,

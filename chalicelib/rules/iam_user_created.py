@@ -41,7 +41,7 @@ class IamUserCreated(Rule):
         return Verdict(
             reason=f"{who} created IAM user '{name or '?'}': {why}{failed_suffix(ctx)}",
             severity=severity,
-            target_arn=f"arn:aws:iam::{ev.account}:user/{name}" if name and ev.account else None,
+            target_arn=f"arn:{ev.partition}:iam::{ev.account}:user/{name}" if name and ev.account else None,
             breaks=breaks_of(target),
             details={"target_user": name, "target_principal": target.id if target else None,
                      "actor_manages_iam": actor.manages_iam},

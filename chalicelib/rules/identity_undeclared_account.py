@@ -28,7 +28,7 @@ class IdentityUndeclaredAccount(Rule):
         declared = ", ".join(sorted(ctx.model.accounts))
         return Verdict(
             reason=f"Account {account} is not declared in the model (declared: {declared}).",
-            target_arn=f"arn:aws:iam::{account}:root",  # the account; the actor stays the offending ARN
+            target_arn=f"arn:{ctx.event.partition}:iam::{account}:root",  # the account; the actor is the offender
             group_key=f"account:{account}",
             details={"account": account},
         )

@@ -97,7 +97,7 @@ class LambdaExposed(Rule):
             reason=f"{actor.describe()} let {what} call {action} on Lambda function '{function}' "
                    f"({ev.event_name}): it runs with the function's role.{why}{failed_suffix(ctx)}",
             severity=severity,
-            target_arn=(f"arn:aws:lambda:{ev.region}:{ev.account}:function:{function}"
+            target_arn=(f"arn:{ev.partition}:lambda:{ev.region}:{ev.account}:function:{function}"
                         if ev.account and ev.region and function != "?" else None),
             group_key=f"lambda-exposed:{ev.account}:{function}",
             details={"function": function, "granted_to": what, "statement_id": ev.param("statementId"),

@@ -251,9 +251,9 @@ def _arn(ev: CloudTrailEvent, kind: str, resource: str) -> str | None:
     if resource.startswith("(") or not ev.account or not ev.region or ":" in resource:
         return None
     if kind == "S3 bucket" and "/" not in resource:
-        return f"arn:aws:s3:::{resource}"
+        return f"arn:{ev.partition}:s3:::{resource}"
     if kind == "KMS key" and "/" not in resource:
-        return f"arn:aws:kms:{ev.region}:{ev.account}:key/{resource}"
+        return f"arn:{ev.partition}:kms:{ev.region}:{ev.account}:key/{resource}"
     if kind == "ECR repository":
-        return f"arn:aws:ecr:{ev.region}:{ev.account}:repository/{resource}"
+        return f"arn:{ev.partition}:ecr:{ev.region}:{ev.account}:repository/{resource}"
     return None

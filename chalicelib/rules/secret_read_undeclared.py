@@ -79,8 +79,8 @@ def _arn(ev: CloudTrailEvent, spec: SecretSpec) -> str:
     if spec.store == "secretsmanager":
         if spec.name.startswith("arn:"):
             return spec.name
-        return f"arn:aws:secretsmanager:{ev.region}:{ev.account}:secret:{spec.name}"
-    return f"arn:aws:ssm:{ev.region}:{ev.account}:parameter{spec.name}"
+        return f"arn:{ev.partition}:secretsmanager:{ev.region}:{ev.account}:secret:{spec.name}"
+    return f"arn:{ev.partition}:ssm:{ev.region}:{ev.account}:parameter{spec.name}"
 
 
 @register

@@ -158,10 +158,12 @@ def _arn(ev: CloudTrailEvent, name: str, resource: str) -> str | None:
         return resource if resource.startswith("arn:") else None
     if name == REDSHIFT_CALL:
         cluster = ev.param("snapshotClusterIdentifier")
-        return f"arn:aws:redshift:{ev.region}:{ev.account}:snapshot:{cluster}/{resource}" if cluster else None
+        if not cluster:
+            return None
+        return f"arn:{ev.partition}:redshift:{ev.region}:{ev.account}:snapshot:{cluster}/{resource}"
     if name == "ModifySnapshotAttribute":
-        return f"arn:aws:ec2:{ev.region}::snapshot/{resource}"
+        return f"arn:{ev.partition}:ec2:{ev.region}::snapshot/{resource}"
     if name == "ModifyImageAttribute":
-        return f"arn:aws:ec2:{ev.region}::image/{resource}"
+        return f"arn:{ev.partition}:ec2:{ev.region}::image/{resource}"
     kind = "snapshot" if name == "ModifyDBSnapshotAttribute" else "cluster-snapshot"
-    return f"arn:aws:rds:{ev.region}:{ev.account}:{kind}:{resource}"
+    return f"arn:{ev.partition}:rds:{ev.region}:{ev.account}:{kind}:{resource}"

@@ -73,7 +73,7 @@ class StsRootSessionAssumed(Rule):
             reason=f"{actor.describe()} obtained a root session in account {account or target or '?'} for task "
                    f"{task or '?'} (AssumeRoot): {why}{failed_suffix(ctx)}",
             severity=severity,
-            target_arn=f"arn:aws:iam::{account}:root" if account else None,
+            target_arn=f"arn:{ev.partition}:iam::{account}:root" if account else None,
             group_key=f"assume-root:{account or '?'}",
             details={"target_account": account, "task_policy": task_arn,
                      "break_glass_contacts": list(spec.break_glass_contacts) if spec else []},
