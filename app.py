@@ -2,7 +2,7 @@
 
 Wiring only (DESIGN §3): every handler hands its event to ``chalicelib.runtime``. Importing
 this module stays cheap because Lambda pays for it on every cold start: no boto3 client, no
-model load, and no X-Ray SDK (the Tracer is built on the first invocation, see ``_tracer``).
+model load, and no X-Ray SDK (the Tracer is built on the first invocation: chalicelib/observability.py).
 
 The EventBridge patterns below are the deployed contract. Rule *state*, retries and
 dead-letter queues cannot be expressed through Chalice; ``deploy/build_merge_template.py``
@@ -12,16 +12,14 @@ adds them to the packaged template (DESIGN §8).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from chalice import Chalice, ConvertToMiddleware, IAMAuthorizer, Rate, Response
-from chalice.app import CloudWatchEvent, Request
+from chalice import Chalice, IAMAuthorizer, Rate, Response
+from chalice.app import CloudWatchEvent
 
-from chalicelib import deadline, runtime
+from chalicelib import deadline, observability, runtime
 from chalicelib.errors import ConfigError
 from chalicelib.event_names import (  # noqa: F401 - re-exported: the routing tests read them as app.X
     DEVICE_CODE_GRANT,
@@ -229,45 +227,8 @@ metrics = Metrics(namespace="Trailwarden", service=SERVICE)
 iam_authorizer = IAMAuthorizer()
 
 
-@lru_cache(maxsize=1)
-def _tracer() -> Any:
-    """Built on first use: creating a Tracer imports and patches the X-Ray SDK (~0.4 s)."""
-    from aws_lambda_powertools import Tracer
-
-    return Tracer(service=SERVICE)
-
-
-# --- observability middleware (outermost first) ---------------------------------------
-# Powertools decorators expect (event, context); ConvertToMiddleware adapts them to
-# Chalice's one-argument handlers. The correlation id is the CloudTrail eventID, the
-# de-duplication key too (DESIGN §8), so one id follows an event from log to incident.
-for _kind, _id_path in (("cloudwatch", "detail.eventID"), ("scheduled", "id"), ("http", "requestContext.requestId")):
-    app.register_middleware(
-        ConvertToMiddleware(logger.inject_lambda_context(correlation_id_path=_id_path, clear_state=True)), _kind
-    )
-app.register_middleware(ConvertToMiddleware(metrics.log_metrics(capture_cold_start_metric=True)), "all")
-
-
-@app.middleware("all")
-def _trace_and_count(event: Any, get_response: Callable[[Any], Any]) -> Any:
-    """One X-Ray subsegment per invocation; failures are logged and counted, then re-raised
-    so Lambda's retries and on-failure destination still see them."""
-    is_api = isinstance(event, Request)
-    context = event.lambda_context if is_api else getattr(event, "context", None)
-    name = getattr(context, "function_name", None) or SERVICE
-    if is_api:
-        metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=1)
-    with _tracer().provider.in_subsegment(f"## {name}") as subsegment:
-        subsegment.put_annotation(key="Service", value=SERVICE)
-        try:
-            response = get_response(event)
-        except Exception:
-            metrics.add_metric(name="HandlerErrors", unit=MetricUnit.Count, value=1)
-            logger.exception("handler failed")
-            raise
-    if isinstance(response, Response) and response.status_code >= 500:
-        metrics.add_metric(name="ApiServerErrors", unit=MetricUnit.Count, value=1)
-    return response
+# Powertools logging, metrics and tracing around every handler (chalicelib/observability.py).
+observability.install(app, logger, metrics, SERVICE)
 
 
 def _judge(event: CloudWatchEvent, family: str) -> dict[str, Any]:
