@@ -11,7 +11,8 @@ type, its issuer's IAM path, ``invokedBy``), never a name the caller picks:
 * ``service_acting``: AWS acting for itself or relaying (Backup, DLM, EBS, RDS making shares and
   grants), except CloudFormation, which applies the caller's own template (the caller's choice,
   read by no other rule).
-* ``aws_acting``: any of those, a relay included (Patch Manager, maintenance windows).
+* ``aws_acting``: any of those (Patch Manager, maintenance windows relaying), CloudFormation again
+  excepted: a stack's SSM association or password policy is the caller's template at work.
 """
 
 from __future__ import annotations
@@ -48,5 +49,6 @@ def service_acting(ctx: Context) -> bool:
 
 
 def aws_acting(ctx: Context) -> bool:
-    """An AWS service: its own identity, a call it relayed (``invokedBy``), or a service-linked role."""
-    return aws_applied(ctx) or service_invoked(ctx.event)
+    """An AWS service: its own identity, a service-linked role, or a call it relayed (``invokedBy``) that
+    is not a template the caller gave CloudFormation."""
+    return aws_applied(ctx) or service_acting(ctx)

@@ -64,7 +64,7 @@ def test_successes_group_per_target_user():
 
 
 def test_an_aws_service_acting_is_not_judged():
-    assert finding(record(FIXTURE, userIdentity={"invokedBy": "cloudformation.amazonaws.com"}), RULE) is None
+    assert finding(record(FIXTURE, userIdentity={"invokedBy": "ssm.amazonaws.com"}), RULE) is None
 
 
 def test_a_user_named_like_the_target_in_another_account_is_not_enrolling_its_own_device():

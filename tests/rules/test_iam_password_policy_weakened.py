@@ -55,7 +55,12 @@ def test_a_refused_change_is_medium_and_grouped_per_caller():
 
 
 def test_an_aws_service_acting_is_not_judged():
-    assert finding(record(UPDATE, userIdentity={"invokedBy": "cloudformation.amazonaws.com"}), RULE) is None
+    assert finding(record(UPDATE, userIdentity={"invokedBy": "ssm.amazonaws.com"}), RULE) is None
+
+
+def test_a_policy_a_stack_sets_with_the_callers_credentials_is_judged_as_the_caller():
+    f = finding(record(UPDATE, userIdentity={"invokedBy": "cloudformation.amazonaws.com"}), RULE)
+    assert f is not None
 
 
 def test_unreadable_numbers_count_as_the_defaults_without_a_crash():
@@ -65,7 +70,7 @@ def test_unreadable_numbers_count_as_the_defaults_without_a_crash():
 
 
 def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys):
-    service = record(UPDATE, userIdentity={"invokedBy": "cloudformation.amazonaws.com"})
+    service = record(UPDATE, userIdentity={"invokedBy": "ssm.amazonaws.com"})
     with_memo, without = replay_twice([service, record(UPDATE), record(DELETE)] * 2, tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 4

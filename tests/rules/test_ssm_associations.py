@@ -60,8 +60,14 @@ def test_an_update_naming_no_document_is_judged_as_it_may_change_the_commands():
     assert f is not None and f.severity is Severity.HIGH and "document not named" in f.reason
 
 
-def test_cloudformation_quick_setup_relaying_an_association_is_not_judged():
-    assert finding(record(ASSOCIATION, userIdentity={"invokedBy": "cloudformation.amazonaws.com"}), RULE) is None
+def test_an_association_a_stack_makes_with_the_callers_credentials_is_judged_as_the_caller():
+    # AWS::SSM::Association in a template: commands on every targeted instance, the caller's choice
+    f = finding(record(ASSOCIATION, userIdentity={"invokedBy": "cloudformation.amazonaws.com"}), RULE)
+    assert f is not None and f.severity is Severity.HIGH
+
+
+def test_an_association_an_aws_service_relays_is_not_judged():
+    assert finding(record(ASSOCIATION, userIdentity={"invokedBy": "ssm.amazonaws.com"}), RULE) is None
 
 
 @pytest.mark.parametrize("params", [{"entries": None}, {"entries": [None, 3, {"name": 5}]}, {"name": ["x"]},
