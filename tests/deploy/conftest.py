@@ -13,6 +13,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,3 +80,36 @@ def family_of(rule_name: str, prefix: str) -> str:
     """The handler family a packaged rule belongs to: ``trailwarden-prod-reads-2`` → ``reads``
     (a family whose pattern is over EventBridge's size quota is spread over numbered rules)."""
     return re.sub(r"-\d+$", "", rule_name.removeprefix(prefix))
+
+
+def family_rules(stage: Packaged, families: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The packaged rules of ``families`` (each one rule, or ``-NAME``, ``-NAME-2``, … over the size quota)."""
+    wanted = re.compile(rf"-(?:{'|'.join(families)})(?:-\d+)?$")
+    found = [event["Properties"] for _, event in stage.rules().values()
+             if wanted.search(event["Properties"].get("RuleName", ""))]
+    assert found, f"no {families} rules in the {stage.stage} package"
+    return found
+
+
+@contextmanager
+def bus_to_queue(rules: list[dict[str, Any]], queue: str, region: str = "us-east-1") -> Iterator[tuple[Any, Any, str]]:
+    """moto's default bus with ``rules`` (pattern and state as packaged) all targeting one SQS queue:
+    (events client, sqs client, queue URL). No real credentials are read."""
+    import boto3
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with mock_aws():
+            events, sqs = boto3.client("events", region_name=region), boto3.client("sqs", region_name=region)
+            url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            for props in rules:
+                events.put_rule(Name=props["RuleName"], EventPattern=json.dumps(props["Pattern"]),
+                                State=props["State"])
+                events.put_targets(Rule=props["RuleName"], Targets=[{"Id": "t", "Arn": arn}])
+            yield events, sqs, url
+

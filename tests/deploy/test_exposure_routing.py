@@ -17,9 +17,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 import app
 from chalicelib.rules._grant_calls import GRANT_CALLS
@@ -28,7 +26,7 @@ from chalicelib.rules.snapshot_shared_outside import SnapshotSharedOutside
 from chalicelib.writes_pattern import delivered_whole
 
 from .cloudtrail import api_call, envelope, iam_user
-from .conftest import Packaged
+from .conftest import Packaged, bus_to_queue, family_rules
 
 REGION = "us-east-1"
 OUTSIDE = "193672423079"
@@ -142,31 +140,10 @@ def test_the_iam_familys_share_calls_are_left_out_of_writes() -> None:
     assert exposure <= {(s, n) for s, names in delivered_whole(app.PATTERNS["iam"]).items() for n in names}
 
 
-def _rules_of(stage: Packaged, families: tuple[str, ...]) -> list[dict[str, Any]]:
-    import re
-
-    wanted = re.compile(rf"-(?:{'|'.join(families)})(?:-\d+)?$")
-    return [event["Properties"] for _, event in stage.rules().values()
-            if wanted.search(event["Properties"].get("RuleName", ""))]
-
-
 @pytest.fixture(scope="module")
 def dev_queue(dev: Packaged) -> Iterator[tuple[Any, Any, str]]:
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-            mp.delenv(name, raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        with mock_aws():
-            events, sqs = boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION)
-            url = sqs.create_queue(QueueName="tw-dev-exposure")["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            rules = _rules_of(dev, ("iam", "pipeline"))
-            assert rules
-            for props in rules:
-                events.put_rule(Name=props["RuleName"], EventPattern=json.dumps(props["Pattern"]), State=props["State"])
-                events.put_targets(Rule=props["RuleName"], Targets=[{"Id": "t", "Arn": arn}])
-            yield events, sqs, url
+    with bus_to_queue(family_rules(dev, ("iam", "pipeline")), "tw-dev-exposure", REGION) as bus:
+        yield bus
 
 
 @pytest.mark.parametrize(("source", "name", "request_"), EVERY_STAGE, ids=[c[1] for c in EVERY_STAGE])

@@ -8,18 +8,15 @@ and every escalation event, as a real-shaped EventBridge envelope, must land in 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 import app
 
 from .cloudtrail import api_call, envelope, iam_user
-from .conftest import Packaged
+from .conftest import Packaged, bus_to_queue, family_rules
 from .escalation_calls import ESCALATION
 
 REGION = "us-east-1"
@@ -29,28 +26,13 @@ CI_KEY = iam_user("github-actions-aws-deployer")
 
 def iam_rules(stage: Packaged) -> list[dict[str, Any]]:
     """The iam family's rules: one, or ``-iam``, ``-iam-2``, … when its pattern is over the size quota."""
-    found = [event["Properties"] for _, event in stage.rules().values()
-             if re.search(r"-iam(-\d+)?$", event["Properties"].get("RuleName", ""))]
-    assert found
-    return found
+    return family_rules(stage, ("iam",))
 
 
 @pytest.fixture(scope="module")
 def dev_iam_queue(dev: Packaged) -> Iterator[tuple[Any, Any, str]]:
-    with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-            mp.delenv(name, raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        with mock_aws():
-            events, sqs = boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION)
-            url = sqs.create_queue(QueueName="tw-dev-iam")["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            for props in iam_rules(dev):
-                events.put_rule(Name=props["RuleName"], EventPattern=json.dumps(props["Pattern"]),
-                                State=props["State"])
-                events.put_targets(Rule=props["RuleName"], Targets=[{"Id": "iam", "Arn": arn}])
-            yield events, sqs, url
+    with bus_to_queue(iam_rules(dev), "tw-dev-iam", REGION) as bus:
+        yield bus
 
 
 def test_the_dev_stage_has_no_writes_family_to_fall_back_on(dev: Packaged) -> None:
