@@ -93,6 +93,10 @@ WEIGHTS = {
     # sample-derived bulk (v2: assumed 52, service 20, iam-user 14, web-identity 2, other 1, federated 0.5)
     "assumed": 15.0, "service": 5.0, "iam-user": 4.0, "web-identity": 1.0, "other": 0.5, "federated": 0.2,
 }
+# The sample-derived bulk kinds: without ../shared (a fresh clone) they would be a handful of
+# examples/story records (an SSO CreateTags, a CI user's AssumeRole) repeated as a fifth of the
+# trail, so their share goes to the routine kinds instead (see ``class_weights``).
+SAMPLE_BULK = ("assumed", "service", "iam-user", "web-identity", "other", "federated")
 SESSION_CALLS = 200  # calls a session makes, on average, before its credentials rotate
 SIGNIN_MARKERS = ("ConsoleLogin", "ExternalIdPDirectoryLogin", "CheckMfa")
 
@@ -140,6 +144,23 @@ def classify(rec: dict[str, Any]) -> str:
             "WebIdentityUser": "web-identity", "FederatedUser": "federated"}.get(kind, "other")
 
 
+def class_weights(with_samples: bool) -> dict[str, float]:
+    """WEIGHTS, or without the shared samples the same mix with the sample-derived bulk's share
+    spread over the routine kinds (the security-relevant kinds keep theirs)."""
+    if with_samples:
+        return dict(WEIGHTS)
+    kinds = routine.kinds()
+    moved = sum(WEIGHTS[c] for c in SAMPLE_BULK)
+    base = sum(w for c, w in WEIGHTS.items() if c in kinds)
+    return {c: (w * (1 + moved / base) if c in kinds else w) for c, w in WEIGHTS.items() if c not in SAMPLE_BULK}
+
+
+def trail_tag() -> str:
+    """The generated trail's version as file names carry it: a trail made without the shared
+    samples is another trail, and is never reused for one made with them (or the reverse)."""
+    return f"v{VERSION}" if SAMPLES.is_dir() else f"v{VERSION}-nosamples"
+
+
 class Generator:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
@@ -149,9 +170,10 @@ class Generator:
             by_class.setdefault(classify(rec), []).append(orjson.dumps(rec))
         for cls, recs in routine.kinds().items():
             by_class.setdefault(cls, []).extend(orjson.dumps(rec) for rec in recs)
-        self.classes = [c for c in WEIGHTS if c in by_class]
-        # A burst class is picked less often, so that its records still make up WEIGHTS[c] per cent.
-        self.weights = [WEIGHTS[c] / (sum(routine.BURSTS[c]) / 2 if c in routine.BURSTS else 1) for c in self.classes]
+        shares = class_weights(SAMPLES.is_dir())
+        self.classes = [c for c in shares if c in by_class]
+        # A burst class is picked less often, so that its records still make up its share.
+        self.weights = [shares[c] / (sum(routine.BURSTS[c]) / 2 if c in routine.BURSTS else 1) for c in self.classes]
         self.templates = by_class
         self.burst: list[bytes] = []  # templates left in the current burst, all by burst_actor
         self.burst_actor: dict[str, Any] | None = None

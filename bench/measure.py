@@ -45,12 +45,12 @@ MB = 1024 * 1024
 
 def ensure_data(records: int) -> tuple[Path, Path]:
     """The trail (one JSON-lines file) and the same lines split into SHARDS files."""
-    trail = DATA / f"trail-{records}-v{gen.VERSION}.jsonl"
+    trail = DATA / f"trail-{records}-{gen.trail_tag()}.jsonl"
     if not trail.exists():
         t0 = time.perf_counter()
         gen.write(trail, records, seed=7)
         print(f"  generated {trail.relative_to(ROOT)} in {time.perf_counter() - t0:.1f}s", flush=True)
-    shards = DATA / f"shards-{records}-v{gen.VERSION}"
+    shards = DATA / f"shards-{records}-{gen.trail_tag()}"
     if not (shards / "done").exists():
         shards.mkdir(parents=True, exist_ok=True)
         per = -(-records // SHARDS)

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import gen
 
-    path = (args.file or BENCH / "data" / f"trail-{args.records}-v{gen.VERSION}.jsonl").resolve()
+    path = (args.file or BENCH / "data" / f"trail-{args.records}-{gen.trail_tag()}.jsonl").resolve()
     if not path.exists():
         gen.write(path, args.records, seed=7)
     if args.py_spy:

@@ -46,11 +46,11 @@ MEMORY = (512, 1024)
 
 def layout(records: int) -> Path:
     """The first ``records`` lines of the bench trail as log objects on disk (made once)."""
-    folder = DATA / f"s3path-{records}-v{gen.VERSION}"
+    folder = DATA / f"s3path-{records}-{gen.trail_tag()}"
     if (folder / "done").exists():
         return folder
-    trail = DATA / f"trail-{records}-v{gen.VERSION}.jsonl"
-    source = next(iter(sorted(DATA.glob(f"trail-*-v{gen.VERSION}.jsonl"), key=lambda p: p.stat().st_size,
+    trail = DATA / f"trail-{records}-{gen.trail_tag()}.jsonl"
+    source = next(iter(sorted(DATA.glob(f"trail-*-{gen.trail_tag()}.jsonl"), key=lambda p: p.stat().st_size,
                           reverse=True)), None)
     if source is None or source.stat().st_size == 0:
         gen.write(trail, records, seed=7)
