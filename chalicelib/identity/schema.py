@@ -18,7 +18,9 @@ AccountId = Field(pattern=r"^\d{12}$")
 Kind = Literal["human", "ci", "workload", "agent"]
 # "console": an IAM user who signs in to the console with a password (no SSO); a console password
 # on any other declared principal contradicts the model (iam-login-profile-created).
-Auth = Literal["sso", "access-key", "instance-profile", "role", "oidc", "console"]
+# "roles-anywhere": a workload outside AWS entering its roles with an X.509 certificate through
+# IAM Roles Anywhere (rolesanywhere:CreateSession), from the trust anchors it lists.
+Auth = Literal["sso", "access-key", "instance-profile", "role", "oidc", "console", "roles-anywhere"]
 RootPolicy = Literal["never", "break-glass"]
 
 AUTH_NEEDS = {
@@ -28,7 +30,11 @@ AUTH_NEEDS = {
     "role": "roles",
     "oidc": "roles",
     "console": "iam_user",
+    "roles-anywhere": "roles",
 }
+# A Roles Anywhere trust anchor as CreateSession records it: its id, or its ARN.
+TRUST_ANCHOR = (r"^(arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:trust-anchor/)?"
+                r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class _Strict(BaseModel):
@@ -89,6 +95,10 @@ class PrincipalSpec(_Strict):
     expect_activity_every_days: StrictInt | None = Field(default=None, gt=0)
     roles: list[StrictStr] = []
     oidc_subjects: list[StrictStr] = []
+    # auth roles-anywhere: the trust anchors (ids or ARNs) whose certificates may enter its roles, and
+    # globs on the certificate's subject as AWS records it (``CN=build-01``, the session's sourceIdentity).
+    trust_anchors: list[Annotated[StrictStr, Field(pattern=TRUST_ANCHOR)]] = []
+    x509_subjects: list[Annotated[StrictStr, Field(min_length=1)]] = []
     # Where the principal runs (credential-used-outside-home): a call from elsewhere is high.
     network: NetworkSpec | None = None
     user_agents: list[Annotated[StrictStr, Field(min_length=1)]] = []
@@ -110,6 +120,9 @@ class PrincipalSpec(_Strict):
             raise ValueError(f"auth '{self.auth}' needs '{needed}' to say which identity it uses")
         if self.auth == "oidc" and not self.oidc_subjects:
             raise ValueError("auth 'oidc' needs 'oidc_subjects' (globs on the token subject)")
+        if self.auth == "roles-anywhere" and not (self.trust_anchors and self.x509_subjects):
+            raise ValueError("auth 'roles-anywhere' needs 'trust_anchors' (ids or ARNs) and 'x509_subjects' "
+                             "(globs on the certificate subject, e.g. 'CN=build-*')")
         return self
 
 

@@ -1,5 +1,10 @@
 """federation-provider-changed: a SAML or OIDC identity provider, or an IAM Roles Anywhere trust
-anchor or profile, was created or changed: a new way to obtain role sessions without any IAM key."""
+anchor or profile, was created or changed: a new way to obtain role sessions without any IAM key.
+
+Roles Anywhere: a trust anchor created, changed or re-enabled (a CA whose certificates get sessions), a
+profile created, changed or re-enabled (the roles and policies those sessions get), the certificate
+attributes mapped to session tags changed (what a role's trust conditions on ``x509Subject/CN`` see), and
+a certificate revocation list replaced, disabled or deleted (revoked certificates work again)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,10 @@ from chalicelib.rules.registry import register
 
 IAM_EVENTS = frozenset({"CreateSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider", "CreateOpenIDConnectProvider",
                         "AddClientIDToOpenIDConnectProvider", "UpdateOpenIDConnectProviderThumbprint"})
-ROLES_ANYWHERE = frozenset({"CreateTrustAnchor", "UpdateTrustAnchor", "CreateProfile"})
+ROLES_ANYWHERE = frozenset({"CreateTrustAnchor", "UpdateTrustAnchor", "EnableTrustAnchor", "CreateProfile",
+                            "UpdateProfile", "EnableProfile", "PutAttributeMapping", "UpdateCrl", "DisableCrl",
+                            "DeleteCrl"})
+IAM_SOURCE, ROLES_ANYWHERE_SOURCE = "iam.amazonaws.com", "rolesanywhere.amazonaws.com"
 # IAM Identity Center keeps a SAML provider in every account it manages, through its service-linked
 # role; only AWS can create roles under this path, so the ARN (not a session name) vouches for it.
 IDENTITY_CENTER_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/aws-service-role/sso\.amazonaws\.com/")
@@ -24,7 +32,8 @@ class FederationProviderChanged(Rule):
     severity = Severity.CRITICAL
     title = "Federated identity provider changed"
     event_names = IAM_EVENTS | ROLES_ANYWHERE
-    memo_fields = ()  # every call is a finding
+    memo_fields = (("eventSource",),)  # every call of IAM or Roles Anywhere is a finding
+    # (Transfer Family and Route 53 Profiles have a CreateProfile/UpdateProfile of their own.)
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers.html"
     runbook = (
         "Whoever controls this provider (its SAML signing key, OIDC issuer or CA) can now obtain sessions for "
@@ -35,6 +44,8 @@ class FederationProviderChanged(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
+        if ev.event_source != (ROLES_ANYWHERE_SOURCE if ev.event_name in ROLES_ANYWHERE else IAM_SOURCE):
+            return None
         provider = _provider(ctx)
         declared = provider is not None and ctx.model.federated_provider(ev.account, provider)
         if ev.event_name in IAM_EVENTS and IDENTITY_CENTER_ROLE.match(actor.role_arn or ""):
@@ -67,7 +78,7 @@ def _provider(ctx: Context) -> str | None:
     url = ev.param("url")
     if url:
         return url.split("://", 1)[-1].rstrip("/")
-    return ev.param("name") or ev.param("trustAnchorId") or ev.param("profileId") or arn
+    return ev.param("name") or ev.param("trustAnchorId") or ev.param("profileId") or ev.param("crlId") or arn
 
 
 def _arn(ctx: Context) -> str | None:
@@ -78,7 +89,7 @@ def _arn(ctx: Context) -> str | None:
         value = as_str(source.get(key))
         if value:
             return value
-    for key in ("trustAnchor", "profile"):
+    for key in ("trustAnchor", "profile", "crl"):
         value = as_str(as_dict(resp.get(key)).get(f"{key}Arn"))
         if value:
             return value

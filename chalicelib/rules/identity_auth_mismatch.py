@@ -10,7 +10,7 @@ from chalicelib.identity.resolve import INSTANCE_ID
 from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.rules.registry import register
 
-# Declared auth → the observed methods that honour it. An OIDC role's later calls are plain
+# Declared auth → the observed methods that honour it. An OIDC (or Roles Anywhere) role's later calls are plain
 # role sessions (the web identity is only visible on AssumeRoleWithWebIdentity itself).
 ACCEPTS: dict[str, frozenset[str]] = {
     "sso": frozenset({"sso"}),
@@ -19,6 +19,9 @@ ACCEPTS: dict[str, frozenset[str]] = {
     "role": frozenset({"role"}),
     "oidc": frozenset({"oidc", "role"}),
     "console": frozenset({"console-password"}),
+    # A Roles Anywhere session's calls are plain role sessions too (rolesanywhere-session-unexpected
+    # judges the certificate and trust anchor on CreateSession itself).
+    "roles-anywhere": frozenset({"role"}),
 }
 NOT_JUDGED = frozenset({"service", "unknown", "root"})
 # AWS adds ec2RoleDelivery to instance credentials in records of this event version on (IMDSv2

@@ -63,3 +63,29 @@ def test_a_role_merely_named_like_identity_centers_is_not_exempt():
         "arn:aws:iam::630287363158:role/sso.amazonaws.com/AWSServiceRoleForSSO")
     f = finding(rec, RULE)
     assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_a_roles_anywhere_profile_changed_to_reach_more_roles_is_critical_from_the_ci_key():
+    rec = record("rolesanywhere-create-trust-anchor.json", eventName="UpdateProfile",
+                 requestParameters=Replace({"profileId": "7a1c2e3d-4b5f-4a6b-9c8d-0e1f2a3b4c5d",
+                                            "roleArns": ["arn:aws:iam::630287363158:role/admin"]}),
+                 responseElements=Replace({"profile": {
+                     "profileArn": "arn:aws:rolesanywhere:us-east-1:630287363158:profile/"
+                                   "7a1c2e3d-4b5f-4a6b-9c8d-0e1f2a3b4c5d"}}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert f.target_arn is not None and f.target_arn.endswith(":profile/7a1c2e3d-4b5f-4a6b-9c8d-0e1f2a3b4c5d")
+
+
+def test_a_certificate_revocation_list_disabled_is_a_provider_change():
+    rec = record("rolesanywhere-create-trust-anchor.json", eventName="DisableCrl",
+                 requestParameters=Replace({"crlId": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"}),
+                 responseElements=Replace({"crl": {"enabled": False}}))
+    f = finding(rec, RULE)
+    assert f is not None and f.details["provider"] == "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+
+
+def test_another_services_create_profile_is_not_a_provider_change():
+    rec = record("rolesanywhere-create-trust-anchor.json", eventName="CreateProfile",
+                 eventSource="transfer.amazonaws.com", requestParameters=Replace({"as2Id": "partner"}))
+    assert finding(rec, RULE) is None
