@@ -57,6 +57,7 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "ec2-password-data-read": "TTPs/Credential Access",
     "sso-device-code-token": "TTPs/Credential Access",
     "eks-pod-identity-role-unexpected": "TTPs/Privilege Escalation",
+    "eks-access-granted": "TTPs/Privilege Escalation",
     "iam-mfa-device-enrolled": "TTPs/Persistence",
     "iam-password-policy-weakened": "TTPs/Defense Evasion",
     "ssm-instance-access": "TTPs/Execution",

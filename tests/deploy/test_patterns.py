@@ -28,6 +28,7 @@ from . import blinding_events as blinding
 from .cloudtrail import api_call, assumed_role, envelope, iam_user, root
 from .conftest import ALL_EVENTS, ROOT, Packaged, family_of
 from .escalation_calls import ESCALATION
+from .round3_calls import CASES as ROUND3
 from .routing_cases import SAMPLE_EXPECTATIONS, cases
 from .test_exposure_routing import CASES as EXPOSURE
 
@@ -218,6 +219,9 @@ RULE_EVENTS.update({name: ("s3.amazonaws.com", False, {"bucketName": "acme-cloud
                     for name in ("PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "DeleteBucket")})
 # Grants outside the model (snapshot-shared-outside, resource-policy-outside): the iam family, in every stage.
 RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, request in EXPOSURE
+                    if name not in RULE_EVENTS})
+# Red-team round 3's calls (EKS access entries, notebook start scripts, ...): prod's writes family.
+RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, request in ROUND3
                     if name not in RULE_EVENTS})
 
 
