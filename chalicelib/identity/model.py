@@ -31,6 +31,7 @@ class IdentityModel:
     by_iam_user: dict[str, PrincipalSpec] = field(default_factory=dict)
     by_role: dict[str, PrincipalSpec] = field(default_factory=dict)
     by_sso_user: dict[str, tuple[PrincipalSpec, ...]] = field(default_factory=dict)
+    by_sso_user_id: dict[str, tuple[PrincipalSpec, ...]] = field(default_factory=dict)  # Identity Center user ids
     # ``secrets`` holds the SSM parameters named exactly; globbed SSM names and every Secrets
     # Manager secret (with the names each stands for) are matched in order.
     ssm_globs: tuple[SecretSpec, ...] = ()
@@ -40,9 +41,12 @@ class IdentityModel:
     @classmethod
     def compile(cls, spec: ModelSpec, source: str = "<model>") -> IdentityModel:
         sso: dict[str, list[PrincipalSpec]] = {}
+        sso_ids: dict[str, list[PrincipalSpec]] = {}
         for p in spec.principals:
             for user in p.sso_users:
                 sso.setdefault(fold(user), []).append(p)
+            for user_id in p.sso_user_ids:
+                sso_ids.setdefault(user_id.lower(), []).append(p)
         return cls(
             spec=spec,
             source=source,
@@ -55,6 +59,7 @@ class IdentityModel:
             by_iam_user={fold(p.iam_user): p for p in spec.principals if p.iam_user},
             by_role={fold(r): p for p in spec.principals for r in p.roles},
             by_sso_user={k: tuple(v) for k, v in sso.items()},
+            by_sso_user_id={k: tuple(v) for k, v in sso_ids.items()},
         )
 
     def exists_in(self, principal: PrincipalSpec, account: str | None) -> bool:

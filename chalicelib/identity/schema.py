@@ -32,6 +32,8 @@ AUTH_NEEDS = {
     "console": "iam_user",
     "roles-anywhere": "roles",
 }
+# An Identity Center user id: a UUID, with the identity store's 10-hex prefix for directories made since 2020.
+SSO_USER_ID = r"^([0-9a-f]{10}-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 # A Roles Anywhere trust anchor as CreateSession records it: its id, or its ARN.
 TRUST_ANCHOR = (r"^(arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:trust-anchor/)?"
                 r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -77,6 +79,9 @@ class PrincipalSpec(_Strict):
     kind: Kind
     auth: Auth
     sso_users: list[StrictStr] = []
+    # The same users' IAM Identity Center user ids: the portal's records (GetRoleCredentials) name only
+    # the id (``userIdentity.onBehalfOf.userId``), never the user name a role session carries.
+    sso_user_ids: list[Annotated[StrictStr, Field(pattern=SSO_USER_ID)]] = []
     permission_sets: list[StrictStr] = []
     manages_iam: StrictBool = False
     # May change logging and the monitor (trails, detectors, Trailwarden's own resources): such changes are low.
