@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
+
 from chalicelib.errors import InputError
 
 READ_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Check", "Search", "BatchGet")
@@ -109,6 +111,8 @@ class CloudTrailEvent:
     ) -> CloudTrailEvent:
         """Build the view, or raise InputError when the record is not a CloudTrail record."""
         if not isinstance(record, dict):
+            if isinstance(record, BadHistoryRecord):
+                raise InputError(str(record))
             raise InputError(f"expected a JSON object for a CloudTrail record, got {type(record).__name__}")
         # The hot path of every replay: each field is read inline, a non-empty str taken as is
         # and anything else handed to as_str/as_dict/as_bool, so the result is exactly theirs.
@@ -222,9 +226,10 @@ def is_envelope(doc: dict[str, Any]) -> bool:
 def records_in(doc: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
     """Split one parsed JSON document into (sub-location, record, envelope metadata).
 
-    Accepts a bare record, an EventBridge envelope, a ``{"Records": [...]}`` log file or a
-    JSON array of any of those. Shapes it does not know are yielded as ``(loc, doc, {})``
-    so that ``from_record`` reports them with their location rather than dropping them.
+    Accepts a bare record, an EventBridge envelope, a ``{"Records": [...]}`` log file, a saved
+    event-history answer or one of its entries, or a JSON array of any of those. Shapes it does
+    not know are yielded as ``(loc, doc, {})`` so that ``from_record`` reports them with their
+    location rather than dropping them.
     """
     if isinstance(doc, list):
         # One level only: an array of records/envelopes/log files. A list inside it is not a
@@ -237,6 +242,17 @@ def records_in(doc: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
                 yield f"[{i}]{loc}", rec, meta
         return
     if isinstance(doc, dict):
+        if is_history(doc):
+            if HISTORY_LIST not in doc:  # one entry (`jq -c '.Events[]'`)
+                yield from records_in_entry(doc)
+                return
+            entries = doc[HISTORY_LIST]
+            if not isinstance(entries, list):
+                yield f".{HISTORY_LIST}", entries, {}
+                return
+            for i, entry in enumerate(entries):
+                yield from ((f".{HISTORY_LIST}[{i}]{loc}", rec, meta) for loc, rec, meta in records_in_entry(entry))
+            return
         records = doc.get("Records")
         if "Records" in doc and not ("eventName" in doc or "eventSource" in doc):
             if not isinstance(records, list):
@@ -255,6 +271,42 @@ def records_in(doc: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
             yield ".detail", doc.get("detail"), meta
             return
     yield "", doc, {}
+
+
+# Event history, as `aws cloudtrail lookup-events` prints it (and its API answers): ``{"Events":
+# [{"EventId": ..., "CloudTrailEvent": "<the record as a JSON string>"}, ...]}``. Responders
+# save it when an account has no trail; each entry's string is the full CloudTrail record.
+HISTORY_LIST = "Events"
+HISTORY_RECORD = "CloudTrailEvent"
+
+
+def is_history(doc: dict[str, Any]) -> bool:
+    """An event-history answer or one of its entries, not a record (which has neither key)."""
+    return (HISTORY_LIST in doc or HISTORY_RECORD in doc or "EventId" in doc) and not (
+        "eventName" in doc or "eventSource" in doc or "Records" in doc)
+
+
+def records_in_entry(entry: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
+    """The record of one event-history entry (its ``CloudTrailEvent`` string, parsed); anything
+    else as it is, for ``from_record`` to say what is wrong with it."""
+    text = entry.get(HISTORY_RECORD) if isinstance(entry, dict) else None
+    if not isinstance(text, str):
+        if isinstance(entry, dict) and is_history(entry):
+            got = "none" if text is None else f"a JSON {type(text).__name__}"
+            yield "", BadHistoryRecord(f"an event-history entry without its {HISTORY_RECORD} string (got {got})"), {}
+        else:
+            yield "", entry, {}
+        return
+    try:
+        record = orjson.loads(text)
+    except orjson.JSONDecodeError as err:
+        yield f".{HISTORY_RECORD}", BadHistoryRecord(f"{HISTORY_RECORD} is not JSON ({err})"), {}
+        return
+    yield f".{HISTORY_RECORD}", record, {}
+
+
+class BadHistoryRecord(str):
+    """A ``CloudTrailEvent`` string that does not parse: ``from_record`` reports its message."""
 
 
 def locate(location: str, sub: str, meta: dict[str, Any]) -> str | None:

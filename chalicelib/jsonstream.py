@@ -22,6 +22,8 @@ from typing import Any
 
 import orjson
 
+from chalicelib.events import HISTORY_LIST
+
 LIMIT = 1024 * 1024  # largest value parsed whole (up to ~36x its size in objects); records are far smaller
 CHUNK = 256 * 1024  # bytes read at a time
 HEAD_VALUE = 4096  # an oversized object's members up to this size are kept, to recognise it
@@ -279,8 +281,14 @@ def _key(win: Window) -> str | None:
             return None
 
 
+# The arrays of a large object read element by element: a log file's ``Records`` (records), and
+# the ``Events`` of a saved `aws cloudtrail lookup-events` answer (entries, each holding one).
+_STREAMED = frozenset({"Records", HISTORY_LIST})
+
+
 def _object(win: Window, counting: Callable[[], bool]) -> Iterator[Piece]:
-    """A large object: its ``Records`` array streamed, every other member scanned past."""
+    """A large object: its ``Records`` (or event history's ``Events``) array streamed, every
+    other member scanned past."""
     start = win.consumed
     win.pos += 1
     head: dict[str, Any] = {}
@@ -295,9 +303,9 @@ def _object(win: Window, counting: Callable[[], bool]) -> Iterator[Piece]:
             return
         win.pos += 1
         c = win.peek()
-        if key == "Records" and c == _LBRACKET:
+        if key in _STREAMED and c == _LBRACKET:  # a log file's records, or event history's entries
             records = True
-            if not (yield from _array(win, ".Records", True, counting)):
+            if not (yield from _array(win, f".{key}", key == "Records", counting)):
                 return
         elif c is None:
             break

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Protocol
 import orjson
 
 from chalicelib.errors import InputError
-from chalicelib.events import CloudTrailEvent
+from chalicelib.events import CloudTrailEvent, is_history
 from chalicelib.jsonstream import LIMIT, Bad, Window, pieces
 from chalicelib.sourcestate import SHOWN, Item, SourceState
 
@@ -187,7 +187,9 @@ def _line_batches(stream: BinaryIO, name: str, head: Iterable[bytes], first_no: 
                         try:
                             append(from_record(doc))
                         except InputError as err:
-                            if not state.not_an_event(doc):
+                            if is_history(doc):  # event history (`aws cloudtrail lookup-events`), saved as a line
+                                state.doc(items, doc, f"{name}:{lineno}")
+                            elif not state.not_an_event(doc):
                                 state.problem(items, err.message, f"{name}:{lineno}")
                     else:
                         state.doc(items, doc, f"{name}:{lineno}")
