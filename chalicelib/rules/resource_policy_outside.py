@@ -25,8 +25,8 @@ from chalicelib.findings import Severity
 from chalicelib.identity import grants
 from chalicelib.identity.grants import Grantee
 from chalicelib.identity.s3_acl import acl_grantees
-from chalicelib.rules._aws_acting import service_acting
-from chalicelib.rules._grant_calls import GRANT_CALLS
+from chalicelib.rules._aws_acting import aws_applied, service_acting
+from chalicelib.rules._grant_calls import GRANT_CALLS, RAM
 from chalicelib.rules._policy_calls import (
     ES,
     KMS,
@@ -125,6 +125,8 @@ class ResourcePolicyOutside(ReadsOwnResources, Rule):
             return self._permission(ctx)
         reader = GRANT_CALLS.get((ev.event_source, ev.event_name))
         if reader is not None:
+            if ev.event_source == RAM and aws_applied(ctx):
+                return None  # a service-linked role sharing for its service (Firewall Manager, License Manager)
             if self._monitors(ev):
                 return None  # Trailwarden's own bus: monitor-pipeline-tampered judges it
             granted = reader(ctx.model, ev)

@@ -5,7 +5,9 @@ Manager association (``CreateAssociation``, ``CreateAssociationBatch``, ``Update
 the same access, run again on a schedule and on every instance its targets later match: persistence.
 Associations of the AWS documents that run nothing the caller writes (Patch Manager, inventory, the
 agent's own update) are quiet; the ``AWS-`` prefix is AWS's alone, so no account can name its own
-document so.
+document so. So is an ``UpdateAssociation`` naming no document that changes neither parameters, targets
+nor document version (a schedule, a name, an output bucket: nothing new runs); one that does is judged
+on the document the response describes.
 
 Judged by who acts (chalicelib/rules/_instance_access.py): low for a principal declared with
 ``operates_instances``, medium for an IAM manager not so declared, high for anyone else (an
@@ -27,6 +29,9 @@ SOURCE = "ssm.amazonaws.com"  # Athena has a StartSession too (a notebook), neve
 SHOWN = 10  # instance ids named in a reason; the details hold them all
 ASSOCIATIONS = frozenset({"CreateAssociation", "CreateAssociationBatch", "UpdateAssociation"})
 # AWS-owned documents that run no command the caller chooses (Patch Manager's scan/install, inventory, agent update).
+# An UpdateAssociation that names no document changes what runs, or where, only through these.
+RUNS = frozenset({"parameters", "targets", "instanceId", "documentVersion", "targetLocations", "targetMaps",
+                  "automationTargetParameterName"})
 ROUTINE_DOCUMENTS = frozenset({"AWS-RunPatchBaseline", "AWS-RunPatchBaselineAssociation",
                                "AWS-GatherSoftwareInventory", "AWS-UpdateSSMAgent"})
 
@@ -85,6 +90,12 @@ class SsmInstanceAccess(Rule):
         """A State Manager association: its documents run on the targets now and on every schedule after."""
         ev = ctx.event
         entries = _association_entries(ev.request_parameters, ev.event_name)
+        if ev.event_name == "UpdateAssociation" and not ev.param("name"):
+            if not RUNS.intersection(ev.request_parameters):
+                return None  # its schedule, name, output or compliance: nothing new runs, nowhere new
+            # The association's document, as the response describes it: the caller did not choose it.
+            described = as_str(as_dict(ev.response_elements.get("associationDescription")).get("name"))
+            entries = [{**ev.request_parameters, "name": described}] if described else entries
         documents = list(dict.fromkeys(d for e in entries if (d := as_str(e.get("name")))))
         if entries and all(as_str(e.get("name")) in ROUTINE_DOCUMENTS for e in entries):
             return None  # Patch Manager, inventory, the agent's update: no command of the caller's

@@ -157,3 +157,24 @@ def test_trailwardens_own_central_bus_is_left_to_monitor_pipeline_tampered():
     engine = Engine(load_model(None), rules=[MonitorPipelineTampered(own=own), ResourcePolicyOutside(own=own)])
     found = engine.judge(to_event(record(BUS, requestParameters={"eventBusName": "trailwarden-org"})))
     assert [f.rule for f in found] == ["monitor-pipeline-tampered"]
+
+
+SLR_SHARE = "ram-create-resource-share-service-linked-role.json"
+
+
+def test_a_share_made_by_a_services_linked_role_is_the_services_own():
+    assert finding(record(SLR_SHARE), RULE) is None
+
+
+def test_a_role_merely_named_like_a_service_linked_role_shares_as_itself():
+    rec = record(SLR_SHARE, userIdentity={"sessionContext": {"sessionIssuer": {
+        "arn": "arn:aws:iam::630287363158:role/AWSServiceRoleForFMS"}}})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.HIGH
+
+
+def test_a_share_from_a_service_managed_stacksets_role_is_the_templates_author_sharing():
+    role = "arn:aws:iam::630287363158:role/aws-service-role/member.org.stacksets.cloudformation.amazonaws.com/" \
+           "AWSServiceRoleForCloudFormationStackSetsOrgMember"
+    rec = record(SLR_SHARE, userIdentity={"sessionContext": {"sessionIssuer": {"arn": role}}})
+    assert finding(rec, RULE) is not None

@@ -55,9 +55,32 @@ def test_a_batch_with_one_shell_script_among_patch_associations_is_judged():
 
 def test_an_update_naming_no_document_is_judged_as_it_may_change_the_commands():
     rec = record(ASSOCIATION, eventName="UpdateAssociation", requestParameters=Replace({
-        "associationId": "8dfe3659-4309-493a-8755-9a1f4f1a0c4e", "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS"}))
+        "associationId": "8dfe3659-4309-493a-8755-9a1f4f1a0c4e", "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS"}),
+                 responseElements=None)
     f = finding(rec, RULE)
     assert f is not None and f.severity is Severity.HIGH and "document not named" in f.reason
+
+
+def test_an_update_of_the_parameters_is_judged_on_the_document_the_response_describes():
+    rec = record(ASSOCIATION, eventName="UpdateAssociation", requestParameters=Replace({
+        "associationId": "8dfe3659-4309-493a-8755-9a1f4f1a0c4e", "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS"}))
+    f = finding(rec, RULE)
+    assert f is not None and f.details["document_names"] == ["AWS-RunShellScript"]
+
+
+def test_an_update_of_only_the_schedule_runs_nothing_new_so_is_quiet():
+    rec = record(ASSOCIATION, eventName="UpdateAssociation", requestParameters=Replace({
+        "associationId": "8dfe3659-4309-493a-8755-9a1f4f1a0c4e", "scheduleExpression": "rate(1 day)",
+        "associationName": "sync-agent-daily"}))
+    assert finding(rec, RULE) is None
+
+
+def test_an_update_retargeting_a_patch_baseline_association_is_quiet():
+    rec = record(ASSOCIATION, eventName="UpdateAssociation", requestParameters=Replace({
+        "associationId": "8dfe3659-4309-493a-8755-9a1f4f1a0c4e",
+        "targets": [{"key": "tag:Patch", "values": ["yes"]}]}),
+        responseElements={"associationDescription": {"name": "AWS-RunPatchBaseline"}})
+    assert finding(rec, RULE) is None
 
 
 def test_an_association_a_stack_makes_with_the_callers_credentials_is_judged_as_the_caller():
