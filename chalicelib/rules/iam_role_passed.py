@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterator
+from types import MappingProxyType
 
 from chalicelib.events import CloudTrailEvent, as_dict, as_str
 from chalicelib.findings import Severity
@@ -65,6 +66,28 @@ ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("ecs.amazonaws.com", "RegisterTaskDefinition"): ((_RP, "taskRoleArn"), (_RP, "executionRoleArn")),
     ("ecs.amazonaws.com", "RunTask"): ((_RP, "overrides", "taskRoleArn"), (_RP, "overrides", "executionRoleArn")),
     ("ecs.amazonaws.com", "StartTask"): ((_RP, "overrides", "taskRoleArn"), (_RP, "overrides", "executionRoleArn")),
+    # Code that runs later as the role, on a schedule or an event (persistence as well as escalation): a Step
+    # Functions state machine, an EventBridge Scheduler schedule, a pipeline, an App Runner service's instances,
+    # a self-managed StackSet's administration role (which deploys to every target account).
+    ("states.amazonaws.com", "CreateStateMachine"): ((_RP, "roleArn"),),
+    ("states.amazonaws.com", "UpdateStateMachine"): ((_RP, "roleArn"),),
+    ("scheduler.amazonaws.com", "CreateSchedule"): ((_RP, "target", "roleArn"),),
+    ("scheduler.amazonaws.com", "UpdateSchedule"): ((_RP, "target", "roleArn"),),
+    ("codepipeline.amazonaws.com", "CreatePipeline"): ((_RP, "pipeline", "roleArn"),),
+    ("codepipeline.amazonaws.com", "UpdatePipeline"): ((_RP, "pipeline", "roleArn"),),
+    ("apprunner.amazonaws.com", "CreateService"): ((_RP, "instanceConfiguration", "instanceRoleArn"),),
+    ("apprunner.amazonaws.com", "UpdateService"): ((_RP, "instanceConfiguration", "instanceRoleArn"),),
+    ("cloudformation.amazonaws.com", "CreateStackSet"): ((_RP, "administrationRoleARN"),),
+    ("cloudformation.amazonaws.com", "UpdateStackSet"): ((_RP, "administrationRoleARN"),),
+    ("eks.amazonaws.com", "CreateNodegroup"): ((_RP, "nodeRole"),),
+}
+# Calls naming roles in a list: (the list, where each item names its role; () for the item itself).
+# EventBridge targets run as their roleArn (an SSM Run Command or a Step Functions target, on every event
+# the rule matches); Systems Manager Automation runs its steps as the AutomationAssumeRole parameter
+# (Rhino's ssm:StartAutomationExecution path).
+LIST_PATHS: dict[tuple[str, str], tuple[Path, Path]] = {
+    ("events.amazonaws.com", "PutTargets"): ((_RP, "targets"), ("roleArn",)),
+    ("ssm.amazonaws.com", "StartAutomationExecution"): ((_RP, "parameters", "AutomationAssumeRole"), ()),
 }
 # EC2 names an instance profile, not a role: the record does not say which role it holds, so
 # the profile is matched to a declared role by name (the usual convention, and the CLI's).
@@ -72,6 +95,10 @@ PROFILE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("ec2.amazonaws.com", name): tuple((_RP, *spec[:-2], leaf) for leaf in spec[-2:])
     for name, spec in _EC2_PROFILE.items()
 }
+# The same hand-over by an Auto Scaling launch configuration (every instance the group starts) and an EMR
+# cluster's instances (jobFlowRole is an instance profile name).
+PROFILE_PATHS[("autoscaling.amazonaws.com", "CreateLaunchConfiguration")] = ((_RP, "iamInstanceProfile"),)
+PROFILE_PATHS[("elasticmapreduce.amazonaws.com", "RunJobFlow")] = ((_RP, "jobFlowRole"),)
 # Calls that put new code into a function that already runs as a role (Rhino's lambda:UpdateFunctionCode
 # escalation; Stratus Red Team's lambda-overwrite-code and lambda-layer-extension): no PassRole is
 # needed, and the response names the role. A configuration change counts when it sets layers.
@@ -82,7 +109,7 @@ CODE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
 }
 LAYERS = ("requestParameters", "layers")
 SOURCES: dict[str, frozenset[str]] = {}
-for _source, _name in (*ROLE_PATHS, *PROFILE_PATHS, *CODE_PATHS):
+for _source, _name in (*ROLE_PATHS, *PROFILE_PATHS, *CODE_PATHS, *LIST_PATHS):
     SOURCES[_source] = SOURCES.get(_source, frozenset()) | {_name}
 # Roles AWS creates with AdministratorAccess in member accounts (Organizations, Control Tower,
 # service-managed StackSets): whoever gets code running as one owns the account.
@@ -99,6 +126,24 @@ def _get(record: dict[str, object], path: Path) -> str | None:
     for step in path:
         node = as_dict(node).get(step)
     return as_str(node)
+
+
+def _listed(record: dict[str, object], key: tuple[str, str]) -> list[str]:
+    """The role of each item of a listed call (PutTargets' targets, Automation's role parameter)."""
+    if key not in LIST_PATHS:
+        return []
+    where, leaf = LIST_PATHS[key]
+    node: object = record
+    for step in where:
+        node = as_dict(node).get(step)
+    items = node if isinstance(node, list) else [node]
+    values = []
+    for item in items:
+        for step in leaf:
+            item = as_dict(item).get(step)
+        if as_str(item):
+            values.append(as_str(item))
+    return [v for v in values if v]
 
 
 def _paths(ev: CloudTrailEvent, key: tuple[str, str]) -> tuple[tuple[Path, ...], str]:
@@ -119,8 +164,7 @@ def passed(ev: CloudTrailEvent) -> Iterator[tuple[str, str | None, str, str]]:
     kind = "instance profile" if key in PROFILE_PATHS else "role"
     paths, how = _paths(ev, key)
     seen = set()
-    for path in paths:
-        value = _get(ev.raw, path)
+    for value in [*(_get(ev.raw, path) for path in paths), *_listed(ev.raw, key)]:
         if not value:
             continue
         m = ROLE_ARN.match(value)
@@ -140,12 +184,14 @@ class IamRolePassed(Rule):
     id = "iam-role-passed"
     severity = Severity.HIGH
     title = "Role handed to code the caller controls (PassRole)"
-    event_names = frozenset(name for _, name in (*ROLE_PATHS, *PROFILE_PATHS, *CODE_PATHS))
+    event_names = frozenset(name for _, name in (*ROLE_PATHS, *PROFILE_PATHS, *CODE_PATHS, *LIST_PATHS))
     # The service (CreateJob and CreateProject exist in many), whether it failed, whether a service made
     # it (its source), and the role fields.
     memo_fields = (("eventSource",), ("errorCode",), ("sourceIPAddress",),
                    *dict.fromkeys(p for paths in (*ROLE_PATHS.values(), *PROFILE_PATHS.values(), _RESPONSE_ROLE)
                                   for p in paths), LAYERS)
+    # A list is in no memo key (such a record is always judged in full): only for the calls that have one.
+    memo_fields_by_name = MappingProxyType({name: (where,) for (_, name), (where, _) in LIST_PATHS.items()})
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
     runbook = (
         "Find what now runs as the role (the function, instance, stack, endpoint, notebook, project or task "

@@ -21,4 +21,25 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                                                            "lifecycleConfigName": "priv-esc-config"}),
     ("sagemaker.amazonaws.com", "UpdateNotebookInstanceLifecycleConfig", {
         "notebookInstanceLifecycleConfigName": "c", "onStart": [{"content": "HIDDEN_DUE_TO_SECURITY_REASONS"}]}),
+    # Roles handed to code that runs later (iam-role-passed)
+    ("states.amazonaws.com", "CreateStateMachine", {"name": "sm", "roleArn": ROLE, "definition": "{}"}),
+    ("states.amazonaws.com", "UpdateStateMachine", {"stateMachineArn": "sm", "roleArn": ROLE}),
+    ("scheduler.amazonaws.com", "CreateSchedule", {"name": "s", "target": {"arn": "a", "roleArn": ROLE}}),
+    ("scheduler.amazonaws.com", "UpdateSchedule", {"name": "s", "target": {"arn": "a", "roleArn": ROLE}}),
+    ("events.amazonaws.com", "PutTargets", {"rule": "ops-nightly", "targets": [{"id": "1", "arn": "a",
+                                                                               "roleArn": ROLE}]}),
+    ("ssm.amazonaws.com", "StartAutomationExecution", {"documentName": "d",
+                                                       "parameters": {"AutomationAssumeRole": [ROLE]}}),
+    ("codepipeline.amazonaws.com", "CreatePipeline", {"pipeline": {"name": "p", "roleArn": ROLE}}),
+    ("codepipeline.amazonaws.com", "UpdatePipeline", {"pipeline": {"name": "p", "roleArn": ROLE}}),
+    ("apprunner.amazonaws.com", "CreateService", {"serviceName": "s", "instanceConfiguration": {
+        "instanceRoleArn": ROLE}}),
+    ("apprunner.amazonaws.com", "UpdateService", {"serviceArn": "s", "instanceConfiguration": {
+        "instanceRoleArn": ROLE}}),
+    ("cloudformation.amazonaws.com", "CreateStackSet", {"stackSetName": "s", "administrationRoleARN": ROLE}),
+    ("cloudformation.amazonaws.com", "UpdateStackSet", {"stackSetName": "s", "administrationRoleARN": ROLE}),
+    ("eks.amazonaws.com", "CreateNodegroup", {"name": "c", "nodegroupName": "ng", "nodeRole": ROLE}),
+    ("autoscaling.amazonaws.com", "CreateLaunchConfiguration", {"launchConfigurationName": "lc",
+                                                                "iamInstanceProfile": "terraform-deploy"}),
+    ("elasticmapreduce.amazonaws.com", "RunJobFlow", {"name": "c", "jobFlowRole": "terraform-deploy"}),
 ]

@@ -18,6 +18,7 @@ import app
 from .cloudtrail import api_call, envelope, iam_user
 from .conftest import Packaged, bus_to_queue, family_rules
 from .escalation_calls import ESCALATION
+from .round3_calls import CASES as ROUND3
 
 REGION = "us-east-1"
 MAX_PATTERN = 2048  # EventBridge's default event-pattern size quota, in characters
@@ -64,15 +65,17 @@ def test_the_iam_pattern_fits_eventbridges_default_size_quota(prod: Packaged) ->
 
 
 def test_every_call_iam_role_passed_reads_is_routed_by_the_iam_family() -> None:
-    from chalicelib.rules.iam_role_passed import CODE_PATHS, PROFILE_PATHS, ROLE_PATHS
+    from chalicelib.rules.iam_role_passed import CODE_PATHS, LIST_PATHS, PROFILE_PATHS, ROLE_PATHS
 
     passes = {(source, name) for source, names in app.PASSROLE_WRITES.items() for name in names}
-    judged = set(ROLE_PATHS) | set(PROFILE_PATHS) | set(CODE_PATHS)
+    judged = set(ROLE_PATHS) | set(PROFILE_PATHS) | set(CODE_PATHS) | set(LIST_PATHS)
     # Lambda's first spelling of the 2015-03-31 API (older trails) reaches the writes family (prod) only:
-    # the iam pattern is at its quota (test_patterns checks that prod delivers them).
+    # the iam pattern is at its quota (test_patterns checks that prod delivers them). So do the hand-overs
+    # red-team round 3 added (schedules, targets, Automation, pipelines...: test_redteam_round3_routing).
     legacy = {("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331"),
               ("lambda.amazonaws.com", "UpdateFunctionCode20150331")}
-    assert passes <= judged <= passes | legacy | {("iam.amazonaws.com", name) for name in app.IAM_WRITES}
+    writes_only = {(source, name) for source, name, _ in ROUND3}
+    assert passes <= judged <= passes | legacy | writes_only | {("iam.amazonaws.com", n) for n in app.IAM_WRITES}
     routed = passes
     assert routed <= {(source, name) for source, name, _ in ESCALATION} | {
         ("cloudformation.amazonaws.com", "UpdateStack")}  # its own case: pipeline takes it too
