@@ -227,9 +227,9 @@ def records_in(doc: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
     """Split one parsed JSON document into (sub-location, record, envelope metadata).
 
     Accepts a bare record, an EventBridge envelope, a ``{"Records": [...]}`` log file, a saved
-    event-history answer or one of its entries, or a JSON array of any of those. Shapes it does
-    not know are yielded as ``(loc, doc, {})`` so that ``from_record`` reports them with their
-    location rather than dropping them.
+    event-history or CloudWatch Logs answer (``WRAPPERS``) or one of its entries, or a JSON
+    array of any of those. Shapes it does not know are yielded as ``(loc, doc, {})`` so that
+    ``from_record`` reports them with their location rather than dropping them.
     """
     if isinstance(doc, list):
         # One level only: an array of records/envelopes/log files. A list inside it is not a
@@ -243,15 +243,16 @@ def records_in(doc: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
         return
     if isinstance(doc, dict):
         if is_history(doc):
-            if HISTORY_LIST not in doc:  # one entry (`jq -c '.Events[]'`)
+            listed = next((w for w in WRAPPER_LISTS if w in doc), None)
+            if listed is None:  # one entry (`jq -c '.Events[]'`)
                 yield from records_in_entry(doc)
                 return
-            entries = doc[HISTORY_LIST]
+            entries = doc[listed]
             if not isinstance(entries, list):
-                yield f".{HISTORY_LIST}", entries, {}
+                yield f".{listed}", entries, {}
                 return
             for i, entry in enumerate(entries):
-                yield from ((f".{HISTORY_LIST}[{i}]{loc}", rec, meta) for loc, rec, meta in records_in_entry(entry))
+                yield from ((f".{listed}[{i}]{loc}", rec, meta) for loc, rec, meta in records_in_entry(entry))
             return
         records = doc.get("Records")
         if "Records" in doc and not ("eventName" in doc or "eventSource" in doc):
@@ -273,36 +274,39 @@ def records_in(doc: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
     yield "", doc, {}
 
 
-# Event history, as `aws cloudtrail lookup-events` prints it (and its API answers): ``{"Events":
-# [{"EventId": ..., "CloudTrailEvent": "<the record as a JSON string>"}, ...]}``. Responders
-# save it when an account has no trail; each entry's string is the full CloudTrail record.
-HISTORY_LIST = "Events"
-HISTORY_RECORD = "CloudTrailEvent"
+# Records saved inside another service's answer, each as a JSON string: (the answer's list, the
+# entry's string, a key only such an entry has). Responders save these when there is no trail
+# bucket to read: event history (`aws cloudtrail lookup-events`: ``{"Events": [{"EventId": ...,
+# "CloudTrailEvent": "<record>"}]}``) and a trail's CloudWatch Logs group (`aws logs
+# filter-log-events` / `get-log-events`: ``{"events": [{"timestamp": ..., "message": "<record>"}]}``).
+WRAPPERS: tuple[tuple[str, str, str], ...] = (("Events", "CloudTrailEvent", "EventId"),
+                                              ("events", "message", "ingestionTime"))
+WRAPPER_LISTS = frozenset(w[0] for w in WRAPPERS)
+_WRAPPER_KEYS = frozenset(k for w in WRAPPERS for k in w)
 
 
 def is_history(doc: dict[str, Any]) -> bool:
-    """An event-history answer or one of its entries, not a record (which has neither key)."""
-    return (HISTORY_LIST in doc or HISTORY_RECORD in doc or "EventId" in doc) and not (
-        "eventName" in doc or "eventSource" in doc or "Records" in doc)
+    """A saved answer (``WRAPPERS``) or one of its entries, not a record (which has none of their keys)."""
+    return not _WRAPPER_KEYS.isdisjoint(doc) and not ("eventName" in doc or "eventSource" in doc or "Records" in doc)
 
 
 def records_in_entry(entry: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
-    """The record of one event-history entry (its ``CloudTrailEvent`` string, parsed); anything
-    else as it is, for ``from_record`` to say what is wrong with it."""
-    text = entry.get(HISTORY_RECORD) if isinstance(entry, dict) else None
+    """The record of one saved entry (its string, parsed); anything else as it is, for
+    ``from_record`` to say what is wrong with it."""
+    field = next((f for _, f, marker in WRAPPERS if f in entry or marker in entry), None) \
+        if isinstance(entry, dict) and is_history(entry) else None
+    if field is None:
+        yield "", entry, {}
+        return
+    text = entry.get(field)
     if not isinstance(text, str):
-        if isinstance(entry, dict) and is_history(entry):
-            got = "none" if text is None else f"a JSON {type(text).__name__}"
-            yield "", BadHistoryRecord(f"an event-history entry without its {HISTORY_RECORD} string (got {got})"), {}
-        else:
-            yield "", entry, {}
+        got = "none" if text is None else f"a JSON {type(text).__name__}"
+        yield "", BadHistoryRecord(f"a saved entry without its {field} string (got {got})"), {}
         return
     try:
-        record = orjson.loads(text)
+        yield f".{field}", orjson.loads(text), {}
     except orjson.JSONDecodeError as err:
-        yield f".{HISTORY_RECORD}", BadHistoryRecord(f"{HISTORY_RECORD} is not JSON ({err})"), {}
-        return
-    yield f".{HISTORY_RECORD}", record, {}
+        yield f".{field}", BadHistoryRecord(f"{field} is not JSON ({err})"), {}
 
 
 class BadHistoryRecord(str):

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from chalicelib.events import HISTORY_LIST
+from chalicelib.events import WRAPPER_LISTS
 
 LIMIT = 1024 * 1024  # largest value parsed whole (up to ~36x its size in objects); records are far smaller
 CHUNK = 256 * 1024  # bytes read at a time
@@ -282,12 +282,12 @@ def _key(win: Window) -> str | None:
 
 
 # The arrays of a large object read element by element: a log file's ``Records`` (records), and
-# the ``Events`` of a saved `aws cloudtrail lookup-events` answer (entries, each holding one).
-_STREAMED = frozenset({"Records", HISTORY_LIST})
+# a saved answer's entries, each holding one (events.WRAPPERS: event history, CloudWatch Logs).
+_STREAMED = frozenset({"Records", *WRAPPER_LISTS})
 
 
 def _object(win: Window, counting: Callable[[], bool]) -> Iterator[Piece]:
-    """A large object: its ``Records`` (or event history's ``Events``) array streamed, every
+    """A large object: its ``Records`` (or a saved answer's entries) array streamed, every
     other member scanned past."""
     start = win.consumed
     win.pos += 1

@@ -187,7 +187,7 @@ def _line_batches(stream: BinaryIO, name: str, head: Iterable[bytes], first_no: 
                         try:
                             append(from_record(doc))
                         except InputError as err:
-                            if is_history(doc):  # event history (`aws cloudtrail lookup-events`), saved as a line
+                            if is_history(doc):  # a saved event-history or CloudWatch Logs entry (events.WRAPPERS)
                                 state.doc(items, doc, f"{name}:{lineno}")
                             elif not state.not_an_event(doc):
                                 state.problem(items, err.message, f"{name}:{lineno}")

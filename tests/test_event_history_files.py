@@ -63,7 +63,7 @@ def test_entry_without_its_record_string_says_so(tmp_path: Path) -> None:
     path.write_text(json.dumps({"Events": [first, second]}))
     events, problems = read(path)
     assert [e.event_name for e in events] == ["CreateAccessKey"]
-    assert [p.message for p in problems] == ["an event-history entry without its CloudTrailEvent string (got none)"]
+    assert [p.message for p in problems] == ["a saved entry without its CloudTrailEvent string (got none)"]
 
 
 def test_answer_larger_than_the_parse_limit_is_read_entry_by_entry(tmp_path: Path) -> None:
@@ -93,3 +93,24 @@ def test_replay_of_a_saved_answer_finds_root_use(capsys: pytest.CaptureFixture[s
     assert code == 0
     assert {f["rule"] for f in findings} >= {"root-api-use"}
     assert {f["event_id"] for f in findings} == {entry["EventId"] for entry in entries()}
+
+
+LOG_GROUP = ANSWER.with_name("filter-log-events-root.json")  # `aws logs filter-log-events` on a trail's log group
+
+
+def test_saved_cloudwatch_logs_answer_yields_each_messages_record() -> None:
+    events, problems = read(LOG_GROUP)
+    assert [e.event_name for e in events] == ["GetParameter", "CreateAccessKey"]
+    assert problems == []
+
+
+def test_cloudwatch_logs_message_that_is_not_a_record_is_located(tmp_path: Path) -> None:
+    answer = json.loads(LOG_GROUP.read_text())
+    answer["events"][0]["message"] = "START RequestId: 7c1f Version: $LATEST"  # another log group's line
+    path = tmp_path / "logs.json"
+    path.write_text(json.dumps(answer, indent=2))
+    events, problems = read(path)
+    assert [e.event_name for e in events] == ["CreateAccessKey"]
+    (problem,) = problems
+    assert problem.location == f"{path}.events[0].message"
+    assert problem.message.startswith("message is not JSON")
