@@ -187,11 +187,15 @@ class IamRolePassed(Rule):
     event_names = frozenset(name for _, name in (*ROLE_PATHS, *PROFILE_PATHS, *CODE_PATHS, *LIST_PATHS))
     # The service (CreateJob and CreateProject exist in many), whether it failed, whether a service made
     # it (its source), and the role fields.
+    # Auto Scaling's string ``iamInstanceProfile`` is left out: RunInstances' object of that name is in the key,
+    # and a string where the key wants an object gives no key (the record is judged in full).
     memo_fields = (("eventSource",), ("errorCode",), ("sourceIPAddress",),
                    *dict.fromkeys(p for paths in (*ROLE_PATHS.values(), *PROFILE_PATHS.values(), _RESPONSE_ROLE)
-                                  for p in paths), LAYERS)
-    # A list is in no memo key (such a record is always judged in full): only for the calls that have one.
-    memo_fields_by_name = MappingProxyType({name: (where,) for (_, name), (where, _) in LIST_PATHS.items()})
+                                  for p in paths if p != (_RP, "iamInstanceProfile")), LAYERS)
+    # A list or object is in no memo key (such a record is always judged in full): only for the calls that have
+    # one. The list's parent object for Automation: other rules read ``requestParameters.parameters`` whole,
+    # and a field wanted both whole and in part turns the memo off (chalicelib/quiet.py).
+    memo_fields_by_name = MappingProxyType({name: (where[:3],) for (_, name), (where, _) in LIST_PATHS.items()})
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
     runbook = (
         "Find what now runs as the role (the function, instance, stack, endpoint, notebook, project or task "

@@ -127,3 +127,16 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys
     with_memo, without = replay_twice(records, tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 4
+
+
+def test_replay_of_launch_configurations_agrees_with_and_without_the_memo(tmp_path, capsys):
+    """Auto Scaling names the profile as a string where RunInstances has an object: no memo key holds it."""
+    def launch_config(**extra: object) -> dict:
+        return record(SCHEDULE, eventSource="autoscaling.amazonaws.com", eventName="CreateLaunchConfiguration",
+                      responseElements=None,
+                      requestParameters=Replace({"launchConfigurationName": "lc", "imageId": "ami-1", **extra}))
+    records = [launch_config(), launch_config(iamInstanceProfile="terraform-deploy"), launch_config(),
+               launch_config(iamInstanceProfile="terraform-deploy")]
+    with_memo, without = replay_twice(records, tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
