@@ -85,8 +85,13 @@ class Actor:
         return self.arn or self.name or f"an unidentified {self.kind} caller"
 
 
-def root_arn(account: str | None) -> str | None:
-    return f"arn:aws:iam::{account}:root" if account else None
+def root_arn(account: str | None, partition: str = "aws") -> str | None:
+    return f"arn:{partition}:iam::{account}:root" if account else None
+
+
+def _arn_partition(arn: str | None) -> str:
+    """The partition an ARN AWS recorded names (``arn:aws-us-gov:sts::…``), "aws" if none."""
+    return arn.split(":", 2)[1] or "aws" if arn and arn.startswith("arn:") and arn.count(":") >= 2 else "aws"
 
 
 def _split_assumed(arn: str | None) -> tuple[str | None, str | None]:
@@ -159,7 +164,7 @@ def _session_actor(model: IdentityModel, account: str | None, arn: str | None, p
         session = pid.split(":", 1)[1] if ":" in pid else None
     role_arn = issuer_arn
     if role_arn is None and role and account:
-        role_arn = f"arn:aws:iam::{account}:role/{role}"
+        role_arn = f"arn:{_arn_partition(arn)}:iam::{account}:role/{role}"
     sso = sso_issuer(issuer_arn)
     if sso is not None and model.sso_region_allows(account, sso[0]):
         role = sso[1]
@@ -222,12 +227,12 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
         inputs = ("iam-user", account, name, arn, key, console)
         actor = memo.get(inputs) if memo is not None else None
         if actor is None:
-            arn = arn or (f"arn:aws:iam::{account}:user/{name}" if name and account else None)
+            arn = arn or (f"arn:{event.partition}:iam::{account}:user/{name}" if name and account else None)
             actor = _remember(memo, inputs, _actor("iam-user", CONSOLE if console else ACCESS_KEY, arn, account, name,
                                                    None, None, key, None, model.iam_user(name, account)))
         return actor
     if kind == "Root":
-        arn = as_str(get("arn")) or root_arn(account)
+        arn = as_str(get("arn")) or root_arn(account, event.partition)
         return _actor("root", ROOT, arn, account, "root", None, None, as_str(get("accessKeyId")))
     if kind in ("WebIdentityUser", "SAMLUser"):
         role_arn = event.param("roleArn")
@@ -247,7 +252,7 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
         if aws_invoker(invoked_by):
             return _service(account, as_str(get("arn")), invoked_by, memo)  # a service acting for that account
         outsider = None if account == ANONYMOUS else account
-        return _actor("account", CROSS_ACCOUNT, as_str(get("arn")) or root_arn(outsider), outsider,
+        return _actor("account", CROSS_ACCOUNT, as_str(get("arn")) or root_arn(outsider, event.partition), outsider,
                       as_str(get("principalId")) or account, None, None, as_str(get("accessKeyId")),
                       identity_type=kind)
     return _actor("unknown", UNKNOWN, as_str(get("arn")), account, as_str(get("userName")), identity_type=kind)
