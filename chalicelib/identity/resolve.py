@@ -19,7 +19,9 @@ INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 # IAM Identity Center's roles live under this IAM path, which customers cannot create roles in
 # (the name prefix is free for anyone to use). A region segment follows for instances outside
 # us-east-1 created since 2022, so it is optional.
-SSO_ISSUER = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/aws-reserved/sso\.amazonaws\.com/"
+# The reserved path is what AWS vouches for (no customer can create a role under it); the account
+# field is not, and published records often redact it ("xxx"), so it may be anything but a separator.
+SSO_ISSUER = re.compile(r"^arn:aws[a-z-]*:iam::[^:/]*:role/aws-reserved/sso\.amazonaws\.com/"
                         r"(?:([a-z]{2}(?:-[a-z]+)+-\d)/)?([^/]+)$")
 # Every userIdentity.type CloudTrail documents, and what each one is. Anything else is unknown.
 SERVICE_TYPES = frozenset({"AWSService"})

@@ -268,3 +268,17 @@ def test_real_principal_acting_through_the_console_as_aws_internal_is_still_that
               userAgent="AWS Internal")
     assert a.kind == kind
     assert not a.is_service
+
+
+def test_an_sso_issuer_whose_account_field_is_redacted_is_still_sso():
+    # published records redact the account ("xxx"); the reserved path, which AWS sets, decides
+    a = actor("sso-session-call.json", userIdentity={"accountId": "xxx", "sessionContext": {"sessionIssuer": {
+        "accountId": "xxx",
+        "arn": "arn:aws:iam::xxx:role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_AdministratorAccess_5f1c"}}})
+    assert a.auth == "sso"
+
+
+def test_a_role_at_a_look_alike_reserved_path_with_a_redacted_account_is_a_plain_role():
+    a = actor("sso-session-call.json", userIdentity={"sessionContext": {"sessionIssuer": {
+        "arn": "arn:aws:iam::xxx:role/aws-reserved/sso.amazonaws.com.evil/AWSReservedSSO_AdministratorAccess_5f1c"}}})
+    assert a.auth == "role"
