@@ -18,7 +18,7 @@ from chalicelib.rules.registry import register
 
 # IAM Identity Center's roles live only under this reserved path: their sessions are vouched for by
 # Identity Center and not routed for reads (app.py), so they are not judged here either.
-SSO_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/aws-reserved/sso\.amazonaws\.com/")
+SSO_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::[^:/]*:role/aws-reserved/sso\.amazonaws\.com/")
 
 
 @register

@@ -23,7 +23,7 @@ ROLES_ANYWHERE = frozenset({"CreateTrustAnchor", "UpdateTrustAnchor", "EnableTru
 IAM_SOURCE, ROLES_ANYWHERE_SOURCE = "iam.amazonaws.com", "rolesanywhere.amazonaws.com"
 # IAM Identity Center keeps a SAML provider in every account it manages, through its service-linked
 # role; only AWS can create roles under this path, so the ARN (not a session name) vouches for it.
-IDENTITY_CENTER_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/aws-service-role/sso\.amazonaws\.com/")
+IDENTITY_CENTER_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::[^:/]*:role/aws-service-role/sso\.amazonaws\.com/")
 
 
 @register

@@ -12,7 +12,8 @@ from chalicelib.rules.registry import register
 # Roles AWS creates and uses on its own behalf, never declared by a user: service-linked roles,
 # which live only at the start of this IAM path (a customer may still put "aws-service-role"
 # deeper in a path of its own, e.g. role/ops/aws-service-role/x, or in a role's name).
-SERVICE_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/aws-service-role/[^/]+/[^/]+$")
+# A reserved path decides, not the account field (which published records redact: "xxx").
+SERVICE_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::[^:/]*:role/aws-service-role/[^/]+/[^/]+$")
 SELF_REPORTED = frozenset({"ConsoleLogin"})  # sign-ins are judged by the sign-in rules
 # Reads that matter from anyone the model does not know: identity, credentials, secrets, keys.
 SENSITIVE_SOURCES = frozenset({"iam.amazonaws.com", "sts.amazonaws.com", "ssm.amazonaws.com",
