@@ -4,7 +4,12 @@ anchor or profile, was created or changed: a new way to obtain role sessions wit
 Roles Anywhere: a trust anchor created, changed or re-enabled (a CA whose certificates get sessions), a
 profile created, changed or re-enabled (the roles and policies those sessions get), the certificate
 attributes mapped to session tags changed (what a role's trust conditions on ``x509Subject/CN`` see), and
-a certificate revocation list replaced, disabled or deleted (revoked certificates work again)."""
+a certificate revocation list replaced, disabled or deleted (revoked certificates work again).
+
+Brokers beside IAM's providers (chalicelib/rules/_federation_brokers.py): a Cognito identity pool
+created, changed or given roles (critical when it hands credentials to unauthenticated callers, high
+otherwise), an Identity Center trusted token issuer, and Identity Center's identity source (external
+IdP enabled, changed or disabled, its signing certificate imported, a directory (dis)associated)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import re
 
 from chalicelib.events import as_dict, as_str
 from chalicelib.findings import Severity
+from chalicelib.rules import _federation_brokers as brokers
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
 from chalicelib.rules.registry import register
 
@@ -31,7 +37,7 @@ class FederationProviderChanged(Rule):
     id = "federation-provider-changed"
     severity = Severity.CRITICAL
     title = "Federated identity provider changed"
-    event_names = IAM_EVENTS | ROLES_ANYWHERE
+    event_names = IAM_EVENTS | ROLES_ANYWHERE | frozenset(brokers.SOURCES)
     memo_fields = (("eventSource",),)  # every call of IAM or Roles Anywhere is a finding
     # (Transfer Family and Route 53 Profiles have a CreateProfile/UpdateProfile of their own.)
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers.html"
@@ -44,25 +50,34 @@ class FederationProviderChanged(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
-        if ev.event_source != (ROLES_ANYWHERE_SOURCE if ev.event_name in ROLES_ANYWHERE else IAM_SOURCE):
+        broker = ev.event_name in brokers.SOURCES
+        if broker and not brokers.judged(ev):
             return None
-        provider = _provider(ctx)
+        if not broker and ev.event_source != (ROLES_ANYWHERE_SOURCE if ev.event_name in ROLES_ANYWHERE else IAM_SOURCE):
+            return None
+        provider = brokers.name_of(ev) if broker else _provider(ctx)
         declared = provider is not None and ctx.model.federated_provider(ev.account, provider)
         if ev.event_name in IAM_EVENTS and IDENTITY_CENTER_ROLE.match(actor.role_arn or ""):
             severity, why = Severity.LOW, "IAM Identity Center manages its own SAML provider in this account."
         elif actor.manages_iam:
             severity, why = Severity.MEDIUM, "The actor may manage IAM; still a new way in, worth a look."
+        elif broker and ev.event_source == brokers.COGNITO and not brokers.opens_to_anyone(ev):
+            severity, why = Severity.HIGH, "The actor is not declared as allowed to manage IAM."
         else:
             severity, why = Severity.CRITICAL, "The actor is not declared as allowed to manage IAM."
+        if brokers.opens_to_anyone(ev):
+            why = ("The pool now gives AWS credentials to unauthenticated callers (anyone on the internet). "
+                   + why)
         if ev.failed:
             severity = min(severity, Severity.MEDIUM)
-        service = "IAM Roles Anywhere" if ev.event_name in ROLES_ANYWHERE else "IAM"
+        service = brokers.SERVICE.get(ev.event_source or "", "?") if broker else \
+            "IAM Roles Anywhere" if ev.event_name in ROLES_ANYWHERE else "IAM"
         known = " (a provider the model declares)" if declared else ""
         return Verdict(
             reason=f"{actor.describe()} called {service} {ev.event_name} on '{provider or '?'}'{known}. {why}"
                    f"{failed_suffix(ctx)}",
             severity=severity,
-            target_arn=_arn(ctx),
+            target_arn=brokers.arn_of(ev) if broker else _arn(ctx),
             group_key=f"federation:{ev.account}:{provider or ev.event_name}",
             details={"provider": provider, "declared_provider": declared, "actor_manages_iam": actor.manages_iam},
         )
