@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.events import CloudTrailEvent, as_bool, as_dict, as_str, frozen_builder
 from chalicelib.identity.model import IdentityModel
@@ -208,7 +209,7 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
     v = get("type")
     kind = v if v.__class__ is str and v else as_str(v)
     v = get("accountId")
-    account = (v if v.__class__ is str and v else as_str(v)) or event.account
+    account = (v if v.__class__ is str and v else as_str(v)) or arn_account(as_str(get("arn"))) or event.account
     v = get("invokedBy")
     invoked_by = v if v.__class__ is str and v else as_str(v)
     if event.event_type == "AwsServiceEvent" or kind in SERVICE_TYPES or (kind is None and aws_invoker(invoked_by)):
@@ -222,6 +223,8 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
             name = None
         v = get("arn")
         arn = v if v.__class__ is str and v else as_str(v)
+        if v is not None and get("userName") is None:  # the ARN is AWS's too: no userName is still that user
+            name = user_of_arn(arn)
         v = get("accessKeyId")
         key = v if v.__class__ is str and v else as_str(v)
         console = (event.event_name == "ConsoleLogin" or invoked_by == "signin.amazonaws.com"
@@ -246,10 +249,7 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
         return _actor("web-identity" if web else "saml", OIDC if web else SAML, role_arn or as_str(get("arn")), acct,
                       role, subject, role_arn, None, None, model.role(role, acct))
     if kind == "FederatedUser":
-        issuer = as_dict(as_dict(get("sessionContext")).get("sessionIssuer"))
-        user = as_str(issuer.get("userName"))
-        return _actor("federated", FEDERATED, as_str(get("arn")), account, user, None, None,
-                      as_str(get("accessKeyId")), None, model.iam_user(user, account))
+        return _federated(ui, model, account, event.partition)
     if kind in OUTSIDER_TYPES:
         if aws_invoker(invoked_by):
             return _service(account, as_str(get("arn")), invoked_by, memo)  # a service acting for that account
@@ -258,6 +258,36 @@ def resolve_actor(event: CloudTrailEvent, model: IdentityModel,
                       as_str(get("principalId")) or account, None, None, as_str(get("accessKeyId")),
                       identity_type=kind)
     return _actor("unknown", UNKNOWN, as_str(get("arn")), account, as_str(get("userName")), identity_type=kind)
+
+
+def _federated(ui: dict[str, Any], model: IdentityModel, account: str | None, partition: str) -> Actor:
+    """A ``GetFederationToken`` session, judged as whoever's keys made it: AWS sets the issuer's type and ARN.
+
+    An issuer of type ``Root`` is root (its ``userName`` is the account alias, which whoever may call
+    iam:CreateAccountAlias picks, never an IAM user's name); an ``IAMUser`` issuer is that user, named by
+    ``userName`` or else by its ARN; without an issuer the session's user is unknown (and undeclared)."""
+    issuer = as_dict(as_dict(ui.get("sessionContext")).get("sessionIssuer"))
+    issuer_type, issuer_arn = as_str(issuer.get("type")), as_str(issuer.get("arn"))
+    arn, key = as_str(ui.get("arn")), as_str(ui.get("accessKeyId"))
+    if issuer_type == "Root" or (issuer_arn or "").endswith(":root"):
+        return _actor("root", FEDERATED, arn or root_arn(account, partition), account, "root", None, None, key)
+    user = None
+    if issuer_type in ("IAMUser", None):
+        user = as_str(issuer.get("userName")) if issuer.get("userName") is not None else user_of_arn(issuer_arn)
+    return _actor("federated", FEDERATED, arn, account, user, None, None, key, None, model.iam_user(user, account))
+
+
+def arn_account(arn: str | None) -> str | None:
+    """The account field of an ARN AWS recorded (``arn:aws:sts::123456789012:…``), if it is one."""
+    parts = arn.split(":", 5) if arn and arn.startswith("arn:") else ()
+    return parts[4] if len(parts) == 6 and len(parts[4]) == 12 and parts[4].isdigit() else None
+
+
+def user_of_arn(arn: str | None) -> str | None:
+    """The user name at the end of an IAM user ARN (``…:user/path/name``), else None."""
+    if not arn or ":user/" not in arn or not arn.startswith("arn:"):
+        return None
+    return arn.rsplit("/", 1)[-1] or None
 
 
 def aws_invoker(invoked_by: str | None) -> bool:

@@ -51,8 +51,9 @@ class IdentityUndeclaredPrincipal(Rule):
         if ev.event_name in SELF_REPORTED or actor.principal is not None or actor.is_service or actor.is_root:
             return None
         # An unlisted static key (or a federation token made from one) is judged on every call.
-        static_key = bool(actor.name) and (actor.kind == "federated" or (actor.kind == "iam-user"
-                                                                         and actor.auth == ACCESS_KEY))
+        # A federation token whose issuer the record does not name was still made from some IAM user's key.
+        static_key = actor.kind == "federated" or (bool(actor.name) and actor.kind == "iam-user"
+                                                   and actor.auth == ACCESS_KEY)
         if ev.read_only and not static_key and ev.event_source not in SENSITIVE_SOURCES:
             return None
         what = "read" if ev.read_only else "called"
@@ -60,9 +61,9 @@ class IdentityUndeclaredPrincipal(Rule):
             via = "a federation token of" if actor.kind == "federated" else "the credentials of"
             return Verdict(
                 severity=Severity.HIGH,
-                reason=f"IAM user '{actor.name}' is not in the model but {what} {ev.event_name} with {via} it "
-                f"({actor.auth}): an unlisted static credential.",
-                group_key=f"undeclared:user:{ev.account}:{(actor.name or '').casefold()}",
+                reason=f"IAM user '{actor.name or 'unknown'}' is not in the model but {what} {ev.event_name} "
+                f"with {via} it ({actor.auth}): an unlisted static credential.",
+                group_key=f"undeclared:user:{ev.account}:{(actor.name or actor.arn or '').casefold()}",
             )
         if actor.kind in ("assumed-role", "web-identity", "saml") and actor.name:
             if is_service_role(actor.role_arn):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.events import as_bool, as_dict, as_str
 from chalicelib.findings import Severity, mask_key
+from chalicelib.identity.resolve import FEDERATED
 from chalicelib.rules.base import Context, Rule, Verdict, fingerprint
 from chalicelib.rules.registry import register
 
@@ -41,6 +42,8 @@ class RootApiUse(Rule):
             how = "a console session"
         elif ev.invoked_by:
             how = f"{ev.invoked_by} acting for root"
+        elif ctx.actor.auth == FEDERATED:  # GetFederationToken called with root's keys (AWS's issuer type Root)
+            how = f"a federation token root made ({ctx.actor.arn or 'federated user'}, key {mask_key(via)})"
         else:
             how = f"access key {mask_key(via)}" if via else "root credentials"
         outcome = f" It failed ({ev.error_code})." if ev.error_code else ""

@@ -1,0 +1,63 @@
+"""Issue 10, third audit: each variation of tests/rules/test_attacker_variations_round3.py is also
+delivered by the packaged rules (prod), rule states applied, and judged by the rule that must fire.
+
+The records are the same fixtures (tests/fixtures/records/); the verdict is the bundled model's.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.engine import Engine
+from chalicelib.events import events_in
+from chalicelib.history import MemoryHistory
+from chalicelib.identity import load_model
+from chalicelib.identity.loader import DEFAULT_MODEL
+
+from .cloudtrail import envelope
+from .conftest import Packaged
+from .test_patterns import Bus, packaged_bus
+
+RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"
+MODEL = load_model(DEFAULT_MODEL)
+
+
+def fixture(name: str, **top: Any) -> dict[str, Any]:
+    doc = json.loads((RECORDS / name).read_text(encoding="utf-8"))
+    doc.update(top)
+    return doc
+
+
+def judged(record: dict[str, Any]) -> set[str]:
+    engine = Engine(MODEL)
+    engine.history = MemoryHistory()
+    (event,) = list(events_in(record))
+    return {f.rule for f in engine.judge(event)}
+
+
+@pytest.fixture(scope="module")
+def prod_bus(prod: Packaged) -> Iterator[Bus]:
+    with packaged_bus(prod) as found:
+        yield found
+
+
+ROOT_FEDERATION = "root-federation-session-authorize-ingress.json"
+
+
+def test_a_root_federation_sessions_write_is_root_use_delivered_in_prod(prod_bus: Bus) -> None:
+    record = fixture(ROOT_FEDERATION)
+    assert "root-api-use" in judged(record)
+    assert prod_bus.deliver(envelope(copy.deepcopy(record)))
+
+
+def test_a_root_federation_sessions_read_is_root_use_delivered_in_prod(prod_bus: Bus) -> None:
+    record = fixture(ROOT_FEDERATION, eventName="DescribeInstances", readOnly=True,
+                     requestParameters={"instancesSet": {}, "filterSet": {}}, responseElements=None)
+    assert "root-api-use" in judged(record)
+    assert "reads" in prod_bus.deliver(envelope(copy.deepcopy(record)))

@@ -1,0 +1,94 @@
+"""Issue 10, third audit: where a missing field, or a name an account owner picks, still decided who acted.
+
+Each case is a real-shaped record (tests/fixtures/records/); delivery in prod is
+tests/deploy/test_attacker_routing_round3.py.
+"""
+
+from __future__ import annotations
+
+from chalicelib.findings import Severity
+from chalicelib.identity import IdentityModel
+from chalicelib.identity.resolve import FEDERATED, resolve_actor
+
+from .conftest import DROP, finding, judge, record, replay_twice, rules_of, to_event
+
+ROOT_FEDERATION = "root-federation-session-authorize-ingress.json"
+
+
+# A federation token made with root's keys: AWS records its issuer as type Root, whose userName is the
+# account alias (anyone allowed iam:CreateAccountAlias picks it), never an IAM user.
+
+def test_a_root_federation_session_is_root_use():
+    f = finding(record(ROOT_FEDERATION), "root-api-use")
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "federation token" in f.reason
+
+
+def test_an_account_alias_named_like_the_ci_user_does_not_make_root_the_ci_user(bundled_model: IdentityModel) -> None:
+    actor = resolve_actor(to_event(record(ROOT_FEDERATION)), bundled_model)
+    assert actor.is_root and actor.principal is None and actor.auth == FEDERATED
+    assert "identity-auth-mismatch" not in rules_of(judge(record(ROOT_FEDERATION)))
+
+
+def test_a_root_federation_session_without_an_alias_is_still_root_use():
+    rec = record(ROOT_FEDERATION, userIdentity={"sessionContext": {"sessionIssuer": {"userName": DROP}}})
+    assert finding(rec, "root-api-use") is not None
+
+
+def test_an_iam_users_federation_session_is_not_root_use(bundled_model: IdentityModel) -> None:
+    rec = record(ROOT_FEDERATION, userIdentity={"sessionContext": {"sessionIssuer": {
+        "type": "IAMUser", "principalId": "AIDAZ7TW0CIUSER00001",
+        "arn": "arn:aws:iam::630287363158:user/github-actions-aws-deployer"}}})
+    assert finding(rec, "root-api-use") is None
+    actor = resolve_actor(to_event(rec), bundled_model)
+    assert actor.kind == "federated" and actor.principal_id == "github-actions"
+
+
+def test_a_federation_session_whose_issuer_gives_only_its_arn_is_that_user():
+    rec = record(ROOT_FEDERATION, userIdentity={"sessionContext": {"sessionIssuer": {
+        "type": "IAMUser", "userName": DROP, "arn": "arn:aws:iam::630287363158:user/ops/intruder"}}})
+    f = finding(rec, "identity-undeclared-principal")
+    assert f is not None and f.severity is Severity.HIGH and "intruder" in f.reason
+
+
+def test_a_federation_session_whose_issuer_is_missing_is_still_an_unlisted_static_credential():
+    rec = record(ROOT_FEDERATION, userIdentity={"sessionContext": {"sessionIssuer": DROP}})
+    f = finding(rec, "identity-undeclared-principal")
+    assert f is not None and f.severity is Severity.HIGH
+
+
+# userIdentity fields AWS usually sets but a record may lack: the ARN (also AWS's) says the same.
+
+CI_CALL = "iam-user-access-key-call.json"
+
+
+def test_an_iam_user_record_without_user_name_is_named_from_its_arn():
+    rec = record(CI_CALL, userIdentity={"userName": DROP,
+                                        "arn": "arn:aws:iam::630287363158:user/build/intruder"})
+    f = finding(rec, "identity-undeclared-principal")
+    assert f is not None and f.severity is Severity.HIGH and "intruder" in f.reason
+
+
+def test_the_declared_ci_user_without_user_name_is_still_declared(bundled_model: IdentityModel) -> None:
+    rec = record(CI_CALL, userIdentity={"userName": DROP})
+    assert resolve_actor(to_event(rec), bundled_model).principal_id == "github-actions"
+    assert finding(rec, "identity-undeclared-principal") is None
+
+
+def test_a_role_of_another_account_without_account_id_is_not_the_declared_role(bundled_model: IdentityModel) -> None:
+    rec = record("role-session-call.json", userIdentity={
+        "accountId": DROP, "arn": "arn:aws:sts::402918375610:assumed-role/paperclip-agent/run-1",
+        "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::402918375610:role/paperclip-agent",
+                                             "accountId": "402918375610"}}})
+    actor = resolve_actor(to_event(rec), bundled_model)
+    assert actor.account == "402918375610" and actor.principal is None
+
+
+def test_replay_judges_root_federation_sessions_the_same_with_and_without_the_memo(tmp_path, capsys):
+    # A refused sign-in step by the same session first (quiet for root-api-use), then the same step succeeding.
+    refused = [record(ROOT_FEDERATION, eventSource="signin.amazonaws.com", eventName="GetSigninToken", readOnly=False,
+                      errorCode="AccessDenied", eventID=f"refused-{i}") for i in range(40)]
+    taken = record(ROOT_FEDERATION, eventSource="signin.amazonaws.com", eventName="GetSigninToken", readOnly=False,
+                   eventID="taken")
+    with_memo, without = replay_twice([*refused, taken], tmp_path, capsys)
+    assert with_memo == without and "taken" in with_memo
