@@ -8,13 +8,17 @@ with no MFA and no password. People do it too (aws-vault login, Granted), so a d
 principal's role is quiet; any other declared principal (ci, workload, agent) never uses the console,
 and a role the model does not declare has nothing vouching for it. IAM Identity Center's own console
 sign-ins (its reserved roles, by IAM path) are judged by the SSO rules; a federation token's console
-session by sts-session-from-static-key; a refused token opens nothing and is not judged.
+session by sts-session-from-static-key; a refused token opens nothing and is not judged. A SAML
+sign-in (an identity provider posting to signin.aws.amazon.com/saml: AWS records the provider as
+``additionalEventData.SamlProviderArn``) is the company's IdP, not the federation endpoint, and is left
+to the identity rules, as is any SAML role session.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
+from chalicelib.events import as_str
 from chalicelib.findings import Severity
 from chalicelib.identity.resolve import INSTANCE_PROFILE, SSO
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
@@ -22,6 +26,7 @@ from chalicelib.rules.registry import register
 
 SOURCE = "signin.amazonaws.com"
 NAMES = ("GetSigninToken", "ConsoleLogin")
+SAML_PROVIDER = ("additionalEventData", "SamlProviderArn")  # set by AWS on a SAML console sign-in
 
 
 @register
@@ -32,7 +37,8 @@ class RoleSessionConsole(Rule):
     event_names = frozenset(NAMES)
     # Beyond the actor: the source, and the outcome (errorCode, or Failure under responseElements.<name>).
     memo_fields = (("eventSource",), ("errorCode",))
-    memo_fields_by_name = MappingProxyType({n: (("responseElements", n),) for n in NAMES})
+    memo_fields_by_name = MappingProxyType({"GetSigninToken": (("responseElements", "GetSigninToken"),),
+                                            "ConsoleLogin": (("responseElements", "ConsoleLogin"), SAML_PROVIDER)})
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_enable-console-custom-url.html"
     runbook = (
         "A role's temporary credentials were exchanged for a console session. Ask the role's owner; if nobody "
@@ -44,7 +50,8 @@ class RoleSessionConsole(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
-        if ev.event_source != SOURCE or actor.kind != "assumed-role" or actor.auth == SSO or ev.failed:
+        if ev.event_source != SOURCE or actor.kind != "assumed-role" or actor.auth == SSO or ev.failed \
+                or as_str(ev.additional_event_data.get(SAML_PROVIDER[1])):
             return None
         p = actor.principal
         if p is not None and p.kind == "human" and actor.auth != INSTANCE_PROFILE:

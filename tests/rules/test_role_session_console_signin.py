@@ -78,3 +78,15 @@ def test_a_persons_declared_role_using_a_console_broker_is_quiet():
         """)
     assert finding(record(TOKEN, userIdentity=_role("oncall-admin")), RULE, model) is None
     assert finding(record(TOKEN, userIdentity=_role("deploy-role")), RULE, model) is not None
+
+
+SAML = "saml-console-signin-role.json"  # an IdP posting to signin.aws.amazon.com/saml: AWS names the provider
+
+
+def test_a_saml_console_sign_in_of_an_undeclared_role_is_left_to_the_identity_rules():
+    assert finding(record(SAML), RULE) is None
+
+
+def test_the_same_console_sign_in_without_a_saml_provider_is_high():
+    f = finding(record(SAML, additionalEventData={"SamlProviderArn": DROP}), RULE)
+    assert f is not None and f.severity is Severity.HIGH
