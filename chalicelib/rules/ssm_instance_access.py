@@ -9,6 +9,11 @@ document so. So is an ``UpdateAssociation`` naming no document that changes neit
 nor document version (a schedule, a name, an output bucket: nothing new runs); one that does is judged
 on the document the response describes.
 
+The same access through other services' shells (red-team round 3): ECS ``ExecuteCommand`` (a shell in
+a running container, as its task role) and SageMaker ``CreatePresignedNotebookInstanceUrl`` (Jupyter and its
+terminal on a notebook instance, as the notebook's execution role; Bishop Fox's iam-vulnerable path) and
+``CreatePresignedDomainUrl`` (SageMaker Studio as a user profile, whose execution role its terminals use).
+
 Judged by who acts (chalicelib/rules/_instance_access.py): low for a principal declared with
 ``operates_instances``, medium for an IAM manager not so declared, high for anyone else (an
 instance's own role reaching into other instances included); a refusal at most medium, grouped
@@ -32,6 +37,15 @@ ASSOCIATIONS = frozenset({"CreateAssociation", "CreateAssociationBatch", "Update
 # An UpdateAssociation that names no document changes what runs, or where, only through these.
 RUNS = frozenset({"parameters", "targets", "instanceId", "documentVersion", "targetLocations", "targetMaps",
                   "automationTargetParameterName"})
+# (eventSource, eventName) → what another service's call opens, and the request field naming where.
+SHELLS = MappingProxyType({
+    ("ecs.amazonaws.com", "ExecuteCommand"): ("opened a shell in a container of ECS task", "task"),
+    ("sagemaker.amazonaws.com", "CreatePresignedNotebookInstanceUrl"): (
+        "opened Jupyter (with its terminal) on SageMaker notebook instance", "notebookInstanceName"),
+    ("sagemaker.amazonaws.com", "CreatePresignedDomainUrl"): (
+        "opened SageMaker Studio (its terminals run as the profile's execution role) as user profile",
+        "userProfileName"),
+})
 ROUTINE_DOCUMENTS = frozenset({"AWS-RunPatchBaseline", "AWS-RunPatchBaselineAssociation",
                                "AWS-GatherSoftwareInventory", "AWS-UpdateSSMAgent"})
 
@@ -41,11 +55,12 @@ class SsmInstanceAccess(Rule):
     id = "ssm-instance-access"
     severity = Severity.HIGH
     title = "Commands or a shell on instances through Systems Manager"
-    event_names = frozenset({"SendCommand", "StartSession"}) | ASSOCIATIONS
+    event_names = frozenset({"SendCommand", "StartSession"}) | ASSOCIATIONS | frozenset(n for _, n in SHELLS)
     # Quiet for another service's names, AWS acting (userIdentity), and a declared operator's refusal
     # (its outcome: errorCode, or a "Failure" under responseElements.<eventName>, as failed reads it).
     memo_fields = (("eventSource",), ("errorCode",))
-    memo_fields_by_name = MappingProxyType({n: (("responseElements", n),) for n in ("SendCommand", "StartSession")})
+    memo_fields_by_name = MappingProxyType({n: (("responseElements", n),)
+                                            for n in ("SendCommand", "StartSession", *(n for _, n in SHELLS))})
     reference = "https://docs.aws.amazon.com/systems-manager/latest/userguide/monitoring-cloudtrail-logs.html"
 
     @staticmethod
@@ -62,6 +77,8 @@ class SsmInstanceAccess(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
+        if (ev.event_source, ev.event_name) in SHELLS:
+            return _shell(ctx)
         if ev.event_source != SOURCE:
             return None
         if ev.event_name in ASSOCIATIONS:
@@ -125,6 +142,28 @@ class SsmInstanceAccess(Rule):
             details={"instance_ids": targets, "target_selectors": tagged, "document_names": documents,
                      "schedules": schedules, "association_id": ev.param("associationId"), **operator_details(ctx)},
         )
+
+
+def _shell(ctx: Context) -> Verdict | None:
+    """Another service's shell on a machine that runs as a role (a container's task role, a notebook's role)."""
+    ev = ctx.event
+    graded = grade(ctx)
+    if graded is None:
+        return None
+    severity, why = graded
+    what, field = SHELLS[(ev.event_source or "", ev.event_name or "")]
+    where = ev.param(field)
+    container = ev.param("container")
+    inside = f" (container '{container}')" if container else ""
+    return Verdict(
+        reason=f"{ctx.actor.describe()} {what} {where or '?'}{inside}, acting as its role from inside: {why}"
+               f"{failed_suffix(ctx)}",
+        severity=severity,
+        target_arn=where if where and where.startswith("arn:") else None,
+        group_key=caller_group("ssm-access", ctx),
+        details={"target": where, "container": container, "service": (ev.event_source or "?").split(".")[0],
+                 **operator_details(ctx)},
+    )
 
 
 def _association_entries(params: dict[str, object], name: str) -> list[dict[str, object]]:

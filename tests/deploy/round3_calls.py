@@ -58,4 +58,10 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("sso.amazonaws.com", "AssociateDirectory", {"directoryId": "d-9067642ac7"}),
     ("sso-directory.amazonaws.com", "AssociateDirectory", {"directoryId": "d-9067642ac7"}),
     ("sso.amazonaws.com", "DisassociateDirectory", {"directoryId": "d-9067642ac7"}),
+    # Shells and SSH keys on machines running as a role (ssm-instance-access, ec2-instance-connect-key-sent)
+    ("ecs.amazonaws.com", "ExecuteCommand", {"cluster": "prod", "container": "app", "command": "/bin/sh",
+                                             "interactive": True, "task": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}),
+    ("sagemaker.amazonaws.com", "CreatePresignedNotebookInstanceUrl", {"notebookInstanceName": "ml-research"}),
+    ("sagemaker.amazonaws.com", "CreatePresignedDomainUrl", {"domainId": "d-abc123", "userProfileName": "ds"}),
+    ("glue.amazonaws.com", "UpdateDevEndpoint", {"endpointName": "etl-dev", "publicKey": "ssh-rsa AAAA"}),
 ]
