@@ -135,10 +135,19 @@ PATTERNS: dict[str, dict[str, Any]] = {
             ],
         },
     },
-    # Not the detail-type: AWS spells the sign-in detail-type two ways (DESIGN §8).
+    # Not the detail-type: AWS spells the sign-in detail-type two ways (DESIGN §8). Every console
+    # sign-in; a role session's console sign-in token (role-session-console-signin) when not recorded
+    # as a write (a write reaches prod through writes, and its ConsoleLogin comes here in every stage);
+    # the Identity Center portal's role credentials (sso-role-credentials-unexpected), an AwsServiceEvent
+    # recorded read-only. Pinned to readOnly, those two cost the writes pattern nothing (its quota).
     "signin": {
-        "source": ["aws.signin"],
-        "detail": {"eventName": ["ConsoleLogin"]},
+        "source": ["aws.signin", "aws.sso"],
+        "detail": {"$or": [
+            {"eventSource": ["signin.amazonaws.com"], "eventName": ["ConsoleLogin"]},
+            {"eventSource": ["signin.amazonaws.com"], "eventName": ["GetSigninToken"], "readOnly": [True]},
+            {"eventSource": ["signin.amazonaws.com"], "eventName": ["GetSigninToken"], "readOnly": [{"exists": False}]},
+            {"eventSource": ["sso.amazonaws.com"], "eventName": ["GetRoleCredentials"], "readOnly": [True]},
+        ]},
     },
     # Reads the model-correlation rules need (the writes family below carries no read): any call
     # made with an IAM user's own static key (an unlisted key, or a human's), and reads of the
@@ -184,6 +193,10 @@ PATTERNS: dict[str, dict[str, Any]] = {
                 {"eventSource": ["ec2.amazonaws.com"], "eventName": ["GetPasswordData"],
                  "userIdentity": {"type": [{"prefix": "AssumedRole"}], "sessionContext": {"sessionIssuer": {
                      "arn": [{"anything-but": {"wildcard": SSO_ISSUER_ARNS}}]}}}},
+                # IAM Roles Anywhere issuing a certificate role credentials (rolesanywhere-session-unexpected),
+                # whoever the record names as caller; recorded read-only, as STS's AssumeRole is (a write
+                # reaches prod through writes).
+                {"eventSource": ["rolesanywhere.amazonaws.com"], "eventName": ["CreateSession"]},
                 # ReEncrypt re-wraps that ciphertext under a key the caller names: the same read, taken elsewhere.
                 {"eventSource": ["kms.amazonaws.com"], "eventName": ["Decrypt", "ReEncrypt"],
                  "requestParameters": {"$or": [{"encryptionContext": {"PARAMETER_ARN": [{"exists": True}]}},

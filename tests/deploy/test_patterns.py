@@ -27,6 +27,7 @@ from chalicelib.rules import load_rules
 from . import blinding_events as blinding
 from .cloudtrail import api_call, assumed_role, envelope, iam_user, root
 from .conftest import ALL_EVENTS, ROOT, Packaged, family_of
+from .coverage_calls import CASES as COVERAGE
 from .escalation_calls import ESCALATION
 from .round3_calls import CASES as ROUND3
 from .routing_cases import SAMPLE_EXPECTATIONS, cases
@@ -223,6 +224,10 @@ RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, req
 # Red-team round 3's calls (EKS access entries, notebook start scripts, ...): prod's writes family.
 RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, request in ROUND3
                     if name not in RULE_EVENTS})
+# Roles Anywhere sessions and changes, the Identity Center portal's role credentials, a role's console
+# sign-in token (the coverage round; tests/deploy/test_coverage_routing.py).
+RULE_EVENTS.update({name: (source, read_only, request, caller) for source, name, read_only, request, caller
+                    in COVERAGE if name not in RULE_EVENTS})
 
 
 def test_every_event_name_a_detection_reads_is_in_the_delivery_table() -> None:

@@ -76,7 +76,13 @@ EXPECTED: dict[str, tuple[dict[str, Any], str]] = {
          "requestParameters": {"withDecryption": [True]}},
         # Secrets Manager value reads: none, as the bundled model declares no such secret
         {"eventSource": ["ssm.amazonaws.com"], "eventName": ["DeleteParameter", "DeleteParameters"]}]}}, ALL_EVENTS),
-    "signin": ({"source": ["aws.signin"], "detail": {"eventName": ["ConsoleLogin"]}}, ALL_EVENTS),
+    # Every console sign-in; a role's console sign-in token and the portal's role credentials when read-only.
+    "signin": ({"source": ["aws.signin", "aws.sso"], "detail": {"$or": [
+        {"eventSource": ["signin.amazonaws.com"], "eventName": ["ConsoleLogin"]},
+        {"eventSource": ["signin.amazonaws.com"], "eventName": ["GetSigninToken"], "readOnly": [True]},
+        {"eventSource": ["signin.amazonaws.com"], "eventName": ["GetSigninToken"], "readOnly": [{"exists": False}]},
+        {"eventSource": ["sso.amazonaws.com"], "eventName": ["GetRoleCredentials"], "readOnly": [True]}]}},
+        ALL_EVENTS),
 }
 # every write, less those the iam, blinding and signin families deliver whole (one invocation each)
 EXPECTED["writes"] = (writes_pattern([EXPECTED["iam"][0], blinding_pattern(), EXPECTED["signin"][0]]), "ENABLED")
