@@ -66,8 +66,8 @@ class IdentityUndeclaredPrincipal(Rule):
                 group_key=f"undeclared:user:{ev.account}:{(actor.name or actor.arn or '').casefold()}",
             )
         if actor.kind in ("assumed-role", "web-identity", "saml") and actor.name:
-            if is_service_role(actor.role_arn):
-                return None
+            if actor.kind == "assumed-role" and is_service_role(actor.role_arn):
+                return None  # the issuer's ARN (AWS's); a web identity's or SAML role ARN is the request's text
             what_actor = (f"SSO user '{actor.session}' ({actor.permission_set})" if actor.auth == "sso"
                           else f"role '{actor.name}'")
             return Verdict(

@@ -102,8 +102,9 @@ class StsAssumeRoleUnexpected(Rule):
 def _service_linked_session(ctx: Context) -> bool:
     """The requested ARN's path is the caller's text; the session AWS issued names the role it really is.
     A service-linked role's name starts with ``AWSServiceRoleFor``: a session of another role is judged
-    whatever path the request gave (a record without the issued session keeps the path's word)."""
+    whatever path the request gave. A record without the issued session is judged on the name the requested
+    ARN ends with: STS finds the role by that name, whatever path is written before it."""
     issued = as_str(as_dict(ctx.event.response_elements.get("assumedRoleUser")).get("arn"))
     if issued is None or ":assumed-role/" not in issued:
-        return True
+        return (role_arn_of(ctx) or "").rsplit("/", 1)[-1].startswith(SERVICE_LINKED_PREFIX)
     return issued.split(":assumed-role/", 1)[1].startswith(SERVICE_LINKED_PREFIX)

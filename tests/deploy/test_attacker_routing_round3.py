@@ -61,3 +61,18 @@ def test_a_root_federation_sessions_read_is_root_use_delivered_in_prod(prod_bus:
                      requestParameters={"instancesSet": {}, "filterSet": {}}, responseElements=None)
     assert "root-api-use" in judged(record)
     assert "reads" in prod_bus.deliver(envelope(copy.deepcopy(record)))
+
+
+def test_an_oidc_entry_written_under_a_service_linked_path_is_judged_and_delivered_in_prod(prod_bus: Bus) -> None:
+    record = fixture("oidc-assume-role-with-web-identity.json")
+    record["requestParameters"]["roleArn"] = "arn:aws:iam::630287363158:role/aws-service-role/ops.amazonaws.com/shadow"
+    record["responseElements"]["assumedRoleUser"]["arn"] = "arn:aws:sts::630287363158:assumed-role/shadow/GitHubActions"
+    assert {"identity-undeclared-principal", "sts-assume-role-unexpected"} <= judged(record)
+    assert prod_bus.deliver(envelope(copy.deepcopy(record)))
+
+
+def test_an_assume_role_without_its_issued_session_is_judged_and_delivered_in_prod(prod_bus: Bus) -> None:
+    record = fixture("assume-role-service-role-path-declared-role.json")
+    del record["responseElements"]["assumedRoleUser"]
+    assert "sts-assume-role-unexpected" in judged(record)
+    assert "sts" in prod_bus.deliver(envelope(copy.deepcopy(record)))

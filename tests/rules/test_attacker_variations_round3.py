@@ -92,3 +92,44 @@ def test_replay_judges_root_federation_sessions_the_same_with_and_without_the_me
                    eventID="taken")
     with_memo, without = replay_twice([*refused, taken], tmp_path, capsys)
     assert with_memo == without and "taken" in with_memo
+
+
+# A web identity's role ARN is the request's text (STS finds the role by its name, whatever path is written):
+# a service-linked path there vouches for nothing, and no OIDC token can enter a real service-linked role.
+
+OIDC = "oidc-assume-role-with-web-identity.json"
+UNDECLARED_VIA_SERVICE_PATH = "arn:aws:iam::630287363158:role/aws-service-role/ops.amazonaws.com/shadow-deploy"
+
+
+def test_an_oidc_entry_into_an_undeclared_role_written_under_a_service_linked_path_is_undeclared():
+    rec = record(OIDC, requestParameters={"roleArn": UNDECLARED_VIA_SERVICE_PATH}, responseElements={
+        "assumedRoleUser": {"arn": "arn:aws:sts::630287363158:assumed-role/shadow-deploy/GitHubActions"}})
+    f = finding(rec, "identity-undeclared-principal")
+    assert f is not None and "shadow-deploy" in f.reason
+
+
+def test_a_service_linked_roles_own_session_is_still_not_undeclared():
+    rec = record("role-session-call.json", userIdentity={
+        "arn": "arn:aws:sts::630287363158:assumed-role/AWSServiceRoleForSupport/support-session",
+        "sessionContext": {"sessionIssuer": {
+            "arn": "arn:aws:iam::630287363158:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport",
+            "userName": "AWSServiceRoleForSupport"}}})
+    assert finding(rec, "identity-undeclared-principal") is None
+
+
+# A successful AssumeRole under a service-linked path whose record lacks the issued session: the name
+# the request ends with is the role STS found, so it decides (only AWS services assume service-linked roles).
+
+SERVICE_PATH = "assume-role-service-role-path-declared-role.json"
+
+
+def test_a_declared_role_under_a_service_linked_path_without_the_issued_session_is_judged():
+    rec = record(SERVICE_PATH, responseElements={"assumedRoleUser": DROP})
+    f = finding(rec, "sts-assume-role-unexpected")
+    assert f is not None and f.severity is Severity.HIGH and "paperclip-agent" in f.reason
+
+
+def test_a_service_linked_role_requested_without_the_issued_session_is_still_not_judged():
+    slr = "arn:aws:iam::630287363158:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport"
+    rec = record(SERVICE_PATH, requestParameters={"roleArn": slr}, responseElements={"assumedRoleUser": DROP})
+    assert finding(rec, "sts-assume-role-unexpected") is None
