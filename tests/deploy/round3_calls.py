@@ -64,4 +64,10 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("sagemaker.amazonaws.com", "CreatePresignedNotebookInstanceUrl", {"notebookInstanceName": "ml-research"}),
     ("sagemaker.amazonaws.com", "CreatePresignedDomainUrl", {"domainId": "d-abc123", "userProfileName": "ds"}),
     ("glue.amazonaws.com", "UpdateDevEndpoint", {"endpointName": "etl-dev", "publicKey": "ssh-rsa AAAA"}),
+    # Organization guardrails (organization-guardrail-removed)
+    ("organizations.amazonaws.com", "DetachPolicy", {"policyId": "p-8f3k2l1m", "targetId": "ou-ab12-cd34ef56"}),
+    ("organizations.amazonaws.com", "DisablePolicyType", {"rootId": "r-ab12", "policyType": "SERVICE_CONTROL_POLICY"}),
+    ("organizations.amazonaws.com", "UpdatePolicy", {"policyId": "p-8f3k2l1m", "content": "{}"}),
+    ("organizations.amazonaws.com", "MoveAccount", {"accountId": "402918375610", "sourceParentId": "ou-ab12-cd34ef56",
+                                                    "destinationParentId": "r-ab12"}),
 ]
