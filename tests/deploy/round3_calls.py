@@ -70,4 +70,6 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("organizations.amazonaws.com", "UpdatePolicy", {"policyId": "p-8f3k2l1m", "content": "{}"}),
     ("organizations.amazonaws.com", "MoveAccount", {"accountId": "402918375610", "sourceParentId": "ou-ab12-cd34ef56",
                                                     "destinationParentId": "r-ab12"}),
+    # An IAM user renamed (iam-user-created)
+    ("iam.amazonaws.com", "UpdateUser", {"userName": "svc-backup", "newUserName": "github-actions-aws-deployer"}),
 ]
