@@ -32,6 +32,10 @@ ANY_IAM_ACTION = "iam:\x00"
 PASS_ROLE = "iam:passrole"
 ANY_RESOURCE = "arn:aws:\x00:\x00:\x00:\x00"
 ANY_ROLE = "arn:aws:iam::\x00:role/\x00"
+ANY_IAM_RESOURCE = "arn:aws:iam::\x00:\x00"
+# A statement's resources name their partition (arn:aws-us-gov:iam::*:role/* is every GovCloud role): the probes
+# above are tried in each, as a document is only ever evaluated in its own.
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 # AWS managed policies that are admin-equivalent by themselves: every attachable one whose current version
 # admin_grants() flags without a Condition (read over zoph-io/MAMIP's copy of every AWS managed policy, 2026-02):
 # every action, all of IAM, or iam:PassRole on every role beside ec2:RunInstances (an instance runs as any role).
@@ -40,7 +44,10 @@ ANY_ROLE = "arn:aws:iam::\x00:role/\x00"
 ADMIN_MANAGED = frozenset({"AdministratorAccess", "IAMFullAccess", "AmazonElasticMapReduceFullAccess",
                            "AmazonElasticMapReduceRole", "AWSElasticBeanstalkService",
                            "AmazonDynamoDBFullAccesswithDataPipeline"})
-AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?:[^/]+/)*([^/]+)$")
+# IAM finds an AWS managed policy by its ARN in any case (awslabs/mcp#4101: 'administratoraccess' attaches
+# AdministratorAccess), and CloudTrail records the caller's spelling: compared without ASCII case.
+AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?:[^/]+/)*([^/]+)$", re.IGNORECASE)
+_ADMIN_MANAGED_FOLDED = frozenset(n.lower() for n in ADMIN_MANAGED)
 
 
 class PolicyError(TrailwardenError):
@@ -220,13 +227,18 @@ def admin_grants(doc: PolicyDocument) -> list[str]:
     found: list[str] = []
     for s in doc.statements:
         when = " (under a condition)" if s.conditional else ""
-        if s.grants_action(ANY_ACTION) and s.covers_resource(ANY_RESOURCE):
+        if s.grants_action(ANY_ACTION) and _covers_every(s, ANY_RESOURCE):
             found.append(_every_action(s) + when)
-        elif s.grants_action(ANY_IAM_ACTION) and s.covers_resource("arn:aws:iam::\x00:\x00"):
+        elif s.grants_action(ANY_IAM_ACTION) and _covers_every(s, ANY_IAM_RESOURCE):
             found.append("every IAM action (iam:*) on every resource, so it can grant itself anything" + when)
-        elif s.grants_action(PASS_ROLE) and s.covers_resource(ANY_ROLE):
+        elif s.grants_action(PASS_ROLE) and _covers_every(s, ANY_ROLE):
             found.append("iam:PassRole on every role, so it can act as any role it hands to a service" + when)
     return list(dict.fromkeys(found))
+
+
+def _covers_every(s: Statement, probe: str) -> bool:
+    """Whether the statement covers every resource ``probe`` stands for, in some partition."""
+    return any(s.covers_resource(probe.replace("arn:aws:", f"arn:{p}:", 1)) for p in PARTITIONS)
 
 
 def _every_action(s: Statement) -> str:
@@ -243,7 +255,8 @@ def managed_policy_name(arn: str | None) -> str | None:
 
 def admin_managed_policy(arn: str | None) -> bool:
     """An AWS managed policy that is admin-equivalent by itself (a customer policy's text is unknown)."""
-    return managed_policy_name(arn) in ADMIN_MANAGED
+    name = managed_policy_name(arn)
+    return name is not None and name.isascii() and name.lower() in _ADMIN_MANAGED_FOLDED
 
 
 def trusted(doc: PolicyDocument) -> list[PrincipalRef]:

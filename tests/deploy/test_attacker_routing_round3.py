@@ -76,3 +76,16 @@ def test_an_assume_role_without_its_issued_session_is_judged_and_delivered_in_pr
     del record["responseElements"]["assumedRoleUser"]
     assert "sts-assume-role-unexpected" in judged(record)
     assert "sts" in prod_bus.deliver(envelope(copy.deepcopy(record)))
+
+
+@pytest.mark.parametrize(("name", "top", "rule"), [
+    ("attach-user-policy.json", {"requestParameters": {"userName": "github-actions-aws-deployer",
+                                                       "policyArn": "arn:aws:iam::aws:policy/administratoraccess"}},
+     "iam-privilege-granted"),
+    ("iam-put-role-policy-govcloud-passrole-every-role.json", {}, "iam-privilege-granted"),
+], ids=["admin-policy-in-lower-case", "passrole-on-every-govcloud-role"])
+def test_a_policy_spelled_another_way_is_judged_and_delivered_to_the_iam_family_in_prod(
+        prod_bus: Bus, name: str, top: dict[str, Any], rule: str) -> None:
+    record = fixture(name, **top)
+    assert rule in judged(record)
+    assert "iam" in prod_bus.deliver(envelope(copy.deepcopy(record)))

@@ -133,3 +133,43 @@ def test_a_service_linked_role_requested_without_the_issued_session_is_still_not
     slr = "arn:aws:iam::630287363158:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport"
     rec = record(SERVICE_PATH, requestParameters={"roleArn": slr}, responseElements={"assumedRoleUser": DROP})
     assert finding(rec, "sts-assume-role-unexpected") is None
+
+
+# IAM finds an AWS managed policy by its ARN in any case (awslabs/mcp#4101): the text the caller sent is what
+# CloudTrail records, so 'administratoraccess' must be read as AdministratorAccess.
+
+LOWER_ADMIN = "arn:aws:iam::aws:policy/administratoraccess"
+
+
+def test_attaching_administrator_access_spelled_in_lower_case_is_a_privilege_grant():
+    f = finding(record("attach-user-policy.json", requestParameters={"policyArn": LOWER_ADMIN}),
+                "iam-privilege-granted")
+    assert f is not None and f.severity >= Severity.MEDIUM
+
+
+def test_an_own_boundary_replaced_with_administrator_access_in_other_case_is_judged():
+    rec = record("iam-put-role-permissions-boundary.json", requestParameters={
+        "roleName": "paperclip-agent", "permissionsBoundary": "ARN:AWS:IAM::AWS:POLICY/ADMINISTRATORACCESS"})
+    assert finding(rec, "iam-permissions-boundary-removed") is not None
+
+
+def test_a_read_only_managed_policy_in_other_case_is_still_quiet():
+    rec = record("attach-user-policy.json", requestParameters={"policyArn": "arn:aws:iam::aws:policy/readonlyaccess"})
+    assert finding(rec, "iam-privilege-granted") is None
+
+
+# A policy's resources name their partition: iam:PassRole on every role of GovCloud is every role there.
+
+GOV_PASSROLE = "iam-put-role-policy-govcloud-passrole-every-role.json"
+
+
+def test_passrole_on_every_govcloud_role_is_a_privilege_grant():
+    f = finding(record(GOV_PASSROLE), "iam-privilege-granted")
+    assert f is not None and "PassRole" in f.reason
+
+
+def test_passrole_on_one_govcloud_role_is_quiet():
+    doc = ('%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action'
+           '%22%3A%22iam%3APassRole%22%2C%22Resource%22%3A%22arn%3Aaws-us-gov%3Aiam%3A%3A119283746502%3Arole%2F'
+           'report-export-lambda%22%7D%5D%7D')
+    assert finding(record(GOV_PASSROLE, requestParameters={"policyDocument": doc}), "iam-privilege-granted") is None
