@@ -89,3 +89,12 @@ def test_a_policy_spelled_another_way_is_judged_and_delivered_to_the_iam_family_
     record = fixture(name, **top)
     assert rule in judged(record)
     assert "iam" in prod_bus.deliver(envelope(copy.deepcopy(record)))
+
+
+def test_a_console_session_from_roots_federation_token_is_delivered_in_prod(prod_bus: Bus) -> None:
+    record = fixture("federated-user-console-signin.json")
+    record["userIdentity"]["sessionContext"]["sessionIssuer"] = {
+        "type": "Root", "principalId": "630287363158", "arn": "arn:aws:iam::630287363158:root",
+        "accountId": "630287363158"}
+    assert "root-signin" in judged(record)
+    assert prod_bus.deliver(envelope(copy.deepcopy(record)))

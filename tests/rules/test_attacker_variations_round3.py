@@ -173,3 +173,11 @@ def test_passrole_on_one_govcloud_role_is_quiet():
            '%22%3A%22iam%3APassRole%22%2C%22Resource%22%3A%22arn%3Aaws-us-gov%3Aiam%3A%3A119283746502%3Arole%2F'
            'report-export-lambda%22%7D%5D%7D')
     assert finding(record(GOV_PASSROLE, requestParameters={"policyDocument": doc}), "iam-privilege-granted") is None
+
+
+def test_a_console_session_from_roots_federation_token_is_a_root_sign_in():
+    rec = record("federated-user-console-signin.json", userIdentity={"sessionContext": {"sessionIssuer": {
+        "type": "Root", "principalId": "630287363158", "arn": "arn:aws:iam::630287363158:root"}}})
+    found = judge(rec)
+    assert "root-signin" in rules_of(found)
+    assert "sts-session-from-static-key" not in rules_of(found)  # no IAM user's key made it
