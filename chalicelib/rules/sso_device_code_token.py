@@ -12,7 +12,8 @@ not declare getting one is medium; an Identity Center in an account outside the 
 
 What is read is set by AWS: the record of a successful ``CreateToken`` (``sso-oauth`` today,
 ``sso`` in older records), its grant type (the token AWS issued is the grant it accepted) and
-``userIdentity.userName``, the Identity Center user who approved the code. The polls that precede
+``userIdentity.userName``, the Identity Center user who approved the code (records that name only
+``onBehalfOf.userId`` are matched on the principals' ``sso_user_ids``). The polls that precede
 approval fail (``AuthorizationPendingException``) and are not judged.
 """
 
@@ -24,6 +25,7 @@ from chalicelib.identity.model import fold
 from chalicelib.identity.network import classify, inside
 from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
 from chalicelib.rules.registry import register
+from chalicelib.rules.sso_role_credentials import portal_user
 
 SOURCES = frozenset(SSO_TOKEN_SOURCES)
 
@@ -53,6 +55,10 @@ class SsoDeviceCodeToken(Rule):
             return None
         user = ctx.actor.name if ctx.actor.kind == "unknown" else None
         declared = ctx.model.by_sso_user.get(fold(user), ()) if user else ()
+        user_id = portal_user(ev)[1] if user is None else None  # today's records name the user by id only
+        if user_id and not declared:
+            declared = ctx.model.by_sso_user_id.get(user_id, ())
+            user = next(iter(declared[0].sso_users), None) if declared else None
         source = classify(ev.source_ip)
         networks = [n for p in declared if (n := ctx.model.networks.get(p.id)) is not None]
         if ctx.model.accounts and ev.account not in ctx.model.accounts:
@@ -68,7 +74,8 @@ class SsoDeviceCodeToken(Rule):
         else:
             severity = Severity.MEDIUM
             why = (f"the user '{user}' is not declared in the model" if user else
-                   "the record names no approving user") + ", so nothing vouches for the device that got it."
+                   f"the record names no approving user the model knows (id {user_id or '?'})") \
+                + ", so nothing vouches for the device that got it."
         return Verdict(
             severity=severity,
             reason=f"IAM Identity Center issued a token through the device-code grant to a device at "

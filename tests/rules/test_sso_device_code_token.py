@@ -117,3 +117,22 @@ CLI_LOGIN = SHARED / "rooty0-sso-oidc-createtoken-unknown-type.json"
 def test_the_shared_benign_cli_login_outside_the_models_accounts_stays_below_medium():
     f = finding(json.loads(CLI_LOGIN.read_text(encoding="utf-8")), RULE)
     assert f is not None and f.severity is Severity.LOW
+
+
+def test_a_record_naming_the_user_by_id_only_is_matched_on_the_declared_sso_user_ids():
+    user_id = "9067642ac7-4b1c2d3e-5f60-4718-9a2b-3c4d5e6f7081"
+    model = model_from(f"""
+        version: 1
+        accounts:
+          - {{id: "630287363158", name: prod}}
+        principals:
+          - {{id: jared, kind: human, auth: sso, sso_users: [jared@example.com], sso_user_ids: ["{user_id}"]}}
+        """)
+    store = "arn:aws:identitystore::630287363158:identitystore/d-9067642ac7"
+    identity = Replace({"type": "IdentityCenterUser", "accountId": "630287363158",
+                        "onBehalfOf": {"userId": user_id, "identityStoreArn": store}})
+    f = finding(record(FIXTURE, userIdentity=identity), RULE, model=model)
+    assert f is not None and f.severity is Severity.LOW and "jared" in f.reason
+    stranger = Replace({**identity.value, "onBehalfOf": {"userId": "9067642ac7-00000000-1111-4222-8333-444444444444"}})
+    f = finding(record(FIXTURE, userIdentity=stranger), RULE, model=model)
+    assert f is not None and f.severity is Severity.MEDIUM
