@@ -90,3 +90,12 @@ def test_a_saml_console_sign_in_of_an_undeclared_role_is_left_to_the_identity_ru
 def test_the_same_console_sign_in_without_a_saml_provider_is_high():
     f = finding(record(SAML, additionalEventData={"SamlProviderArn": DROP}), RULE)
     assert f is not None and f.severity is Severity.HIGH
+
+
+def test_the_replay_memo_keys_the_outcome_of_the_token(tmp_path):
+    from .memo_replay import twice
+
+    refused = record(TOKEN, responseElements=Replace({"GetSigninToken": "Failure"}))
+    assert twice(tmp_path, refused, refused) == ["none", "quiet"]
+    assert twice(tmp_path, refused, record(TOKEN)) == ["none", "findings"]
+

@@ -98,3 +98,14 @@ def test_auth_roles_anywhere_needs_trust_anchors_and_subjects():
 def test_a_trust_anchor_that_is_not_an_id_or_arn_is_refused():
     with pytest.raises(ModelError, match="trust_anchors"):
         _model(MODEL.replace(f'"{ANCHOR}"', '"ops-ca"'))
+
+
+def test_the_replay_memo_keys_the_source_and_never_remembers_an_issued_session(tmp_path):
+    from .memo_replay import twice
+
+    s3 = record(SESSION, eventSource="s3express.amazonaws.com", responseElements=None)
+    assert twice(tmp_path, s3, s3) == ["none", "quiet"]
+    assert twice(tmp_path, s3, record(SESSION, responseElements=None)) == ["none", "findings"]
+    issued = record(SESSION, eventSource="s3express.amazonaws.com")  # credentialSet is a list: no key
+    assert twice(tmp_path, issued, issued) == ["none", "none"]
+

@@ -87,3 +87,15 @@ def test_a_record_without_its_details_is_judged_without_a_crash():
 def test_an_sso_user_id_that_is_not_an_identity_center_id_is_refused():
     with pytest.raises(ModelError, match="sso_user_ids"):
         model_from(WITH_IDS.replace(USER_ID, "jared"))
+
+
+def test_the_replay_memo_keys_the_permission_set_and_the_account(tmp_path):
+    from .memo_replay import twice
+
+    quiet = record(BY_NAME)
+    assert twice(tmp_path, quiet, quiet) == ["none", "quiet"]
+    assert twice(tmp_path, quiet, record(BY_NAME, serviceEventDetails={"role_name": "BillingFullAccess"})) \
+        == ["none", "findings"]
+    assert twice(tmp_path, quiet, record(BY_NAME, serviceEventDetails={"account_id": UNDECLARED_ACCOUNT})) \
+        == ["none", "findings"]
+
