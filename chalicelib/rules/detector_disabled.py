@@ -10,8 +10,10 @@ from chalicelib.findings import Severity
 from chalicelib.rules._aws_acting import aws_applied
 from chalicelib.rules.base import Context, Rule, Verdict
 from chalicelib.rules.registry import register
-from chalicelib.watch.detectors import DETECTOR_CALLS
+from chalicelib.watch.detectors import DETECTOR_CALLS, NARROWER_CALLS, WRITES_ONLY_DETECTOR_CALLS
 from chalicelib.watch.verdicts import blinding_verdict
+
+CALLS = {**DETECTOR_CALLS, **WRITES_ONLY_DETECTOR_CALLS}  # the second reaches prod through writes only
 
 # Calls that switch a detector off only with one parameter set so (GuardDuty left on but looking away):
 # name → (request key, the value that does it); any other value is quiet.
@@ -19,7 +21,8 @@ NARROW_RECORDER = "PutConfigurationRecorder"
 LOOK_AWAY = {"CreateFilter": ("action", "ARCHIVE"), "UpdateFilter": ("action", "ARCHIVE"),
              "CreateIPSet": ("activate", True), "UpdateIPSet": ("activate", True)}
 TARGET_KEYS = ("detectorId", "configurationRecorderName", "deliveryChannelName", "analyzerName",
-               "resolverQueryLogConfigId", "resourceId")
+               "resolverQueryLogConfigId", "resourceId", "configRuleName", "configurationAggregatorName",
+               "productSubscriptionArn", "destinationId")
 
 
 @register
@@ -27,7 +30,7 @@ class DetectorDisabled(Rule):
     id = "detector-disabled"
     severity = Severity.HIGH
     title = "Security detector switched off"
-    event_names = frozenset(DETECTOR_CALLS)
+    event_names = frozenset(CALLS)
     memo_fields = (("eventSource",),)  # every listed call is a finding from its service, except below
     # An UpdateDetector is quiet unless it switches the detector or one of its protection plans off.
     memo_fields_by_name = MappingProxyType({"UpdateDetector": tuple(("requestParameters", k) for k in (
@@ -47,12 +50,12 @@ class DetectorDisabled(Rule):
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev = ctx.event
-        source, detector, lost, action = DETECTOR_CALLS[ev.event_name]
+        source, detector, lost, action = CALLS[ev.event_name]
         if ev.event_source not in (source, "?"):
             return None
         if ev.event_name == "UpdateDetector" and as_bool(ev.request_parameters.get("enable")) is not False:
             return _plans_off(ctx)  # the detector stays on: judged only if protection plans go off
-        base, narrowed = Severity.HIGH, ""
+        base, narrowed = (Severity.MEDIUM if ev.event_name in NARROWER_CALLS else Severity.HIGH), ""
         if ev.event_name == NARROW_RECORDER:
             narrowed = _recorder_narrowed(ev.request_parameters)
             if not narrowed:

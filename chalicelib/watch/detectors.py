@@ -42,6 +42,35 @@ DETECTOR_CALLS: dict[str, tuple[str, str, str, str]] = {
     "DisassociateResolverQueryLogConfig": (*_RESOLVER, "DNS queries from the VPC concerned",
                                            "detached a VPC from Resolver query logging"),
 }
+# More of the same that no always-on family routes (each name there would lengthen prod's writes pattern, at
+# its quota): prod's writes family delivers them, the dev stage does not. Pacu's detection__disruption
+# (Config rules and aggregators) and the other detectors' switches. Those marked in NARROWER_CALLS
+# remove one check or one member, not the detector: judged one step lower.
+WRITES_ONLY_DETECTOR_CALLS: dict[str, tuple[str, str, str, str]] = {
+    "DeleteConfigRule": (*_CONFIG, "deleted a Config rule"),
+    "DeleteConfigurationAggregator": ("config.amazonaws.com", "AWS Config", "the aggregated configuration and "
+                                      "compliance of the accounts the aggregator collected", "deleted a Config "
+                                      "aggregator"),
+    "BatchDisableStandards": ("securityhub.amazonaws.com", "Security Hub", "the disabled standards' checks",
+                              "disabled Security Hub standards"),
+    "DisableImportFindingsForProduct": ("securityhub.amazonaws.com", "Security Hub", "the findings the product "
+                                        "sent to Security Hub", "stopped a product's findings reaching Security Hub"),
+    "CreateArchiveRule": ("access-analyzer.amazonaws.com", "IAM Access Analyzer", "the external access findings "
+                          "the rule archives as they arrive", "added an IAM Access Analyzer archive rule"),
+    "DisableMacie": ("macie2.amazonaws.com", "Amazon Macie", "sensitive-data findings", "disabled Macie"),
+    "Disable": ("inspector2.amazonaws.com", "Amazon Inspector", "vulnerability findings for the resource types "
+                "disabled", "disabled Amazon Inspector scanning"),
+    "DisassociateMembers": (*_GUARDDUTY[:2], "GuardDuty findings of the member accounts, at the administrator",
+                            "disassociated GuardDuty member accounts"),
+    "DeleteMembers": (*_GUARDDUTY[:2], "GuardDuty findings of the member accounts, at the administrator",
+                      "removed GuardDuty member accounts"),
+    "StopMonitoringMembers": (*_GUARDDUTY[:2], "GuardDuty findings of the member accounts, at the administrator",
+                              "stopped monitoring GuardDuty member accounts"),
+    "DeletePublishingDestination": (*_GUARDDUTY[:2], "GuardDuty findings exported to the destination (their "
+                                    "archive beyond 90 days)", "deleted a GuardDuty findings export"),
+}
+NARROWER_CALLS = frozenset({"DeleteConfigRule", "CreateArchiveRule", "DisableImportFindingsForProduct",
+                            "DeletePublishingDestination"})
 TRAIL_SOURCE = "cloudtrail.amazonaws.com"
 TRAIL_CALLS = ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutAdvancedEventSelectors",
                "DeleteEventDataStore", "StopEventDataStoreIngestion")

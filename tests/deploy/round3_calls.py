@@ -72,4 +72,16 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                                                     "destinationParentId": "r-ab12"}),
     # An IAM user renamed (iam-user-created)
     ("iam.amazonaws.com", "UpdateUser", {"userName": "svc-backup", "newUserName": "github-actions-aws-deployer"}),
+    # Detectors switched off that no always-on family routes (detector-disabled: WRITES_ONLY_DETECTOR_CALLS)
+    ("config.amazonaws.com", "DeleteConfigRule", {"configRuleName": "cloudtrail-enabled"}),
+    ("config.amazonaws.com", "DeleteConfigurationAggregator", {"configurationAggregatorName": "org"}),
+    ("securityhub.amazonaws.com", "BatchDisableStandards", {"standardsSubscriptionArns": ["arn:aws:securityhub:x"]}),
+    ("securityhub.amazonaws.com", "DisableImportFindingsForProduct", {"productSubscriptionArn": "arn:aws:x"}),
+    ("access-analyzer.amazonaws.com", "CreateArchiveRule", {"analyzerName": "org", "ruleName": "r"}),
+    ("macie2.amazonaws.com", "DisableMacie", {}),
+    ("inspector2.amazonaws.com", "Disable", {"resourceTypes": ["EC2"]}),
+    ("guardduty.amazonaws.com", "DisassociateMembers", {"detectorId": "d", "accountIds": ["402918375610"]}),
+    ("guardduty.amazonaws.com", "DeleteMembers", {"detectorId": "d", "accountIds": ["402918375610"]}),
+    ("guardduty.amazonaws.com", "StopMonitoringMembers", {"detectorId": "d", "accountIds": ["402918375610"]}),
+    ("guardduty.amazonaws.com", "DeletePublishingDestination", {"detectorId": "d", "destinationId": "x"}),
 ]

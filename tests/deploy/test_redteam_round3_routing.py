@@ -32,3 +32,10 @@ def test_the_call_reaches_one_handler_in_production(prod_bus: Bus, source: str, 
                                                     request_: dict[str, Any]) -> None:
     record = api_call(source, name, iam_user("github-actions-aws-deployer"), read_only=False, request=request_)
     assert len(prod_bus.deliver(envelope(record))) == 1  # delivered, and once (one invocation)
+
+
+def test_every_detector_switch_left_to_writes_has_a_routing_case() -> None:
+    from chalicelib.watch.detectors import WRITES_ONLY_DETECTOR_CALLS
+
+    cased = {(source, name) for source, name, _ in CASES}
+    assert {(spec[0], name) for name, spec in WRITES_ONLY_DETECTOR_CALLS.items()} <= cased
