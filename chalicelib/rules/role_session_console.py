@@ -59,7 +59,7 @@ class RoleSessionConsole(Rule):
         if actor.auth == INSTANCE_PROFILE:
             why = f"These are instance credentials (session {actor.session}): an instance never uses the console."
         elif p is not None:
-            why = (f"Principal '{p.id}' is a {p.kind} declared to authenticate with {p.auth}; it never uses the "
+            why = (f"Principal '{p.id}' ({p.kind}) is declared to authenticate with {p.auth}; it never uses the "
                    "console.")
         else:
             why = "The role is not declared in the model, so nothing vouches for a browser on it."
