@@ -104,9 +104,10 @@ def resource_share(model: IdentityModel, ev: CloudTrailEvent) -> Granted | None:
             continue  # a service principal: the service's own
         found = grants.place(model, principal, ev.account)
         if found is not None and external is False and found.kind == grants.ACCOUNT_KIND:
-            found = Grantee(grants.ORG, found.value, f"account {found.value} of this organization (the share "
-                                                     "allows no external principals), which the model does not "
-                                                     "declare")
+            # AWS keeps such a share inside the caller's own organization: no name of the caller's decides it.
+            found = Grantee(grants.UNCONFIRMED, found.value, f"account {found.value} of this organization (the "
+                                                             "share allows no external principals), which the model "
+                                                             "does not declare")
         if found is not None:
             outside.append(found)
     if not outside:

@@ -39,9 +39,11 @@ REDSHIFT_SUPPORT = "amazon-redshift-support"
 # The keys an EC2 permission entry names its grantee under (``groups`` as Stratus Red Team's docs spell it).
 ENTRY_KEYS = ("userId", "group", "groups", "organizationArn", "organizationalUnitArn")
 GROUP_KEYS = frozenset({"group", "groups"})
-# Severity by the loudest kind of grantee: everyone is public; an outside account, high.
+# Severity by the loudest kind of grantee: everyone is public; an outside account, high. An organization the
+# caller names (aws:PrincipalOrgID, a layer's or bus's organization id) is the caller's text, and the thief's own
+# organization is as good as ours to AWS: medium, low by an IAM manager (as lambda-exposed's principalOrgID).
 SEVERITY = {grants.EVERYONE: Severity.CRITICAL, grants.ACCOUNT_KIND: Severity.HIGH, grants.CONDITIONAL: Severity.HIGH,
-            grants.UNPLACED: Severity.MEDIUM, grants.ORG: Severity.LOW, grants.UNCONFIRMED: Severity.LOW}
+            grants.UNPLACED: Severity.MEDIUM, grants.ORG: Severity.MEDIUM, grants.UNCONFIRMED: Severity.LOW}
 
 
 
@@ -49,7 +51,8 @@ SEVERITY = {grants.EVERYONE: Severity.CRITICAL, grants.ACCOUNT_KIND: Severity.HI
 
 def grade(ctx: Context, outside: list[Grantee]) -> Severity:
     """The severity of letting ``outside`` in; at most medium for a refused call (an attempt)."""
-    severity = SEVERITY[grants.loudest(outside) or grants.ORG]
+    kind = grants.loudest(outside) or grants.ORG
+    severity = Severity.LOW if kind == grants.ORG and ctx.actor.manages_iam else SEVERITY[kind]
     return min(severity, Severity.MEDIUM) if ctx.event.failed else severity
 
 

@@ -98,3 +98,9 @@ def test_a_console_session_from_roots_federation_token_is_delivered_in_prod(prod
         "accountId": "630287363158"}
     assert "root-signin" in judged(record)
     assert prod_bus.deliver(envelope(copy.deepcopy(record)))
+
+
+def test_a_bucket_opened_to_an_organization_the_caller_names_is_judged_and_delivered_in_prod(prod_bus: Bus) -> None:
+    record = fixture("s3-put-bucket-policy-any-organization.json")
+    assert "resource-policy-outside" in judged(record)
+    assert prod_bus.deliver(envelope(copy.deepcopy(record)))

@@ -10,7 +10,7 @@ from chalicelib.findings import Severity
 from chalicelib.identity import IdentityModel
 from chalicelib.identity.resolve import FEDERATED, resolve_actor
 
-from .conftest import DROP, finding, judge, record, replay_twice, rules_of, to_event
+from .conftest import DROP, finding, identity_of, judge, record, replay_twice, rules_of, to_event
 
 ROOT_FEDERATION = "root-federation-session-authorize-ingress.json"
 
@@ -181,3 +181,27 @@ def test_a_console_session_from_roots_federation_token_is_a_root_sign_in():
     found = judge(rec)
     assert "root-signin" in rules_of(found)
     assert "sts-session-from-static-key" not in rules_of(found)  # no IAM user's key made it
+
+
+# aws:PrincipalOrgID (or a layer's or bus's organization id) is the caller's text: the thief's own organization
+# is as good as ours to AWS, and the model declares accounts, not an organization id (as lambda-exposed, round 2).
+
+ANY_ORG = "s3-put-bucket-policy-any-organization.json"
+POLICY_RULE = "resource-policy-outside"
+
+
+def test_a_bucket_opened_to_an_organization_the_caller_names_is_not_low():
+    f = finding(record(ANY_ORG), POLICY_RULE)
+    assert f is not None and f.severity is Severity.MEDIUM and "o-7k2m9q4x1z" in f.reason
+
+
+def test_an_iam_manager_opening_a_bucket_to_an_organization_is_low():
+    f = finding(record(ANY_ORG, userIdentity=identity_of("put-role-policy.json")), POLICY_RULE)
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_a_resource_share_aws_keeps_inside_the_organization_is_still_low():
+    rec = record("ram-create-resource-share.json", requestParameters={"allowExternalPrincipals": False},
+                 responseElements={"resourceShare": {"allowExternalPrincipals": False}})
+    f = finding(rec, POLICY_RULE)
+    assert f is not None and f.severity is Severity.LOW

@@ -151,9 +151,9 @@ def test_anyone_from_a_source_address_is_high_not_critical():
     assert f is not None and f.severity is Severity.HIGH and "Condition" in f.reason
 
 
-def test_anyone_in_an_organization_is_low_because_the_model_declares_no_organization_id():
+def test_anyone_in_an_organization_is_medium_because_the_model_declares_no_organization_id():
     f = finding(bucket_policy(allow("*", {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}})), RULE)
-    assert f is not None and f.severity is Severity.LOW and "o-a1b2c3d4e5" in f.reason
+    assert f is not None and f.severity is Severity.MEDIUM and "o-a1b2c3d4e5" in f.reason
 
 
 def test_a_key_policy_for_the_account_itself_is_quiet():

@@ -60,12 +60,12 @@ def test_a_glue_catalog_policy_for_everyone_is_critical():
     assert f is not None and f.severity is Severity.CRITICAL and f.details["resource_kind"] == "Glue Data Catalog"
 
 
-def test_a_glue_catalog_policy_for_the_organization_only_is_low():
+def test_a_glue_catalog_policy_for_an_organization_the_caller_names_is_medium():
     doc = policy(allow("*", Condition={"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}))
     rec = record(VAULT, eventSource="glue.amazonaws.com", eventName="PutResourcePolicy",
                  requestParameters=Replace({"policyInJson": doc}))
     f = finding(rec, RULE)
-    assert f is not None and f.severity is Severity.LOW
+    assert f is not None and f.severity is Severity.MEDIUM
 
 
 def test_an_opensearch_domain_open_to_anyone_on_an_update_is_high_as_its_endpoint_may_be_public():

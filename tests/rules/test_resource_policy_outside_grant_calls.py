@@ -31,11 +31,11 @@ def test_a_declared_account_allowed_on_a_bus_is_quiet():
     assert finding(record(BUS, requestParameters={"principal": DECLARED_ACCOUNT}), RULE) is None
 
 
-def test_everyone_in_an_organization_on_a_bus_is_low():
+def test_everyone_in_an_organization_the_caller_names_on_a_bus_is_medium():
     rec = record(BUS, requestParameters={"principal": "*", "condition": {
         "type": "StringEquals", "key": "aws:PrincipalOrgID", "value": "o-a1b2c3d4e5"}})
     f = finding(rec, RULE)
-    assert f is not None and f.severity is Severity.LOW
+    assert f is not None and f.severity is Severity.MEDIUM
 
 
 def test_a_bus_policy_written_whole_is_read_like_any_policy():
@@ -51,9 +51,9 @@ def test_a_layer_shared_with_everyone_is_critical():
     assert f is not None and f.severity is Severity.CRITICAL and "shared-crypto" in f.reason
 
 
-def test_a_layer_shared_with_the_organization_only_is_low():
+def test_a_layer_shared_with_an_organization_the_caller_names_is_medium():
     f = finding(record(LAYER, requestParameters={"organizationId": "o-a1b2c3d4e5"}), RULE)
-    assert f is not None and f.severity is Severity.LOW
+    assert f is not None and f.severity is Severity.MEDIUM
 
 
 def test_a_layer_shared_with_a_declared_account_is_quiet():
