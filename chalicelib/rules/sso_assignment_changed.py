@@ -14,6 +14,9 @@ POLICIES = frozenset({"PutInlinePolicyToPermissionSet", "AttachManagedPolicyToPe
 # A customer managed policy attached by name: its text lives in each account the set reaches, never in the
 # record (an admin document created there first is iam-privilege-granted's CreatePolicy).
 REFERENCE = "AttachCustomerManagedPolicyReferenceToPermissionSet"
+# A permission set's boundary (red-team round 3): removed, or set to an admin policy, the set's policies apply in
+# full, as IAM's own boundary removal (iam-permissions-boundary-removed) does for a user or role.
+BOUNDARY_OFF, BOUNDARY_PUT = "DeletePermissionsBoundaryFromPermissionSet", "PutPermissionsBoundaryToPermissionSet"
 
 
 @register
@@ -21,7 +24,7 @@ class SsoAssignmentChanged(Rule):
     id = "sso-assignment-changed"
     severity = Severity.HIGH
     title = "IAM Identity Center access changed"
-    event_names = ASSIGNMENTS | POLICIES | {"CreatePermissionSet", REFERENCE}
+    event_names = ASSIGNMENTS | POLICIES | {"CreatePermissionSet", REFERENCE, BOUNDARY_OFF, BOUNDARY_PUT}
     memo_fields = ()  # every call is a finding
     reference = "https://docs.aws.amazon.com/singlesignon/latest/userguide/useraccess.html"
     runbook = (
@@ -69,10 +72,28 @@ class SsoAssignmentChanged(Rule):
             name = f"{as_str(ref.get('path')) or '/'}{as_str(ref.get('name')) or '?'}"
             return routine, (f"attached the customer managed policy {name} to {label}: what it grants is that "
                              "policy's text in each account the set is assigned to, which the record does not show.")
+        if ev.event_name in (BOUNDARY_OFF, BOUNDARY_PUT):
+            return _boundary(ctx, label, routine)
         grants = _admin_policy(ctx)
         if grants:
             return Severity.HIGH, f"made {label} admin-equivalent: {'; '.join(grants)}."
         return routine, f"changed the policies of {label} ({ev.event_name}); nothing admin-equivalent."
+
+
+def _boundary(ctx: Context, label: str, routine: Severity) -> tuple[Severity, str]:
+    """A set's boundary removed, or replaced by one that bounds nothing (an admin-equivalent AWS managed policy)."""
+    ev = ctx.event
+    lifted = Severity.LOW if ctx.actor.manages_iam else Severity.HIGH
+    if ev.event_name == BOUNDARY_OFF:
+        return lifted, f"removed the permissions boundary of {label}: its policies now apply in full."
+    bound = as_dict(ev.request_parameters.get("permissionsBoundary"))
+    arn = as_str(bound.get("managedPolicyArn"))
+    if arn and policy.admin_managed_policy(arn):
+        return lifted, (f"set the permissions boundary of {label} to the AWS managed policy "
+                        f"{policy.managed_policy_name(arn)}, which bounds nothing.")
+    ref = as_dict(bound.get("customerManagedPolicyReference"))
+    named = arn or (f"{as_str(ref.get('path')) or '/'}{as_str(ref.get('name')) or '?'}" if ref else "?")
+    return routine, f"set the permissions boundary of {label} to {named}."
 
 
 def _declared_name(ctx: Context) -> str | None:

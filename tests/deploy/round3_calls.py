@@ -84,4 +84,12 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("guardduty.amazonaws.com", "DeleteMembers", {"detectorId": "d", "accountIds": ["402918375610"]}),
     ("guardduty.amazonaws.com", "StopMonitoringMembers", {"detectorId": "d", "accountIds": ["402918375610"]}),
     ("guardduty.amazonaws.com", "DeletePublishingDestination", {"detectorId": "d", "destinationId": "x"}),
+    # A permission set's boundary (sso-assignment-changed)
+    ("sso.amazonaws.com", "DeletePermissionsBoundaryFromPermissionSet", {
+        "instanceArn": "arn:aws:sso:::instance/ssoins-7223a4c6b1f8e5d2",
+        "permissionSetArn": "arn:aws:sso:::permissionSet/ssoins-7223a4c6b1f8e5d2/ps-3f9b2c1d8e7a6b5c"}),
+    ("sso.amazonaws.com", "PutPermissionsBoundaryToPermissionSet", {
+        "instanceArn": "arn:aws:sso:::instance/ssoins-7223a4c6b1f8e5d2",
+        "permissionSetArn": "arn:aws:sso:::permissionSet/ssoins-7223a4c6b1f8e5d2/ps-3f9b2c1d8e7a6b5c",
+        "permissionsBoundary": {"managedPolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}}),
 ]
