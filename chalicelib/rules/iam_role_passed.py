@@ -80,6 +80,12 @@ ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("cloudformation.amazonaws.com", "CreateStackSet"): ((_RP, "administrationRoleARN"),),
     ("cloudformation.amazonaws.com", "UpdateStackSet"): ((_RP, "administrationRoleARN"),),
     ("eks.amazonaws.com", "CreateNodegroup"): ((_RP, "nodeRole"),),
+    # A Kubernetes service account bound to the role (EKS Pod Identity): every pod using it runs as the role.
+    ("eks.amazonaws.com", "CreatePodIdentityAssociation"): ((_RP, "roleArn"),),
+    ("eks.amazonaws.com", "UpdatePodIdentityAssociation"): ((_RP, "roleArn"),),
+    # An AWS Batch job definition's job and execution roles (Rhino's batch:RegisterJobDefinition path).
+    ("batch.amazonaws.com", "RegisterJobDefinition"): ((_RP, "containerProperties", "jobRoleArn"),
+                                                        (_RP, "containerProperties", "executionRoleArn")),
 }
 # Calls naming roles in a list: (the list, where each item names its role; () for the item itself).
 # EventBridge targets run as their roleArn (an SSM Run Command or a Step Functions target, on every event

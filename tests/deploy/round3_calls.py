@@ -92,4 +92,11 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "instanceArn": "arn:aws:sso:::instance/ssoins-7223a4c6b1f8e5d2",
         "permissionSetArn": "arn:aws:sso:::permissionSet/ssoins-7223a4c6b1f8e5d2/ps-3f9b2c1d8e7a6b5c",
         "permissionsBoundary": {"managedPolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}}),
+    # More roles handed over (iam-role-passed): EKS Pod Identity associations, Batch job definitions
+    ("eks.amazonaws.com", "CreatePodIdentityAssociation", {"clusterName": "prod", "namespace": "default",
+                                                           "serviceAccount": "app", "roleArn": ROLE}),
+    ("eks.amazonaws.com", "UpdatePodIdentityAssociation", {"clusterName": "prod", "associationId": "a-1",
+                                                           "roleArn": ROLE}),
+    ("batch.amazonaws.com", "RegisterJobDefinition", {"jobDefinitionName": "j", "type": "container",
+                                                      "containerProperties": {"image": "x", "jobRoleArn": ROLE}}),
 ]

@@ -44,6 +44,12 @@ OTHERS = [
                                                                 "iamInstanceProfile": "terraform-deploy"}),
     ("elasticmapreduce.amazonaws.com", "RunJobFlow", {"name": "c", "jobFlowRole": "terraform-deploy",
                                                       "serviceRole": "EMR_DefaultRole"}),
+    ("eks.amazonaws.com", "CreatePodIdentityAssociation", {"clusterName": "prod", "namespace": "default",
+                                                           "serviceAccount": "app", "roleArn": ROLE}),
+    ("eks.amazonaws.com", "UpdatePodIdentityAssociation", {"clusterName": "prod", "associationId": "a-1",
+                                                           "roleArn": ROLE}),
+    ("batch.amazonaws.com", "RegisterJobDefinition", {"jobDefinitionName": "j", "type": "container",
+                                                      "containerProperties": {"image": "x", "jobRoleArn": ROLE}}),
 ]
 
 
