@@ -95,6 +95,26 @@ def _basic(selectors: Any) -> Coverage:
     return Coverage(True, reads, writes, tuple(sorted(excluded or ())))
 
 
+# What a management selector may filter on, and how, for this reader to say what it keeps. Anything else (a
+# StartsWith on eventSource, a userIdentity.arn or eventName filter, which choose whose or which calls are kept)
+# cannot be shown to keep every management event, so the selectors read as unreadable: tampering until shown not.
+READ_FIELDS = {"eventcategory": ("equals",), "readonly": ("equals", "notequals"),
+               "eventsource": ("equals", "notequals")}
+
+
+def _unevaluated(fields: list[dict[str, Any]]) -> str | None:
+    """The first filter of a management selector this reader does not evaluate, in words; None when none."""
+    for f in fields:
+        name = as_str(_get(f, "field")) or "?"
+        allowed = READ_FIELDS.get(name.lower())
+        for op, value in f.items():
+            if op.lower() == "field" or value is None:
+                continue
+            if allowed is None or op.lower() not in allowed:
+                return f"a management selector filters on {name} with {op} {value!r:.120}"
+    return None
+
+
 def _advanced(selectors: Any) -> Coverage:
     if not isinstance(selectors, list) or not all(isinstance(s, dict) for s in selectors):
         return Coverage(False, problem="advancedEventSelectors is not a list of selectors")
@@ -112,6 +132,9 @@ def _advanced(selectors: Any) -> Coverage:
             return Coverage(False, problem="an eventCategory selector is not a list of strings")
         if "Management" not in category:
             continue
+        unevaluated = _unevaluated(fields)
+        if unevaluated is not None:
+            return Coverage(False, problem=f"{unevaluated}, which the monitor does not evaluate")
         ro = by_field.get("readonly", {})
         equals, not_equals = _strings(_get(ro, "equals")), _strings(_get(ro, "notEquals"))
         src = by_field.get("eventsource", {})

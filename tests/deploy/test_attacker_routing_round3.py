@@ -104,3 +104,12 @@ def test_a_bucket_opened_to_an_organization_the_caller_names_is_judged_and_deliv
     record = fixture("s3-put-bucket-policy-any-organization.json")
     assert "resource-policy-outside" in judged(record)
     assert prod_bus.deliver(envelope(copy.deepcopy(record)))
+
+
+def test_a_selector_leaving_out_one_roles_calls_is_judged_and_delivered_to_blinding_in_prod(prod_bus: Bus) -> None:
+    record = fixture("cloudtrail-put-advanced-event-selectors.json")
+    record["requestParameters"]["advancedEventSelectors"] = [{"name": "Management events", "fieldSelectors": [
+        {"field": "eventCategory", "equals": ["Management"]},
+        {"field": "userIdentity.arn", "notStartsWith": ["arn:aws:sts::630287363158:assumed-role/ops-automation/"]}]}]
+    assert "monitor-trail-tampered" in judged(record)
+    assert "blinding" in prod_bus.deliver(envelope(copy.deepcopy(record)))

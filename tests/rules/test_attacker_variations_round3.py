@@ -10,7 +10,7 @@ from chalicelib.findings import Severity
 from chalicelib.identity import IdentityModel
 from chalicelib.identity.resolve import FEDERATED, resolve_actor
 
-from .conftest import DROP, finding, identity_of, judge, record, replay_twice, rules_of, to_event
+from .conftest import DROP, Replace, finding, identity_of, judge, record, replay_twice, rules_of, to_event
 
 ROOT_FEDERATION = "root-federation-session-authorize-ingress.json"
 
@@ -205,3 +205,30 @@ def test_a_resource_share_aws_keeps_inside_the_organization_is_still_low():
                  responseElements={"resourceShare": {"allowExternalPrincipals": False}})
     f = finding(rec, POLICY_RULE)
     assert f is not None and f.severity is Severity.LOW
+
+
+# A management selector that filters on what the monitor does not evaluate (another operator, another field such as
+# userIdentity.arn, which picks whose calls the trail keeps) cannot be shown to keep everything: tampering.
+
+SELECTORS = "cloudtrail-put-advanced-event-selectors.json"
+
+
+def _management(*fields: dict[str, object]) -> dict[str, object]:
+    return {"advancedEventSelectors": Replace([{"name": "Management events", "fieldSelectors": [
+        {"field": "eventCategory", "equals": ["Management"]}, *fields]}])}
+
+
+def test_a_selector_leaving_out_one_roles_calls_is_trail_tampering():
+    rec = record(SELECTORS, requestParameters=_management(
+        {"field": "userIdentity.arn", "notStartsWith": ["arn:aws:sts::630287363158:assumed-role/ops-automation/"]}))
+    f = finding(rec, "monitor-trail-tampered")
+    assert f is not None and f.severity is Severity.CRITICAL and "userIdentity.arn" in f.reason
+
+
+def test_a_selector_leaving_out_sources_by_prefix_is_trail_tampering():
+    rec = record(SELECTORS, requestParameters=_management({"field": "eventSource", "notStartsWith": ["iam."]}))
+    assert finding(rec, "monitor-trail-tampered") is not None
+
+
+def test_a_selector_keeping_every_management_event_is_still_quiet():
+    assert finding(record(SELECTORS, requestParameters=_management()), "monitor-trail-tampered") is None
