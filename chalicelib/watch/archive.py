@@ -60,21 +60,26 @@ def archive_verdict(ctx: Context, own: OwnResources) -> Verdict | None:
         return None
     verb, base = (BUCKET_CALLS if ev.event_source == S3 else KEY_CALLS)[ev.event_name]
     kind = "log bucket" if ev.event_source == S3 else "KMS key"
-    lost, allowed, opened = LOST, True, _opened_to(ctx)
+    lost, allowed, (opened, orgs) = LOST, True, _opened_to(ctx)
     if opened:  # resource-policy-outside leaves the archive to this rule: one finding, the louder one
         base, allowed = Severity.CRITICAL, False
         lost = f"{LOST}; and the new policy lets in {opened}, who can read every log file the trail kept"
+    elif orgs:  # an organization id is the caller's text: never lowered for a monitoring manager
+        allowed = False
+        lost = f"{LOST}; and the new policy lets in {orgs}, who can read every log file the trail kept"
     return blinding_verdict(ctx, base=base, control=f"the trail's {kind} {bucket}",
                             action=f"{verb} the trail's {kind} {bucket} ({ev.event_name})", blind_to=lost,
                             target_arn=bucket if bucket.startswith("arn:") else None, archive=bucket,
                             allowed=allowed, **({"opened_to": opened} if opened else {}))
 
 
-def _opened_to(ctx: Context) -> str | None:
-    """Who outside the model a new bucket or key policy lets in, in words (grants.py places them)."""
+def _opened_to(ctx: Context) -> tuple[str | None, str | None]:
+    """Who outside the model a new bucket or key policy lets in, in words (grants.py places them), and apart
+    the organizations it names (an aws:PrincipalOrgID the caller wrote, which the model cannot confirm)."""
     name = ctx.event.event_name
     if name not in POLICY_DOCUMENTS:
-        return None
+        return None, None
     document = ctx.event.request_parameters.get(POLICY_DOCUMENTS[name])
     found = grants.policy_grants(ctx.model, document, ctx.event.account).outside
-    return "; ".join(g.what for g in found if g.kind != grants.ORG) or None
+    return ("; ".join(g.what for g in found if g.kind != grants.ORG) or None,
+            "; ".join(g.what for g in found if g.kind == grants.ORG) or None)

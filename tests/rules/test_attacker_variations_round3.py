@@ -232,3 +232,44 @@ def test_a_selector_leaving_out_sources_by_prefix_is_trail_tampering():
 
 def test_a_selector_keeping_every_management_event_is_still_quiet():
     assert finding(record(SELECTORS, requestParameters=_management()), "monitor-trail-tampered") is None
+
+
+# The trail's own bucket opened to an organization the caller names: every log file readable by that organization.
+# Not lowered for a principal allowed to manage monitoring (the organization id is the caller's text).
+
+TRAIL_BUCKET = "acme-cloudtrail-logs-630287363158"
+
+
+def _trail_bucket_policy(org: str) -> dict[str, object]:
+    statement = {"Sid": "OrgRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                 "Resource": f"arn:aws:s3:::{TRAIL_BUCKET}/*",
+                 "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}}
+    terraform = {"arn": "arn:aws:sts::630287363158:assumed-role/terraform-deploy/apply-1842",
+                 "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::630287363158:role/terraform-deploy",
+                                                      "userName": "terraform-deploy"}}}
+    return record("s3-put-bucket-policy-trail-bucket.json", userIdentity=terraform,
+                  requestParameters={"bucketPolicy": Replace({"Version": "2012-10-17", "Statement": [statement]})})
+
+
+def _archive_finding(doc: dict[str, object]):
+    from chalicelib.engine import Engine
+    from chalicelib.identity import load_model
+    from chalicelib.rules.monitor_trail_tampered import MonitorTrailTampered
+    from chalicelib.watch.own import OwnResources
+
+    own = OwnResources.from_env({"TRAILWARDEN_STAGE": "prod", "TRAILWARDEN_TRAIL_BUCKETS": TRAIL_BUCKET})
+    found = Engine(load_model(None), rules=[MonitorTrailTampered(own=own)]).judge(to_event(doc))
+    return found[0] if found else None
+
+
+def test_the_trail_bucket_opened_to_a_named_organization_is_high_even_for_a_monitoring_manager():
+    f = _archive_finding(_trail_bucket_policy("o-7k2m9q4x1z"))
+    assert f is not None and f.severity is Severity.HIGH and "o-7k2m9q4x1z" in f.reason
+
+
+def test_a_monitoring_managers_trail_bucket_policy_letting_nobody_outside_in_is_low():
+    doc = _trail_bucket_policy("o-7k2m9q4x1z")
+    doc["requestParameters"]["bucketPolicy"]["Statement"][0]["Principal"] = {"AWS": "arn:aws:iam::630287363158:root"}
+    del doc["requestParameters"]["bucketPolicy"]["Statement"][0]["Condition"]
+    f = _archive_finding(doc)
+    assert f is not None and f.severity is Severity.LOW
