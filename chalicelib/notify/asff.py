@@ -51,6 +51,7 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "detector-disabled": "TTPs/Defense Evasion",
     "organization-left": "TTPs/Defense Evasion",
     "organization-guardrail-removed": "TTPs/Defense Evasion",
+    "credential-quarantine-lifted": "TTPs/Defense Evasion",
     "monitor-blind": "TTPs/Defense Evasion",  # raised by the liveness check (chalicelib/watch), not a rule module
     "secret-read-undeclared": "TTPs/Credential Access",
     "credential-used-outside-home": "TTPs/Credential Access",

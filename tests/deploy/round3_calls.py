@@ -99,4 +99,13 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                                                            "roleArn": ROLE}),
     ("batch.amazonaws.com", "RegisterJobDefinition", {"jobDefinitionName": "j", "type": "container",
                                                       "containerProperties": {"image": "x", "jobRoleArn": ROLE}}),
+    # A quarantine lifted (credential-quarantine-lifted)
+    ("iam.amazonaws.com", "DetachUserPolicy", {"userName": "github-actions-aws-deployer",
+                                               "policyArn": "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"}),
+    ("iam.amazonaws.com", "DeleteUserPolicy", {"userName": "github-actions-aws-deployer",
+                                               "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE"}),
+    ("iam.amazonaws.com", "DetachRolePolicy", {"roleName": "paperclip-agent",
+                                               "policyArn": "arn:aws:iam::aws:policy/AWSDenyAll"}),
+    ("iam.amazonaws.com", "DeleteRolePolicy", {"roleName": "paperclip-agent", "policyName": "AWSRevokeOlderSessions"}),
+    ("iam.amazonaws.com", "DetachGroupPolicy", {"groupName": "ops", "policyArn": "arn:aws:iam::aws:policy/AWSDenyAll"}),
 ]

@@ -1,0 +1,93 @@
+"""credential-quarantine-lifted: the policy that held a compromised credential back was taken off, so the
+credential works again: AWS's quarantine of a leaked key (``AWSCompromisedKeyQuarantine``/V2/V3 managed,
+``AWSExposedCredentialPolicy_DO_NOT_REMOVE`` inline: credential-quarantined reports it being put on), the
+``AWSDenyAll`` policy an incident responder attaches, and the ``AWSRevokeOlderSessions`` inline policy the
+console's "Revoke active sessions" writes on a role (deleting it revives every stolen session of the role).
+
+These names are AWS's (its managed policies' ARNs under ``arn:aws:iam::aws:policy/``, and the inline names
+AWS itself writes), never a name the caller picks. Critical when the actor is not declared to manage IAM
+(the quarantined key lifting its own quarantine is the usual case); low by ``manages_iam`` (the runbook's
+last step, after rotation); refused attempts at most medium.
+"""
+
+from __future__ import annotations
+
+import re
+
+from chalicelib.findings import Severity
+from chalicelib.identity import policy
+from chalicelib.rules._aws_acting import aws_applied
+from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suffix
+from chalicelib.rules.credential_quarantined import EXPOSED, QUARANTINE
+from chalicelib.rules.registry import register
+
+AWS_POLICY = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/")
+DENY_ALL = "AWSDenyAll"
+REVOKED_SESSIONS = "AWSRevokeOlderSessions"
+# eventName → (the kind of identity, its request key)
+TARGETS = {"DetachUserPolicy": ("user", "userName"), "DeleteUserPolicy": ("user", "userName"),
+           "DetachRolePolicy": ("role", "roleName"), "DeleteRolePolicy": ("role", "roleName"),
+           "DetachGroupPolicy": ("group", "groupName")}
+
+
+@register
+class CredentialQuarantineLifted(Rule):
+    id = "credential-quarantine-lifted"
+    severity = Severity.CRITICAL
+    title = "Quarantine of a compromised credential lifted"
+    event_names = frozenset(TARGETS)
+    # Quiet for any other policy (its ARN or inline name) and another service.
+    memo_fields = (("eventSource",), ("requestParameters", "policyArn"), ("requestParameters", "policyName"))
+    reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html"
+    runbook = (
+        "Put the policy back at once (`aws iam attach-user-policy --user-name USER --policy-arn "
+        "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3`, or AWSDenyAll; for a role, revoke its sessions "
+        "again from the console), then deactivate the compromised keys (`aws iam update-access-key --user-name "
+        "USER --access-key-id KEY --status Inactive`), and treat the actor as compromised: review everything the "
+        "credential did since."
+    )
+
+    def evaluate(self, ctx: Context) -> Verdict | None:
+        ev, actor = ctx.event, ctx.actor
+        if ev.event_source != "iam.amazonaws.com" or aws_applied(ctx):
+            return None  # another service's name; AWS (Support's role) tidying its own quarantine
+        lifted = _lifted(ev.event_name or "", ev.param("policyArn"), ev.param("policyName"))
+        if lifted is None:
+            return None
+        kind, key = TARGETS[ev.event_name or ""]
+        name = ev.param(key)
+        target = (ctx.model.iam_user(name, ev.account) if kind == "user" else
+                  ctx.model.role(name, ev.account) if kind == "role" else None)
+        if actor.manages_iam:
+            severity, why = Severity.LOW, "the actor may manage IAM (the last step after rotating the credential)."
+        else:
+            severity, why = Severity.CRITICAL, "the actor is not declared to manage IAM: the credential works again."
+        if ev.failed:
+            severity = min(severity, Severity.MEDIUM)
+        what = ("the role's revoked sessions are valid again" if lifted == REVOKED_SESSIONS
+                else "its credentials are no longer held back")
+        owner = f" (principal '{target.id}')" if target is not None else ""
+        return Verdict(
+            reason=f"{actor.describe()} removed {lifted} from {kind} '{name or '?'}'{owner}: {what}; {why}"
+                   f"{failed_suffix(ctx)}",
+            severity=severity,
+            target_arn=f"arn:{ev.partition}:iam::{ev.account}:{kind}/{name}" if name and ev.account else None,
+            breaks=breaks_of(target),
+            group_key=f"quarantine:{ev.account}:{(name or '?').casefold()}",
+            details={"policy": lifted, "target": name, "target_kind": kind,
+                     "target_principal": target.id if target else None, "actor_manages_iam": actor.manages_iam},
+        )
+
+
+def _lifted(event_name: str, arn: str | None, inline: str | None) -> str | None:
+    """The quarantine policy the call removes, or None for any other policy."""
+    if event_name.startswith("Detach"):
+        if not arn or not AWS_POLICY.match(arn):
+            return None  # a customer policy of the same name is not AWS's quarantine
+        name = policy.managed_policy_name(arn)
+        return name if name and (QUARANTINE.match(name) or name == DENY_ALL) else None
+    if inline == EXPOSED and event_name == "DeleteUserPolicy":
+        return inline
+    if inline == REVOKED_SESSIONS and event_name == "DeleteRolePolicy":
+        return inline
+    return None

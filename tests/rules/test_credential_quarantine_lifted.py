@@ -1,0 +1,78 @@
+"""credential-quarantine-lifted: AWS's quarantine of a leaked key, AWSDenyAll, or a role's session revocation
+taken off, so the compromised credential works again."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.findings import Severity
+
+from .conftest import Replace, finding, identity_of, record, replay_twice
+
+RULE = "credential-quarantine-lifted"
+FIXTURE = "iam-detach-user-policy-quarantine.json"
+OTHER_POLICY = Replace({"userName": "github-actions-aws-deployer",
+                        "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"})
+
+
+def test_the_leaked_key_lifting_its_own_quarantine_is_critical_and_says_what_breaks():
+    f = finding(record(FIXTURE), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "AWSCompromisedKeyQuarantineV3" in f.reason and f.breaks == "Terraform CI in GitHub Actions"
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("DetachUserPolicy", {"userName": "u", "policyArn": "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantine"}),
+    ("DetachRolePolicy", {"roleName": "paperclip-agent", "policyArn": "arn:aws:iam::aws:policy/AWSDenyAll"}),
+    ("DetachGroupPolicy", {"groupName": "ops", "policyArn": "arn:aws:iam::aws:policy/AWSDenyAll"}),
+    ("DeleteUserPolicy", {"userName": "u", "policyName": "AWSExposedCredentialPolicy_DO_NOT_REMOVE"}),
+    ("DeleteRolePolicy", {"roleName": "paperclip-agent", "policyName": "AWSRevokeOlderSessions"}),
+])
+def test_every_quarantine_removed_is_critical(name, params):
+    f = finding(record(FIXTURE, eventName=name, requestParameters=Replace(params)), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_deleting_the_revocation_policy_says_the_sessions_are_valid_again():
+    rec = record(FIXTURE, eventName="DeleteRolePolicy",
+                 requestParameters=Replace({"roleName": "paperclip-agent", "policyName": "AWSRevokeOlderSessions"}))
+    assert "revoked sessions are valid again" in finding(rec, RULE).reason
+
+
+def test_another_policy_is_not_judged():
+    assert finding(record(FIXTURE, requestParameters=OTHER_POLICY), RULE) is None
+
+
+def test_a_customer_policy_named_like_awss_is_not_judged():
+    rec = record(FIXTURE, requestParameters={"policyArn": "arn:aws:iam::630287363158:policy/AWSDenyAll"})
+    assert finding(rec, RULE) is None
+
+
+def test_an_inline_name_on_the_wrong_kind_is_not_judged():
+    rec = record(FIXTURE, eventName="DeleteUserPolicy",
+                 requestParameters=Replace({"userName": "u", "policyName": "AWSRevokeOlderSessions"}))
+    assert finding(rec, RULE) is None
+
+
+def test_an_iam_manager_lifting_it_after_rotation_is_low():
+    f = finding(record(FIXTURE, userIdentity=identity_of("sso-session-call.json")), RULE)
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_a_refused_attempt_is_medium():
+    f = finding(record(FIXTURE, errorCode="AccessDenied"), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM and "attempt" in f.reason
+
+
+def test_aws_tidying_its_own_quarantine_is_not_judged():
+    rec = record(FIXTURE, userIdentity=identity_of("quarantine-attach-user-policy.json"))
+    assert finding(rec, RULE) is None
+
+
+def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys):
+    other = record(FIXTURE, requestParameters=OTHER_POLICY)
+    with_memo, without = replay_twice([other, record(FIXTURE), other, record(FIXTURE)], tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
