@@ -114,6 +114,18 @@ CODE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("lambda.amazonaws.com", "UpdateFunctionCode20150331"): _RESPONSE_ROLE,
 }
 LAYERS = ("requestParameters", "layers")
+# A CodeBuild build or project given new build commands without a role of its own (a buildspec override, a new
+# source): the commands run as the project's role, which the response names (Bishop Fox iam-vulnerable's
+# codebuild StartBuild / UpdateProject paths: no PassRole needed).
+BUILDSPEC: dict[tuple[str, str], tuple[Path, Path, Path]] = {
+    # (eventSource, eventName): (what says new commands, the role the call would name, where the response has it)
+    ("codebuild.amazonaws.com", "StartBuild"): ((_RP, "buildspecOverride"), (_RP, "serviceRoleOverride"),
+                                                ("responseElements", "build", "serviceRole")),
+    ("codebuild.amazonaws.com", "StartBuildBatch"): ((_RP, "buildspecOverride"), (_RP, "serviceRoleOverride"),
+                                                     ("responseElements", "buildBatch", "serviceRole")),
+    ("codebuild.amazonaws.com", "UpdateProject"): ((_RP, "source"), (_RP, "serviceRole"),
+                                                   ("responseElements", "project", "serviceRole")),
+}
 SOURCES: dict[str, frozenset[str]] = {}
 for _source, _name in (*ROLE_PATHS, *PROFILE_PATHS, *CODE_PATHS, *LIST_PATHS):
     SOURCES[_source] = SOURCES.get(_source, frozenset()) | {_name}
@@ -156,6 +168,13 @@ def _paths(ev: CloudTrailEvent, key: tuple[str, str]) -> tuple[tuple[Path, ...],
     """Where this call names a role, and how the caller gets to act as it."""
     if key in CODE_PATHS:
         return CODE_PATHS[key], "code"
+    if key in BUILDSPEC:
+        commands, named, answered = BUILDSPEC[key]
+        node: object = ev.raw
+        for step in commands:
+            node = as_dict(node).get(step)
+        if node and not _get(ev.raw, named):
+            return (answered,), "buildspec"
     paths = ROLE_PATHS.get(key) or PROFILE_PATHS.get(key) or ()
     if key[1].startswith("UpdateFunctionConfiguration") and not _get(ev.raw, (_RP, "role")) \
             and as_dict(ev.raw.get(_RP)).get("layers"):
@@ -197,7 +216,8 @@ class IamRolePassed(Rule):
     # and a string where the key wants an object gives no key (the record is judged in full).
     memo_fields = (("eventSource",), ("errorCode",), ("sourceIPAddress",),
                    *dict.fromkeys(p for paths in (*ROLE_PATHS.values(), *PROFILE_PATHS.values(), _RESPONSE_ROLE)
-                                  for p in paths if p != (_RP, "iamInstanceProfile")), LAYERS)
+                                  for p in paths if p != (_RP, "iamInstanceProfile")), LAYERS,
+                   *dict.fromkeys(p for paths in BUILDSPEC.values() for p in (paths[0], paths[2])))
     # A list or object is in no memo key (such a record is always judged in full): only for the calls that have
     # one. The list's parent object for Automation: other rules read ``requestParameters.parameters`` whole,
     # and a field wanted both whole and in part turns the memo off (chalicelib/quiet.py).
@@ -238,6 +258,8 @@ class IamRolePassed(Rule):
                 what = f"{what} (into instance profile '{ev.param('instanceProfileName') or '?'}': its instances)"
             if how == "code":
                 what = f"new code in a function that runs as {what}"
+            elif how == "buildspec":
+                what = f"new build commands in a CodeBuild project that runs as {what}"
             elif how == "layers":
                 what = f"new layers (code) in a function that runs as {what}"
             if worst is None or severity > worst[0]:

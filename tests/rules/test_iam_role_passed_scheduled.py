@@ -146,3 +146,37 @@ def test_replay_of_launch_configurations_agrees_with_and_without_the_memo(tmp_pa
     with_memo, without = replay_twice(records, tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
+
+
+BUILD = "codebuild-start-build-buildspec-override.json"
+
+
+def test_a_buildspec_override_runs_as_the_projects_role_and_is_critical():
+    f = finding(record(BUILD), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+    assert "new build commands in a CodeBuild project that runs as role 'terraform-deploy'" in f.reason
+
+
+def test_a_build_started_without_new_commands_is_not_judged():
+    assert finding(record(BUILD, requestParameters=Replace({"projectName": "infra-plan"})), RULE) is None
+
+
+def test_a_project_given_a_new_source_runs_as_its_role():
+    rec = record(BUILD, eventName="UpdateProject", requestParameters=Replace(
+        {"name": "infra-plan", "source": {"type": "NO_SOURCE", "buildspec": "version: 0.2"}}),
+        responseElements=Replace({"project": {"name": "infra-plan", "serviceRole": ROLE}}))
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and "new build commands" in f.reason
+
+
+def test_a_project_update_touching_neither_source_nor_role_is_not_judged():
+    rec = record(BUILD, eventName="UpdateProject", requestParameters=Replace({"name": "p", "timeoutInMinutes": 30}),
+                 responseElements=Replace({"project": {"name": "p", "serviceRole": ROLE}}))
+    assert finding(rec, RULE) is None
+
+
+def test_replay_of_builds_agrees_with_and_without_the_memo(tmp_path, capsys):
+    plain = record(BUILD, requestParameters=Replace({"projectName": "infra-plan"}))
+    with_memo, without = replay_twice([plain, record(BUILD), plain, record(BUILD)], tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
