@@ -21,7 +21,7 @@ from chalicelib.rules.base import Context, Rule, Verdict, breaks_of, failed_suff
 from chalicelib.rules.credential_quarantined import EXPOSED, QUARANTINE
 from chalicelib.rules.registry import register
 
-AWS_POLICY = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/")
+AWS_POLICY = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/", re.IGNORECASE)  # IAM reads it in any case
 DENY_ALL = "AWSDenyAll"
 REVOKED_SESSIONS = "AWSRevokeOlderSessions"
 # eventName → (the kind of identity, its request key)
@@ -85,9 +85,14 @@ def _lifted(event_name: str, arn: str | None, inline: str | None) -> str | None:
         if not arn or not AWS_POLICY.match(arn):
             return None  # a customer policy of the same name is not AWS's quarantine
         name = policy.managed_policy_name(arn)
-        return name if name and (QUARANTINE.match(name) or name == DENY_ALL) else None
-    if inline == EXPOSED and event_name == "DeleteUserPolicy":
+        return name if name and (QUARANTINE.match(name) or _same(name, DENY_ALL)) else None
+    if _same(inline, EXPOSED) and event_name == "DeleteUserPolicy":
         return inline
-    if inline == REVOKED_SESSIONS and event_name == "DeleteRolePolicy":
+    if _same(inline, REVOKED_SESSIONS) and event_name == "DeleteRolePolicy":
         return inline
     return None
+
+
+def _same(name: str | None, policy_name: str) -> bool:
+    """IAM names a policy without ASCII case (a non-ASCII look-alike is another name)."""
+    return name is not None and name.isascii() and name.lower() == policy_name.lower()

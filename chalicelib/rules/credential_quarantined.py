@@ -11,7 +11,8 @@ from chalicelib.rules.base import Context, Rule, Verdict, breaks_of
 from chalicelib.rules.registry import register
 
 # AWSCompromisedKeyQuarantine, ...V2, ...V3 (managed), and the older inline policy name.
-QUARANTINE = re.compile(r"^AWSCompromisedKeyQuarantine(?:V\d+)?$")
+# IAM finds a policy by any ASCII case of its name, so the record may spell it so.
+QUARANTINE = re.compile(r"^AWSCompromisedKeyQuarantine(?:V\d+)?$", re.IGNORECASE)
 EXPOSED = "AWSExposedCredentialPolicy_DO_NOT_REMOVE"
 
 

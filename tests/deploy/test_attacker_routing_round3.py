@@ -113,3 +113,10 @@ def test_a_selector_leaving_out_one_roles_calls_is_judged_and_delivered_to_blind
         {"field": "userIdentity.arn", "notStartsWith": ["arn:aws:sts::630287363158:assumed-role/ops-automation/"]}]}]
     assert "monitor-trail-tampered" in judged(record)
     assert "blinding" in prod_bus.deliver(envelope(copy.deepcopy(record)))
+
+
+def test_a_quarantine_lifted_by_a_name_in_lower_case_is_judged_and_delivered_in_prod(prod_bus: Bus) -> None:
+    record = fixture("iam-detach-user-policy-quarantine.json")
+    record["requestParameters"]["policyArn"] = "arn:aws:iam::aws:policy/awscompromisedkeyquarantinev3"
+    assert "credential-quarantine-lifted" in judged(record)
+    assert prod_bus.deliver(envelope(copy.deepcopy(record)))

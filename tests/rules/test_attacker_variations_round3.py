@@ -6,6 +6,8 @@ tests/deploy/test_attacker_routing_round3.py.
 
 from __future__ import annotations
 
+import pytest
+
 from chalicelib.findings import Severity
 from chalicelib.identity import IdentityModel
 from chalicelib.identity.resolve import FEDERATED, resolve_actor
@@ -273,3 +275,23 @@ def test_a_monitoring_managers_trail_bucket_policy_letting_nobody_outside_in_is_
     del doc["requestParameters"]["bucketPolicy"]["Statement"][0]["Condition"]
     f = _archive_finding(doc)
     assert f is not None and f.severity is Severity.LOW
+
+
+# The quarantine AWS put on a leaked key, lifted by naming its policy in another case (IAM finds it all the same).
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("DetachUserPolicy", {"userName": "github-actions-aws-deployer",
+                          "policyArn": "arn:aws:iam::aws:policy/awscompromisedkeyquarantinev3"}),
+    ("DetachRolePolicy", {"roleName": "paperclip-agent", "policyArn": "ARN:AWS:IAM::AWS:POLICY/AWSDENYALL"}),
+    ("DeleteUserPolicy", {"userName": "u", "policyName": "awsexposedcredentialpolicy_do_not_remove"}),
+    ("DeleteRolePolicy", {"roleName": "paperclip-agent", "policyName": "awsrevokeoldersessions"}),
+])
+def test_a_quarantine_lifted_by_a_name_in_other_case_is_still_lifted(name, params):
+    rec = record("iam-detach-user-policy-quarantine.json", eventName=name, requestParameters=Replace(params))
+    assert finding(rec, "credential-quarantine-lifted") is not None
+
+
+def test_another_aws_policy_detached_in_lower_case_is_not_a_lifted_quarantine():
+    rec = record("iam-detach-user-policy-quarantine.json", requestParameters=Replace({
+        "userName": "github-actions-aws-deployer", "policyArn": "arn:aws:iam::aws:policy/readonlyaccess"}))
+    assert finding(rec, "credential-quarantine-lifted") is None
