@@ -2,9 +2,10 @@
 the account leaving (organization-left's case): a service or resource control policy detached
 (``DetachPolicy``), the policy type turned off for the whole organization (``DisablePolicyType``), a
 policy's text replaced (``UpdatePolicy``), or an account moved out of the organizational unit whose
-policies bound it (``MoveAccount``). Whatever those policies denied (leaving the organization, turning
-off CloudTrail or GuardDuty, creating IAM users, regions) is allowed again: defense evasion and, for a
-principal the policies held back, privilege escalation.
+policies bound it (``MoveAccount``; a move out of the root, as account vending makes, removes nothing:
+the root's policies bind every account). Whatever those policies denied (leaving the organization,
+turning off CloudTrail or GuardDuty, creating IAM users, regions) is allowed again: defense evasion and,
+for a principal the policies held back, privilege escalation.
 
 Only fields AWS sets are graded: the AWS-managed full-access policies' fixed ids (``p-FullAWSAccess``,
 ``p-RCPFullAWSAccess``: detaching one narrows what accounts may do, so it is quiet), the policy type
@@ -28,6 +29,10 @@ from chalicelib.watch.detectors import ORGANIZATION_SOURCE
 GUARDRAIL_TYPES = frozenset({"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"})
 FULL_ACCESS = frozenset({"p-fullawsaccess", "p-rcpfullawsaccess"})  # AWS's own allow-everything policies
 _RP = "requestParameters"
+# An organization root's id (AWS's: r- then 4 to 32 lower-case letters or digits). Every account is under the
+# root, so its policies bind an account wherever it moves: a move out of the root removes none (account vending
+# moves each new account from the root into its OU).
+ROOT_PREFIX = "r-"
 UPDATED_TYPE = ("responseElements", "policy", "policySummary", "type")
 
 
@@ -37,8 +42,9 @@ class OrganizationGuardrailRemoved(Rule):
     severity = Severity.HIGH
     title = "Organization guardrail (SCP/RCP) removed or changed"
     event_names = frozenset({"DetachPolicy", "DisablePolicyType", "UpdatePolicy", "MoveAccount"})
-    # Quiet for another service, AWS acting (userIdentity), the full-access policies, other policy types.
-    memo_fields = (("eventSource",), (_RP, "policyId"), (_RP, "policyType"), UPDATED_TYPE)
+    # Quiet for another service, AWS acting (userIdentity), the full-access policies, other policy types, an
+    # account moved out of the root.
+    memo_fields = (("eventSource",), (_RP, "policyId"), (_RP, "policyType"), UPDATED_TYPE, (_RP, "sourceParentId"))
     reference = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html"
     runbook = (
         "Compare the organization's policies with the intended ones (`aws organizations list-policies-for-target "
@@ -72,6 +78,8 @@ class OrganizationGuardrailRemoved(Rule):
                 return None
             what = f"replaced the text of {kind or 'policy'} {ev.param('policyId') or '?'}"
         elif name == "MoveAccount":
+            if (ev.param("sourceParentId") or "").startswith(ROOT_PREFIX):
+                return None  # out of the root into an OU: the root's policies still bind it, the OU's are added
             what = (f"moved account {ev.param('accountId') or '?'} from {ev.param('sourceParentId') or '?'} to "
                     f"{ev.param('destinationParentId') or '?'} (out of its organizational unit's policies)")
         else:

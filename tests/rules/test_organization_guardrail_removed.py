@@ -86,3 +86,16 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys
     with_memo, without = replay_twice(records, tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 3
+
+
+def test_moving_a_new_account_out_of_the_root_into_its_ou_is_not_judged():
+    # Account vending: the root's policies still bind the account, and the OU's are added.
+    assert finding(record("organizations-move-account-from-root.json"), RULE) is None
+
+
+def test_moving_an_account_between_ous_is_still_judged_after_a_move_from_the_root(tmp_path, capsys):
+    from_root = record("organizations-move-account-from-root.json")
+    records = [from_root, record(FIXTURE, **MOVE), from_root, record(FIXTURE, **MOVE)]
+    with_memo, without = replay_twice(records, tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
