@@ -13,6 +13,9 @@ The same access through other services' shells (red-team round 3): ECS ``Execute
 a running container, as its task role) and SageMaker ``CreatePresignedNotebookInstanceUrl`` (Jupyter and its
 terminal on a notebook instance, as the notebook's execution role; Bishop Fox's iam-vulnerable path) and
 ``CreatePresignedDomainUrl`` (SageMaker Studio as a user profile, whose execution role its terminals use).
+Those two are also how people use SageMaker every day (the console's "Open Jupyter" and "Open Studio"
+buttons call them), so a declared ``human`` principal opening one is low; a key, a workload's or an
+instance's credentials, or a caller the model does not declare, is graded as below.
 
 Judged by who acts (chalicelib/rules/_instance_access.py): low for a principal declared with
 ``operates_instances``, medium for an IAM manager not so declared, high for anyone else (an
@@ -26,6 +29,7 @@ from types import MappingProxyType
 
 from chalicelib.events import as_dict, as_str
 from chalicelib.findings import Severity
+from chalicelib.identity.resolve import INSTANCE_PROFILE
 from chalicelib.rules._instance_access import caller_group, grade, instance_arn, operator_details
 from chalicelib.rules.base import Context, Rule, Verdict, failed_suffix
 from chalicelib.rules.registry import register
@@ -46,6 +50,8 @@ SHELLS = MappingProxyType({
         "opened SageMaker Studio (its terminals run as the profile's execution role) as user profile",
         "userProfileName"),
 })
+# Shells that are also a person's everyday IDE (SageMaker's notebook and Studio URLs): low for a declared human.
+IDE_SOURCES = frozenset({"sagemaker.amazonaws.com"})
 ROUTINE_DOCUMENTS = frozenset({"AWS-RunPatchBaseline", "AWS-RunPatchBaselineAssociation",
                                "AWS-GatherSoftwareInventory", "AWS-UpdateSSMAgent"})
 
@@ -151,6 +157,10 @@ def _shell(ctx: Context) -> Verdict | None:
     if graded is None:
         return None
     severity, why = graded
+    p = ctx.actor.principal
+    if ev.event_source in IDE_SOURCES and p is not None and p.kind == "human" and ctx.actor.auth != INSTANCE_PROFILE:
+        severity, why = Severity.LOW, (f"principal '{p.id}' is a person, and opening a notebook or Studio is how "
+                                       "people use SageMaker (the console's Open button makes this call).")
     what, field = SHELLS[(ev.event_source or "", ev.event_name or "")]
     where = ev.param(field)
     container = ev.param("container")

@@ -50,7 +50,8 @@ def test_a_declared_instance_operator_is_low(fixture, rule):
     assert f is not None and f.severity is Severity.LOW
 
 
-@pytest.mark.parametrize(("fixture", "rule"), [(ECS, SHELL), (NOTEBOOK, SHELL), (GLUE, KEY)])
+# (A notebook URL by that manager, a person, is low: test_a_declared_person_opening_a_notebook_is_low.)
+@pytest.mark.parametrize(("fixture", "rule"), [(ECS, SHELL), (GLUE, KEY)])
 def test_an_iam_manager_not_declared_to_operate_instances_is_medium(fixture, rule):
     f = finding(record(fixture, userIdentity=identity_of("sso-session-call.json")), rule)
     assert f is not None and f.severity is Severity.MEDIUM
@@ -95,3 +96,35 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys
     assert with_memo == without
     rules = [json.loads(line)["rule"] for line in with_memo.splitlines()]
     assert rules.count(KEY) == 1 and rules.count(SHELL) == 4
+
+
+CONSOLE_STUDIO = "sagemaker-create-presigned-domain-url-console.json"
+DATA_SCIENTIST = """
+    version: 1
+    accounts: [{id: "630287363158", name: management}]
+    principals:
+      - {id: ana, kind: human, auth: sso, sso_users: [ana@example.com], permission_sets: [DataScientist]}
+"""
+
+
+def test_a_declared_person_opening_studio_from_the_console_is_low():
+    # The console's "Open Studio" button calls CreatePresignedDomainUrl: how SageMaker is used every day.
+    f = finding(record(CONSOLE_STUDIO), SHELL, model_from(DATA_SCIENTIST))
+    assert f is not None and f.severity is Severity.LOW and "ana-datascience" in f.reason
+
+
+def test_a_declared_person_opening_a_notebook_is_low():
+    rec = record(NOTEBOOK, userIdentity=identity_of(CONSOLE_STUDIO))
+    f = finding(rec, SHELL, model_from(DATA_SCIENTIST))
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_an_undeclared_caller_opening_studio_is_still_high():
+    f = finding(record(CONSOLE_STUDIO), SHELL)
+    assert f is not None and f.severity is Severity.HIGH
+
+
+def test_a_declared_person_opening_a_shell_in_a_container_is_still_high():
+    rec = record(ECS, userIdentity=identity_of(CONSOLE_STUDIO))
+    f = finding(rec, SHELL, model_from(DATA_SCIENTIST))
+    assert f is not None and f.severity is Severity.HIGH
