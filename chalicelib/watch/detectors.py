@@ -57,6 +57,9 @@ WRITES_ONLY_DETECTOR_CALLS: dict[str, tuple[str, str, str, str]] = {
                                         "sent to Security Hub", "stopped a product's findings reaching Security Hub"),
     "CreateArchiveRule": ("access-analyzer.amazonaws.com", "IAM Access Analyzer", "the external access findings "
                           "the rule archives as they arrive", "added an IAM Access Analyzer archive rule"),
+    "UpdateArchiveRule": ("access-analyzer.amazonaws.com", "IAM Access Analyzer", "the external access findings "
+                          "the rule's new filter archives as they arrive", "replaced the filter of an IAM Access "
+                          "Analyzer archive rule"),
     "DisableMacie": ("macie2.amazonaws.com", "Amazon Macie", "sensitive-data findings", "disabled Macie"),
     "Disable": ("inspector2.amazonaws.com", "Amazon Inspector", "vulnerability findings for the resource types "
                 "disabled", "disabled Amazon Inspector scanning"),
@@ -69,8 +72,8 @@ WRITES_ONLY_DETECTOR_CALLS: dict[str, tuple[str, str, str, str]] = {
     "DeletePublishingDestination": (*_GUARDDUTY[:2], "GuardDuty findings exported to the destination (their "
                                     "archive beyond 90 days)", "deleted a GuardDuty findings export"),
 }
-NARROWER_CALLS = frozenset({"DeleteConfigRule", "CreateArchiveRule", "DisableImportFindingsForProduct",
-                            "DeletePublishingDestination"})
+NARROWER_CALLS = frozenset({"DeleteConfigRule", "CreateArchiveRule", "UpdateArchiveRule",
+                            "DisableImportFindingsForProduct", "DeletePublishingDestination"})
 TRAIL_SOURCE = "cloudtrail.amazonaws.com"
 TRAIL_CALLS = ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutAdvancedEventSelectors",
                "DeleteEventDataStore", "StopEventDataStoreIngestion")

@@ -78,6 +78,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("securityhub.amazonaws.com", "BatchDisableStandards", {"standardsSubscriptionArns": ["arn:aws:securityhub:x"]}),
     ("securityhub.amazonaws.com", "DisableImportFindingsForProduct", {"productSubscriptionArn": "arn:aws:x"}),
     ("access-analyzer.amazonaws.com", "CreateArchiveRule", {"analyzerName": "org", "ruleName": "r"}),
+    ("access-analyzer.amazonaws.com", "UpdateArchiveRule", {"analyzerName": "org", "ruleName": "r",
+                                                            "filter": {"isPublic": {"eq": ["true"]}}}),
     ("macie2.amazonaws.com", "DisableMacie", {}),
     ("inspector2.amazonaws.com", "Disable", {"resourceTypes": ["EC2"]}),
     ("guardduty.amazonaws.com", "DisassociateMembers", {"detectorId": "d", "accountIds": ["402918375610"]}),

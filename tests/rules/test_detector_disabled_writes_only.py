@@ -70,3 +70,9 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys
     with_memo, without = replay_twice([other, record(FIXTURE), other, record(FIXTURE)], tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
+
+
+def test_widening_an_access_analyzer_archive_rule_is_judged_like_adding_one():
+    # UpdateArchiveRule replaces the rule's filter: findings it now matches are archived as they arrive.
+    f = finding(record("access-analyzer-update-archive-rule.json"), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM and "org-analyzer" in f.reason
