@@ -113,3 +113,20 @@ def bus_to_queue(rules: list[dict[str, Any]], queue: str, region: str = "us-east
                 events.put_targets(Rule=props["RuleName"], Targets=[{"Id": "t", "Arn": arn}])
             yield events, sqs, url
 
+
+@pytest.fixture(scope="module")
+def prod_bus(prod: Packaged) -> Iterator[Any]:
+    """The prod package's rules on moto's bus, one SQS queue per family (test_patterns.packaged_bus)."""
+    from .test_patterns import packaged_bus  # that module imports this one: imported when first used
+
+    with packaged_bus(prod) as bus:
+        yield bus
+
+
+@pytest.fixture(scope="module")
+def dev_bus(dev: Packaged) -> Iterator[Any]:
+    """The same for the dev package (no writes family)."""
+    from .test_patterns import packaged_bus
+
+    with packaged_bus(dev) as bus:
+        yield bus

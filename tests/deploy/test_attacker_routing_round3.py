@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,7 @@ from chalicelib.identity import load_model
 from chalicelib.identity.loader import DEFAULT_MODEL
 
 from .cloudtrail import envelope
-from .conftest import Packaged
-from .test_patterns import Bus, packaged_bus
+from .test_patterns import Bus
 
 RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"
 MODEL = load_model(DEFAULT_MODEL)
@@ -39,12 +37,6 @@ def judged(record: dict[str, Any]) -> set[str]:
     engine.history = MemoryHistory()
     (event,) = list(events_in(record))
     return {f.rule for f in engine.judge(event)}
-
-
-@pytest.fixture(scope="module")
-def prod_bus(prod: Packaged) -> Iterator[Bus]:
-    with packaged_bus(prod) as found:
-        yield found
 
 
 ROOT_FEDERATION = "root-federation-session-authorize-ingress.json"

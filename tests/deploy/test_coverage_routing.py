@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,9 @@ import app
 from chalicelib.writes_pattern import delivered_whole
 
 from .cloudtrail import api_call, envelope
-from .conftest import ALL_EVENTS, Packaged
+from .conftest import ALL_EVENTS
 from .coverage_calls import AGENT, ROLES_ANYWHERE_CHANGES
-from .test_patterns import Bus, packaged_bus
+from .test_patterns import Bus
 
 RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"
 SERVICE_EVENT = "AWS Service Event via CloudTrail"
@@ -62,18 +61,6 @@ CASES: list[tuple[str, dict[str, Any], set[str], set[str]]] = [
                                                            read_only=False, request=request)), {"writes"}, set())
       for name, request in ROLES_ANYWHERE_CHANGES],
 ]
-
-
-@pytest.fixture(scope="module")
-def prod_bus(prod: Packaged) -> Iterator[Bus]:
-    with packaged_bus(prod) as bus:
-        yield bus
-
-
-@pytest.fixture(scope="module")
-def dev_bus(dev: Packaged) -> Iterator[Bus]:
-    with packaged_bus(dev) as bus:
-        yield bus
 
 
 @pytest.mark.parametrize(("envelope_", "expected"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])

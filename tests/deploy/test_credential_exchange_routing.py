@@ -12,7 +12,6 @@ stage's rules and states (test_patterns.packaged_bus).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,8 +19,8 @@ import pytest
 import app
 
 from .cloudtrail import ACCOUNT, api_call, assumed_role, console_login, envelope
-from .conftest import ALL_EVENTS, Packaged
-from .test_patterns import Bus, packaged_bus
+from .conftest import ALL_EVENTS
+from .test_patterns import Bus
 
 SSO_USER = {"type": "Unknown", "principalId": "9067642ac7-4b1c2d3e-5f60-4718-9a2b-3c4d5e6f7081",
             "accountId": ACCOUNT, "userName": "jared@example.com"}
@@ -68,18 +67,6 @@ CASES: list[tuple[str, dict[str, Any], set[str], set[str]]] = [
     ("a-role-session-posing-as-pod-identity-is-judged-as-itself", assume(
         {**assumed_role("reporting-lambda", "etl"), "invokedBy": app.POD_IDENTITY_INVOKER}), {"sts"}, {"sts"}),
 ]
-
-
-@pytest.fixture(scope="module")
-def prod_bus(prod: Packaged) -> Iterator[Bus]:
-    with packaged_bus(prod) as bus:
-        yield bus
-
-
-@pytest.fixture(scope="module")
-def dev_bus(dev: Packaged) -> Iterator[Bus]:
-    with packaged_bus(dev) as bus:
-        yield bus
 
 
 @pytest.mark.parametrize(("envelope_", "expected"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])

@@ -7,24 +7,20 @@ exists; session tokens and Secrets Manager reads have always-on families of thei
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from .cloudtrail import api_call, assumed_role, envelope, iam_user
 from .conftest import ALL_EVENTS, Packaged
-from .test_patterns import Bus, packaged_bus
+from .test_patterns import Bus
 
 INSTANCE = {**assumed_role("abt-app-instance-role", "i-0abc1234def567890")}
 INSTANCE["sessionContext"] = {**INSTANCE["sessionContext"], "ec2RoleDelivery": "2.0"}
 
 
-@pytest.fixture(scope="module")
-def dev_bus(dev: Packaged) -> Iterator[Bus]:
-    with packaged_bus(dev) as found:
-        assert "writes" not in found.queues  # the point of this module: dev has no writes family
-        yield found
+def test_dev_has_no_writes_family(dev_bus: Bus) -> None:
+    assert "writes" not in dev_bus.queues  # the point of this module: dev has no writes family
 
 
 @pytest.mark.parametrize(("record", "family"), [

@@ -10,21 +10,13 @@ envelope made by the leaked CI key.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from .cloudtrail import api_call, envelope, iam_user
-from .conftest import Packaged
 from .round3_calls import CASES
-from .test_patterns import Bus, packaged_bus
-
-
-@pytest.fixture(scope="module")
-def prod_bus(prod: Packaged) -> Iterator[Bus]:
-    with packaged_bus(prod) as found:
-        yield found
+from .test_patterns import Bus
 
 
 @pytest.mark.parametrize(("source", "name", "request_"), CASES, ids=[f"{s.split('.')[0]}-{n}" for s, n, _ in CASES])
