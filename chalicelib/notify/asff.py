@@ -68,6 +68,7 @@ TYPES_BY_RULE: Mapping[str, str] = {
     "ssm-instance-access": "TTPs/Execution",
     "ec2-instance-connect-key-sent": "TTPs/Execution",
     "ec2-user-data-modified": "TTPs/Execution",
+    "ec2-metadata-weakened": "TTPs/Credential Access",
     "credential-revoked": "Effects/Data Exposure",
     "credential-quarantined": "Effects/Data Exposure",
     "snapshot-shared-outside": "Effects/Data Exfiltration",

@@ -110,4 +110,9 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                                                "policyArn": "arn:aws:iam::aws:policy/AWSDenyAll"}),
     ("iam.amazonaws.com", "DeleteRolePolicy", {"roleName": "paperclip-agent", "policyName": "AWSRevokeOlderSessions"}),
     ("iam.amazonaws.com", "DetachGroupPolicy", {"groupName": "ops", "policyArn": "arn:aws:iam::aws:policy/AWSDenyAll"}),
+    # IMDSv1 allowed again (ec2-metadata-weakened)
+    ("ec2.amazonaws.com", "ModifyInstanceMetadataOptions", {"ModifyInstanceMetadataOptionsRequest": {
+        "InstanceId": "i-0a1b2c3d4e5f67890", "HttpTokens": "optional"}}),
+    ("ec2.amazonaws.com", "ModifyInstanceMetadataDefaults", {"ModifyInstanceMetadataDefaultsRequest": {
+        "HttpTokens": "optional"}}),
 ]
