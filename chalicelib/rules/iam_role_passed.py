@@ -39,6 +39,7 @@ _EC2_PROFILE = {"RunInstances": ("iamInstanceProfile", "arn", "name"),
                 "CreateLaunchTemplateVersion": ("CreateLaunchTemplateVersionRequest", "LaunchTemplateData",
                                                 "IamInstanceProfile", "Arn", "Name"),
                 "RequestSpotInstances": ("launchSpecification", "iamInstanceProfile", "arn", "name")}
+_STUDIO_DOMAIN = ((_RP, "defaultUserSettings", "executionRole"), (_RP, "defaultSpaceSettings", "executionRole"))
 # (eventSource, eventName) → where the call names the role it hands over (a role ARN or name).
 ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("lambda.amazonaws.com", "CreateFunction20150331"): ((_RP, "role"),),
@@ -86,6 +87,14 @@ ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     # An AWS Batch job definition's job and execution roles (Rhino's batch:RegisterJobDefinition path).
     ("batch.amazonaws.com", "RegisterJobDefinition"): ((_RP, "containerProperties", "jobRoleArn"),
                                                         (_RP, "containerProperties", "executionRoleArn")),
+    # A Glue interactive session: the caller's code runs as the role, as in a dev endpoint or a job.
+    ("glue.amazonaws.com", "CreateSession"): ((_RP, "role"),),
+    # SageMaker Studio's execution role (a domain's default, a user profile's own, a space's): every terminal and
+    # notebook opened as the profile (CreatePresignedDomainUrl, ssm-instance-access) runs as it.
+    ("sagemaker.amazonaws.com", "CreateDomain"): _STUDIO_DOMAIN,
+    ("sagemaker.amazonaws.com", "UpdateDomain"): _STUDIO_DOMAIN,
+    ("sagemaker.amazonaws.com", "CreateUserProfile"): ((_RP, "userSettings", "executionRole"),),
+    ("sagemaker.amazonaws.com", "UpdateUserProfile"): ((_RP, "userSettings", "executionRole"),),
 }
 # Calls naming roles in a list: (the list, where each item names its role; () for the item itself).
 # EventBridge targets run as their roleArn (an SSM Run Command or a Step Functions target, on every event

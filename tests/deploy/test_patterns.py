@@ -29,6 +29,7 @@ from .cloudtrail import api_call, assumed_role, envelope, iam_user, root
 from .conftest import ALL_EVENTS, ROOT, Packaged, family_of
 from .coverage_calls import CASES as COVERAGE
 from .escalation_calls import ESCALATION
+from .review_calls import CASES as REVIEW
 from .round3_calls import CASES as ROUND3
 from .routing_cases import SAMPLE_EXPECTATIONS, cases
 from .test_exposure_routing import CASES as EXPOSURE
@@ -223,6 +224,9 @@ RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, req
                     if name not in RULE_EVENTS})
 # Red-team round 3's calls (EKS access entries, notebook start scripts, ...): prod's writes family.
 RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, request in ROUND3
+                    if name not in RULE_EVENTS})
+# The review round's calls (iam-role-passed: Glue sessions, SageMaker Studio roles): prod's writes family.
+RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, request in REVIEW
                     if name not in RULE_EVENTS})
 # Roles Anywhere sessions and changes, the Identity Center portal's role credentials, a role's console
 # sign-in token (the coverage round; tests/deploy/test_coverage_routing.py).
