@@ -8,7 +8,9 @@ Judged against the model, from fields AWS sets (the grantee's ARN and its accoun
 under AWS's ``cluster-access-policy/`` namespace, the entry type), never a cluster or role name:
 a grantee in an account the model does not declare is critical (another account's credentials in
 the cluster); otherwise high for a caller not declared to manage IAM (an admin policy, or a new
-entry), medium for a narrower policy or an entry's groups changed; low for an IAM manager. A
+entry), medium for a narrower policy, an entry's groups changed, or a node's entry (``EC2_LINUX`` and the
+other node types: EKS puts the role in ``system:nodes`` and takes no policy or group for it; Karpenter's
+and self-managed node groups' roles get one); low for an IAM manager. A
 refused call is at most medium. AWS acting (EKS creating its node roles' entries) is left alone.
 """
 
@@ -64,6 +66,9 @@ class EksAccessGranted(Rule):
             severity, why = Severity.LOW, "the actor may manage IAM."
         elif ev.event_name == "UpdateAccessEntry" or (policy is not None and policy not in ADMIN_POLICIES):
             severity, why = Severity.MEDIUM, "the actor is not declared to manage IAM (who may act in the cluster)."
+        elif _entry_type(ev) not in (None, "STANDARD"):
+            severity, why = Severity.MEDIUM, ("a node's entry (Kubernetes group system:nodes only: EKS takes no access "
+                                              "policy or group for it), by an actor not declared to manage IAM.")
         else:
             severity, why = Severity.HIGH, "the actor is not declared to manage IAM (who may act in the cluster)."
         if ev.failed:
@@ -105,5 +110,13 @@ def _what(ev: CloudTrailEvent, policy: str | None) -> str:
         return f"associated access policy {policy or '?'} (scope: {scope})"
     if ev.event_name == "UpdateAccessEntry":
         return "changed the Kubernetes groups or user name of an access entry"
-    kind = ev.param("type") or as_str(as_dict(ev.response_elements.get("accessEntry")).get("type")) or "STANDARD"
-    return f"created a {kind} access entry"
+    return f"created a {_entry_type(ev) or 'STANDARD'} access entry"
+
+
+def _entry_type(ev: CloudTrailEvent) -> str | None:
+    """CreateAccessEntry's type (STANDARD, or a node's: EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, HYBRID_LINUX, EC2),
+    as requested or as the response describes it; None when neither says (STANDARD, EKS's default)."""
+    if ev.event_name != "CreateAccessEntry":
+        return None
+    kind = ev.param("type") or as_str(as_dict(ev.response_elements.get("accessEntry")).get("type"))
+    return kind.upper() if kind else None

@@ -74,3 +74,25 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys
     with_memo, without = replay_twice([aws, record(ENTRY), aws, record(POLICY)], tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
+
+
+NODE = "eks-create-access-entry-ec2-linux.json"
+
+
+def test_a_node_roles_entry_is_medium_not_high():
+    # An EC2_LINUX entry (Karpenter's, a self-managed node group's) puts the role in system:nodes only: EKS takes no
+    # access policy or group for it.
+    f = finding(record(NODE), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM and "node" in f.reason
+
+
+def test_a_node_entry_for_a_role_of_an_undeclared_account_is_still_critical():
+    rec = record(NODE, requestParameters={"principalArn": OUTSIDE_ROLE},
+                 responseElements={"accessEntry": {"principalArn": OUTSIDE_ROLE}})
+    f = finding(rec, RULE)
+    assert f is not None and f.severity is Severity.CRITICAL
+
+
+def test_a_standard_entry_named_in_the_request_alone_is_still_high():
+    rec = record(ENTRY, requestParameters={"type": "STANDARD"}, responseElements=None)
+    assert finding(rec, RULE).severity is Severity.HIGH
