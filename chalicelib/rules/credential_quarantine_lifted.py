@@ -5,9 +5,11 @@ credential works again: AWS's quarantine of a leaked key (``AWSCompromisedKeyQua
 console's "Revoke active sessions" writes on a role (deleting it revives every stolen session of the role).
 
 These names are AWS's (its managed policies' ARNs under ``arn:aws:iam::aws:policy/``, and the inline names
-AWS itself writes), never a name the caller picks. Critical when the actor is not declared to manage IAM
-(the quarantined key lifting its own quarantine is the usual case); low by ``manages_iam`` (the runbook's
-last step, after rotation); refused attempts at most medium.
+AWS itself writes), never a name the caller picks. The inline quarantine rewritten in place (``PutUserPolicy``
+of the same name) is lifted too; a role's ``AWSRevokeOlderSessions`` written (the revocation itself) is not.
+Critical when the actor is not declared to manage IAM (the quarantined key lifting its own quarantine is
+the usual case); low by ``manages_iam`` (the runbook's last step, after rotation); refused attempts at
+most medium.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ REVOKED_SESSIONS = "AWSRevokeOlderSessions"
 # eventName → (the kind of identity, its request key)
 TARGETS = {"DetachUserPolicy": ("user", "userName"), "DeleteUserPolicy": ("user", "userName"),
            "DetachRolePolicy": ("role", "roleName"), "DeleteRolePolicy": ("role", "roleName"),
-           "DetachGroupPolicy": ("group", "groupName")}
+           "DetachGroupPolicy": ("group", "groupName"),
+           # The inline quarantine's text replaced in place (same name): AWS's deny is gone without a delete.
+           "PutUserPolicy": ("user", "userName")}
+REWRITE = "PutUserPolicy"
 
 
 @register
@@ -67,8 +72,11 @@ class CredentialQuarantineLifted(Rule):
         what = ("the role's revoked sessions are valid again" if lifted == REVOKED_SESSIONS
                 else "its credentials are no longer held back")
         owner = f" (principal '{target.id}')" if target is not None else ""
+        done = (f"replaced the text of {lifted} on" if ev.event_name == REWRITE else f"removed {lifted} from")
+        if ev.event_name == REWRITE:
+            what = "AWS's deny is gone and the credential may do whatever the new text allows"
         return Verdict(
-            reason=f"{actor.describe()} removed {lifted} from {kind} '{name or '?'}'{owner}: {what}; {why}"
+            reason=f"{actor.describe()} {done} {kind} '{name or '?'}'{owner}: {what}; {why}"
                    f"{failed_suffix(ctx)}",
             severity=severity,
             target_arn=f"arn:{ev.partition}:iam::{ev.account}:{kind}/{name}" if name and ev.account else None,
@@ -86,7 +94,7 @@ def _lifted(event_name: str, arn: str | None, inline: str | None) -> str | None:
             return None  # a customer policy of the same name is not AWS's quarantine
         name = policy.managed_policy_name(arn)
         return name if name and (QUARANTINE.match(name) or _same(name, DENY_ALL)) else None
-    if _same(inline, EXPOSED) and event_name == "DeleteUserPolicy":
+    if _same(inline, EXPOSED) and event_name in ("DeleteUserPolicy", REWRITE):
         return inline
     if _same(inline, REVOKED_SESSIONS) and event_name == "DeleteRolePolicy":
         return inline

@@ -76,3 +76,24 @@ def test_replay_gives_the_same_output_with_and_without_the_memo(tmp_path, capsys
     with_memo, without = replay_twice([other, record(FIXTURE), other, record(FIXTURE)], tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
+
+
+REWRITTEN = "iam-put-user-policy-exposed-credential-rewritten.json"
+
+
+def test_rewriting_the_exposed_credential_policy_in_place_is_critical():
+    # PutUserPolicy of the same name replaces AWS's deny with the caller's text: the quarantine is gone without a
+    # DeleteUserPolicy, and the new text here is nowhere near admin (iam-privilege-granted stays quiet).
+    f = finding(record(REWRITTEN), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and "replaced the text" in f.reason
+
+
+def test_another_inline_policy_put_on_the_user_is_not_judged():
+    assert finding(record(REWRITTEN, requestParameters={"policyName": "ci-deploy"}), RULE) is None
+
+
+def test_writing_a_roles_session_revocation_is_not_judged():
+    # The console's "Revoke active sessions" writes AWSRevokeOlderSessions with PutRolePolicy: that is the revocation.
+    rec = record(REWRITTEN, eventName="PutRolePolicy", requestParameters=Replace(
+        {"roleName": "paperclip-agent", "policyName": "AWSRevokeOlderSessions", "policyDocument": "{}"}))
+    assert finding(rec, RULE) is None
