@@ -42,7 +42,9 @@ class Ec2InstanceConnectKeySent(Rule):
         "Ask the caller why it logged in. If nobody knows: look for the SSH login on the instance (its auth "
         "log, the serial console history), treat the instance and its role's credentials as compromised, "
         "and the caller's credentials too. Turn off serial console access where it is not needed "
-        "(`aws ec2 disable-serial-console-access`). Declare routine operators with `operates_instances: true`."
+        "(`aws ec2 disable-serial-console-access`). For a Glue development endpoint, remove the key (`aws glue "
+        "update-dev-endpoint --endpoint-name NAME --delete-public-keys KEY`) or the endpoint (`aws glue "
+        "delete-dev-endpoint --endpoint-name NAME`). Declare routine operators with `operates_instances: true`."
     )
 
     def evaluate(self, ctx: Context) -> Verdict | None:

@@ -47,7 +47,11 @@ class Ec2UserDataModified(Rule):
         "Read the instance's user data now (`aws ec2 describe-instance-attribute --attribute userData "
         "--instance-id ID`, base64) and restore the known one before the instance starts again. If it "
         "already started: treat the instance and its role's credentials as compromised, and the caller's "
-        "credentials too. Declare routine operators with `operates_instances: true`."
+        "credentials too. For a SageMaker notebook, read the script (`aws sagemaker "
+        "describe-notebook-instance-lifecycle-config --notebook-instance-lifecycle-config-name NAME`, OnStart and "
+        "OnCreate in base64) and, the notebook stopped, detach it (`aws sagemaker update-notebook-instance "
+        "--notebook-instance-name NB --disassociate-lifecycle-config`) before it starts again. Declare routine "
+        "operators with `operates_instances: true`."
     )
 
     def evaluate(self, ctx: Context) -> Verdict | None:

@@ -78,7 +78,11 @@ class SsmInstanceAccess(Rule):
         "Ask the caller what it ran and why. If nobody knows: read the command's output (`aws ssm "
         "list-command-invocations --command-id ID --details`) or the session log, treat the instances and "
         "their role's credentials as compromised (rotate what the role can read, review its calls since), "
-        "and the caller's credentials too. Declare routine operators with `operates_instances: true`."
+        "and the caller's credentials too. An ECS shell: stop the task (`aws ecs stop-task --cluster C --task T`) "
+        "and rotate what its task role reads. A SageMaker URL: stop the notebook (`aws sagemaker "
+        "stop-notebook-instance --notebook-instance-name NB`) or delete the Studio user's app (`aws sagemaker "
+        "delete-app --domain-id D --user-profile-name U --app-type JupyterLab --app-name default`), and treat its "
+        "execution role's credentials as compromised. Declare routine operators with `operates_instances: true`."
     )
 
     def evaluate(self, ctx: Context) -> Verdict | None:
