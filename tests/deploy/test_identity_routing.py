@@ -18,6 +18,7 @@ import app
 from .cloudtrail import api_call, envelope, iam_user
 from .conftest import Packaged, bus_to_queue, family_rules
 from .escalation_calls import ESCALATION
+from .review_calls import CASES as REVIEW
 from .round3_calls import CASES as ROUND3
 
 REGION = "us-east-1"
@@ -74,7 +75,7 @@ def test_every_call_iam_role_passed_reads_is_routed_by_the_iam_family() -> None:
     # red-team round 3 added (schedules, targets, Automation, pipelines...: test_redteam_round3_routing).
     legacy = {("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331"),
               ("lambda.amazonaws.com", "UpdateFunctionCode20150331")}
-    writes_only = {(source, name) for source, name, _ in ROUND3}
+    writes_only = {(source, name) for source, name, _ in (*ROUND3, *REVIEW)}  # their own routing tests
     assert passes <= judged <= passes | legacy | writes_only | {("iam.amazonaws.com", n) for n in app.IAM_WRITES}
     routed = passes
     assert routed <= {(source, name) for source, name, _ in ESCALATION} | {
