@@ -274,7 +274,8 @@ def test_an_sso_issuer_whose_account_field_is_redacted_is_still_sso():
     # published records redact the account ("xxx"); the reserved path, which AWS sets, decides
     a = actor("sso-session-call.json", userIdentity={"accountId": "xxx", "sessionContext": {"sessionIssuer": {
         "accountId": "xxx",
-        "arn": "arn:aws:iam::xxx:role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_AdministratorAccess_5f1c"}}})
+        "arn": "arn:aws:iam::xxx:role/aws-reserved/sso.amazonaws.com/us-west-2/"
+               "AWSReservedSSO_AdministratorAccess_5f1c"}}})
     assert a.auth == "sso"
 
 
