@@ -19,10 +19,13 @@ CALLS = {**DETECTOR_CALLS, **WRITES_ONLY_DETECTOR_CALLS}  # the second reaches p
 # name → (request key, the value that does it); any other value is quiet.
 NARROW_RECORDER = "PutConfigurationRecorder"
 LOOK_AWAY = {"CreateFilter": ("action", "ARCHIVE"), "UpdateFilter": ("action", "ARCHIVE"),
-             "CreateIPSet": ("activate", True), "UpdateIPSet": ("activate", True)}
+             "CreateIPSet": ("activate", True), "UpdateIPSet": ("activate", True),
+             "UpdateStandardsControl": ("controlStatus", "DISABLED")}
+# Security Hub's batch form: a list of controls, each with its own status (a list: such a record is judged in full).
+CONTROL_BATCH, CONTROL_UPDATES = "BatchUpdateStandardsControlAssociations", "standardsControlAssociationUpdates"
 TARGET_KEYS = ("detectorId", "configurationRecorderName", "deliveryChannelName", "analyzerName",
                "resolverQueryLogConfigId", "resourceId", "configRuleName", "configurationAggregatorName",
-               "productSubscriptionArn", "destinationId")
+               "productSubscriptionArn", "destinationId", "standardsControlArn")
 
 
 @register
@@ -35,17 +38,18 @@ class DetectorDisabled(Rule):
     # An UpdateDetector is quiet unless it switches the detector or one of its protection plans off.
     memo_fields_by_name = MappingProxyType({"UpdateDetector": tuple(("requestParameters", k) for k in (
         "enable", "features", "dataSources")), **{n: (("requestParameters", k),) for n, (k, _) in LOOK_AWAY.items()},
-        NARROW_RECORDER: (("requestParameters", "configurationRecorder"),)})  # an object: judged in full
+        NARROW_RECORDER: (("requestParameters", "configurationRecorder"),),  # an object: judged in full
+        CONTROL_BATCH: (("requestParameters", CONTROL_UPDATES),)})
     reference = "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_suspend-disable.html"
     runbook = (
         "A detector that watches this account was switched off. Switch it back on (GuardDuty: `aws guardduty "
         "update-detector --detector-id ID --enable`, a suppression filter: `aws guardduty delete-filter "
         "--detector-id ID --filter-name NAME`, a trusted IP list: `aws guardduty update-ip-set --detector-id ID "
         "--ip-set-id SET --no-activate`; Config: `aws configservice start-configuration-recorder "
-        "--configuration-recorder-name NAME`; Security Hub: `aws securityhub enable-security-hub`; recreate the "
-        "analyzer, flow logs or query logging), then find out who and why: switching detectors off is an "
-        "attacker's first step. Declare "
-        "the principals allowed to do it with `manages_monitoring: true`."
+        "--configuration-recorder-name NAME`; Security Hub: `aws securityhub enable-security-hub`, a control: "
+        "`aws securityhub update-standards-control --standards-control-arn ARN --control-status ENABLED`; recreate "
+        "the analyzer, flow logs or query logging), then find out who and why: switching detectors off is an "
+        "attacker's first step. Declare the principals allowed to do it with `manages_monitoring: true`."
     )
 
     def evaluate(self, ctx: Context) -> Verdict | None:
@@ -61,6 +65,11 @@ class DetectorDisabled(Rule):
             if not narrowed:
                 return None  # a recorder that records every supported type (AWS's default)
             base = Severity.MEDIUM  # a recorder scoped to some types has honest (cost) reasons; who did it decides
+        if ev.event_name == CONTROL_BATCH:
+            controls = _controls_disabled(ev.request_parameters)
+            if not controls:
+                return None  # controls enabled, or only their reasons changed
+            narrowed = f" ({', '.join(controls[:5])}{'…' if len(controls) > 5 else ''})"
         if ev.event_name in LOOK_AWAY:
             key, value = LOOK_AWAY[ev.event_name]
             given = ev.request_parameters.get(key)
@@ -76,6 +85,15 @@ class DetectorDisabled(Rule):
             ctx, base=base, control=detector,
             action=f"{action}{f' {name!r}' if name else ''}{f' ({target})' if target else ''}{narrowed} in {region}",
             blind_to=f"{lost} in account {ev.account or 'unknown'}, {region}", detector=detector, target=target))
+
+
+def _controls_disabled(params: dict[str, object]) -> list[str]:
+    """The Security Hub controls a batch update switches off (their ids), in order."""
+    out = []
+    for update in map(as_dict, _list(params.get(CONTROL_UPDATES))):
+        if (as_str(update.get("associationStatus")) or "").upper() == "DISABLED":
+            out.append(as_str(update.get("securityControlId")) or "?")
+    return list(dict.fromkeys(out))
 
 
 def _recorder_narrowed(params: dict[str, object]) -> str:

@@ -60,6 +60,11 @@ WRITES_ONLY_DETECTOR_CALLS: dict[str, tuple[str, str, str, str]] = {
     "UpdateArchiveRule": ("access-analyzer.amazonaws.com", "IAM Access Analyzer", "the external access findings "
                           "the rule's new filter archives as they arrive", "replaced the filter of an IAM Access "
                           "Analyzer archive rule"),
+    # A Security Hub control's checks switched off, one control or a batch (judged only when one goes DISABLED).
+    "UpdateStandardsControl": ("securityhub.amazonaws.com", "Security Hub", "the disabled control's checks",
+                               "disabled a Security Hub control"),
+    "BatchUpdateStandardsControlAssociations": ("securityhub.amazonaws.com", "Security Hub", "the disabled "
+                                                "controls' checks", "disabled Security Hub controls"),
     "DisableMacie": ("macie2.amazonaws.com", "Amazon Macie", "sensitive-data findings", "disabled Macie"),
     "Disable": ("inspector2.amazonaws.com", "Amazon Inspector", "vulnerability findings for the resource types "
                 "disabled", "disabled Amazon Inspector scanning"),
@@ -73,7 +78,8 @@ WRITES_ONLY_DETECTOR_CALLS: dict[str, tuple[str, str, str, str]] = {
                                     "archive beyond 90 days)", "deleted a GuardDuty findings export"),
 }
 NARROWER_CALLS = frozenset({"DeleteConfigRule", "CreateArchiveRule", "UpdateArchiveRule",
-                            "DisableImportFindingsForProduct", "DeletePublishingDestination"})
+                            "DisableImportFindingsForProduct", "DeletePublishingDestination",
+                            "UpdateStandardsControl", "BatchUpdateStandardsControlAssociations"})
 TRAIL_SOURCE = "cloudtrail.amazonaws.com"
 TRAIL_CALLS = ("StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "PutAdvancedEventSelectors",
                "DeleteEventDataStore", "StopEventDataStoreIngestion")

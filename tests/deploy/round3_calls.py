@@ -80,6 +80,11 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("access-analyzer.amazonaws.com", "CreateArchiveRule", {"analyzerName": "org", "ruleName": "r"}),
     ("access-analyzer.amazonaws.com", "UpdateArchiveRule", {"analyzerName": "org", "ruleName": "r",
                                                             "filter": {"isPublic": {"eq": ["true"]}}}),
+    ("securityhub.amazonaws.com", "UpdateStandardsControl", {"standardsControlArn": "arn:aws:securityhub:x",
+                                                              "controlStatus": "DISABLED"}),
+    ("securityhub.amazonaws.com", "BatchUpdateStandardsControlAssociations", {"standardsControlAssociationUpdates": [
+        {"standardsArn": "arn:aws:securityhub:x", "securityControlId": "CloudTrail.1",
+         "associationStatus": "DISABLED"}]}),
     ("macie2.amazonaws.com", "DisableMacie", {}),
     ("inspector2.amazonaws.com", "Disable", {"resourceTypes": ["EC2"]}),
     ("guardduty.amazonaws.com", "DisassociateMembers", {"detectorId": "d", "accountIds": ["402918375610"]}),

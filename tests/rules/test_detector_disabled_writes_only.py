@@ -76,3 +76,46 @@ def test_widening_an_access_analyzer_archive_rule_is_judged_like_adding_one():
     # UpdateArchiveRule replaces the rule's filter: findings it now matches are archived as they arrive.
     f = finding(record("access-analyzer-update-archive-rule.json"), RULE)
     assert f is not None and f.severity is Severity.MEDIUM and "org-analyzer" in f.reason
+
+
+CONTROLS = "securityhub-batch-update-standards-control-associations-disabled.json"
+ONE_CONTROL = {"eventName": "UpdateStandardsControl", "requestParameters": Replace(
+    {"standardsControlArn": "arn:aws:securityhub:us-east-1:630287363158:control/aws-foundational-security-best-"
+                            "practices/v/1.0.0/CloudTrail.1", "controlStatus": "DISABLED", "disabledReason": "x"})}
+
+
+def test_security_hub_controls_disabled_in_a_batch_are_medium_and_named():
+    f = finding(record(CONTROLS), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM and "CloudTrail.1" in f.reason
+
+
+def test_one_security_hub_control_disabled_is_medium():
+    f = finding(record(CONTROLS, **ONE_CONTROL), RULE)
+    assert f is not None and f.severity is Severity.MEDIUM
+
+
+def test_security_hub_controls_enabled_are_not_judged():
+    rec = record(CONTROLS)
+    for update in rec["requestParameters"]["standardsControlAssociationUpdates"]:
+        update["associationStatus"] = "ENABLED"
+    assert finding(rec, RULE) is None
+    one = record(CONTROLS, **ONE_CONTROL)
+    one["requestParameters"]["controlStatus"] = "ENABLED"
+    assert finding(one, RULE) is None
+
+
+def test_control_updates_of_hostile_shapes_do_not_crash():
+    for bad in ("x", None, [1], {"standardsControlAssociationUpdates": ["x", {"associationStatus": ["DISABLED"]}]}):
+        finding(record(CONTROLS, requestParameters=Replace(bad)), RULE)
+
+
+def test_control_updates_replay_the_same_with_and_without_the_memo(tmp_path, capsys):
+    enabled = record(CONTROLS)
+    for update in enabled["requestParameters"]["standardsControlAssociationUpdates"]:
+        update["associationStatus"] = "ENABLED"
+    one_on = record(CONTROLS, **ONE_CONTROL)
+    one_on["requestParameters"]["controlStatus"] = "ENABLED"
+    records = [enabled, record(CONTROLS), enabled, one_on, record(CONTROLS, **ONE_CONTROL), one_on]
+    with_memo, without = replay_twice(records, tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
