@@ -1,0 +1,94 @@
+"""README.md is a newcomer's first contact: what it shows must be what the code does.
+
+The model examples are pasted into files and validated, the error blocks it prints are compared with
+what ``model check`` prints for the file they describe, and its Detections table must name every rule.
+A README that drifts from the code fails here, not in a newcomer's terminal.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from chalicelib.cli import main
+from chalicelib.identity.loader import parse_model
+from chalicelib.rules import load_rules
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+FENCE = re.compile(r"^( *)```(\w*)\n(.*?)^\1```$", re.M | re.S)
+# Findings the Detections table lists that no rule module raises: the heartbeat check and a raising rule.
+NOT_RULES = {"monitor-blind", "rule-error"}
+# What the README's fragments (principals, secrets, suppressions) need around them to be a whole model.
+HEADER = 'version: 1\naccounts:\n  - {id: "630287363158", name: management}\n'
+
+
+def blocks(lang: str) -> list[str]:
+    """Every fenced block of one language, dedented (a block may sit inside a list item)."""
+    return [textwrap.dedent(m.group(3)) for m in FENCE.finditer(README) if m.group(2) == lang]
+
+
+def error_block(start: str) -> list[str]:
+    """The lines of the fenced block whose text starts with ``start``."""
+    for m in FENCE.finditer(README):
+        if m.group(3).startswith(start):
+            return m.group(3).splitlines()
+    raise AssertionError(f"README has no block starting {start!r}")
+
+
+def whole(block: str) -> str:
+    """A fragment as a model file: the header added unless the block already is a whole model."""
+    return block if block.startswith("version:") else HEADER + block
+
+
+def detections_table() -> list[str]:
+    """The ids in the first column of the table under '## Detections' (up to the first blank line)."""
+    section = README.split("\n## Detections\n", 1)[1]
+    table = section[section.index("\n|"):].split("\n\n", 1)[0]
+    return re.findall(r"^\| `([a-z0-9-]+)` \|", table, re.M)
+
+
+def test_the_readme_shows_a_whole_example_model() -> None:
+    assert any(b.startswith("version: 1") for b in blocks("yaml"))
+
+
+@pytest.mark.parametrize("index", range(len(blocks("yaml"))))
+def test_each_readme_model_example_validates(index: int) -> None:
+    model = parse_model(whole(blocks("yaml")[index]), f"README yaml block {index + 1}")
+    assert model.spec.principals or model.spec.secrets or model.spec.suppressions
+
+
+def test_the_invalid_model_example_prints_the_errors_the_readme_shows(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('version: 1\naccounts:\n  - id: 630287363158\n    name: management\nprincipals:\n'
+                   '  - id: jared\n    kind: human\n    auth: ssoo\n    sso_users: [jared@example.com]\n')
+    shown = error_block("$ python -m chalicelib model check --model bad.yaml")
+    assert main(["model", "check", "--offline", "--model", str(bad)]) == 2
+    assert capsys.readouterr().err.replace(str(bad), "bad.yaml").splitlines() == shown[1:]
+
+
+def test_the_did_you_mean_example_prints_the_errors_the_readme_shows(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    model = tmp_path / "model.yaml"
+    model.write_text('version: 1\naccounts:\n  - id: "630287363158"\n    name: management\nprincipals:\n'
+                     '  - id: jared\n    kind: human\n    auth: sso\n    sso_user: [jared@example.com]\n'
+                     'secrets:\n  - name: /paperclip-app/api-key\n    readers:\n      - nobody\n')
+    shown = error_block("error: 2 errors in identity model:\n  - model.yaml")
+    assert main(["model", "check", "--offline", "--model", str(model)]) == 2
+    assert capsys.readouterr().err.replace(str(model), "model.yaml").splitlines() == shown
+
+
+def test_every_rule_has_a_row_in_the_detections_table() -> None:
+    assert sorted({r.id for r in load_rules()} - set(detections_table())) == []
+
+
+def test_every_detections_row_names_a_rule_or_a_known_finding() -> None:
+    assert sorted(set(detections_table()) - {r.id for r in load_rules()} - NOT_RULES) == []
+
+
+def test_the_detections_table_lists_each_rule_once() -> None:
+    ids = detections_table()
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
