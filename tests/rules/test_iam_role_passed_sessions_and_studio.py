@@ -11,18 +11,11 @@ import pytest
 from chalicelib.findings import Severity
 
 from .conftest import Replace, finding, model_from, record, replay_twice
+from .test_iam_role_passed_scheduled import PASSER, ROLE  # the same passer model and deploy role
 
 RULE = "iam-role-passed"
 SESSION = "glue-create-session-role.json"
 PROFILE = "sagemaker-update-user-profile-role.json"
-ROLE = "arn:aws:iam::630287363158:role/terraform-deploy"
-PASSER = """
-    version: 1
-    accounts: [{id: "630287363158", name: management}]
-    principals:
-      - {id: ci, kind: ci, auth: access-key, iam_user: github-actions-aws-deployer, passes_roles: [terraform-*]}
-      - {id: deploy, kind: ci, auth: role, roles: [terraform-deploy], manages_monitoring: true}
-"""
 DOMAIN = {"eventName": "CreateDomain", "requestParameters": Replace(
     {"domainName": "ml", "authMode": "IAM", "defaultSpaceSettings": {"executionRole": ROLE}})}
 
