@@ -49,7 +49,7 @@ class RootApiUse(Rule):
         outcome = f" It failed ({ev.error_code})." if ev.error_code else ""
         return Verdict(
             reason=f"Root of account {ev.account} called {ev.event_source.split('.')[0]}:{ev.event_name} "
-            f"through {how} from {ev.source_ip}.{outcome}",
+            f"through {how} from {ev.source_ip or 'an unrecorded address'}.{outcome}",
             group_key=f"root-session:{ev.account}:{session}",
             details={"session": session, "invoked_by": ev.invoked_by, "read_only": ev.read_only},
         )

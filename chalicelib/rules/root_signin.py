@@ -33,6 +33,7 @@ class RootSignin(Rule):
         acct = ctx.model.accounts.get(ev.account or "")
         policy = f" The model says root is '{acct.root}' in {acct.name}." if acct else ""
         return Verdict(
-            reason=f"The root user of account {ev.account} signed in from {ev.source_ip} (MFAUsed: {mfa}).{policy}",
+            reason=f"The root user of account {ev.account} signed in from "
+            f"{ev.source_ip or 'an unrecorded address'} (MFAUsed: {mfa}).{policy}",
             details={"mfa_used": mfa, "login_to": as_str(ev.additional_event_data.get("LoginTo"))},
         )

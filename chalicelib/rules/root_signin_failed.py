@@ -30,7 +30,8 @@ class RootSigninFailed(Rule):
             return None
         ev = ctx.event
         return Verdict(
-            reason=f"A sign-in as the root user of account {ev.account} failed from {ev.source_ip} "
+            reason=f"A sign-in as the root user of account {ev.account} failed from "
+            f"{ev.source_ip or 'an unrecorded address'} "
             f"({ev.error_message or 'Failed authentication'}).",
             group_key=f"root-signin-failed:{ev.account}:{ev.source_ip}",
         )

@@ -142,3 +142,16 @@ def test_root_call_made_through_the_console_as_aws_internal_counts_as_root_use()
     f = finding(rec, RULE)
     assert f is not None
     assert f.severity is Severity.CRITICAL
+
+
+def test_root_call_without_a_source_address_says_it_was_unrecorded():
+    f = finding(record("root-cli-call.json", sourceIPAddress=DROP), RULE)
+    assert f is not None
+    assert f.reason.endswith("from an unrecorded address.")
+    assert "None" not in f.reason
+
+
+def test_root_call_with_a_source_address_names_it():
+    f = finding(record("root-cli-call.json"), RULE)
+    assert f is not None
+    assert f.reason.endswith("from 203.0.113.77.")

@@ -88,3 +88,16 @@ def test_sso_console_signin_is_not_a_root_signin():
 
 def test_root_signin_is_not_also_reported_as_root_api_use():
     assert rules_of(judge(record("root-console-signin-success.json"))) == {RULE}
+
+
+def test_root_signin_without_a_source_address_says_it_was_unrecorded():
+    f = finding(record("root-console-signin-success.json", sourceIPAddress=None), RULE)
+    assert f is not None
+    assert "signed in from an unrecorded address (MFAUsed" in f.reason
+    assert "None" not in f.reason
+
+
+def test_root_signin_with_a_source_address_names_it():
+    f = finding(record("root-console-signin-success.json"), RULE)
+    assert f is not None
+    assert "signed in from 198.51.100.23 (MFAUsed" in f.reason

@@ -61,3 +61,16 @@ def test_failed_root_signins_from_one_ip_share_one_group_key():
 
 def test_failed_root_signin_is_not_root_api_use():
     assert rules_of(judge(record("root-console-signin-failure.json"))) == {RULE}
+
+
+def test_failed_root_signin_without_a_source_address_says_it_was_unrecorded():
+    f = finding(record("root-console-signin-failure.json", sourceIPAddress=DROP), RULE)
+    assert f is not None
+    assert "failed from an unrecorded address (" in f.reason
+    assert "None" not in f.reason
+
+
+def test_failed_root_signin_with_a_source_address_names_it():
+    f = finding(record("root-console-signin-failure.json"), RULE)
+    assert f is not None
+    assert "failed from 198.51.100.23 (" in f.reason
