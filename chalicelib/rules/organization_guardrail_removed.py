@@ -1,11 +1,12 @@
 """organization-guardrail-removed: the organization's permission guardrails taken off accounts without
 the account leaving (organization-left's case): a service or resource control policy detached
 (``DetachPolicy``), the policy type turned off for the whole organization (``DisablePolicyType``), a
-policy's text replaced (``UpdatePolicy``), or an account moved out of the organizational unit whose
-policies bound it (``MoveAccount``; a move out of the root, as account vending makes, removes nothing:
-the root's policies bind every account). Whatever those policies denied (leaving the organization,
-turning off CloudTrail or GuardDuty, creating IAM users, regions) is allowed again: defense evasion and,
-for a principal the policies held back, privilege escalation.
+policy's text replaced (``UpdatePolicy``), a Control Tower control disabled (``DisableControl``), or
+an account moved out of the organizational unit whose policies bound it (``MoveAccount``; a move out of
+the root, as account vending makes, removes nothing: the root's policies bind every account). Whatever
+those policies denied (leaving the organization, turning off CloudTrail or GuardDuty, creating IAM users,
+regions) is allowed again: defense evasion and, for a principal the policies held back, privilege
+escalation.
 
 Only fields AWS sets are graded: the AWS-managed full-access policies' fixed ids (``p-FullAWSAccess``,
 ``p-RCPFullAWSAccess``: detaching one narrows what accounts may do, so it is quiet), the policy type
@@ -34,6 +35,9 @@ _RP = "requestParameters"
 # moves each new account from the root into its OU).
 ROOT_PREFIX = "r-"
 UPDATED_TYPE = ("responseElements", "policy", "policySummary", "type")
+# Control Tower's spelling of taking a guardrail off an OU: it then rewrites its own SCP (or Config rule, or hook)
+# as AWS, which is left alone; the caller is judged here.
+CONTROL_TOWER, DISABLE_CONTROL = "controltower.amazonaws.com", "DisableControl"
 
 
 @register
@@ -41,7 +45,7 @@ class OrganizationGuardrailRemoved(Rule):
     id = "organization-guardrail-removed"
     severity = Severity.HIGH
     title = "Organization guardrail (SCP/RCP) removed or changed"
-    event_names = frozenset({"DetachPolicy", "DisablePolicyType", "UpdatePolicy", "MoveAccount"})
+    event_names = frozenset({"DetachPolicy", "DisablePolicyType", "UpdatePolicy", "MoveAccount", DISABLE_CONTROL})
     # Quiet for another service, AWS acting (userIdentity), the full-access policies, other policy types, an
     # account moved out of the root.
     memo_fields = (("eventSource",), (_RP, "policyId"), (_RP, "policyType"), UPDATED_TYPE, (_RP, "sourceParentId"))
@@ -50,12 +54,14 @@ class OrganizationGuardrailRemoved(Rule):
         "Compare the organization's policies with the intended ones (`aws organizations list-policies-for-target "
         "--target-id ID --filter SERVICE_CONTROL_POLICY`, `list-roots` for the enabled types, `describe-policy`). "
         "If nobody planned the change: re-attach or restore the policy (`attach-policy`, `update-policy`, "
-        "`enable-policy-type`, `move-account` back), then review what the accounts did while it was off."
+        "`enable-policy-type`, `move-account` back; a Control Tower control: `aws controltower enable-control "
+        "--control-identifier ARN --target-identifier OU_ARN`), then review what the accounts did while it was off."
     )
 
     def evaluate(self, ctx: Context) -> Verdict | None:
         ev, actor = ctx.event, ctx.actor
-        if ev.event_source != ORGANIZATION_SOURCE or aws_acting(ctx):
+        wanted = CONTROL_TOWER if ev.event_name == DISABLE_CONTROL else ORGANIZATION_SOURCE
+        if ev.event_source != wanted or aws_acting(ctx):
             return None
         params = ev.request_parameters
         name = ev.event_name
@@ -77,6 +83,10 @@ class OrganizationGuardrailRemoved(Rule):
             if kind is not None and kind not in GUARDRAIL_TYPES:
                 return None
             what = f"replaced the text of {kind or 'policy'} {ev.param('policyId') or '?'}"
+        elif name == DISABLE_CONTROL:
+            control = ev.param("controlIdentifier") or ev.param("enabledControlIdentifier")
+            what = (f"disabled Control Tower control {control.rsplit('/', 1)[-1] if control else '?'} on "
+                    f"{(ev.param('targetIdentifier') or '?').rsplit('/', 1)[-1]}")
         elif name == "MoveAccount":
             if (ev.param("sourceParentId") or "").startswith(ROOT_PREFIX):
                 return None  # out of the root into an OU: the root's policies still bind it, the OU's are added

@@ -17,4 +17,8 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
                                                       "userSettings": {"executionRole": ROLE}}),
     ("sagemaker.amazonaws.com", "UpdateUserProfile", {"domainId": "d-1", "userProfileName": "u",
                                                       "userSettings": {"executionRole": ROLE}}),
+    # A Control Tower control disabled on an OU (organization-guardrail-removed)
+    ("controltower.amazonaws.com", "DisableControl", {
+        "controlIdentifier": "arn:aws:controltower:us-east-1::control/AWS-GR_CLOUDTRAIL_CHANGE_PROHIBITED",
+        "targetIdentifier": "arn:aws:organizations::630287363158:ou/o-7k2m9q4x1z/ou-ab12-cd34ef56"}),
 ]

@@ -225,7 +225,8 @@ RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, req
 # Red-team round 3's calls (EKS access entries, notebook start scripts, ...): prod's writes family.
 RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, request in ROUND3
                     if name not in RULE_EVENTS})
-# The review round's calls (iam-role-passed: Glue sessions, SageMaker Studio roles): prod's writes family.
+# The review round's calls (iam-role-passed: Glue sessions, SageMaker Studio roles; Control Tower DisableControl):
+# prod's writes family.
 RULE_EVENTS.update({name: (source, False, request, CI_KEY) for source, name, request in REVIEW
                     if name not in RULE_EVENTS})
 # Roles Anywhere sessions and changes, the Identity Center portal's role credentials, a role's console

@@ -99,3 +99,22 @@ def test_moving_an_account_between_ous_is_still_judged_after_a_move_from_the_roo
     with_memo, without = replay_twice(records, tmp_path, capsys)
     assert with_memo == without
     assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
+
+
+CONTROL = "controltower-disable-control.json"
+
+
+def test_a_control_tower_control_disabled_is_high_and_named():
+    # Control Tower's spelling of taking a guardrail off an OU (it then rewrites its own aws-guardrails SCP).
+    f = finding(record(CONTROL), RULE)
+    assert f is not None and f.severity is Severity.HIGH
+    assert "AWS-GR_CLOUDTRAIL_CHANGE_PROHIBITED" in f.reason and "ou-ab12-cd34ef56" in f.reason
+
+
+def test_a_control_disabled_by_an_iam_manager_is_low():
+    f = finding(record(CONTROL, userIdentity=identity_of("sso-session-call.json")), RULE)
+    assert f is not None and f.severity is Severity.LOW
+
+
+def test_disable_control_from_another_service_is_not_judged():
+    assert finding(record(CONTROL, eventSource="example.amazonaws.com"), RULE) is None
