@@ -7,10 +7,10 @@ spent on (sso-device-code-token). AWS records it in the Identity Center's accoun
 ``AwsServiceEvent`` (read-only), the user as ``userIdentity`` (``IdentityCenterUser`` with
 ``onBehalfOf.userId`` today, ``Unknown`` with ``userName`` in older records) and the target in
 ``serviceEventDetails`` (``role_name``: the permission set; ``account_id``). Judged: a user the model
-does not declare (by name, or by id once any principal lists ``sso_user_ids``), an account the user is
-not declared in, a permission set outside the user's ``permission_sets``. A record naming only an id the
-model cannot place is judged on its target alone: an undeclared account, or a permission set no
-principal lists.
+does not declare (by name, or by id once any principal lists ``sso_user_ids``: medium, as its calls are),
+an account the user is not declared in, a permission set outside the user's ``permission_sets`` (high).
+A record naming only an id the model cannot place is judged on its target alone: an undeclared account,
+or a permission set no principal lists.
 """
 
 from __future__ import annotations
@@ -103,7 +103,9 @@ def _problem(model: IdentityModel, candidates: tuple[PrincipalSpec, ...], name: 
         return Severity.HIGH, (f"Principal '{in_account[0].id}' is declared for permission sets {', '.join(sets)}, "
                                f"not '{role or '?'}'.")
     if name or (user_id and model.by_sso_user_id):
-        return Severity.HIGH, "The user is not declared in the model, so nothing vouches for this sign-in."
+        # Medium, as the same user's calls (identity-undeclared-principal) and device-code token: the model is
+        # silent on this person, while a declared user outside its accounts or permission sets contradicts it.
+        return Severity.MEDIUM, "The user is not declared in the model, so nothing vouches for this sign-in."
     # Only an id the model cannot place (no principal lists sso_user_ids): judge where the credentials lead.
     if model.accounts and account not in model.accounts:
         return Severity.MEDIUM, f"Account {account or '?'} is outside the model."
