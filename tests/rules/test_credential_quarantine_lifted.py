@@ -94,6 +94,49 @@ def test_another_inline_policy_put_on_the_user_is_not_judged():
 
 def test_writing_a_roles_session_revocation_is_not_judged():
     # The console's "Revoke active sessions" writes AWSRevokeOlderSessions with PutRolePolicy: that is the revocation.
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["*"], "Resource": ["*"], "Condition": {
+        "DateLessThan": {"aws:TokenIssueTime": "2026-11-20T11:41:36.000Z"}}}]}
     rec = record(REWRITTEN, eventName="PutRolePolicy", requestParameters=Replace(
-        {"roleName": "paperclip-agent", "policyName": "AWSRevokeOlderSessions", "policyDocument": "{}"}))
+        {"roleName": "paperclip-agent", "policyName": "AWSRevokeOlderSessions", "policyDocument": json.dumps(doc)}))
     assert finding(rec, RULE) is None
+
+
+BACKDATED = "iam-put-role-policy-revocation-backdated.json"
+
+
+def _revocation(issued_before: str) -> dict[str, object]:
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["*"], "Resource": ["*"], "Condition": {
+        "DateLessThan": {"aws:TokenIssueTime": issued_before}}}]}
+    return {"requestParameters": {"policyDocument": json.dumps(doc)}}
+
+
+def test_a_revocation_rewritten_to_an_earlier_time_is_critical():
+    # The role's session (issued 09:02) was revoked; the rewrite denies only sessions issued before 08:00.
+    f = finding(record(BACKDATED), RULE)
+    assert f is not None and f.severity is Severity.CRITICAL and "2026-11-20T08:00:00" in f.reason
+
+
+def test_a_fresh_revocation_written_now_is_not_judged():
+    assert finding(record(BACKDATED, **_revocation("2026-11-20T11:52:05.000Z")), RULE) is None
+
+
+def test_a_revocation_rewritten_to_deny_nothing_is_critical():
+    allow = {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}
+    rec = record(BACKDATED, requestParameters={"policyDocument": json.dumps({"Version": "2012-10-17",
+                                                                             "Statement": [allow]})})
+    assert finding(rec, RULE).severity is Severity.CRITICAL
+
+
+def test_revocation_rewrites_replay_the_same_with_and_without_the_memo(tmp_path, capsys):
+    fresh = record(BACKDATED, **_revocation("2026-11-20T11:52:05.000Z"))
+    later = record(BACKDATED, eventTime="2026-11-21T11:52:06Z", **_revocation("2026-11-20T11:52:05.000Z"))
+    with_memo, without = replay_twice([fresh, later, fresh, later], tmp_path, capsys)
+    assert with_memo == without
+    assert [json.loads(line)["rule"] for line in with_memo.splitlines()].count(RULE) == 2
+
+
+def test_hostile_revocation_documents_do_not_crash():
+    for bad in ("x", "{}", "[1]", json.dumps({"Statement": [{"Effect": "Deny", "Action": "*", "Condition": "x"}]}),
+                json.dumps({"Statement": {"Effect": "Deny", "Action": ["*"], "Condition": {
+                    "DateLessThan": {"aws:TokenIssueTime": ["x", 1]}}}}), None, 7):
+        finding(record(BACKDATED, requestParameters={"policyDocument": bad}), RULE)
