@@ -159,6 +159,9 @@ def _webhook(args: argparse.Namespace) -> str | None:
     """The webhook to post to for real ('-' prompts, else $TRAILWARDEN_SLACK_WEBHOOK), refused before moto
     starts rather than once per alert when it is not https; a secret, so never quoted."""
     url = args.slack_webhook
+    if url is not None and not url.strip():  # `--slack-webhook "$WEBHOOK"` with the variable unset
+        raise TrailwardenError("--slack-webhook: the URL is empty (an unset variable?); give the webhook URL, "
+                               "'-' to be prompted for it, or leave the flag out to capture the messages locally")
     if url == "-":
         import getpass
 

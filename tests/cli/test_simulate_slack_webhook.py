@@ -99,3 +99,14 @@ def test_the_webhook_from_the_environment_is_checked_the_same_way(
     assert main(["simulate", "--org", str(ROOT_SIGNIN)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --slack-webhook: not an https://") and "SeCrEtWeBhOoKtOkEn" not in err
+
+
+@pytest.mark.parametrize("url", ["", "  "])
+def test_an_empty_webhook_flag_is_refused_rather_than_silently_capturing(
+        url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRAILWARDEN_SLACK_WEBHOOK", raising=False)
+    code = main(["simulate", str(ROOT_SIGNIN), "--slack-webhook", url])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.startswith("error: --slack-webhook: the URL is empty (an unset variable?)")
+
