@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
+from typing import get_args
 
 import pytest
+from pydantic import BaseModel
 
 from chalicelib.cli import main
 from chalicelib.identity.loader import parse_model
+from chalicelib.identity.schema import ModelSpec
 from chalicelib.rules import load_rules
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -43,6 +46,18 @@ def whole(block: str) -> str:
     return block if block.startswith("version:") else HEADER + block
 
 
+def schema_keys(spec: type[BaseModel], prefix: str = "") -> set[str]:
+    """Every key a model file may hold, as ``parent.key`` paths, walking nested specs and lists of them."""
+    keys = set()
+    for name, field in spec.model_fields.items():
+        keys.add(prefix + name)
+        for inner in (field.annotation, *get_args(field.annotation)):
+            for kind in (inner, *get_args(inner)):
+                if isinstance(kind, type) and issubclass(kind, BaseModel):
+                    keys |= schema_keys(kind, f"{prefix}{name}.")
+    return keys
+
+
 def detections_table() -> list[str]:
     """The ids in the first column of the table under '## Detections' (up to the first blank line)."""
     section = README.split("\n## Detections\n", 1)[1]
@@ -58,6 +73,21 @@ def test_the_readme_shows_a_whole_example_model() -> None:
 def test_each_readme_model_example_validates(index: int) -> None:
     model = parse_model(whole(blocks("yaml")[index]), f"README yaml block {index + 1}")
     assert model.spec.principals or model.spec.secrets or model.spec.suppressions
+
+
+def test_the_example_model_with_its_commented_out_keys_switched_on_validates() -> None:
+    example = next(b for b in blocks("yaml") if b.startswith("version: 1"))
+    switched = re.sub(r"^( +)# ([a-z_]+:)", r"\1\2", example, flags=re.M)
+    assert switched != example
+    assert parse_model(switched, "README example, optional keys on").spec.principals
+
+
+def test_every_model_key_is_named_in_the_readme() -> None:
+    spans = " ".join(re.findall(r"`[^`\n]+`", README))  # code spans: `key`, `key: value`, `parent.key`
+    yaml_keys = set(re.findall(r"^ *(?:- )?(\w+):", "\n".join(blocks("yaml")), re.M))
+    missing = sorted(k for k in schema_keys(ModelSpec) if (leaf := k.rsplit(".", 1)[-1]) not in yaml_keys
+                     and not re.search(rf"(?<![\w-]){leaf}(?![\w-])", spans))
+    assert missing == []
 
 
 def test_the_invalid_model_example_prints_the_errors_the_readme_shows(tmp_path: Path,
