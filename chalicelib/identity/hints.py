@@ -16,7 +16,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from chalicelib.identity.schema import SSO_USER_ID, TRUST_ANCHOR
+
 Path_ = tuple[str | int, ...]
+# What a value of these patterns looks like, in the author's terms: the bare regex is no help to someone
+# pasting an id from the console. Patterns not listed here are shown as they are.
+PATTERN_HINTS = {
+    SSO_USER_ID: "an IAM Identity Center user id is a UUID, after the identity store's 10-hex prefix in "
+                 "directories made since 2020, e.g. 9067642ac7-4b1c2d3e-5f60-4718-9a2b-3c4d5e6f7081 "
+                 "(`aws identitystore list-users`: UserId)",
+    TRUST_ANCHOR: "a Roles Anywhere trust anchor is its id, a UUID such as 3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b, "
+                  "or its ARN, arn:aws:rolesanywhere:REGION:ACCOUNT:trust-anchor/ID "
+                  "(`aws rolesanywhere list-trust-anchors`: trustAnchorId)",
+}
 
 
 def _unwrap(tp: Any) -> Any:
@@ -54,6 +66,12 @@ def allowed_keys(root: type[BaseModel], loc: Path_) -> list[str]:
     if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
         return []
     return [f.alias or name for name, f in tp.model_fields.items()]
+
+
+def pattern_hint(pattern: str) -> str:
+    """``'; an IAM Identity Center user id is …'`` for a pattern with a description, else the pattern."""
+    hint = PATTERN_HINTS.get(pattern)
+    return f"; {hint}" if hint else f" (must match {pattern})"
 
 
 def did_you_mean(key: object, choices: Iterable[str]) -> str:

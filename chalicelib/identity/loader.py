@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from chalicelib.errors import ModelError
-from chalicelib.identity.hints import allowed_keys, did_you_mean, set_aside
+from chalicelib.identity.hints import allowed_keys, did_you_mean, pattern_hint, set_aside
 from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.schema import ModelSpec
 
@@ -104,7 +104,7 @@ def _message(err: dict[str, Any], written: str | None = None) -> str:
         expected = err.get("ctx", {}).get("expected", "")
         return f"unknown value {inp!r} (expected {expected})"
     if kind == "string_pattern_mismatch" and isinstance(inp, str):
-        return f"invalid value {inp!r} (must match {err['ctx']['pattern']})"
+        return f"invalid value {inp!r}{pattern_hint(err['ctx']['pattern'])}"
     if kind == "string_type" and written is not None and isinstance(inp, (int, float)):
         what = "the boolean" if isinstance(inp, bool) else "the number"
         value = str(inp).lower() if isinstance(inp, bool) else str(inp)

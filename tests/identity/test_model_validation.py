@@ -180,3 +180,41 @@ def test_yaml_alias_bomb_is_refused_quickly() -> None:
     with pytest.raises(ModelError) as caught:
         parse_model("version: 1\n" + bomb, source="bomb.yaml")
     assert "aliases" in str(caught.value) and "bomb.yaml:3" in str(caught.value)
+
+
+ROLES_ANYWHERE = VALID.replace("secrets:", """\
+  - id: onprem-build
+    kind: ci
+    auth: roles-anywhere
+    roles: [onprem-build-role]
+    trust_anchors: ["ANCHOR"]
+    x509_subjects: ["CN=build-*"]
+secrets:""")
+
+
+def test_a_malformed_sso_user_id_says_what_an_identity_center_user_id_looks_like() -> None:
+    errors = errors_of(VALID.replace("sso_users: [jared@example.com]",
+                                     'sso_users: [jared@example.com]\n    sso_user_ids: ["jared"]'))
+    assert errors[0].startswith("model.yaml:10: principals[0].sso_user_ids[0]: invalid value 'jared'; "
+                                "an IAM Identity Center user id is a UUID")
+    assert "must match" not in errors[0]
+
+
+def test_a_malformed_trust_anchor_says_what_a_trust_anchor_looks_like() -> None:
+    errors = errors_of(ROLES_ANYWHERE.replace("ANCHOR", "anchor-1"))
+    assert ("principals[2].trust_anchors[0]: invalid value 'anchor-1'; "
+            "a Roles Anywhere trust anchor is its id") in errors[0]
+    assert "must match" not in errors[0]
+
+
+def test_a_trust_anchor_arn_and_a_prefixed_sso_user_id_are_accepted() -> None:
+    arn = "arn:aws:rolesanywhere:eu-west-1:630287363158:trust-anchor/3f1e2d4c-5b6a-4798-8a9b-0c1d2e3f4a5b"
+    text = ROLES_ANYWHERE.replace("ANCHOR", arn).replace(
+        "sso_users: [jared@example.com]",
+        'sso_users: [jared@example.com]\n    sso_user_ids: ["9067642ac7-4b1c2d3e-5f60-4718-9a2b-3c4d5e6f7081"]')
+    assert list(parse_model(text).spec.principals[2].trust_anchors) == [arn]
+
+
+def test_a_pattern_without_a_description_is_still_shown() -> None:
+    errors = errors_of(VALID.replace('"630287363158"', '"63028736315"'))
+    assert errors[0].endswith("invalid value '63028736315' (must match ^\\d{12}$)")
