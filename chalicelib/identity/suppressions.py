@@ -10,6 +10,7 @@ entries that end within 30 days so the owner renews or drops them in time.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -73,8 +74,9 @@ class SuppressionSpec(BaseModel):
     def _known_rule(cls, value: str) -> str:
         known = known_rule_ids()
         if value not in known:
-            raise ValueError(f"unknown rule {value!r} (a detection or audit check id, e.g. "
-                             f"{', '.join(sorted(known)[:3])})")
+            close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
+            raise ValueError(f"unknown rule {value!r} " + (f"(did you mean {close[0]!r}?)" if close else
+                             f"(a detection or audit check id, e.g. {', '.join(sorted(known)[:3])})"))
         return value
 
     @field_validator("expires")

@@ -64,6 +64,17 @@ def test_an_unknown_rule_is_refused() -> None:
     assert error.startswith("model.yaml:7: suppressions[0].rule: unknown rule 'root-sign-in'")
 
 
+def test_a_misspelt_rule_gets_a_did_you_mean_hint() -> None:
+    [error] = errors_of(HEAD + entry(in_days(10), rule="sts-assume-role-faild"))
+    assert error.endswith("unknown rule 'sts-assume-role-faild' (did you mean 'sts-assume-role-failed'?)")
+
+
+def test_a_rule_like_no_known_id_gets_examples_instead() -> None:
+    [error] = errors_of(HEAD + entry(in_days(10), rule="zzz"))
+    assert "unknown rule 'zzz' (a detection or audit check id, e.g. " in error
+    assert "did you mean" not in error
+
+
 def test_an_entry_needs_a_principal_or_an_account() -> None:
     [error] = errors_of(HEAD + entry(in_days(10), who="event_name: AssumeRole"))
     assert "needs 'principal' and/or 'account'" in error
