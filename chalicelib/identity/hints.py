@@ -74,6 +74,26 @@ def pattern_hint(pattern: str) -> str:
     return f"; {hint}" if hint else f" (must match {pattern})"
 
 
+BOUNDS = {"greater_than": ("gt", "more than"), "greater_than_equal": ("ge", "at least"),
+          "less_than": ("lt", "less than"), "less_than_equal": ("le", "at most")}
+
+
+def value_hint(kind: str, value: Any, ctx: Mapping[str, Any]) -> str | None:
+    """pydantic's "Input should be a valid list" in the author's terms: the value written and how to
+    write it instead (None: no better words than pydantic's)."""
+    if kind in BOUNDS:
+        key, words = BOUNDS[kind]
+        return f"got {value!r}; must be {words} {ctx.get(key)}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        quoted = isinstance(value, str) and value.strip().isdigit()
+        return f"got {value!r}; write a whole number" + (f", unquoted ({value.strip()})" if quoted else "")
+    if kind == "bool_type":
+        return f"got {value!r}; write true or false" + (", unquoted" if isinstance(value, str) else "")
+    if kind == "list_type" and isinstance(value, (str, int, float)):
+        return f"got {value!r}; write a list, even of one: [{value}]"
+    return None
+
+
 def did_you_mean(key: object, choices: Iterable[str]) -> str:
     """`` (did you mean 'sso_users'?)`` for a near miss, else ``""``."""
     close = difflib.get_close_matches(str(key), list(choices), n=1, cutoff=0.6)

@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from chalicelib.errors import ModelError
-from chalicelib.identity.hints import allowed_keys, did_you_mean, pattern_hint, set_aside
+from chalicelib.identity.hints import allowed_keys, did_you_mean, pattern_hint, set_aside, value_hint
 from chalicelib.identity.model import IdentityModel
 from chalicelib.identity.schema import ModelSpec
 
@@ -114,6 +114,9 @@ def _message(err: dict[str, Any], written: str | None = None) -> str:
         return "got a number; quote it as a string so it is read as written"
     if kind == "missing":
         return "required key is missing"
+    hint = value_hint(kind, inp, err.get("ctx") or {})
+    if hint:
+        return hint
     msg = err["msg"]
     return msg.removeprefix("Value error, ")
 

@@ -218,3 +218,34 @@ def test_a_trust_anchor_arn_and_a_prefixed_sso_user_id_are_accepted() -> None:
 def test_a_pattern_without_a_description_is_still_shown() -> None:
     errors = errors_of(VALID.replace('"630287363158"', '"63028736315"'))
     assert errors[0].endswith("invalid value '63028736315' (must match ^\\d{12}$)")
+
+
+def test_a_quoted_number_of_days_asks_for_it_unquoted() -> None:
+    errors = errors_of(VALID.replace("iam_user: github-actions-aws-deployer",
+                                     'iam_user: github-actions-aws-deployer\n    expect_activity_every_days: "7"'))
+    assert errors == ["model.yaml:14: principals[1].expect_activity_every_days: got '7'; write a whole number, "
+                      "unquoted (7)"]
+
+
+def test_a_quoted_boolean_asks_for_true_or_false_unquoted() -> None:
+    errors = errors_of(VALID.replace("sso_users: [jared@example.com]",
+                                     'sso_users: [jared@example.com]\n    manages_iam: "yes"'))
+    assert errors == ["model.yaml:10: principals[0].manages_iam: got 'yes'; write true or false, unquoted"]
+
+
+def test_a_single_name_where_a_list_belongs_shows_the_list_to_write() -> None:
+    errors = errors_of(VALID.replace("readers: [jared]", "readers: jared"))
+    assert errors == ["model.yaml:16: secrets[0].readers: got 'jared'; write a list, even of one: [jared]"]
+
+
+def test_a_number_out_of_range_names_the_value_and_the_bound() -> None:
+    errors = errors_of(VALID.replace("iam_user: github-actions-aws-deployer",
+                                     "iam_user: github-actions-aws-deployer\n    key: {max_active_keys: 3}"))
+    assert errors == ["model.yaml:14: principals[1].key.max_active_keys: got 3; must be at most 2"]
+
+
+def test_a_number_in_range_is_accepted() -> None:
+    text = VALID.replace("iam_user: github-actions-aws-deployer",
+                         "iam_user: github-actions-aws-deployer\n    key: {max_active_keys: 2}\n"
+                         "    expect_activity_every_days: 7")
+    assert parse_model(text).spec.principals[1].max_active_keys == 2
