@@ -7,7 +7,10 @@ A README that drifts from the code fails here, not in a newcomer's terminal.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import shlex
 import textwrap
 from pathlib import Path
 from typing import get_args
@@ -15,7 +18,7 @@ from typing import get_args
 import pytest
 from pydantic import BaseModel
 
-from chalicelib.cli import main
+from chalicelib.cli import build_parser, main
 from chalicelib.identity.loader import parse_model
 from chalicelib.identity.schema import ModelSpec
 from chalicelib.rules import load_rules
@@ -44,6 +47,19 @@ def error_block(start: str) -> list[str]:
 def whole(block: str) -> str:
     """A fragment as a model file: the header added unless the block already is a whole model."""
     return block if block.startswith("version:") else HEADER + block
+
+
+def cli_examples() -> list[str]:
+    """The arguments of every ``python -m chalicelib …`` command the README shows (continuations joined,
+    pipes, redirects and trailing comments cut, placeholders such as ``3f9c…(64 hex)`` made one word)."""
+    text = README.replace("\\\n", " ")
+    out = []
+    for line in text.splitlines():
+        for part in re.split(r"\||&&", line):
+            m = re.search(r"(?<!`)python -m chalicelib ([^`#>]*)", part)  # not an inline `code span`
+            if m:
+                out.append(re.sub(r"…\([^)]*\)", "x", m.group(1)).strip())
+    return out
 
 
 def schema_keys(spec: type[BaseModel], prefix: str = "") -> set[str]:
@@ -88,6 +104,20 @@ def test_every_model_key_is_named_in_the_readme() -> None:
     missing = sorted(k for k in schema_keys(ModelSpec) if (leaf := k.rsplit(".", 1)[-1]) not in yaml_keys
                      and not re.search(rf"(?<![\w-]){leaf}(?![\w-])", spans))
     assert missing == []
+
+
+def test_the_readme_shows_cli_examples() -> None:
+    assert len(cli_examples()) > 30
+
+
+@pytest.mark.parametrize("example", cli_examples())
+def test_each_readme_cli_example_is_a_command_the_cli_accepts(example: str) -> None:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            build_parser().parse_args(shlex.split(example))
+        except SystemExit:
+            pytest.fail(f"python -m chalicelib {example}: {err.getvalue().strip()}")
 
 
 def test_the_invalid_model_example_prints_the_errors_the_readme_shows(tmp_path: Path,

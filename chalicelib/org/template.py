@@ -221,7 +221,7 @@ def member_role(central_account: Any) -> dict[str, Any]:
                        "Resource": _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/trailwarden-*")})
     # Not every principal of the central account: its Trailwarden roles (the coverage check and the
     # daily audit run as trailwarden-STAGE-*), plus the roles named in AuditorRoleArns (the humans who
-    # run `audit --organization`, `coverage`, `model diff`). aws:PrincipalArn is the role's ARN, set by AWS.
+    # run `audit --organization`, `coverage`). aws:PrincipalArn is the role's ARN, set by AWS.
     central_roles = {"Fn::Sub": ["arn:${AWS::Partition}:iam::${Central}:role/trailwarden-*",
                                  {"Central": central_account}]}
     trusted = {"Fn::If": [AUDITORS_GIVEN, {"Fn::Split": [",", {"Fn::Join": [",", [central_roles,
