@@ -96,13 +96,18 @@ ROLE_PATHS: dict[tuple[str, str], tuple[Path, ...]] = {
     ("sagemaker.amazonaws.com", "CreateUserProfile"): ((_RP, "userSettings", "executionRole"),),
     ("sagemaker.amazonaws.com", "UpdateUserProfile"): ((_RP, "userSettings", "executionRole"),),
 }
-# Calls naming roles in a list: (the list, where each item names its role; () for the item itself).
+# Calls naming roles in a list: for each list, (where it is, where each item names a role; () for the item itself).
 # EventBridge targets run as their roleArn (an SSM Run Command or a Step Functions target, on every event
 # the rule matches); Systems Manager Automation runs its steps as the AutomationAssumeRole parameter
-# (Rhino's ssm:StartAutomationExecution path).
-LIST_PATHS: dict[tuple[str, str], tuple[Path, Path]] = {
-    ("events.amazonaws.com", "PutTargets"): ((_RP, "targets"), ("roleArn",)),
-    ("ssm.amazonaws.com", "StartAutomationExecution"): ((_RP, "parameters", "AutomationAssumeRole"), ()),
+# (Rhino's ssm:StartAutomationExecution path); an AWS Batch job definition on ECS properties or with several
+# node ranges names its roles per task or per range (``containerProperties`` above is the single form).
+LIST_PATHS: dict[tuple[str, str], tuple[tuple[Path, tuple[Path, ...]], ...]] = {
+    ("events.amazonaws.com", "PutTargets"): (((_RP, "targets"), (("roleArn",),)),),
+    ("ssm.amazonaws.com", "StartAutomationExecution"): (((_RP, "parameters", "AutomationAssumeRole"), ((),)),),
+    ("batch.amazonaws.com", "RegisterJobDefinition"): (
+        ((_RP, "ecsProperties", "taskProperties"), (("taskRoleArn",), ("executionRoleArn",))),
+        ((_RP, "nodeProperties", "nodeRangeProperties"), (("container", "jobRoleArn"),
+                                                          ("container", "executionRoleArn")))),
 }
 # EC2 names an instance profile, not a role: the record does not say which role it holds, so
 # the profile is matched to a declared role by name (the usual convention, and the CLI's).
@@ -157,19 +162,18 @@ def _get(record: dict[str, object], path: Path) -> str | None:
 
 def _listed(record: dict[str, object], key: tuple[str, str]) -> list[str]:
     """The role of each item of a listed call (PutTargets' targets, Automation's role parameter)."""
-    if key not in LIST_PATHS:
-        return []
-    where, leaf = LIST_PATHS[key]
-    node: object = record
-    for step in where:
-        node = as_dict(node).get(step)
-    items = node if isinstance(node, list) else [node]
-    values = []
-    for item in items:
-        for step in leaf:
-            item = as_dict(item).get(step)
-        if as_str(item):
-            values.append(as_str(item))
+    values: list[str] = []
+    for where, leaves in LIST_PATHS.get(key, ()):
+        node: object = record
+        for step in where:
+            node = as_dict(node).get(step)
+        for item in node if isinstance(node, list) else [node]:
+            for leaf in leaves:
+                value = item
+                for step in leaf:
+                    value = as_dict(value).get(step)
+                if as_str(value):
+                    values.append(as_str(value))
     return [v for v in values if v]
 
 
@@ -230,7 +234,8 @@ class IamRolePassed(Rule):
     # A list or object is in no memo key (such a record is always judged in full): only for the calls that have
     # one. The list's parent object for Automation: other rules read ``requestParameters.parameters`` whole,
     # and a field wanted both whole and in part turns the memo off (chalicelib/quiet.py).
-    memo_fields_by_name = MappingProxyType({name: (where[:3],) for (_, name), (where, _) in LIST_PATHS.items()})
+    memo_fields_by_name = MappingProxyType({name: tuple(where[:3] for where, _ in specs)
+                                            for (_, name), specs in LIST_PATHS.items()})
     reference = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html"
     runbook = (
         "Find what now runs as the role (the function, instance, stack, endpoint, notebook, project or task "
