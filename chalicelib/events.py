@@ -113,7 +113,7 @@ class CloudTrailEvent:
         if not isinstance(record, dict):
             if isinstance(record, BadHistoryRecord):
                 raise InputError(str(record))
-            raise InputError(f"expected a JSON object for a CloudTrail record, got {type(record).__name__}")
+            raise InputError(f"expected a JSON object for a CloudTrail record, got {json_kind(record)}")
         # The hot path of every replay: each field is read inline, a non-empty str taken as is
         # and anything else handed to as_str/as_dict/as_bool, so the result is exactly theirs.
         get = record.get
@@ -300,13 +300,27 @@ def records_in_entry(entry: Any) -> Iterator[tuple[str, Any, dict[str, Any]]]:
         return
     text = entry.get(field)
     if not isinstance(text, str):
-        got = "none" if text is None else f"a JSON {type(text).__name__}"
+        got = "none" if text is None else json_kind(text)
         yield "", BadHistoryRecord(f"a saved entry without its {field} string (got {got})"), {}
         return
     try:
         yield f".{field}", orjson.loads(text), {}
     except orjson.JSONDecodeError as err:
         yield f".{field}", BadHistoryRecord(f"{field} is not JSON ({err})"), {}
+
+
+def json_kind(value: Any) -> str:
+    """A parsed JSON value's kind in JSON's words: a Python type name (NoneType, dict) means nothing
+    to whoever wrote the file."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    for kinds, words in (((int, float), "a number"), (str, "a string"), ((list, tuple), "an array"),
+                         (dict, "an object")):
+        if isinstance(value, kinds):
+            return words
+    return type(value).__name__
 
 
 class BadHistoryRecord(str):

@@ -66,6 +66,20 @@ def test_entry_without_its_record_string_says_so(tmp_path: Path) -> None:
     assert [p.message for p in problems] == ["a saved entry without its CloudTrailEvent string (got none)"]
 
 
+def test_entry_whose_record_is_not_a_string_names_its_kind_in_json_words(tmp_path: Path) -> None:
+    first, second = entries()
+    first["CloudTrailEvent"] = json.loads(first["CloudTrailEvent"])  # what jq's `fromjson` leaves
+    second["CloudTrailEvent"] = [1]
+    path = tmp_path / "answer.json"
+    path.write_text(json.dumps({"Events": [first, second, None]}))
+    _, problems = read(path)
+    assert [p.message for p in problems] == [
+        "a saved entry without its CloudTrailEvent string (got an object)",
+        "a saved entry without its CloudTrailEvent string (got an array)",
+        "expected a JSON object for a CloudTrail record, got null",
+    ]
+
+
 def test_answer_larger_than_the_parse_limit_is_read_entry_by_entry(tmp_path: Path) -> None:
     entry = entries()[1]
     count = LIMIT // len(json.dumps(entry)) + 50  # over LIMIT: streamed, never parsed whole

@@ -67,7 +67,7 @@ def test_a_bad_element_of_a_large_array_is_named_by_its_index_and_the_rest_read(
     path.write_text(json.dumps(records, indent=1))
     assert path.stat().st_size > MAX_LINE
     items = list(read_source(str(path)))
-    assert problems(items) == [f"{path}[7000]: expected a JSON object for a CloudTrail record, got int"]
+    assert problems(items) == [f"{path}[7000]: expected a JSON object for a CloudTrail record, got a number"]
     assert len(events(items)) == 11999
 
 

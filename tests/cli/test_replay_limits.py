@@ -61,7 +61,7 @@ def test_a_file_of_a_million_numbers_prints_twenty_bad_inputs_and_counts_the_res
     assert code == 1
     lines = bad_lines(err)
     assert len(lines) == SHOWN + 1
-    assert lines[0] == f"bad input: {path}:1[0]: expected a JSON object for a CloudTrail record, got int"
+    assert lines[0] == f"bad input: {path}:1[0]: expected a JSON object for a CloudTrail record, got a number"
     assert lines[-1] == (f"bad input: {path}: and {1_000_000 - SHOWN:,} more in this file "
                          f"(only the first {SHOWN} are shown)")
     assert err[-1].endswith("; 1000000 bad inputs")
