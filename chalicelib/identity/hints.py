@@ -91,6 +91,11 @@ def value_hint(kind: str, value: Any, ctx: Mapping[str, Any]) -> str | None:
         return f"got {value!r}; write true or false" + (", unquoted" if isinstance(value, str) else "")
     if kind == "list_type" and isinstance(value, (str, int, float)):
         return f"got {value!r}; write a list, even of one: [{value}]"
+    if kind == "list_type" and isinstance(value, dict):
+        return "got a mapping; write a list of them, each entry starting with '- '"
+    if kind in ("model_type", "dict_type"):
+        shown = "an empty entry" if value is None else repr(value)
+        return f"got {shown}; write a mapping of keys (key: value), as the other entries are"
     return None
 
 

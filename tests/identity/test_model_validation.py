@@ -249,3 +249,16 @@ def test_a_number_in_range_is_accepted() -> None:
                          "iam_user: github-actions-aws-deployer\n    key: {max_active_keys: 2}\n"
                          "    expect_activity_every_days: 7")
     assert parse_model(text).spec.principals[1].max_active_keys == 2
+
+
+def test_an_empty_or_scalar_principal_entry_asks_for_a_mapping() -> None:
+    errors = errors_of(VALID.replace("principals:\n", "principals:\n  -\n  - 5\n"))
+    assert [e.split(": ", 1)[1] for e in errors[:2]] == [
+        "principals[0]: got an empty entry; write a mapping of keys (key: value), as the other entries are",
+        "principals[1]: got 5; write a mapping of keys (key: value), as the other entries are"]
+
+
+def test_a_mapping_where_a_list_belongs_asks_for_list_entries() -> None:
+    errors = errors_of(VALID.replace('accounts:\n  - id: "630287363158"\n    name: management',
+                                     'accounts:\n  id: "630287363158"\n  name: management'))
+    assert errors[0] == "model.yaml:2: accounts: got a mapping; write a list of them, each entry starting with '- '"
