@@ -58,6 +58,10 @@ class Bus:
                  "Resources": env.get("resources") or []}
         (result,) = self.events.put_events(Entries=[entry])["Entries"]
         assert "EventId" in result, result
+        return self.reached(env)
+
+    def reached(self, env: dict[str, Any]) -> set[str]:
+        """The families whose queue got ``env`` (put on this bus or forwarded to it), read off the queues."""
         reached = set()
         for family, url in self.queues.items():
             messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
