@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.events import json_kind
 from chalicelib.identity import policy
 from chalicelib.identity.model import IdentityModel
 
@@ -129,7 +130,7 @@ def policy_grants(model: IdentityModel, document: Any, home: str | None) -> Poli
     except policy.PolicyError as err:
         return PolicyGrants(problem=err.message)
     if not isinstance(raw, dict):
-        return PolicyGrants(problem=f"the policy document is a JSON {type(raw).__name__}, not an object")
+        return PolicyGrants(problem=f"the policy document is {json_kind(raw)}, not an object")
     items = raw.get("Statement")
     items = [items] if isinstance(items, dict) else items
     if not isinstance(items, list):

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 from chalicelib.errors import TrailwardenError
+from chalicelib.events import json_kind
 
 MAX_CHARS = 131_072  # IAM caps documents at 10,240 (inline) / 6,144 (managed) characters; trust 2,048+
 PRINCIPAL_KINDS = ("AWS", "Federated", "Service", "CanonicalUser")
@@ -118,7 +119,7 @@ def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         return value  # already parsed (some exporters unfold it)
     if not isinstance(value, str):
-        raise PolicyError(f"the policy document is a {type(value).__name__}, not a JSON string")
+        raise PolicyError(f"the policy document is {json_kind(value)}, not a JSON string")
     if len(value) > MAX_CHARS:
         raise PolicyError(f"the policy document is {len(value):,} characters, more than any IAM policy")
     text = value.strip()
@@ -157,7 +158,7 @@ def _strings(value: Any, what: str, problems: list[str]) -> tuple[str, ...]:
         if len(kept) != len(value):
             problems.append(f"{what} holds a value that is not a string")
         return kept
-    problems.append(f"{what} is a {type(value).__name__}, not a string or list")
+    problems.append(f"{what} is {json_kind(value)}, not a string or list")
     return ()
 
 
@@ -205,13 +206,13 @@ def parse_policy(value: Any) -> PolicyDocument:
     except PolicyError as err:
         return PolicyDocument(problem=err.message)
     if not isinstance(doc, dict):
-        return PolicyDocument(problem=f"the policy document is a JSON {type(doc).__name__}, not an object")
+        return PolicyDocument(problem=f"the policy document is {json_kind(doc)}, not an object")
     raw = doc.get("Statement")
     if raw is None:
         return PolicyDocument(problem="the policy document has no Statement")
     items = [raw] if isinstance(raw, dict) else raw if isinstance(raw, list) else None
     if items is None:
-        return PolicyDocument(problem=f"Statement is a {type(raw).__name__}, not an object or list")
+        return PolicyDocument(problem=f"Statement is {json_kind(raw)}, not an object or list")
     problems: list[str] = []
     statements = tuple(s for i, item in enumerate(items) if (s := _statement(item, i, problems)) is not None)
     problem = f"part of the policy document could not be read: {'; '.join(problems[:3])}" if problems else None

@@ -163,3 +163,11 @@ def test_managed_policies_that_pass_any_role_to_an_instance_are_admin_by_name(ar
 def test_managed_policies_whose_passrole_is_bounded_or_absent_are_not_admin_by_name(name):
     """PowerUserAccess allows no iam: action; the others pass roles only to one service (iam:PassedToService)."""
     assert not policy.admin_managed_policy(f"arn:aws:iam::aws:policy/{name}")
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ('["Allow"]', "the policy document is an array, not an object"),
+    ('{"Statement": "Allow everything"}', "Statement is a string, not an object or list"),
+])
+def test_a_malformed_document_names_the_json_kind_not_a_python_type(text, says):
+    assert policy.parse_policy(text).problem == says
