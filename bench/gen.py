@@ -93,9 +93,7 @@ WEIGHTS = {
     # sample-derived bulk (v2: assumed 52, service 20, iam-user 14, web-identity 2, other 1, federated 0.5)
     "assumed": 15.0, "service": 5.0, "iam-user": 4.0, "web-identity": 1.0, "other": 0.5, "federated": 0.2,
 }
-# The sample-derived bulk kinds: without ../shared (a fresh clone) they would be a handful of
-# examples/story records (an SSO CreateTags, a CI user's AssumeRole) repeated as a fifth of the
-# trail, so their share goes to the routine kinds instead (see ``class_weights``).
+# The sample-derived bulk kinds: without ../shared their share goes to the routine kinds (``class_weights``).
 SAMPLE_BULK = ("assumed", "service", "iam-user", "web-identity", "other", "federated")
 SESSION_CALLS = 200  # calls a session makes, on average, before its credentials rotate
 SIGNIN_MARKERS = ("ConsoleLogin", "ExternalIdPDirectoryLogin", "CheckMfa")
